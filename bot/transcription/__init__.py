@@ -1,0 +1,47 @@
+"""Speech to text for candidates' answers.
+
+``load_transcriber`` hands out one loaded model per (backend, model) for the whole process:
+loading takes seconds and hundreds of MB, so every worker thread shares it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from bot.errors import ConfigError
+from bot.flows.ports import Transcriber
+
+BACKENDS = ("faster-whisper", "openai-whisper")
+
+_cache: dict[tuple[str, str], Transcriber] = {}
+# Held while loading, so two threads asking at once load the model once, not twice.
+_lock = threading.Lock()
+
+
+def load_transcriber(backend: str, model: str) -> Transcriber:
+    """Return the process-wide transcriber for ``backend`` and ``model``, loading it once."""
+    key = (backend, model)
+    with _lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            return cached
+        transcriber = _load(backend, model)
+        _cache[key] = transcriber
+        return transcriber
+
+
+def _load(backend: str, model: str) -> Transcriber:
+    if backend == "faster-whisper":
+        # Imported here: faster-whisper pulls in ctranslate2 and onnxruntime, which modules
+        # that only need the types (or the openai-whisper backend) should not pay for.
+        from bot.transcription.faster import FasterWhisperTranscriber
+
+        return FasterWhisperTranscriber(model)
+    if backend == "openai-whisper":
+        raise ConfigError(
+            "The openai-whisper transcription backend is not available yet; "
+            "set HIREBOT_WHISPER_BACKEND=faster-whisper for now."
+        )
+    raise ConfigError(
+        f"Unknown transcription backend {backend!r}; choose one of: {', '.join(BACKENDS)}."
+    )

@@ -1,0 +1,109 @@
+"""``hirebot`` — run | demo | migrate | openings import."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from bot.config import Settings
+from bot.errors import HirebotError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hirebot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot with real Slack and Telegram tokens")
+    demo = commands.add_parser("demo", help="play a whole interview against local emulators")
+    demo.add_argument("--quiet", action="store_true", help="print only the summary")
+    commands.add_parser("migrate", help="apply database migrations")
+    openings = commands.add_parser("openings", help="manage openings")
+    openings_sub = openings.add_subparsers(dest="openings_command", required=True)
+    load = openings_sub.add_parser("import", help="create or update openings from YAML files")
+    load.add_argument("files", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.command == "run":
+            return _run(Settings())
+        if args.command == "demo":
+            from bot.demo import play
+
+            code: int = asyncio.run(play(verbose=not args.quiet))
+            return code
+        if args.command == "migrate":
+            return _migrate(Settings())
+        if args.command == "openings":
+            return _import_openings(Settings(), args.files)
+    except HirebotError as err:
+        print(f"hirebot: {err}", file=sys.stderr)
+        return 2
+    return 1
+
+
+def _run(settings: Settings) -> int:
+    from bot.runtime import Runtime
+
+    settings.check_for_run()
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        async with Runtime(settings):
+            await stop.wait()
+
+    asyncio.run(serve())
+    return 0
+
+
+def _migrate(settings: Settings) -> int:
+    from storage import migrate
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.db_url)
+    print(f"database is at revision {migrate.current(settings.db_url)}")
+    return 0
+
+
+def _import_openings(settings: Settings, files: list[Path]) -> int:
+    from sqlmodel import Session
+
+    from bot.flows import openings
+    from bot.flows.openings import OpeningSpec
+    from bot.services import utc_now
+    from storage import migrate
+    from storage.db import Database, make_engine
+    from storage.models import Opening
+
+    specs = [openings.parse(path) for path in files]  # all valid before any is saved
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.db_url)
+    db = Database(make_engine(settings.db_url))
+    try:
+        for spec in specs:
+
+            def save(session: Session, spec: OpeningSpec = spec) -> tuple[Opening, bool]:
+                return openings.save(session, spec, utc_now())
+
+            opening, created = db.run_sync(save)
+            verb = "created" if created else "updated"
+            print(
+                f"{verb} opening {opening.slug}: {opening.title} ({len(spec.questions)} questions)"
+            )
+    finally:
+        db.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Settings: ``HIREBOT_*`` environment variables and ``.env``. See README for each one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+_PLACEHOLDERS = {"", "changeme", "change-me", "xoxb-...", "xapp-...", "todo", "secret"}
+
+_HOW_TO_GET = {
+    "telegram_token": "talk to @BotFather on Telegram (/newbot) and copy the token it gives you",
+    "slack_bot_token": "Slack app settings → OAuth & Permissions → Bot User OAuth Token (xoxb-…)",
+    "slack_app_token": "Slack app settings → Basic Information → App-Level Tokens, scope "
+    "connections:write (xapp-…); or leave it unset and use HTTP mode with a signing secret",
+    "slack_signing_secret": "Slack app settings → Basic Information → Signing Secret",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HIREBOT_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("./hirebot-data")
+    database_url: str | None = None
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_file_url: str = "https://api.telegram.org/file/bot"
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 3000
+
+    recruiters: str = ""
+
+    whisper_backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
+    whisper_model: str = "tiny.en"
+    whisper_workers: int = Field(default=1, ge=1)
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'hirebot.db').resolve()}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def recruiter_ids(self) -> frozenset[str]:
+        return frozenset(r.strip() for r in self.recruiters.split(",") if r.strip())
+
+    @property
+    def slack_socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def secret(self, name: str) -> str:
+        """The secret's value, or a ConfigError that says how to get it."""
+        value: SecretStr | None = getattr(self, name)
+        raw = value.get_secret_value().strip() if value is not None else ""
+        if raw.lower() in _PLACEHOLDERS or raw.endswith("..."):
+            env = f"HIREBOT_{name.upper()}"
+            raise ConfigError(f"{env} is not set. To get it: {_HOW_TO_GET[name]}.")
+        return raw
+
+    def check_for_run(self) -> None:
+        """Refuse to start without the secrets a real run needs."""
+        self.secret("telegram_token")
+        self.secret("slack_bot_token")
+        if self.slack_app_token is None:
+            self.secret("slack_signing_secret")
+        else:
+            self.secret("slack_app_token")

@@ -1,0 +1,152 @@
+"""``hirebot demo``: one whole interview, played against local emulators, printed as it goes.
+
+No tokens, no network: the Telegram and Slack emulators run on 127.0.0.1, the real SDKs talk
+to them, answers are the shipped voice/video samples and Whisper is the packaged tiny.en.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from bot.sandbox.slack_api import SlackMessage
+from bot.sandbox.telegram import SandboxCandidate
+from bot.sandbox.world import (
+    INVITE_LINK,
+    RECRUITER,
+    REVIEW_CHANNEL,
+    SAMPLES,
+    TEAMMATE,
+    World,
+    eventually,
+    visible_text,
+)
+
+CANDIDATE_ID = 700_001
+
+
+class Narrator:
+    """Prints what each side has seen since the last step."""
+
+    def __init__(self, world: World, candidate: SandboxCandidate, verbose: bool) -> None:
+        self._world = world
+        self._candidate = candidate
+        self._verbose = verbose
+        self._seen_telegram = 0
+        self._seen_slack: set[tuple[str, int]] = set()
+        self._started = time.monotonic()
+
+    def step(self, who: str, action: str) -> None:
+        self._print(f"\n[{time.monotonic() - self._started:5.1f}s] {who}: {action}")
+
+    def show_new(self) -> None:
+        inbox = self._candidate.inbox()
+        for message in inbox[self._seen_telegram :]:
+            buttons = "  ".join(f"[{label}]" for label, _ in message.buttons())
+            self._print(_indent(f"Telegram → Jane: {message.text} {buttons}".rstrip()))
+        self._seen_telegram = len(inbox)
+        for post in self._slack_messages():
+            key = (post.ts, post.edits)
+            if key in self._seen_slack:
+                continue
+            self._seen_slack.add(key)
+            where = "thread" if post.thread_ts else "#backend-reviews"
+            edited = " (updated)" if post.edits else ""
+            files = "".join(f"\n📎 {f.filename} ({len(f.data)} bytes)" for f in post.files)
+            self._print(_indent(f"Slack {where}{edited}: {visible_text(post)}{files}"))
+
+    def _slack_messages(self) -> list[SlackMessage]:
+        slack = self._world.slack
+        parents = slack.messages(REVIEW_CHANNEL)
+        replies = [r for p in parents for r in slack.thread(REVIEW_CHANNEL, p.ts)]
+        return parents + replies
+
+    def _print(self, text: str) -> None:
+        if self._verbose:
+            print(text, flush=True)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+async def play(verbose: bool = True, data_dir: Path | None = None) -> int:
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="hirebot-demo-") as tmp:
+        async with World(data_dir=data_dir or Path(tmp)) as world:
+            summary = await _script(world, verbose)
+    print(f"\nDemo finished in {time.monotonic() - started:.1f} s: {summary}")
+    return 0
+
+
+async def _script(world: World, verbose: bool) -> str:
+    slack, telegram = world.slack, world.telegram
+    rita, tom = slack.teammate(RECRUITER), slack.teammate(TEAMMATE)
+    jane = telegram.candidate(CANDIDATE_ID, "Jane", "Doe")
+    say = Narrator(world, jane, verbose)
+
+    say.step("Rita (recruiter, Slack)", "/hire invite backend-engineer Jane Doe")
+    reply = await rita.slash("/hire", "invite backend-engineer Jane Doe", channel=REVIEW_CHANNEL)
+    say._print(_indent(f"Slack (only Rita sees this): {reply.text}"))
+    match = INVITE_LINK.search(reply.text or "")
+    if match is None:
+        raise AssertionError(f"no invite link in the reply: {reply.text!r}")
+    say.show_new()
+
+    say.step("Jane (candidate, Telegram)", "opens the link: /start <token>")
+    await jane.send_command("/start", match.group(2))
+    await jane.wait_for_message("Do you agree?")
+    say.show_new()
+
+    say.step("Jane", "presses [I agree]")
+    await jane.press("I agree")
+    await jane.wait_for_message("Question 1 of 2")
+    say.show_new()
+
+    say.step("Jane", "records a voice note (answer1.ogg)")
+    await jane.send_voice(SAMPLES / "answer1.ogg")
+    await jane.wait_for_message("Question 2 of 2")
+    say.show_new()
+
+    say.step("Jane", "records a video note (answer2.mp4)")
+    await jane.send_video_note(SAMPLES / "answer2.mp4")
+    await jane.wait_for_message("That's all")
+    say.show_new()
+
+    say.step("hirebot", "transcribes both answers with Whisper and posts them in the thread")
+    parent = await eventually(lambda: next(iter(slack.messages(REVIEW_CHANNEL)), None))
+    await eventually(
+        lambda: any("completed" in m.text for m in slack.thread(REVIEW_CHANNEL, parent.ts)),
+        seconds=120,
+        what="both answers and the completion note in the Slack thread",
+    )
+    say.show_new()
+
+    say.step("Tom (teammate, Slack)", "presses 👍 Yes on Jane's card")
+    await tom.click("vote_yes", message=slack.messages(REVIEW_CHANNEL)[0])
+    await eventually(
+        lambda: "Yes 1" in visible_text(slack.messages(REVIEW_CHANNEL)[0]), what="tally"
+    )
+    say.show_new()
+
+    say.step("Rita", "/hire advance Jane Doe")
+    reply = await rita.slash("/hire", "advance Jane Doe", channel=REVIEW_CHANNEL)
+    say._print(_indent(f"Slack (only Rita sees this): {reply.text}"))
+    await jane.wait_for_message("Good news")
+    await eventually(
+        lambda: "Live interview" in visible_text(slack.messages(REVIEW_CHANNEL)[0]),
+        what="the card to show the new stage",
+    )
+    say.show_new()
+
+    thread = slack.thread(REVIEW_CHANNEL, parent.ts)
+    if verbose:
+        print("\nThe review thread as the team sees it:")
+        print(_indent(visible_text(slack.messages(REVIEW_CHANNEL)[0])))
+        for message in thread:
+            print(_indent("└ " + message.text.replace("\n", "\n  ")))
+            for f in message.files:
+                print(_indent(f"  📎 {f.filename} ({len(f.data)} bytes)"))
+    files = sum(len(m.files) for m in thread)
+    return f"{len(jane.inbox())} Telegram messages, {len(thread)} thread replies, {files} files"

@@ -1,0 +1,50 @@
+"""hirebot's errors. Each one carries a sentence fit for the person who caused it."""
+
+from __future__ import annotations
+
+
+class HirebotError(Exception):
+    """Base class: ``str(err)`` is safe to show to the person who caused it."""
+
+
+class ConfigError(HirebotError):
+    """A setting is missing or wrong; the message says how to fix it."""
+
+
+class OpeningFileError(HirebotError):
+    """An openings YAML file is invalid; the message names the line and the reason."""
+
+
+class NotAllowed(HirebotError):
+    """The person may not do this (not a recruiter, not their interview)."""
+
+
+class NotFound(HirebotError):
+    """The thing named does not exist."""
+
+
+class IllegalTransition(HirebotError):
+    """The event does not fit the interview's current state."""
+
+
+class BadAnswer(HirebotError):
+    """A candidate sent something we cannot accept as an answer; nothing changed."""
+
+
+class MediaError(BadAnswer):
+    """The media file cannot be decoded or has no audio."""
+
+
+class DeliveryDeferred(Exception):
+    """An outgoing message could not be delivered now; try again later.
+
+    ``retry_after`` is the platform's own hint (Telegram's and Slack's 429), in seconds.
+    """
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class DeliveryRefused(Exception):
+    """The platform refuses this message for good (blocked bot, deleted chat): do not retry."""

@@ -1,0 +1,44 @@
+"""The interview's state machine: states, the events that move it, and nothing else."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot.errors import IllegalTransition
+from storage.models import Interview, InterviewStatus
+
+S = InterviewStatus
+
+
+class Event(StrEnum):
+    START = "start"
+    AGREE = "agree"
+    DECLINE = "decline"
+    FINISH = "finish"
+    EXPIRE = "expire"
+
+
+TRANSITIONS: dict[tuple[InterviewStatus, Event], InterviewStatus] = {
+    (S.INVITED, Event.START): S.CONSENT_PENDING,
+    (S.CONSENT_PENDING, Event.AGREE): S.ANSWERING,
+    (S.CONSENT_PENDING, Event.DECLINE): S.DECLINED,
+    (S.ANSWERING, Event.FINISH): S.COMPLETED,
+    (S.INVITED, Event.EXPIRE): S.EXPIRED,
+    (S.CONSENT_PENDING, Event.EXPIRE): S.EXPIRED,
+    (S.ANSWERING, Event.EXPIRE): S.EXPIRED,
+}
+
+ACTIVE = frozenset({S.INVITED, S.CONSENT_PENDING, S.ANSWERING})
+
+
+def move(interview: Interview, event: Event) -> None:
+    """Apply ``event`` or raise IllegalTransition naming what was expected."""
+    current = InterviewStatus(interview.status)
+    target = TRANSITIONS.get((current, event))
+    if target is None:
+        allowed = sorted(e.value for (s, e) in TRANSITIONS if s == current) or ["none"]
+        raise IllegalTransition(
+            f"An interview that is {current.value} cannot {event.value} "
+            f"(it can: {', '.join(allowed)})."
+        )
+    interview.status = target

@@ -1,0 +1,152 @@
+"""Openings from a YAML file: create or update by slug, or refuse with the line and the reason."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlmodel import Session, select
+
+from bot.errors import OpeningFileError
+from bot.limits import InviteLimit, QuestionDefaults
+from storage.models import Answer, Opening, Question
+
+ANSWER_TYPES = ("voice", "video_note", "video", "audio", "text")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+class QuestionSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1)
+    prep_seconds: int = Field(default=QuestionDefaults.PREP_SECONDS, ge=0, le=600)
+    answer_seconds: int = Field(default=QuestionDefaults.ANSWER_SECONDS, ge=10, le=1800)
+    max_takes: int = Field(default=QuestionDefaults.MAX_TAKES, ge=1, le=10)
+    answer_types: list[str] = Field(default_factory=lambda: ["voice", "video_note", "video"])
+
+    @field_validator("answer_types")
+    @classmethod
+    def _known_types(cls, value: list[str]) -> list[str]:
+        unknown = [t for t in value if t not in ANSWER_TYPES]
+        if unknown or not value:
+            raise ValueError(f"answer_types must be some of {', '.join(ANSWER_TYPES)}")
+        return value
+
+
+class OpeningSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slug: str
+    title: str = Field(min_length=1)
+    company: str = ""
+    review_channel: str = Field(pattern=r"^[CG][A-Z0-9]{2,}$")
+    deadline_days: int = Field(default=InviteLimit.DEFAULT_DEADLINE_DAYS, ge=1, le=90)
+    strict_limits: bool = True
+    questions: list[QuestionSpec] = Field(min_length=1)
+    rubric: list[str] = Field(default_factory=list)
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError("slug must be lowercase letters, digits and dashes")
+        return value
+
+
+def parse(path: Path) -> OpeningSpec:
+    """Read and validate one opening file; errors name the line and the reason."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise OpeningFileError(f"{path}: cannot read the file ({err.strerror}).") from err
+    try:
+        node = yaml.compose(source)
+        data = yaml.safe_load(source)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "somewhere"
+        raise OpeningFileError(f"{path}, {where}: not valid YAML ({err}).") from err
+    if not isinstance(data, dict):
+        raise OpeningFileError(f"{path}: expected a mapping with slug, title, questions, ...")
+    try:
+        return OpeningSpec.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        location = list(first["loc"])
+        line = _line_of(node, location)
+        dotted = ".".join(str(p) for p in location) or "(top level)"
+        raise OpeningFileError(f"{path}, line {line}: {dotted}: {first['msg']}.") from err
+
+
+def save(session: Session, spec: OpeningSpec, now: datetime) -> tuple[Opening, bool]:
+    """Create or update the opening by slug; returns it and whether it was created."""
+    opening = session.exec(select(Opening).where(Opening.slug == spec.slug)).first()
+    created = opening is None
+    if opening is None:
+        opening = Opening(
+            slug=spec.slug, title=spec.title, review_channel="", created_at=now, updated_at=now
+        )
+        session.add(opening)
+    opening.title = spec.title
+    opening.company = spec.company
+    opening.review_channel = spec.review_channel
+    opening.deadline_days = spec.deadline_days
+    opening.strict_limits = spec.strict_limits
+    opening.rubric = list(spec.rubric)
+    opening.updated_at = now
+    session.flush()
+    _save_questions(session, opening, spec.questions)
+    return opening, created
+
+
+def _save_questions(session: Session, opening: Opening, specs: list[QuestionSpec]) -> None:
+    existing = {
+        q.position: q
+        for q in session.exec(select(Question).where(Question.opening_id == opening.id)).all()
+    }
+    assert opening.id is not None
+    for position, spec in enumerate(specs):
+        question = existing.pop(position, None) or Question(
+            opening_id=opening.id,
+            position=position,
+            text="",
+            prep_seconds=0,
+            answer_seconds=0,
+            max_takes=1,
+        )
+        question.text = spec.text
+        question.prep_seconds = spec.prep_seconds
+        question.answer_seconds = spec.answer_seconds
+        question.max_takes = spec.max_takes
+        question.answer_types = list(spec.answer_types)
+        session.add(question)
+    for leftover in existing.values():
+        answered = session.exec(select(Answer.id).where(Answer.question_id == leftover.id)).first()
+        if answered is not None:
+            raise OpeningFileError(
+                f"Question {leftover.position + 1} already has answers; it cannot be removed. "
+                "Create a new opening instead."
+            )
+        session.delete(leftover)
+
+
+def _line_of(node: Any, location: list[Any]) -> int:
+    """Walk the YAML node tree along a pydantic error location to find its line."""
+    current = node
+    for part in location:
+        if isinstance(current, yaml.MappingNode):
+            match = next((v for k, v in current.value if k.value == part), None)
+            if match is None:
+                break
+            current = match
+        elif isinstance(current, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(current.value):
+                break
+            current = current.value[part]
+        else:
+            break
+    return int(current.start_mark.line) + 1 if current is not None else 1

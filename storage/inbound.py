@@ -1,0 +1,23 @@
+"""Processed inbound keys: Telegram update ids, Slack event ids and action ids."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from storage.models import ProcessedEvent
+
+
+def first_time(session: Session, source: str, key: str, now: datetime) -> bool:
+    """Record ``(source, key)``; False if it was handled before.
+
+    The row commits with the flow's change, so a re-delivery after a crash before commit is
+    handled again, and one after commit is not. A concurrent duplicate loses at commit on the
+    primary key and is rolled back as a whole.
+    """
+    if session.get(ProcessedEvent, (source, key)) is not None:
+        return False
+    session.add(ProcessedEvent(source=source, key=key, created_at=now))
+    session.flush()
+    return True

@@ -1,0 +1,184 @@
+"""hirebot's tables. Every timestamp is timezone-aware UTC (SQLModel stores it as UTC).
+
+Reads like the domain: an Opening has Questions; a Candidate is invited to an Opening through an
+Interview; an Interview collects Answers, has one ReviewPost (the parent message in the review
+channel), Votes and Comments. OutboxMessage and ProcessedEvent keep delivery safe.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class InterviewStatus(StrEnum):
+    INVITED = "invited"
+    CONSENT_PENDING = "consent_pending"
+    ANSWERING = "answering"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+class TranscriptStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # permanently refused by the platform (e.g. the candidate blocked the bot)
+
+
+def _status_column(length: int = 24) -> Any:
+    return Field(sa_type=String(length), index=True)
+
+
+class Opening(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_type=String(64), unique=True, index=True)
+    title: str
+    company: str = ""
+    review_channel: str = Field(sa_type=String(32))
+    deadline_days: int = 7
+    rubric: list[str] = Field(default_factory=list, sa_type=JSON)
+    strict_limits: bool = True
+    created_at: datetime
+    updated_at: datetime
+
+
+class Question(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("opening_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    opening_id: int = Field(foreign_key="opening.id", index=True)
+    position: int
+    text: str = Field(sa_type=Text)
+    prep_seconds: int
+    answer_seconds: int
+    max_takes: int
+    answer_types: list[str] = Field(default_factory=list, sa_type=JSON)
+
+
+class Candidate(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    email: str | None = None
+    language: str = Field(default="en", sa_type=String(8))
+    telegram_user_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    telegram_chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime
+
+
+class Interview(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    opening_id: int = Field(foreign_key="opening.id", index=True)
+    candidate_id: int = Field(foreign_key="candidate.id", index=True)
+    # sha256 of the invite token: the token is shown once, to the recruiter, and never stored.
+    token_hash: str = Field(sa_type=String(64), unique=True)
+    status: str = _status_column()
+    stage: str = Field(default="Async interview", sa_type=String(64))
+    question_index: int = 0
+    question_shown_at: datetime | None = None
+    deadline_at: datetime
+    invited_by: str
+    created_at: datetime
+    started_at: datetime | None = None
+    consented_at: datetime | None = None
+    consent_version: str | None = None
+    completed_at: datetime | None = None
+    decided_at: datetime | None = None
+
+
+class Answer(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("interview_id", "question_id", "take"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    question_id: int = Field(foreign_key="question.id")
+    take: int = 1
+    submitted: bool = True
+    media_kind: str = Field(sa_type=String(16))
+    media_path: str | None = None  # relative to the media store; named by content hash
+    media_sha256: str | None = Field(default=None, sa_type=String(64))
+    media_bytes: int = 0
+    text: str | None = Field(default=None, sa_type=Text)  # a typed answer, where allowed
+    telegram_duration: float | None = None
+    duration_seconds: float | None = None  # decoded from the file by the transcriber
+    received_at: datetime
+    elapsed_seconds: float | None = None  # question shown → answer received
+    transcript_status: str = _status_column()
+    transcript_text: str | None = Field(default=None, sa_type=Text)
+    transcript_language: str | None = Field(default=None, sa_type=String(8))
+    transcript_low_confidence: bool = False
+    transcript_attempts: int = 0
+    transcript_locked_until: datetime | None = None
+    transcript_error: str | None = None
+
+
+class ReviewPost(SQLModel, table=True):
+    """The parent message for one interview in the review channel."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", unique=True)
+    channel: str = Field(sa_type=String(32))
+    message_id: str | None = Field(default=None, sa_type=String(32))  # Slack ts, once posted
+    created_at: datetime
+
+
+class Vote(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("interview_id", "reviewer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    reviewer: str = Field(sa_type=String(32))
+    choice: str = Field(sa_type=String(16))
+    created_at: datetime
+    updated_at: datetime
+
+
+class Comment(SQLModel, table=True):
+    """A teammate's reply in a candidate's review thread."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    author: str = Field(sa_type=String(32))
+    text: str = Field(sa_type=Text)
+    message_id: str = Field(sa_type=String(32), unique=True)
+    created_at: datetime
+    edited_at: datetime | None = None
+    deleted_at: datetime | None = None
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to Slack or Telegram, written with the change that caused it.
+
+    Delivered after commit, in id order within ``ordering_key`` (one candidate's chat, one
+    interview's review thread), retried with backoff until the platform takes it.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    ordering_key: str = Field(sa_type=String(64), index=True)
+    kind: str = Field(sa_type=String(32))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = _status_column(16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(index=True)
+    locked_until: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """An inbound update/event/action already handled: a re-delivery changes nothing."""
+
+    source: str = Field(sa_type=String(16), primary_key=True)
+    key: str = Field(sa_type=String(128), primary_key=True)
+    created_at: datetime

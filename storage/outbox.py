@@ -1,0 +1,115 @@
+"""Outbox rows: enqueue inside a flow's transaction; claim, mark sent or retry after commit.
+
+Claiming is a conditional UPDATE on ``locked_until``, so several bot processes on one
+PostgreSQL never deliver the same row at once, and a row claimed by a process that died is
+claimed again once its lease runs out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from storage.models import OutboxMessage, OutboxStatus
+
+
+def enqueue(
+    session: Session, *, ordering_key: str, kind: str, payload: dict[str, Any], now: datetime
+) -> OutboxMessage:
+    row = OutboxMessage(
+        ordering_key=ordering_key,
+        kind=kind,
+        payload=payload,
+        status=OutboxStatus.PENDING,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    return row
+
+
+def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int) -> list[int]:
+    """Claim up to ``limit`` due rows, each the oldest pending row of its ordering key."""
+    earlier = aliased(OutboxMessage)
+    blocked_by_earlier = exists().where(
+        and_(
+            col(earlier.ordering_key) == col(OutboxMessage.ordering_key),
+            col(earlier.status) == OutboxStatus.PENDING,
+            col(earlier.id) < col(OutboxMessage.id),
+        )
+    )
+    candidates = session.exec(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        .where(OutboxMessage.next_attempt_at <= now)
+        .where(
+            or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now)
+        )
+        .where(~blocked_by_earlier)
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+    ).all()
+    claimed: list[int] = []
+    for row_id in candidates:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == row_id)
+            .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+            .where(
+                or_(
+                    col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now
+                )
+            )
+            .values(locked_until=now + lease)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(row_id)  # type: ignore[arg-type]
+    return claimed
+
+
+def mark_sent(session: Session, row_id: int, now: datetime) -> None:
+    row = session.get_one(OutboxMessage, row_id)
+    row.status = OutboxStatus.SENT
+    row.sent_at = now
+    row.locked_until = None
+    row.attempts += 1
+    row.last_error = None
+
+
+def mark_failed(session: Session, row_id: int, error: str) -> None:
+    row = session.get_one(OutboxMessage, row_id)
+    row.status = OutboxStatus.FAILED
+    row.locked_until = None
+    row.attempts += 1
+    row.last_error = error[:500]
+
+
+def mark_retry(session: Session, row_id: int, *, at: datetime, error: str) -> int:
+    """Schedule another attempt; returns the number of attempts made so far."""
+    row = session.get_one(OutboxMessage, row_id)
+    row.attempts += 1
+    row.next_attempt_at = at
+    row.locked_until = None
+    row.last_error = error[:500]
+    return row.attempts
+
+
+def next_due(session: Session) -> datetime | None:
+    return session.exec(
+        select(OutboxMessage.next_attempt_at)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        .order_by(col(OutboxMessage.next_attempt_at))
+        .limit(1)
+    ).first()
+
+
+def pending_count(session: Session) -> int:
+    return len(
+        session.exec(
+            select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.PENDING)
+        ).all()
+    )
