@@ -31,6 +31,7 @@ class SandboxTeammate:
         self._sandbox = sandbox
         self.user_id = user_id
         self.name = name
+        self.last_interaction: JSON | None = None
 
     # ------------------------------------------------------------------ payload parts
 
@@ -147,7 +148,15 @@ class SandboxTeammate:
             ),
             "actions": [action],
         }
+        self.last_interaction = payload
         return (await s.deliver("interactive", payload)).status
+
+    async def redeliver_last_click(self) -> int:
+        """Deliver the last click again, as Slack does when it did not see the ack in time."""
+        assert self.last_interaction is not None, "no click to redeliver"
+        return (
+            await self._sandbox.deliver("interactive", self.last_interaction, retry_attempt=1)
+        ).status
 
     async def reply_in_thread(self, channel: str, thread_ts: str, text: str) -> str:
         """Post a human reply in a thread and deliver Slack's ``message`` event; → its ts."""
