@@ -48,6 +48,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'hirebot.db'}"
         return
     if _PG_SKIP:
+        if os.environ.get("HIREBOT_REQUIRE_POSTGRES"):
+            pytest.fail(_PG_SKIP)
         pytest.skip(_PG_SKIP)
     import psycopg
 

@@ -43,6 +43,7 @@ class World:
     slack_mode: str = "socket"
     database_url: str | None = None
     whisper_model: str = "tiny.en"
+    autostart: bool = True  # False: the test starts the bot itself (e.g. as a process)
     telegram: TelegramSandbox = field(default_factory=TelegramSandbox)
     slack: SlackSandbox = field(
         default_factory=lambda: SlackSandbox(bot_token=SLACK_BOT_TOKEN, app_token=SLACK_APP_TOKEN)
@@ -62,7 +63,8 @@ class World:
             REVIEW_CHANNEL, "backend-reviews", [self.slack.bot_user_id, RECRUITER, TEAMMATE]
         )
         self.import_opening(OPENING_FILE)
-        await self.start_bot()
+        if self.autostart:
+            await self.start_bot()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -86,6 +88,17 @@ class World:
             recruiters=RECRUITER,
             whisper_model=self.whisper_model,
         )
+
+    def environment(self) -> dict[str, str]:
+        """The settings as ``HIREBOT_*`` variables, for a bot run as its own process."""
+        env: dict[str, str] = {}
+        for name, value in self.settings().model_dump().items():
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            env[f"HIREBOT_{name.upper()}"] = str(value)
+        return env
 
     def import_opening(self, path: Path) -> None:
         from storage import migrate

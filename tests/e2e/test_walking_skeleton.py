@@ -67,11 +67,12 @@ async def test_candidate_answers_and_team_reviews_and_recruiter_advances(
         await jane.wait_for_message("That's all")
 
         # Both answers land in the thread with transcript and the very file the candidate sent.
-        thread = await eventually(
-            lambda: (t := w.slack.thread(REVIEW_CHANNEL, parent.ts)) and len(t) >= 3 and t,
+        await eventually(
+            lambda: len(w.slack.thread(REVIEW_CHANNEL, parent.ts)) >= 3,
             seconds=120,
             what="two answers and the completion note in the thread",
         )
+        thread = w.slack.thread(REVIEW_CHANNEL, parent.ts)
         first, second, done = thread[0], thread[1], thread[2]
         assert "Q1." in first.text and "payment" in first.text.lower()
         assert "monitoring" in first.text.lower()

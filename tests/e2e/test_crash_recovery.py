@@ -1,0 +1,98 @@
+"""A bot killed between "answer stored" and "posted to Slack" posts it exactly once on restart."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from bot.flows.say import Kind
+from bot.sandbox.world import INVITE_LINK, RECRUITER, REVIEW_CHANNEL, SAMPLES, World, eventually
+from storage.db import make_engine
+from storage.models import Answer, OutboxMessage, OutboxStatus
+
+
+async def _start_bot(world: World, log: Path) -> asyncio.subprocess.Process:
+    env = {**os.environ, **world.environment()}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        env=env,
+        stdout=log.open("ab"),
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    await eventually(lambda: world.slack.connected_sockets() > 0, seconds=60, what="the bot")
+    return process
+
+
+async def test_killed_bot_posts_stored_answer_exactly_once_after_restart(
+    tmp_path: Path, database_url: str
+) -> None:
+    log = tmp_path / "bot.log"
+    async with World(data_dir=tmp_path / "data", database_url=database_url, autostart=False) as w:
+        # Slack's file upload is down, so the answer is stored and transcribed but not posted.
+        w.slack.fail("files.getUploadURLExternal", status=503, times=1_000_000)
+        bot = await _start_bot(w, log)
+        rita = w.slack.teammate(RECRUITER)
+        reply = await rita.slash("/hire", "invite backend-engineer Jane Doe", REVIEW_CHANNEL)
+        link = INVITE_LINK.search(reply.text or "")
+        assert link is not None, reply.text
+        jane = w.telegram.candidate(700_002, "Jane", "Doe")
+        await jane.send_command("/start", link.group(2))
+        await jane.press("I agree", await jane.wait_for_message("Do you agree?"))
+        await jane.wait_for_message("Question 1 of 2")
+        await jane.send_voice(SAMPLES / "answer1.ogg", duration=7)
+        await jane.wait_for_message("Received your answer to question 1")
+
+        engine = make_engine(database_url)
+
+        def answer_waiting_for_slack() -> bool:
+            with Session(engine) as session:
+                answer = session.exec(select(Answer)).first()
+                post = session.exec(
+                    select(OutboxMessage).where(OutboxMessage.kind == Kind.THREAD_POST)
+                ).first()
+                return bool(
+                    answer is not None
+                    and answer.transcript_status == "done"
+                    and post is not None
+                    and post.status == OutboxStatus.PENDING
+                    and post.attempts >= 1
+                )
+
+        await eventually(answer_waiting_for_slack, seconds=60, what="the stuck answer post")
+        bot.send_signal(signal.SIGKILL)
+        await bot.wait()
+        parent = w.slack.messages(REVIEW_CHANNEL)[0]
+        assert w.slack.thread(REVIEW_CHANNEL, parent.ts) == []
+
+        w.slack.fail("files.getUploadURLExternal", times=0)  # Slack is back
+        bot = await _start_bot(w, log)
+        try:
+            replies = await eventually(
+                lambda: w.slack.thread(REVIEW_CHANNEL, parent.ts), seconds=60, what="the post"
+            )
+            await asyncio.sleep(2.0)  # room for a duplicate to show up, if there were one
+            replies = w.slack.thread(REVIEW_CHANNEL, parent.ts)
+            assert len(replies) == 1, [r.text for r in replies]
+            assert "payment" in replies[0].text.lower()
+            assert [f.data for f in w.slack.files] == [(SAMPLES / "answer1.ogg").read_bytes()]
+            with Session(engine) as session:
+                assert len(session.exec(select(Answer)).all()) == 1
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(bot.wait(), 30)
+            engine.dispose()
+        # The process logged at INFO throughout: no token and no Telegram file URL in it.
+        written = log.read_text()
+        assert "hirebot is running" in written
+        for secret in (w.telegram.token, *w.environment()["HIREBOT_SLACK_BOT_TOKEN"].split()):
+            assert secret not in written
+        assert "/file/bot" not in written
+        assert "payment" not in written.lower()  # nor what the candidate said
