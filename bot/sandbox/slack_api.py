@@ -337,6 +337,10 @@ class SlackApiEmulator:
         """Replies in the thread rooted at ``ts`` (not the parent), oldest first."""
         return [m for m in self._messages.get(channel, []) if m.thread_ts == ts and m.ts != ts]
 
+    def direct_messages(self, user_id: str) -> list[SlackMessage]:
+        """What the bot said to ``user_id`` in their DM with the app."""
+        return self.messages("D" + user_id[1:])
+
     def ephemerals(self, user: str | None = None) -> list[JSON]:
         return [e for e in self._ephemerals if user is None or e["user"] == user]
 

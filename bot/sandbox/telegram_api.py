@@ -394,6 +394,9 @@ class TelegramSandbox:
                 403: "Forbidden: bot was blocked by the user",
                 409: "Conflict: terminated by other getUpdates request",
             }.get(status) or _phrase(status)
+        if times <= 0:  # fail(method, times=0) clears a fault, as in the Slack sandbox
+            self._faults.pop(method.lower(), None)
+            return
         self._faults[method.lower()] = _Fault(status, description, parameters, times)
 
     def redeliver(self, update_id: int) -> None:

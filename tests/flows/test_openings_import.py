@@ -1,0 +1,125 @@
+"""Recruiters load openings from YAML: created or updated by slug; bad files name the line."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from bot.cli import main
+from bot.sandbox.world import OPENING_FILE
+from storage import migrate
+from storage.db import Database, make_engine
+from storage.models import Opening, Question
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "opening.yaml"
+    path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return path
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> str:
+    monkeypatch.setenv("HIREBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HIREBOT_DATABASE_URL", database_url)
+    return database_url
+
+
+def _openings(url: str) -> list[tuple[Opening, list[Question]]]:
+    migrate.upgrade(url)  # a refused import may not have created the schema
+    db = Database(make_engine(url))
+    try:
+        return db.run_sync(
+            lambda s: [
+                (o, list(s.exec(select(Question).where(Question.opening_id == o.id)).all()))
+                for o in s.exec(select(Opening)).all()
+            ]
+        )
+    finally:
+        db.dispose()
+
+
+def test_import_creates_then_updates_by_slug(
+    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["openings", "import", str(OPENING_FILE)]) == 0
+    assert (
+        "created opening backend-engineer: Backend Engineer (2 questions)"
+        in capsys.readouterr().out
+    )
+    changed = _write(
+        tmp_path,
+        """
+        slug: backend-engineer
+        title: Senior Backend Engineer
+        review_channel: C0REVIEW02
+        questions:
+          - text: Why this role?
+            answer_types: [voice, text]
+          - text: What are you proud of?
+        """,
+    )
+    assert main(["openings", "import", str(changed)]) == 0
+    assert "updated opening backend-engineer" in capsys.readouterr().out
+    [(opening, questions)] = _openings(cli_env)
+    assert opening.title == "Senior Backend Engineer"
+    assert opening.review_channel == "C0REVIEW02"
+    assert opening.deadline_days == 7
+    assert sorted((q.position, q.text, q.answer_types[0]) for q in questions) == [
+        (0, "Why this role?", "voice"),
+        (1, "What are you proud of?", "voice"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            """
+            slug: backend-engineer
+            title: Backend
+            review_channel: C0REVIEW01
+            questions:
+              - text: Fine question
+              - text: Too long
+                answer_seconds: 99999
+            """,
+            "line 7: questions.1.answer_seconds: Input should be less than or equal to 1800",
+        ),
+        (
+            """
+            slug: Backend Engineer
+            title: Backend
+            review_channel: C0REVIEW01
+            questions: [{text: Hi}]
+            """,
+            "line 1: slug: Value error, slug must be lowercase letters, digits and dashes",
+        ),
+        (
+            """
+            slug: backend
+            title: Backend
+            review_channel: C0REVIEW01
+            questions:
+              - text: Hi
+                answer_types: [voice, telepathy]
+            """,
+            "line 6: questions.0.answer_types: Value error, answer_types must be some of",
+        ),
+        ("slug: [unclosed\n", "line 2: not valid YAML"),
+    ],
+)
+def test_a_bad_file_is_refused_with_its_line_and_nothing_is_saved(
+    cli_env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    body: str,
+    expected: str,
+) -> None:
+    path = _write(tmp_path, body)
+    assert main(["openings", "import", str(OPENING_FILE), str(path)]) == 2
+    assert expected in capsys.readouterr().err
+    assert _openings(cli_env) == []

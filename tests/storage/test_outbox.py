@@ -1,0 +1,65 @@
+"""Outbox claiming: oldest first per conversation, one claimant at a time, leases expire."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session
+
+from storage import outbox
+from storage.db import Database
+
+T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+LEASE = timedelta(seconds=60)
+
+
+def _enqueue(db: Database, key: str, text: str) -> int:
+    def add(session: Session) -> int:
+        row = outbox.enqueue(
+            session,
+            ordering_key=key,
+            kind="candidate.text",
+            payload={"text": text},
+            now=T0,
+        )
+        session.flush()
+        assert row.id is not None
+        return row.id
+
+    return db.run_sync(add)
+
+
+def test_only_the_oldest_pending_row_of_a_conversation_is_due(db: Database) -> None:
+    a1 = _enqueue(db, "tg:1", "first")
+    _enqueue(db, "tg:1", "second")
+    b1 = _enqueue(db, "tg:2", "other chat")
+    claimed = db.run_sync(lambda s: outbox.claim_due(s, now=T0, lease=LEASE, limit=10))
+    assert claimed == [a1, b1]
+
+
+def test_a_claimed_row_is_not_claimed_again_until_its_lease_expires(db: Database) -> None:
+    row = _enqueue(db, "tg:1", "hello")
+    assert db.run_sync(lambda s: outbox.claim_due(s, now=T0, lease=LEASE, limit=10)) == [row]
+    later = T0 + timedelta(seconds=30)
+    assert db.run_sync(lambda s: outbox.claim_due(s, now=later, lease=LEASE, limit=10)) == []
+    # The process that claimed it died: after the lease, another one takes it over.
+    expired = T0 + timedelta(seconds=61)
+    assert db.run_sync(lambda s: outbox.claim_due(s, now=expired, lease=LEASE, limit=10)) == [row]
+
+
+def test_retry_waits_and_keeps_later_rows_of_the_conversation_behind(db: Database) -> None:
+    first = _enqueue(db, "tg:1", "first")
+    second = _enqueue(db, "tg:1", "second")
+    db.run_sync(lambda s: outbox.claim_due(s, now=T0, lease=LEASE, limit=10))
+    retry_at = T0 + timedelta(seconds=5)
+    attempts = db.run_sync(lambda s: outbox.mark_retry(s, first, at=retry_at, error="429"))
+    assert attempts == 1
+    assert db.run_sync(lambda s: outbox.claim_due(s, now=T0, lease=LEASE, limit=10)) == []
+    assert db.run_sync(lambda s: outbox.claim_due(s, now=retry_at, lease=LEASE, limit=10)) == [
+        first
+    ]
+    db.run_sync(lambda s: outbox.mark_sent(s, first, retry_at))
+    assert db.run_sync(lambda s: outbox.claim_due(s, now=retry_at, lease=LEASE, limit=10)) == [
+        second
+    ]
+    assert db.run_sync(outbox.pending_count) == 1

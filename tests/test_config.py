@@ -1,0 +1,48 @@
+"""Settings refuse missing or placeholder secrets with a sentence saying how to get them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from bot.cli import main
+from bot.config import Settings
+from bot.errors import ConfigError
+
+
+def test_placeholder_token_is_refused_with_where_to_get_it() -> None:
+    settings = Settings(telegram_token=SecretStr("changeme"), _env_file=None)
+    with pytest.raises(ConfigError, match=r"HIREBOT_TELEGRAM_TOKEN is not set.*@BotFather"):
+        settings.check_for_run()
+
+
+def test_http_mode_needs_the_signing_secret() -> None:
+    settings = Settings(
+        telegram_token=SecretStr("123:abc"),
+        slack_bot_token=SecretStr("xoxb-1-2"),
+        _env_file=None,
+    )
+    assert not settings.slack_socket_mode
+    with pytest.raises(ConfigError, match=r"HIREBOT_SLACK_SIGNING_SECRET.*Signing Secret"):
+        settings.check_for_run()
+
+
+def test_run_without_tokens_exits_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("TELEGRAM_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(f"HIREBOT_{name}", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env here
+    assert main(["run"]) == 2
+    assert "HIREBOT_TELEGRAM_TOKEN is not set" in capsys.readouterr().err
+
+
+def test_default_database_is_sqlite_in_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, _env_file=None)
+    assert settings.db_url == f"sqlite:///{tmp_path}/hirebot.db"
+    assert Settings(recruiters=" U1, U2 ,", _env_file=None).recruiter_ids == {
+        "U1",
+        "U2",
+    }
