@@ -35,3 +35,13 @@ class DeliveryLimit(IntEnum):
 class TranscriptionLimit(IntEnum):
     MAX_ATTEMPTS = 3
     LEASE_SECONDS = 600
+
+
+class ReviewLimit(IntEnum):
+    SCORE_MIN = 1
+    SCORE_MAX = 5
+    # Slack refuses chat.postMessage text above 40,000 characters; leave room for the header.
+    THREAD_TEXT_CHARS = 39_000
+    EXTENSION_DEFAULT_DAYS = 3
+    EXTENSION_MAX_DAYS = 30
+    RECENT_DECISIONS = 10

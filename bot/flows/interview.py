@@ -258,9 +258,8 @@ def record_answer(
         say.to_candidate(session, person.chat_id, _c(candidate, "completed", total=total), now)
     else:
         _ask_current_question(session, interview, candidate, now)
-    if answer.media_path is None:
-        assert answer.id is not None
-        review.answer_transcribed(session, answer.id, None, None, now)
+    assert answer.id is not None
+    review.answer_submitted(session, answer.id, now)
     review.refresh_card(session, interview, now)
 
 
