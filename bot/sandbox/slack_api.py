@@ -266,6 +266,7 @@ class SlackApiEmulator:
         self.files: list[UploadedFile] = []
         self.views: list[JSON] = []
         self.view_acks: list[JSON] = []  # what the bot acked each view_submission with
+        self.home_views: dict[str, JSON] = {}  # user → the Home tab the bot last published
         self._ephemerals: list[JSON] = []
         self._messages: dict[str, list[SlackMessage]] = {}
         self._channels: dict[str, Channel] = {}
@@ -419,6 +420,9 @@ class SlackApiEmulator:
     def store_message(self, message: SlackMessage) -> SlackMessage:
         self._messages.setdefault(message.channel, []).append(message)
         return message
+
+    def remove_message(self, message: SlackMessage) -> None:
+        self._messages[message.channel].remove(message)
 
     def record_ephemeral(
         self, user: str, channel: str, body: JSON, via: Literal["ack", "response_url", "api"]
@@ -1014,12 +1018,15 @@ def _views_open(s: SlackApiEmulator, p: JSON) -> JSON:
 
 
 def _views_publish(s: SlackApiEmulator, p: JSON) -> JSON:
-    if str(p.get("user_id") or "") not in s._users:
+    user = str(p.get("user_id") or "")
+    if user not in s._users:
         raise ApiError("user_not_found")
     view = s._view_param(p)
     if view["type"] != "home":
         raise ApiError("invalid_arguments")
-    return s._store_view(s._view_json(view, s.new_id("V")))
+    stored = s._store_view(s._view_json(view, s.new_id("V")))
+    s.home_views[user] = stored["view"]
+    return stored
 
 
 def _views_update(s: SlackApiEmulator, p: JSON) -> JSON:

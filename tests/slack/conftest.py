@@ -1,0 +1,76 @@
+"""Helpers for the hiring team's stories: cards, forms, a finished interview, a blind opening."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlmodel import Session
+
+from bot.sandbox.slack import SlackMessage
+from bot.sandbox.telegram import SandboxCandidate
+from bot.sandbox.world import OPENING_FILE, REVIEW_CHANNEL, SAMPLES, World, eventually
+from tests.e2e.conftest import start_answering
+
+T = TypeVar("T")
+
+
+def db(world: World, work: Callable[[Session], T]) -> T:
+    return world.bot.db.run_sync(work)
+
+
+async def card(world: World, index: int = 0) -> SlackMessage:
+    """The candidate's parent message in the review channel, as it is now."""
+    return await eventually(
+        lambda: (world.slack.messages(REVIEW_CHANNEL) + [None] * (index + 1))[index],
+        what=f"card {index}",
+    )
+
+
+async def finish_interview(world: World, candidate: SandboxCandidate, token: str) -> None:
+    """The candidate agrees and answers both questions by voice."""
+    await start_answering(world, candidate, token)
+    await candidate.send_voice(SAMPLES / "answer1.ogg", duration=7)
+    await candidate.wait_for_message("Question 2 of 2")
+    await candidate.send_voice(SAMPLES / "answer1.ogg", duration=7)
+    await candidate.wait_for_message("That's all")
+
+
+def blind_opening(world: World, tmp_path: Path) -> None:
+    """Make the sample opening blind-reviewed, with its own rejection wording."""
+    text = OPENING_FILE.read_text() + (
+        "blind_review: true\n"
+        "candidate_messages:\n"
+        "  rejected: 'Dear {name}, {opening} went to someone else. Thank you!'\n"
+    )
+    path = tmp_path / "blind.yaml"
+    path.write_text(text)
+    world.import_opening(path)
+
+
+def text_value(value: str) -> dict[str, Any]:
+    return {"value": {"type": "plain_text_input", "value": value}}
+
+
+def number_value(value: int) -> dict[str, Any]:
+    return {"value": {"type": "number_input", "value": str(value)}}
+
+
+def picked(value: str, kind: str = "static_select") -> dict[str, Any]:
+    return {"value": {"type": kind, "selected_option": {"value": value}}}
+
+
+def checked(*values: str) -> dict[str, Any]:
+    options = [{"value": v} for v in values]
+    return {"value": {"type": "checkboxes", "selected_options": options}}
+
+
+def channel_value(channel: str) -> dict[str, Any]:
+    return {"value": {"type": "conversations_select", "selected_conversation": channel}}
+
+
+def last_view(world: World, callback_id: str) -> dict[str, Any]:
+    views = [v for v in world.slack.views if v.get("callback_id") == callback_id]
+    assert views, f"no {callback_id} modal was opened"
+    return views[-1]
