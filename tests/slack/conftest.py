@@ -70,7 +70,21 @@ def channel_value(channel: str) -> dict[str, Any]:
     return {"value": {"type": "conversations_select", "selected_conversation": channel}}
 
 
-def last_view(world: World, callback_id: str) -> dict[str, Any]:
-    views = [v for v in world.slack.views if v.get("callback_id") == callback_id]
-    assert views, f"no {callback_id} modal was opened"
-    return views[-1]
+async def opened_view(world: World, callback_id: str, count: int = 1) -> dict[str, Any]:
+    """The ``count``-th modal with ``callback_id`` the bot opened (waiting for it)."""
+
+    def found() -> dict[str, Any] | None:
+        views = [v for v in world.slack.views if v.get("callback_id") == callback_id]
+        return views[count - 1] if len(views) >= count else None
+
+    return await eventually(found, what=f"the {callback_id} form")
+
+
+async def replies(world: World, parent: SlackMessage, count: int) -> list[SlackMessage]:
+    """The thread under ``parent`` once it has ``count`` replies."""
+
+    def found() -> list[SlackMessage] | None:
+        thread = world.slack.thread(REVIEW_CHANNEL, parent.ts)
+        return thread if len(thread) >= count else None
+
+    return await eventually(found, what=f"{count} replies in the thread")

@@ -10,7 +10,7 @@ from sqlmodel import select
 from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, TEAMMATE, World, eventually, visible_text
 from storage.models import Score, Vote
 from tests.e2e.conftest import invite
-from tests.slack.conftest import blind_opening, card, db, last_view, picked, text_value
+from tests.slack.conftest import blind_opening, card, db, opened_view, picked, text_value
 
 
 @pytest.mark.parametrize("slack_mode", ["socket", "http"])
@@ -27,7 +27,7 @@ async def test_reviewers_vote_and_one_changes_their_mind(tmp_path: Path, slack_m
         await eventually(lambda: "Maybe 1" in visible_text(w.slack.messages(REVIEW_CHANNEL)[0]))
         shown = visible_text(await card(w))
         assert "Yes 0" in shown and "No 1" in shown
-        votes = db(w, lambda s: s.exec(select(Vote).order_by(Vote.reviewer)).all())  # type: ignore[arg-type]
+        votes = db(w, lambda s: s.exec(select(Vote).order_by(Vote.reviewer)).all())
         assert [(v.reviewer, v.choice) for v in votes] == [(RECRUITER, "no"), (TEAMMATE, "maybe")]
         assert len(w.slack.messages(REVIEW_CHANNEL)) == 1  # one card, updated in place
 
@@ -40,7 +40,7 @@ async def test_reviewer_scores_every_criterion_and_the_card_shows_averages(
         rita, tom = w.slack.teammate(RECRUITER), w.slack.teammate(TEAMMATE)
 
         await tom.click("score_open", message=await card(w))
-        form = await eventually(lambda: w.slack.views and last_view(w, "score"), what="form")
+        form = await opened_view(w, "score")
         labels = [b["label"]["text"] for b in form["blocks"] if b["type"] == "input"]
         assert labels == ["Communication", "Technical depth", "Ownership", "Note (for the team)"]
 
@@ -57,7 +57,7 @@ async def test_reviewer_scores_every_criterion_and_the_card_shows_averages(
         assert await tom.submit_view(form, full) == 200
         assert w.slack.view_acks[-1] == {}
         await rita.click("score_open", message=await card(w))
-        rita_form = await eventually(lambda: len(w.slack.views) == 2 and w.slack.views[-1])
+        rita_form = await opened_view(w, "score", 2)
         await rita.submit_view(
             rita_form,
             {"criterion-0": picked("2"), "criterion-1": picked("4"), "criterion-2": picked("4")},
@@ -72,7 +72,7 @@ async def test_reviewer_scores_every_criterion_and_the_card_shows_averages(
 
         # Scoring again replaces one's own scores; the form opens with them filled in.
         await tom.click("score_open", message=await card(w))
-        again = await eventually(lambda: len(w.slack.views) == 3 and w.slack.views[-1])
+        again = await opened_view(w, "score", 3)
         first_select = again["blocks"][1]["element"]
         assert first_select["initial_option"]["value"] == "4"
         scores = db(w, lambda s: s.exec(select(Score).where(Score.reviewer == TEAMMATE)).one())

@@ -25,14 +25,7 @@ async def test_answer_is_posted_at_once_even_when_transcription_never_comes(
         await jane.send_voice(SAMPLES / "answer1.ogg", duration=75)
         await jane.wait_for_message("Question 2 of 2")
         parent = await card(w)
-        thread = await eventually(
-            lambda: (
-                len(w.slack.thread(REVIEW_CHANNEL, parent.ts)) == 2
-                and w.slack.thread(REVIEW_CHANNEL, parent.ts)
-            ),
-            what="the answer and its recording",
-        )
-        answer, recording = thread
+        answer, recording = await replies(w, parent, 2)
         assert answer.text.splitlines()[0] == (
             "*Q1. Tell us about a system you built and what you would change today.*"
         )
