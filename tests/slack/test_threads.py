@@ -12,7 +12,7 @@ from bot.sandbox.world import REVIEW_CHANNEL, SAMPLES, TEAMMATE, World, eventual
 from storage import outbox
 from storage.models import Comment, OutboxMessage, OutboxStatus, ThreadMessage
 from tests.e2e.conftest import invite, start_answering
-from tests.slack.conftest import card, db
+from tests.slack.conftest import card, db, replies
 
 
 async def test_answer_is_posted_at_once_even_when_transcription_never_comes(
