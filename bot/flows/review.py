@@ -173,12 +173,16 @@ def _transcripts_outstanding(session: Session, interview: Interview) -> bool:
 
 def _answer_text(answer: Answer, question: Question) -> str:
     seconds = answer.duration_seconds or answer.telegram_duration or 0
-    lines = [
-        f"*Q{question.position + 1}. {question.text}*",
-        f"{answer.media_kind.replace('_', ' ')} · {seconds:.0f} s · take {answer.take}",
-    ]
-    if answer.elapsed_seconds is not None:
-        lines[-1] += f" · answered {answer.elapsed_seconds:.0f} s after the question"
+    facts = [answer.media_kind.replace("_", " "), f"{seconds:.0f} s", f"take {answer.take}"]
+    if answer.prep_seconds_used is not None:
+        facts.append(f"prep {answer.prep_seconds_used:.0f} s")
+    lines = [f"*Q{question.position + 1}. {question.text}*", " · ".join(facts)]
+    flags = []
+    if answer.over_limit:
+        flags.append(f"⚠️ over the time limit ({seconds:.0f} s of {question.answer_seconds} s)")
+    if answer.late:
+        flags.append(f"⏱️ took longer than the {question.prep_seconds} s preparation time")
+    lines += flags
     if answer.transcript_status == TranscriptStatus.DONE:
         flag = " _(low confidence: listen to check)_" if answer.transcript_low_confidence else ""
         lines.append(f"> {answer.transcript_text or '(no speech heard)'}{flag}")
