@@ -310,3 +310,73 @@ async def test_delete_my_data_leaves_no_file_or_row_behind(tmp_path: Path) -> No
         mark = len(jane.inbox())
         await jane.send_text("hello?")
         await jane.wait_for_message("open the invitation link", after=mark)
+
+
+PRACTICE = """
+slug: backend-engineer
+title: Backend Engineer
+review_channel: C0REVIEW01
+practice_question: What did you have for breakfast?
+questions:
+  - text: Tell us about a system you built.
+    prep_seconds: 20
+    answer_seconds: 60
+"""
+
+
+async def test_practice_question_is_never_kept_or_shown_to_reviewers(tmp_path: Path) -> None:
+    async with World(data_dir=tmp_path, opening_file=_opening(tmp_path, body=PRACTICE)) as w:
+        jane = w.telegram.candidate(700_500, "Jane", "Doe")
+        await jane.send_command("/start", await invite(w))
+        await jane.press("I agree", await jane.wait_for_message("Do you agree?"))
+        intro = await jane.wait_for_message("First, a practice question")
+        await jane.press("Ready", intro)
+        await jane.wait_for_message("Practice question:\nWhat did you have for breakfast?")
+        await jane.send_voice(SAMPLES / "answer2.ogg", duration=6)
+        done = await jane.wait_for_message("that was 6 s")
+        assert "not kept" in (done.text or "")
+        await jane.wait_for_message("Question 1 of 1.")
+        assert _answers(w) == []
+        assert list((tmp_path / "media").glob("*/*")) == []
+        assert not any(c.method == "getFile" for c in w.telegram.calls)  # never downloaded
+        parent = w.slack.messages(REVIEW_CHANNEL)[0]
+        assert w.slack.thread(REVIEW_CHANNEL, parent.ts) == []
+
+
+async def test_extra_time_accommodation_scales_preparation_and_answer_time(
+    tmp_path: Path,
+) -> None:
+    from bot.flows import interview
+
+    async with World(data_dir=tmp_path, opening_file=_opening(tmp_path, body=PRACTICE)) as w:
+        invitation = await w.bot.services.run(
+            lambda s, now: interview.invite(
+                s,
+                opening_slug="backend-engineer",
+                candidate_name="Jane Doe",
+                invited_by="U0RECRUITER",
+                now=now,
+                time_multiplier=1.5,
+            )
+        )
+        jane = w.telegram.candidate(700_501, "Jane", "Doe")
+        await jane.send_command("/start", invitation.token)
+        await jane.press("I agree", await jane.wait_for_message("Do you agree?"))
+        await jane.press("Ready", await jane.wait_for_message("First, a practice question"))
+        await jane.send_voice(SAMPLES / "answer2.ogg", duration=6)
+        intro = await jane.wait_for_message("Question 1 of 1.")
+        assert "30 s to prepare and up to 1:30 min to answer" in (intro.text or "")
+
+
+async def test_telegram_outage_delays_messages_without_losing_or_repeating_them(
+    tmp_path: Path,
+) -> None:
+    async with World(data_dir=tmp_path) as w:
+        jane = w.telegram.candidate(700_502, "Jane", "Doe")
+        w.telegram.fail("sendMessage", status=502, times=3)
+        await jane.send_command("/start", await invite(w))
+        await jane.wait_for_message("Do you agree?", timeout=30)
+        texts = [m.text or "" for m in jane.inbox()]
+        assert len(texts) == 2 and texts[0].startswith("Hi Jane!")
+        failed = [c for c in w.telegram.calls if c.method == "sendMessage" and c.status == 502]
+        assert len(failed) == 3
