@@ -72,45 +72,25 @@ def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int) 
 
 
 def mark_sent(session: Session, row_id: int, now: datetime) -> None:
-    # Statements, not loaded rows: a row erased meanwhile (a candidate's /delete_my_data)
-    # simply matches nothing.
-    session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == row_id)
-        .values(
-            status=OutboxStatus.SENT,
-            sent_at=now,
-            locked_until=None,
-            attempts=OutboxMessage.attempts + 1,
-            last_error=None,
-        )
-    )
+    _attempted(session, row_id, status=OutboxStatus.SENT, sent_at=now, last_error=None)
 
 
 def mark_failed(session: Session, row_id: int, error: str) -> None:
-    session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == row_id)
-        .values(
-            status=OutboxStatus.FAILED,
-            locked_until=None,
-            attempts=OutboxMessage.attempts + 1,
-            last_error=error[:500],
-        )
-    )
+    _attempted(session, row_id, status=OutboxStatus.FAILED, last_error=error[:500])
 
 
 def mark_retry(session: Session, row_id: int, *, at: datetime, error: str) -> None:
     """Schedule another attempt after ``at``."""
+    _attempted(session, row_id, next_attempt_at=at, last_error=error[:500])
+
+
+def _attempted(session: Session, row_id: int, **values: Any) -> None:
+    # A statement, not a loaded row: a row erased meanwhile (a candidate's /delete_my_data)
+    # simply matches nothing.
     session.execute(
         update(OutboxMessage)
         .where(col(OutboxMessage.id) == row_id)
-        .values(
-            next_attempt_at=at,
-            locked_until=None,
-            attempts=OutboxMessage.attempts + 1,
-            last_error=error[:500],
-        )
+        .values(locked_until=None, attempts=OutboxMessage.attempts + 1, **values)
     )
 
 

@@ -146,15 +146,8 @@ class CandidateHandlers:
         if message is None or update.effective_user is None or update.effective_chat is None:
             return
         person = _person(update)
-        kind = _kind_of_other(message)
-        key = str(update.update_id)
-        handled, expect = await self._s.handle_once(
-            SOURCE,
-            key,
-            lambda s, now: interview.expects(s, person=person, kind=kind, size_bytes=None, now=now),
-            done=lambda result: result == Expect.NOTHING,
-        )
-        if handled and expect == Expect.ANSWER and message.text:
+        expect = await self._expects(update, person, _kind_of_other(message), None)
+        if expect == Expect.ANSWER and message.text:
             received = ReceivedAnswer("text", None, message.text, None, message.date)
             await self._once(
                 update,
@@ -165,6 +158,19 @@ class CandidateHandlers:
         # Never log the update itself: it holds the candidate's messages.
         update_id = update.update_id if isinstance(update, Update) else None
         log.error("telegram update %s failed: %r", update_id, context.error)
+
+    async def _expects(
+        self, update: Update, person: TelegramPerson, kind: str, size: int | None
+    ) -> Expect:
+        """Ask the flow whether to take this answer. A refusal (the candidate has been told
+        why) finishes the update; an acceptance leaves it to the step that records it."""
+        handled, expect = await self._s.handle_once(
+            SOURCE,
+            str(update.update_id),
+            lambda s, now: interview.expects(s, person=person, kind=kind, size_bytes=size, now=now),
+            done=lambda result: result == Expect.NOTHING,
+        )
+        return expect if handled and expect is not None else Expect.NOTHING
 
     async def _once(self, update: Update, work: interview.Work) -> None:
         await self._s.handle_once(SOURCE, str(update.update_id), work)

@@ -380,3 +380,18 @@ async def test_telegram_outage_delays_messages_without_losing_or_repeating_them(
         assert len(texts) == 2 and texts[0].startswith("Hi Jane!")
         failed = [c for c in w.telegram.calls if c.method == "sendMessage" and c.status == 502]
         assert len(failed) == 3
+
+
+async def test_two_quick_messages_are_answered_in_the_order_they_were_sent(
+    tmp_path: Path,
+) -> None:
+    async with World(data_dir=tmp_path) as w:
+        jane = w.telegram.candidate(700_503, "Jane", "Doe")
+        await start_answering(w, jane, await invite(w))
+        mark = len(jane.inbox())
+        await jane.send_sticker()
+        await jane.send_command("/status")
+        await jane.wait_for_message("you've answered 0 of 2", after=mark)
+        replies = [m.text or "" for m in jane.inbox()[mark:]]
+        assert replies[0].startswith("Press Ready first")  # the sticker's answer comes first
+        assert "you've answered 0 of 2" in replies[-1]
