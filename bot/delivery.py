@@ -45,19 +45,29 @@ class Delivery:
         self._media = media
         self._now = now
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         """Something was committed to the outbox: deliver now rather than at the next poll."""
         self._wake.set()
 
+    def stop_after_this_pass(self) -> None:
+        """Finish the messages in flight, start no new ones (a graceful shutdown).
+
+        Cancelling a send midway would leave its row leased, and delayed behind the lease,
+        though the platform may already have it; letting it finish avoids both.
+        """
+        self._stopping = True
+        self._wake.set()
+
     async def run_forever(self, poll_seconds: float = 1.0) -> None:
-        while True:
+        while not self._stopping:
             try:
                 delivered = await self.deliver_due()
             except Exception:
                 log.exception("outbox delivery pass failed; retrying")
                 delivered = 0
-            if delivered:
+            if delivered or self._stopping:
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):

@@ -19,6 +19,7 @@ from bot.sandbox.world import (
     SAMPLES,
     TEAMMATE,
     World,
+    answer_question,
     eventually,
     visible_text,
 )
@@ -101,17 +102,16 @@ async def _script(world: World, verbose: bool) -> str:
 
     say.step("Jane", "presses [I agree]")
     await jane.press("I agree")
-    await jane.wait_for_message("Question 1 of 2")
+    await jane.wait_for_message("Question 1 of 2.")
     say.show_new()
 
-    say.step("Jane", "records a voice note (answer1.ogg)")
-    await jane.send_voice(SAMPLES / "answer1.ogg")
-    await jane.wait_for_message("Question 2 of 2")
+    say.step("Jane", "presses [Ready], records a voice note (answer1.ogg), presses [Submit]")
+    await answer_question(jane, 1, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg"))
     say.show_new()
 
-    say.step("Jane", "records a video note (answer2.mp4)")
-    await jane.send_video_note(SAMPLES / "answer2.mp4")
-    await jane.wait_for_message("That's all")
+    say.step("Jane", "presses [Ready], records a video note (answer2.mp4), presses [Submit]")
+    await answer_question(jane, 2, 2, lambda: jane.send_video_note(SAMPLES / "answer2.mp4"))
+    await jane.wait_for_message("That's everything")
     say.show_new()
 
     say.step("hirebot", "transcribes both answers with Whisper and posts them in the thread")

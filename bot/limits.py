@@ -21,6 +21,20 @@ class QuestionDefaults(IntEnum):
     PREP_SECONDS = 30
     ANSWER_SECONDS = 120
     MAX_TAKES = 3
+    PRACTICE_ANSWER_SECONDS = 60
+    # Telegram reports whole seconds and recording starts a moment after the tap: a take
+    # within this many seconds of a limit is within it.
+    GRACE_SECONDS = 2
+
+
+class ReminderLimit(IntEnum):
+    # No reminder between these local hours (candidate's time zone, else the opening's).
+    QUIET_FROM_HOUR = 21
+    QUIET_UNTIL_HOUR = 8
+    TICK_SECONDS = 60
+    # A stored file no answer refers to (a replaced take, a refused answer, a crash between
+    # storing and committing) is deleted once it is this old.
+    ORPHAN_MEDIA_MINUTES = 30
 
 
 class DeliveryLimit(IntEnum):

@@ -12,9 +12,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -24,7 +25,9 @@ from telegram.ext import Application
 
 from bot.config import Settings
 from bot.delivery import Delivery
+from bot.flows import reminders
 from bot.flows.ports import Transcriber
+from bot.limits import ReminderLimit
 from bot.services import Services, utc_now
 from bot.slack.app import build_app
 from bot.slack.channel import SlackReviewChannel
@@ -32,7 +35,7 @@ from bot.telegram.adapter import build_application
 from bot.telegram.channel import TelegramCandidateChannel
 from bot.transcription import load_transcriber
 from bot.transcription.jobs import TranscriptionWorker
-from storage import migrate, outbox
+from storage import answer_media, migrate, outbox
 from storage.db import Database, make_engine
 from storage.media import MediaStore
 
@@ -64,6 +67,7 @@ class Runtime:
         self._executor = ThreadPoolExecutor(
             max_workers=settings.whisper_workers, thread_name_prefix="whisper"
         )
+        self._scheduler: AsyncIOScheduler | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._web: web.AppRunner | None = None
         self.http_port: int | None = None
@@ -119,6 +123,16 @@ class Runtime:
             poll_interval=0.0, timeout=self._poll_timeout, allowed_updates=Update.ALL_TYPES
         )
         await self._start_web()
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self._scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=ReminderLimit.TICK_SECONDS,
+            id="tick",
+            max_instances=1,
+            coalesce=True,
+        )
+        self._scheduler.start()
         if s.slack_socket_mode:
             self._socket = AsyncSocketModeHandler(
                 self.slack, s.secret("slack_app_token"), web_client=client
@@ -132,6 +146,8 @@ class Runtime:
         )
 
     async def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
         if self._socket is not None:
             with contextlib.suppress(Exception):
                 await self._socket.close_async()  # type: ignore[no-untyped-call]
@@ -142,10 +158,15 @@ class Runtime:
             await updater.stop()
         if self.telegram.running:
             await self.telegram.stop()
-        await self.telegram.shutdown()
-        for task in self._tasks:
+        self.delivery.stop_after_this_pass()
+        outbox_task, *others = self._tasks
+        for task in others:
             task.cancel()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(outbox_task), timeout=15)
+        outbox_task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.telegram.shutdown()
         self._executor.shutdown(wait=False, cancel_futures=True)
         self.db.dispose()
 
@@ -155,6 +176,16 @@ class Runtime:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    async def tick(self) -> None:
+        """The periodic work: deadlines, reminders, and deleting media nothing refers to."""
+        try:
+            await self.services.run(reminders.tick)
+            referenced = await self.db.run(answer_media.media_in_use)
+            older_than = self._now() - timedelta(minutes=ReminderLimit.ORPHAN_MEDIA_MINUTES)
+            await asyncio.to_thread(self.media.sweep, referenced, older_than)
+        except Exception:
+            log.exception("periodic tick failed; it runs again at the next interval")
 
     def _committed(self) -> None:
         self.delivery.wake()

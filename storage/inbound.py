@@ -21,3 +21,11 @@ def first_time(session: Session, source: str, key: str, now: datetime) -> bool:
     session.add(ProcessedEvent(source=source, key=key, created_at=now))
     session.flush()
     return True
+
+
+def forget(session: Session, source: str, key: str) -> None:
+    """Undo ``first_time`` within the same transaction."""
+    row = session.get(ProcessedEvent, (source, key))
+    if row is not None:
+        session.delete(row)
+        session.flush()

@@ -6,6 +6,7 @@ import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 
@@ -53,3 +54,22 @@ class MediaStore:
 
     def delete(self, relpath: str) -> None:
         self.path(relpath).unlink(missing_ok=True)
+
+    def sweep(self, referenced: set[str], older_than: datetime) -> list[str]:
+        """Delete stored files no row refers to and not touched since ``older_than``.
+
+        Catches replaced takes, refused answers and files stored just before a crash. The age
+        guard leaves alone a file whose row is still being committed.
+        """
+        removed: list[str] = []
+        if not self.root.exists():
+            return removed
+        cutoff = older_than.timestamp()
+        for path in self.root.glob("*/*"):
+            relpath = path.relative_to(self.root).as_posix()
+            if path.name.startswith(".incoming-") or relpath in referenced:
+                continue
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed.append(relpath)
+        return removed

@@ -22,9 +22,19 @@ class InterviewStatus(StrEnum):
     COMPLETED = "completed"
     DECLINED = "declined"
     EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"  # the candidate erased their data
+
+
+class QuestionPhase(StrEnum):
+    """Where the candidate is within the current question."""
+
+    INTRO = "intro"  # "Question 2 of 5" shown, waiting for Ready
+    ANSWERING = "answering"  # question shown, prep/answer clock running
+    REVIEWING = "reviewing"  # a take is recorded, waiting for Submit or Re-record
 
 
 class TranscriptStatus(StrEnum):
+    NOT_NEEDED = "not_needed"  # a take that was not submitted, or a typed answer
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"
@@ -54,6 +64,13 @@ class Opening(SQLModel, table=True):
     # Per-opening wording of decision messages to candidates (key → template); see
     # bot.flows.decision_texts for keys and placeholders. Missing keys use the default texts.
     candidate_messages: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    practice_question: str | None = Field(default=None, sa_type=Text)
+    timezone: str = Field(default="UTC", sa_type=String(64))
+    respond_within_days: int = 5
+    # Reminder rules: hours after the invite if not started; hours before the deadline if
+    # not finished. Empty lists switch reminders off.
+    remind_not_started_hours: list[int] = Field(default_factory=lambda: [24], sa_type=JSON)
+    remind_before_deadline_hours: list[int] = Field(default_factory=lambda: [72, 24], sa_type=JSON)
     created_at: datetime
     updated_at: datetime
 
@@ -78,7 +95,9 @@ class Candidate(SQLModel, table=True):
     language: str = Field(default="en", sa_type=String(8))
     telegram_user_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
     telegram_chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    timezone: str | None = Field(default=None, sa_type=String(64))
     created_at: datetime
+    erased_at: datetime | None = None
 
 
 class Interview(SQLModel, table=True):
@@ -89,8 +108,12 @@ class Interview(SQLModel, table=True):
     token_hash: str = Field(sa_type=String(64), unique=True)
     status: str = _status_column()
     stage: str = Field(default="Async interview", sa_type=String(64))
+    # -1 is the practice question, when the opening has one.
     question_index: int = 0
+    phase: str = Field(default=QuestionPhase.INTRO, sa_type=String(16))
     question_shown_at: datetime | None = None
+    # Accommodation: scales prep and answer time (1.5 = 50 % more time).
+    time_multiplier: float = 1.0
     deadline_at: datetime
     invited_by: str
     created_at: datetime
@@ -108,7 +131,8 @@ class Answer(SQLModel, table=True):
     interview_id: int = Field(foreign_key="interview.id", index=True)
     question_id: int = Field(foreign_key="question.id")
     take: int = 1
-    submitted: bool = True
+    submitted: bool = False
+    superseded: bool = False  # the candidate re-recorded it; its file is deleted
     media_kind: str = Field(sa_type=String(16))
     media_path: str | None = None  # relative to the media store; named by content hash
     media_sha256: str | None = Field(default=None, sa_type=String(64))
@@ -118,6 +142,9 @@ class Answer(SQLModel, table=True):
     duration_seconds: float | None = None  # decoded from the file by the transcriber
     received_at: datetime
     elapsed_seconds: float | None = None  # question shown → answer received
+    prep_seconds_used: float | None = None  # question shown → recording started
+    over_limit: bool = False  # longer than the question's answer time (soft mode keeps it)
+    late: bool = False  # took longer than the preparation time to start recording
     transcript_status: str = _status_column()
     transcript_text: str | None = Field(default=None, sa_type=Text)
     transcript_language: str | None = Field(default=None, sa_type=String(8))
@@ -125,6 +152,14 @@ class Answer(SQLModel, table=True):
     transcript_attempts: int = 0
     transcript_locked_until: datetime | None = None
     transcript_error: str | None = None
+
+
+class ReminderSent(SQLModel, table=True):
+    """A reminder rule already applied to an interview: none is ever sent twice."""
+
+    interview_id: int = Field(foreign_key="interview.id", primary_key=True)
+    rule: str = Field(sa_type=String(32), primary_key=True)
+    sent_at: datetime
 
 
 class ReviewPost(SQLModel, table=True):

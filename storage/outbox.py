@@ -72,30 +72,26 @@ def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int) 
 
 
 def mark_sent(session: Session, row_id: int, now: datetime) -> None:
-    row = session.get_one(OutboxMessage, row_id)
-    row.status = OutboxStatus.SENT
-    row.sent_at = now
-    row.locked_until = None
-    row.attempts += 1
-    row.last_error = None
+    _attempted(session, row_id, status=OutboxStatus.SENT, sent_at=now, last_error=None)
 
 
 def mark_failed(session: Session, row_id: int, error: str) -> None:
-    row = session.get_one(OutboxMessage, row_id)
-    row.status = OutboxStatus.FAILED
-    row.locked_until = None
-    row.attempts += 1
-    row.last_error = error[:500]
+    _attempted(session, row_id, status=OutboxStatus.FAILED, last_error=error[:500])
 
 
-def mark_retry(session: Session, row_id: int, *, at: datetime, error: str) -> int:
-    """Schedule another attempt; returns the number of attempts made so far."""
-    row = session.get_one(OutboxMessage, row_id)
-    row.attempts += 1
-    row.next_attempt_at = at
-    row.locked_until = None
-    row.last_error = error[:500]
-    return row.attempts
+def mark_retry(session: Session, row_id: int, *, at: datetime, error: str) -> None:
+    """Schedule another attempt after ``at``."""
+    _attempted(session, row_id, next_attempt_at=at, last_error=error[:500])
+
+
+def _attempted(session: Session, row_id: int, **values: Any) -> None:
+    # A statement, not a loaded row: a row erased meanwhile (a candidate's /delete_my_data)
+    # simply matches nothing.
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == row_id)
+        .values(locked_until=None, attempts=OutboxMessage.attempts + 1, **values)
+    )
 
 
 def next_due(session: Session) -> datetime | None:

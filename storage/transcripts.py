@@ -45,3 +45,10 @@ def retry_later(session: Session, answer_id: int, *, at: datetime, error: str) -
     answer.transcript_locked_until = at
     answer.transcript_error = error[:500]
     return answer.transcript_attempts
+
+
+def release(session: Session, answer_id: int) -> None:
+    """Give a claimed answer back without counting an attempt."""
+    session.execute(
+        update(Answer).where(col(Answer.id) == answer_id).values(transcript_locked_until=None)
+    )

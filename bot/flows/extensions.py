@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.errors import IllegalTransition, InvalidRequest, NotFound
+
+# A module import: interview imports this module back (its /more_time calls us).
 from bot.flows import decision_texts, lifecycle, review, threads
-from bot.flows.interview import format_deadline
+from bot.flows import interview as interview_flow
 from bot.flows.pipeline import find_interview, record_decision, summary
 from bot.flows.ports import Choice
 from bot.limits import ReviewLimit
@@ -23,10 +25,10 @@ APPROVE = "extension:approve"
 DENY = "extension:deny"
 
 
-def request_more_time(session: Session, *, interview_id: int, now: datetime) -> None:
+def request_more_time(session: Session, *, interview_id: int, now: datetime) -> bool:
     """The candidate asks for more time: post the request for a recruiter to decide.
 
-    A second request while one is pending changes nothing (the first is still waiting).
+    Returns False, changing nothing, while an earlier request still waits for a decision.
     """
     interview = session.get(Interview, interview_id)
     if interview is None:
@@ -34,7 +36,7 @@ def request_more_time(session: Session, *, interview_id: int, now: datetime) -> 
     if interview.status not in lifecycle.EXTENDABLE:
         raise IllegalTransition("This interview is over; there is nothing to extend.")
     if _pending(session, interview_id) is not None:
-        return
+        return False
     request = ExtensionRequest(
         interview_id=interview_id, status=ExtensionStatus.PENDING, requested_at=now
     )
@@ -49,6 +51,7 @@ def request_more_time(session: Session, *, interview_id: int, now: datetime) -> 
         now,
         choices=_buttons(request.id),
     )
+    return True
 
 
 def decide(
@@ -74,7 +77,7 @@ def decide(
     request.decided_by = by
     request.decided_at = now
     record_decision(session, interview, "deny_extension", by, now)
-    deadline = format_deadline(interview.deadline_at)
+    deadline = interview_flow.format_deadline(interview.deadline_at)
     message = decision_texts.render(session, interview, "extension_denied", deadline=deadline)
     told = decision_texts.tell(session, interview, message, now)
     _close_request(session, request, f"❌ <@{by}> denied more time.", now)
@@ -103,7 +106,7 @@ def _extend(
         raise InvalidRequest(f"Extend by 1 to {ReviewLimit.EXTENSION_MAX_DAYS} days.")
     lifecycle.extend(interview)
     interview.deadline_at = max(interview.deadline_at, now) + timedelta(days=days)
-    deadline = format_deadline(interview.deadline_at)
+    deadline = interview_flow.format_deadline(interview.deadline_at)
     record_decision(session, interview, "extend", by, now, reason=f"+{days} days")
     message = decision_texts.render(session, interview, "extension_approved", deadline=deadline)
     told = decision_texts.tell(session, interview, message, now)
@@ -140,9 +143,11 @@ def _pending(session: Session, interview_id: int) -> ExtensionRequest | None:
 
 
 def _request_text(requested_at: datetime, deadline: datetime | None) -> str:
-    text = f"🙋 The candidate asked for more time on {format_deadline(requested_at)}."
+    text = (
+        f"🙋 The candidate asked for more time on {interview_flow.format_deadline(requested_at)}."
+    )
     if deadline is not None:
-        text += f" Their deadline is {format_deadline(deadline)}."
+        text += f" Their deadline is {interview_flow.format_deadline(deadline)}."
     return text
 
 

@@ -1,7 +1,8 @@
-"""The candidate's interview: invite → start → consent → questions one at a time → completed.
+"""The candidate's interview over chat: invite → start → consent → questions → completed.
 
-Every function runs inside one transaction and records what the candidate (and the team) must
-be told through ``bot.flows.say``; nothing is sent from here.
+Entry points are called by the Telegram adapter, one per update, inside one transaction.
+Each records what the candidate (and the team) must be told through the outbox; nothing is
+sent from here. Questions themselves are in ``bot.flows.answering``.
 """
 
 from __future__ import annotations
@@ -15,23 +16,21 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.errors import NotFound
-from bot.flows import review, say, texts
+from bot.flows import answering, erasure, extensions, review, say, texts
+from bot.flows.answering import Expect, ReceivedAnswer
+from bot.flows.conversation import Conversation, of_interview, of_telegram_user, zone
 from bot.flows.lifecycle import ACTIVE, Event, move
 from bot.flows.ports import Choice
-from bot.limits import FileLimit, InviteLimit
-from storage.media import StoredMedia
-from storage.models import (
-    Answer,
-    Candidate,
-    Interview,
-    InterviewStatus,
-    Opening,
-    Question,
-    TranscriptStatus,
-)
+from bot.limits import InviteLimit
+from storage.models import Candidate, Interview, InterviewStatus, Opening
 
 CONSENT_AGREE = "consent:agree"
 CONSENT_DECLINE = "consent:decline"
+MORE_TIME = "more_time"
+ERASE_YES = "erase:yes"
+ERASE_NO = "erase:no"
+
+Work = Callable[[Session, datetime], object]
 
 
 @dataclass(frozen=True)
@@ -53,19 +52,12 @@ class TelegramPerson:
     language_code: str | None
 
 
-@dataclass(frozen=True)
-class ReceivedAnswer:
-    kind: str  # voice | video_note | video | audio | text
-    media: StoredMedia | None
-    text: str | None
-    telegram_duration: float | None
-
-
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def format_deadline(moment: datetime) -> str:
+    """A moment for the hiring team (UTC; Slack shows it next to their own clock)."""
     return moment.strftime("%a %d %b %Y, %H:%M UTC")
 
 
@@ -78,6 +70,7 @@ def invite(
     now: datetime,
     email: str | None = None,
     language: str = "en",
+    time_multiplier: float = 1.0,
 ) -> Invitation:
     opening = session.exec(select(Opening).where(Opening.slug == opening_slug)).first()
     if opening is None:
@@ -105,6 +98,7 @@ def invite(
         deadline_at=now + timedelta(days=opening.deadline_days),
         invited_by=invited_by,
         created_at=now,
+        time_multiplier=time_multiplier,
     )
     session.add(interview)
     session.flush()
@@ -119,11 +113,14 @@ def start(session: Session, *, token: str, person: TelegramPerson, now: datetime
         select(Interview).where(Interview.token_hash == hash_token(token))
     ).first()
     if interview is None:
-        say.to_candidate(session, person.chat_id, _t(person, "unknown_invite"), now)
+        _tell_stranger(session, person, "unknown_invite", now)
+        return
+    if interview.status == InterviewStatus.WITHDRAWN:
+        _tell_stranger(session, person, "withdrawn", now)
         return
     candidate = session.get_one(Candidate, interview.candidate_id)
     if candidate.telegram_user_id not in (None, person.user_id):
-        say.to_candidate(session, person.chat_id, _t(person, "invite_taken"), now)
+        _tell_stranger(session, person, "invite_taken", now)
         say.to_team_member(
             session,
             interview.invited_by,
@@ -135,260 +132,309 @@ def start(session: Session, *, token: str, person: TelegramPerson, now: datetime
     if candidate.telegram_user_id is None:
         candidate.telegram_user_id = person.user_id
         candidate.telegram_chat_id = person.chat_id
-        if person.language_code:
-            candidate.language = person.language_code.split("-")[0]
-    if _expire_if_due(session, interview, candidate, now):
+        candidate.language = texts.language_for(person.language_code or candidate.language)
+    conv = of_interview(session, interview, now)
+    if _closed(conv):
         return
     if interview.status == InterviewStatus.INVITED:
         move(interview, Event.START)
         interview.started_at = now
-        _welcome(session, interview, candidate, now)
+        _welcome(conv)
         review.refresh_card(session, interview, now)
         return
-    continue_interview(session, interview, candidate, now, resumed=True)
+    conv.say("resume")
+    _where_you_are(conv)
 
 
-def message_without_invite(session: Session, *, person: TelegramPerson, now: datetime) -> None:
-    """Any other message: continue the candidate's interview, or explain how to start one."""
-    found = _interview_of(session, person.user_id)
-    if found is None:
-        say.to_candidate(session, person.chat_id, _t(person, "no_invite"), now)
-        return
-    interview, candidate = found
-    if _expire_if_due(session, interview, candidate, now):
-        return
-    continue_interview(session, interview, candidate, now, resumed=True)
+def message(session: Session, *, person: TelegramPerson, now: datetime) -> None:
+    """Anything that is not an answer or a command: remind the candidate where they are."""
+    conv = _known(session, person, now)
+    if conv is not None and not _closed(conv):
+        _where_you_are(conv)
 
 
-def answer_consent(
-    session: Session, *, person: TelegramPerson, agreed: bool, now: datetime
-) -> None:
-    found = _interview_of(session, person.user_id)
-    if found is None:
-        say.to_candidate(session, person.chat_id, _t(person, "no_invite"), now)
-        return
-    interview, candidate = found
-    if _expire_if_due(session, interview, candidate, now):
-        return
-    if interview.status != InterviewStatus.CONSENT_PENDING:
-        continue_interview(session, interview, candidate, now, resumed=True)
-        return
-    if not agreed:
-        move(interview, Event.DECLINE)
-        say.to_candidate(session, person.chat_id, _c(candidate, "declined"), now)
-        review.note_in_thread(session, interview, "🚫 The candidate declined to take part.", now)
-        review.refresh_card(session, interview, now)
-        return
-    move(interview, Event.AGREE)
-    interview.consented_at = now
-    interview.consent_version = texts.CONSENT_VERSION
-    _ask_current_question(session, interview, candidate, now)
-    review.refresh_card(session, interview, now)
+def resume(session: Session, *, person: TelegramPerson, now: datetime) -> None:
+    """A bare ``/start``, hours or days later: carry on exactly where they were."""
+    conv = _known(session, person, now)
+    if conv is not None and not _closed(conv):
+        if conv.interview.status in (InterviewStatus.CONSENT_PENDING, InterviewStatus.ANSWERING):
+            conv.say("resume")
+        _where_you_are(conv)
 
 
-def check_answer(
+def press(session: Session, *, person: TelegramPerson, data: str, now: datetime) -> None:
+    """A button under one of our messages."""
+    conv = _known(session, person, now)
+    if conv is None:
+        return
+    if data in (ERASE_YES, ERASE_NO):
+        _answer_erase(conv, data == ERASE_YES)
+        return
+    if data == MORE_TIME:
+        request_more_time(conv)
+        return
+    if _closed(conv):
+        return
+    if data in (CONSENT_AGREE, CONSENT_DECLINE):
+        _answer_consent(conv, data == CONSENT_AGREE)
+        return
+    if conv.interview.status != InterviewStatus.ANSWERING:
+        conv.say("stale_button")
+        _where_you_are(conv)
+        return
+    verb, *numbers = data.split(":")
+    try:
+        index, take = int(numbers[0]), int(numbers[1]) if len(numbers) > 1 else 0
+    except (IndexError, ValueError):
+        conv.say("stale_button")
+        answering.repeat_step(conv)
+        return
+    if verb == "ready":
+        answering.ready(conv, index)
+    elif verb == "submit":
+        answering.submit(conv, index, take)
+    elif verb == "rerecord":
+        answering.rerecord(conv, index, take)
+    else:
+        conv.say("stale_button")
+        answering.repeat_step(conv)
+
+
+def expects(
     session: Session, *, person: TelegramPerson, kind: str, size_bytes: int | None, now: datetime
-) -> bool:
-    """Before downloading: is an answer of this kind and size expected? If not, say why."""
-    found = _interview_of(session, person.user_id)
-    if found is None:
-        say.to_candidate(session, person.chat_id, _t(person, "no_invite"), now)
-        return False
-    interview, candidate = found
-    if _expire_if_due(session, interview, candidate, now):
-        return False
-    if interview.status != InterviewStatus.ANSWERING:
-        continue_interview(session, interview, candidate, now, resumed=False)
-        return False
-    question = _current_question(session, interview)
-    if kind not in question.answer_types:
-        types = texts.list_types(candidate.language, question.answer_types)
-        say.to_candidate(session, person.chat_id, _c(candidate, "wrong_type", types=types), now)
-        return False
-    if size_bytes is not None and size_bytes > FileLimit.TELEGRAM_DOWNLOAD_BYTES:
-        limit_mb = FileLimit.TELEGRAM_DOWNLOAD_BYTES // (1024 * 1024)
-        say.to_candidate(session, person.chat_id, _c(candidate, "too_big", limit_mb=limit_mb), now)
-        return False
-    return True
+) -> Expect:
+    """Before downloading anything: is this answer welcome now? If not, say why."""
+    conv = _answering(session, person, now)
+    return Expect.NOTHING if conv is None else answering.expects(conv, kind, size_bytes)
 
 
-def record_answer(
+def refuse_media(session: Session, *, person: TelegramPerson, problem: str, now: datetime) -> None:
+    conv = _answering(session, person, now)
+    if conv is not None:
+        answering.refuse_media(conv, problem)
+
+
+def receive(
     session: Session, *, person: TelegramPerson, received: ReceivedAnswer, now: datetime
 ) -> None:
-    """Store the answer (its file is already on disk) and move to the next question."""
-    if not check_answer(session, person=person, kind=received.kind, size_bytes=None, now=now):
-        return
-    found = _interview_of(session, person.user_id)
-    assert found is not None
-    interview, candidate = found
-    question = _current_question(session, interview)
-    assert interview.id is not None and question.id is not None
-    elapsed = (
-        (now - interview.question_shown_at).total_seconds() if interview.question_shown_at else None
-    )
-    answer = Answer(
-        interview_id=interview.id,
-        question_id=question.id,
-        media_kind=received.kind,
-        media_path=received.media.relpath if received.media else None,
-        media_sha256=received.media.sha256 if received.media else None,
-        media_bytes=received.media.size if received.media else 0,
-        text=received.text,
-        telegram_duration=received.telegram_duration,
-        received_at=now,
-        elapsed_seconds=elapsed,
-        transcript_status=TranscriptStatus.PENDING if received.media else TranscriptStatus.DONE,
-        transcript_text=received.text,
-    )
-    session.add(answer)
-    session.flush()
-    seconds = round(received.telegram_duration or 0)
-    say.to_candidate(
-        session,
-        person.chat_id,
-        _c(candidate, "received", number=question.position + 1, seconds=seconds),
-        now,
-    )
-    interview.question_index += 1
-    if interview.question_index >= _question_count(session, interview):
-        move(interview, Event.FINISH)
-        interview.completed_at = now
-        interview.question_shown_at = None
-        total = interview.question_index
-        say.to_candidate(session, person.chat_id, _c(candidate, "completed", total=total), now)
-    else:
-        _ask_current_question(session, interview, candidate, now)
-    assert answer.id is not None
-    review.answer_submitted(session, answer.id, now)
-    review.refresh_card(session, interview, now)
+    """A measured answer (its file already on disk): record it as the next take."""
+    conv = _answering(session, person, now)
+    if conv is not None and answering.expects(conv, received.kind, None) != Expect.NOTHING:
+        answering.receive(conv, received)
 
 
-def continue_interview(
-    session: Session, interview: Interview, candidate: Candidate, now: datetime, *, resumed: bool
+# Candidate commands
+
+
+def command(
+    session: Session, *, person: TelegramPerson, name: str, argument: str, now: datetime
 ) -> None:
-    """Repeat what the candidate should do next, so they always know where they are."""
-    status = InterviewStatus(interview.status)
-    chat_id = _chat(candidate)
-    if status == InterviewStatus.CONSENT_PENDING:
-        if resumed:
-            _welcome(session, interview, candidate, now)
-        else:
-            say.to_candidate(session, chat_id, _c(candidate, "consent_first"), now)
-    elif status == InterviewStatus.ANSWERING:
-        say.to_candidate(session, chat_id, _c(candidate, "resume"), now)
-        _ask_current_question(session, interview, candidate, now, reset_clock=False)
-    elif status == InterviewStatus.COMPLETED:
-        say.to_candidate(session, chat_id, _c(candidate, "already_completed"), now)
-    elif status == InterviewStatus.EXPIRED:
-        deadline = format_deadline(interview.deadline_at)
-        say.to_candidate(session, chat_id, _c(candidate, "invite_expired", deadline=deadline), now)
+    """/help, /status, /more_time, /delete_my_data, /language, /timezone."""
+    conv = of_telegram_user(session, person.user_id, now)
+    if conv is None:
+        key = "help" if name == "help" else "status.none"
+        _tell_stranger(session, person, key, now)
+        return
+    if name == "help":
+        conv.say("help")
+    elif name == "status":
+        _status(conv)
+    elif name == "more_time":
+        request_more_time(conv)
+    elif name == "delete_my_data":
+        if conv.interview.status == InterviewStatus.WITHDRAWN:
+            conv.say("withdrawn")
+            return
+        no, yes = (
+            Choice(conv.text("delete.no"), ERASE_NO),
+            Choice(conv.text("delete.yes"), ERASE_YES),
+        )
+        conv.say("delete.confirm", [[no, yes]])
+    elif name == "language":
+        _choose_language(conv, argument)
+    elif name == "timezone":
+        _set_timezone(conv, argument)
+
+
+def request_more_time(conv: Conversation) -> None:
+    """The candidate asks for more time: the review thread hears it; recruiters decide."""
+    if conv.interview.status in (InterviewStatus.COMPLETED, InterviewStatus.WITHDRAWN):
+        _where_you_are(conv)
+        return
+    # The request appears in the review thread with Approve/Deny buttons (bot.flows.extensions).
+    if extensions.request_more_time(conv.session, interview_id=conv.interview_id, now=conv.now):
+        conv.say("more_time.sent")
     else:
-        say.to_candidate(session, chat_id, _c(candidate, "not_answering"), now)
+        conv.say("more_time.pending")
 
 
-def _welcome(session: Session, interview: Interview, candidate: Candidate, now: datetime) -> None:
-    opening = session.get_one(Opening, interview.opening_id)
-    total = _question_count(session, interview)
-    chat_id = _chat(candidate)
-    are = f"are {total} questions" if total != 1 else "is 1 question"
-    welcome = _c(
-        candidate,
-        "welcome",
-        name=candidate.name.split()[0],
-        opening=opening.title,
-        company=f" at {opening.company}" if opening.company else "",
-        are_questions=are,
-        deadline=format_deadline(interview.deadline_at),
+def _status(conv: Conversation) -> None:
+    if conv.interview.status == InterviewStatus.WITHDRAWN:
+        conv.say("withdrawn")
+        return
+    conv.say(
+        "status",
+        opening=conv.opening.title,
+        answered=answering.answered_count(conv),
+        total=len(conv.questions),
+        deadline=conv.deadline(),
     )
-    say.to_candidate(session, chat_id, welcome, now)
+
+
+def _choose_language(conv: Conversation, argument: str) -> None:
+    code = argument.strip().lower()
+    if code in texts.CATALOGUES:
+        conv.candidate.language = code
+        conv.say("language.set")
+        return
+    choices = [[Choice(name, f"lang:{code}") for code, name in texts.LANGUAGE_NAMES.items()]]
+    conv.say("language.choose", choices)
+
+
+def set_language(session: Session, *, person: TelegramPerson, code: str, now: datetime) -> None:
+    conv = _known(session, person, now)
+    if conv is not None:
+        _choose_language(conv, code)
+
+
+def _set_timezone(conv: Conversation, argument: str) -> None:
+    name = argument.strip()
+    if not name or zone(name).key != name:
+        conv.say("timezone.bad", value=name or "?")
+        return
+    conv.candidate.timezone = name
+    conv.say("timezone.set", timezone=name)
+
+
+# Consent and erasure
+
+
+def _welcome(conv: Conversation) -> None:
+    total = len(conv.questions)
+    are = (
+        conv.text("are_questions.one")
+        if total == 1
+        else conv.text("are_questions.many", count=total)
+    )
+    conv.say(
+        "welcome",
+        name=conv.candidate.name.split()[0],
+        opening=conv.opening.title,
+        company=f" at {conv.opening.company}" if conv.opening.company else "",
+        are_questions=are,
+        deadline=conv.deadline(),
+    )
     choices = [
         [
-            Choice(_c(candidate, "consent.agree"), CONSENT_AGREE),
-            Choice(_c(candidate, "consent.decline"), CONSENT_DECLINE),
+            Choice(conv.text("consent.agree"), CONSENT_AGREE),
+            Choice(conv.text("consent.decline"), CONSENT_DECLINE),
         ]
     ]
-    say.to_candidate(session, chat_id, _c(candidate, "consent"), now, choices)
+    conv.say("consent", choices)
 
 
-def _ask_current_question(
-    session: Session,
-    interview: Interview,
-    candidate: Candidate,
-    now: datetime,
-    *,
-    reset_clock: bool = True,
-) -> None:
-    question = _current_question(session, interview)
-    if reset_clock or interview.question_shown_at is None:
-        interview.question_shown_at = now
-    say.to_candidate(
-        session,
-        _chat(candidate),
-        _c(
-            candidate,
-            "question",
-            number=question.position + 1,
-            total=_question_count(session, interview),
-            text=question.text,
-            types=texts.list_types(candidate.language, question.answer_types),
-            seconds=question.answer_seconds,
-        ),
-        now,
-    )
-
-
-def _expire_if_due(
-    session: Session, interview: Interview, candidate: Candidate, now: datetime
-) -> bool:
-    if interview.status in ACTIVE and now >= interview.deadline_at:
-        move(interview, Event.EXPIRE)
-        review.note_in_thread(session, interview, "⌛ The deadline passed: interview expired.", now)
-        review.refresh_card(session, interview, now)
-    if interview.status == InterviewStatus.EXPIRED:
-        deadline = format_deadline(interview.deadline_at)
-        say.to_candidate(
-            session, _chat(candidate), _c(candidate, "invite_expired", deadline=deadline), now
+def _answer_consent(conv: Conversation, agreed: bool) -> None:
+    if conv.interview.status != InterviewStatus.CONSENT_PENDING:
+        conv.say("stale_button")
+        _where_you_are(conv)
+        return
+    if not agreed:
+        move(conv.interview, Event.DECLINE)
+        conv.say("declined")
+        review.note_in_thread(
+            conv.session, conv.interview, "🚫 The candidate declined to take part.", conv.now
         )
+        review.refresh_card(conv.session, conv.interview, conv.now)
+        return
+    move(conv.interview, Event.AGREE)
+    conv.interview.consented_at = conv.now
+    conv.interview.consent_version = texts.CONSENT_VERSION
+    answering.begin(conv)
+    review.refresh_card(conv.session, conv.interview, conv.now)
+
+
+def _answer_erase(conv: Conversation, confirmed: bool) -> None:
+    if not confirmed:
+        conv.say("delete.kept")
+        return
+    if conv.interview.status == InterviewStatus.WITHDRAWN:
+        conv.say("withdrawn")
+        return
+    chat_id, language = conv.chat_id, conv.language
+    erasure.erase_interview(
+        conv.session, interview_id=conv.interview_id, by="the candidate", now=conv.now
+    )
+    # The candidate row no longer knows their chat; the goodbye goes to the chat we had.
+    say.to_candidate(conv.session, chat_id, texts.text(language, "delete.done"), conv.now)
+
+
+# Where the candidate is
+
+
+def _known(session: Session, person: TelegramPerson, now: datetime) -> Conversation | None:
+    conv = of_telegram_user(session, person.user_id, now)
+    if conv is None:
+        _tell_stranger(session, person, "no_invite", now)
+    return conv
+
+
+def _answering(session: Session, person: TelegramPerson, now: datetime) -> Conversation | None:
+    """The conversation when the candidate is answering questions; else tell them where."""
+    conv = _known(session, person, now)
+    if conv is None or _closed(conv):
+        return None
+    if conv.interview.status != InterviewStatus.ANSWERING:
+        _where_you_are(conv)
+        return None
+    return conv
+
+
+def _closed(conv: Conversation) -> bool:
+    """Expire the interview if its deadline passed; True (and say why) when it is over."""
+    status = conv.interview.status
+    if status in ACTIVE and conv.now >= conv.interview.deadline_at:
+        expire(conv)
+        return True
+    if status == InterviewStatus.EXPIRED:
+        conv.say("invite_expired", _more_time_button(conv), deadline=conv.deadline())
+        return True
+    if status == InterviewStatus.WITHDRAWN:
+        conv.say("withdrawn")
         return True
     return False
 
 
-def _interview_of(session: Session, telegram_user_id: int) -> tuple[Interview, Candidate] | None:
-    """The Telegram user's most recent interview."""
-    row = session.exec(
-        select(Interview, Candidate)
-        .join(Candidate, col(Candidate.id) == Interview.candidate_id)
-        .where(Candidate.telegram_user_id == telegram_user_id)
-        .order_by(col(Interview.created_at).desc(), col(Interview.id).desc())
-    ).first()
-    return (row[0], row[1]) if row else None
-
-
-def _current_question(session: Session, interview: Interview) -> Question:
-    return session.exec(
-        select(Question)
-        .where(Question.opening_id == interview.opening_id)
-        .where(Question.position == interview.question_index)
-    ).one()
-
-
-def _question_count(session: Session, interview: Interview) -> int:
-    return len(
-        session.exec(select(Question.id).where(Question.opening_id == interview.opening_id)).all()
+def expire(conv: Conversation) -> None:
+    """The deadline passed: close the interview, tell the candidate and the team."""
+    move(conv.interview, Event.EXPIRE)
+    if conv.candidate.telegram_chat_id is not None:
+        conv.say("expired_now", _more_time_button(conv), deadline=conv.deadline())
+    review.note_in_thread(
+        conv.session, conv.interview, "⌛ The deadline passed: the interview expired.", conv.now
     )
+    review.refresh_card(conv.session, conv.interview, conv.now)
 
 
-def _chat(candidate: Candidate) -> int:
-    assert candidate.telegram_chat_id is not None
-    return candidate.telegram_chat_id
+def _more_time_button(conv: Conversation) -> list[list[Choice]]:
+    return [[Choice(conv.text("ask_more_time"), MORE_TIME)]]
 
 
-def _c(candidate: Candidate, key: str, **values: object) -> str:
-    return texts.text(candidate.language, key, **values)
+def _where_you_are(conv: Conversation) -> None:
+    status = conv.interview.status
+    if status == InterviewStatus.CONSENT_PENDING:
+        _welcome(conv)
+    elif status == InterviewStatus.ANSWERING:
+        answering.repeat_step(conv)
+    elif status == InterviewStatus.COMPLETED:
+        conv.say("already_completed")
+    elif status == InterviewStatus.WITHDRAWN:
+        conv.say("withdrawn")
+    elif status == InterviewStatus.EXPIRED:
+        conv.say("invite_expired", _more_time_button(conv), deadline=conv.deadline())
+    else:
+        conv.say("not_answering")
 
 
-def _t(person: TelegramPerson, key: str, **values: object) -> str:
-    return texts.text((person.language_code or "en").split("-")[0], key, **values)
-
-
-Work = Callable[[Session, datetime], object]
+def _tell_stranger(session: Session, person: TelegramPerson, key: str, now: datetime) -> None:
+    language = texts.language_for(person.language_code)
+    say.to_candidate(session, person.chat_id, texts.text(language, key), now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot.errors import IllegalTransition
-from storage.models import Interview, InterviewStatus
+from storage.models import Interview, InterviewStatus, QuestionPhase
 
 S = InterviewStatus
 
@@ -17,6 +17,7 @@ class Event(StrEnum):
     FINISH = "finish"
     EXPIRE = "expire"
     EXTEND = "extend"
+    ERASE = "erase"
 
 
 TRANSITIONS: dict[tuple[InterviewStatus, Event], InterviewStatus] = {
@@ -27,6 +28,8 @@ TRANSITIONS: dict[tuple[InterviewStatus, Event], InterviewStatus] = {
     (S.INVITED, Event.EXPIRE): S.EXPIRED,
     (S.CONSENT_PENDING, Event.EXPIRE): S.EXPIRED,
     (S.ANSWERING, Event.EXPIRE): S.EXPIRED,
+    # A candidate (or a recruiter on their behalf) may erase their data at any point.
+    **{(state, Event.ERASE): S.WITHDRAWN for state in S if state != S.WITHDRAWN},
 }
 
 ACTIVE = frozenset({S.INVITED, S.CONSENT_PENDING, S.ANSWERING})
@@ -51,6 +54,30 @@ def extend(interview: Interview) -> None:
             interview.status = S.CONSENT_PENDING
         else:
             interview.status = S.INVITED
+
+
+class PhaseEvent(StrEnum):
+    READY = "ready"  # the candidate pressed Ready: show the question
+    RECORD = "record"  # a take arrived
+    RERECORD = "rerecord"
+    SUBMIT = "submit"  # the take is final: next question's intro
+
+
+PHASES: dict[tuple[QuestionPhase, PhaseEvent], QuestionPhase] = {
+    (QuestionPhase.INTRO, PhaseEvent.READY): QuestionPhase.ANSWERING,
+    (QuestionPhase.ANSWERING, PhaseEvent.RECORD): QuestionPhase.REVIEWING,
+    (QuestionPhase.REVIEWING, PhaseEvent.RERECORD): QuestionPhase.ANSWERING,
+    (QuestionPhase.REVIEWING, PhaseEvent.SUBMIT): QuestionPhase.INTRO,
+}
+
+
+def step(interview: Interview, event: PhaseEvent) -> None:
+    """Move within the current question, or raise IllegalTransition."""
+    current = QuestionPhase(interview.phase)
+    target = PHASES.get((current, event))
+    if target is None:
+        raise IllegalTransition(f"A question that is {current.value} cannot {event.value}.")
+    interview.phase = target
 
 
 def move(interview: Interview, event: Event) -> None:

@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -38,6 +39,13 @@ class QuestionSpec(BaseModel):
         return value
 
 
+class ReminderSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    not_started_after_hours: list[int] = Field(default_factory=lambda: [24])
+    before_deadline_hours: list[int] = Field(default_factory=lambda: [72, 24])
+
+
 class OpeningSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -48,6 +56,10 @@ class OpeningSpec(BaseModel):
     deadline_days: int = Field(default=InviteLimit.DEFAULT_DEADLINE_DAYS, ge=1, le=90)
     strict_limits: bool = True
     blind_review: bool = False
+    practice_question: str | None = None
+    timezone: str = "UTC"
+    respond_within_days: int = Field(default=5, ge=1, le=60)
+    reminders: ReminderSpec = Field(default_factory=lambda: ReminderSpec())
     questions: list[QuestionSpec] = Field(min_length=1)
     rubric: list[str] = Field(default_factory=list)
     # The opening's own wording of decision messages (see bot.flows.decision_texts).
@@ -66,6 +78,15 @@ class OpeningSpec(BaseModel):
     def _usable_templates(cls, value: dict[str, str]) -> dict[str, str]:
         for key, template in value.items():
             decision_texts.check_template(key, template)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (use e.g. Europe/Berlin)") from None
         return value
 
     @field_validator("slug")
@@ -118,6 +139,11 @@ def save(session: Session, spec: OpeningSpec, now: datetime) -> tuple[Opening, b
     opening.blind_review = spec.blind_review
     opening.candidate_messages = dict(spec.candidate_messages)
     opening.rubric = list(spec.rubric)
+    opening.practice_question = spec.practice_question
+    opening.timezone = spec.timezone
+    opening.respond_within_days = spec.respond_within_days
+    opening.remind_not_started_hours = list(spec.reminders.not_started_after_hours)
+    opening.remind_before_deadline_hours = list(spec.reminders.before_deadline_hours)
     opening.updated_at = now
     session.flush()
     _save_questions(session, opening, spec.questions)

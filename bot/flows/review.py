@@ -367,13 +367,15 @@ def answer_text(answer: Answer, question: Question, interview: Interview) -> str
         f"{int(seconds) // 60}:{int(seconds) % 60:02d}" if answer.media_path else "",
         f"take {answer.take} of {question.max_takes}",
     ]
-    if answer.elapsed_seconds is not None:
-        facts.append(f"answered {answer.elapsed_seconds:.0f} s after the question")
-    if answer.received_at > interview.deadline_at:
-        facts.append("⚠️ after the deadline")
-    if answer.media_path and seconds > question.answer_seconds + ANSWER_GRACE_SECONDS:
-        facts.append(f"⚠️ over the {question.answer_seconds} s limit")
+    if answer.prep_seconds_used is not None:
+        facts.append(f"prep {answer.prep_seconds_used:.0f} s")
     lines = [f"*Q{question.position + 1}. {question.text}*", " · ".join(f for f in facts if f)]
+    if answer.over_limit:
+        lines.append(f"⚠️ over the time limit ({seconds:.0f} s of {question.answer_seconds} s)")
+    if answer.late:
+        lines.append(f"⏱️ took longer than the {question.prep_seconds} s preparation time")
+    if answer.received_at > interview.deadline_at:
+        lines.append("⌛ sent after the deadline")
     status = TranscriptStatus(answer.transcript_status)
     if answer.media_path is None:
         lines.append(_quote(answer.text or answer.transcript_text or ""))
@@ -388,8 +390,6 @@ def answer_text(answer: Answer, question: Question, interview: Interview) -> str
     return "\n".join(lines)[: ReviewLimit.THREAD_TEXT_CHARS]
 
 
-# Telegram rounds durations; a second or two over the limit is not worth a flag.
-ANSWER_GRACE_SECONDS = 2
 _KIND_LABELS = {
     "voice": "🎙️ voice note",
     "video_note": "📹 video note",

@@ -10,8 +10,9 @@ import asyncio
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,7 +23,7 @@ from bot.flows import openings
 from bot.runtime import Runtime
 from bot.sandbox.slack import SlackSandbox
 from bot.sandbox.slack_api import SlackMessage
-from bot.sandbox.telegram import TelegramSandbox
+from bot.sandbox.telegram import SandboxCandidate, SentMessage, TelegramSandbox
 from bot.services import utc_now
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -44,6 +45,8 @@ class World:
     database_url: str | None = None
     whisper_model: str = "tiny.en"
     autostart: bool = True  # False: the test starts the bot itself (e.g. as a process)
+    clock: Callable[[], datetime] = utc_now
+    opening_file: Path = OPENING_FILE
     telegram: TelegramSandbox = field(default_factory=TelegramSandbox)
     slack: SlackSandbox = field(
         default_factory=lambda: SlackSandbox(bot_token=SLACK_BOT_TOKEN, app_token=SLACK_APP_TOKEN)
@@ -62,7 +65,7 @@ class World:
         self.slack.add_channel(
             REVIEW_CHANNEL, "backend-reviews", [self.slack.bot_user_id, RECRUITER, TEAMMATE]
         )
-        self.import_opening(OPENING_FILE)
+        self.import_opening(self.opening_file)
         if self.autostart:
             await self.start_bot()
         return self
@@ -115,7 +118,7 @@ class World:
             db.dispose()
 
     async def start_bot(self) -> Runtime:
-        self.runtime = Runtime(self.settings(), poll_timeout=1)
+        self.runtime = Runtime(self.settings(), now=self.clock, poll_timeout=1)
         await self.runtime.start()
         if self.slack_mode == "http":
             self.slack.http_target = f"http://127.0.0.1:{self.runtime.http_port}/slack/events"
@@ -132,6 +135,39 @@ class World:
     def bot(self) -> Runtime:
         assert self.runtime is not None, "the bot is not running"
         return self.runtime
+
+
+class SimulatedClock:
+    """A clock the tests move by hand, for deadlines and reminders days away."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or utc_now()
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
+
+
+async def answer_question(
+    candidate: SandboxCandidate,
+    number: int,
+    total: int,
+    record: Callable[[], Awaitable[int]],
+) -> SentMessage:
+    """Ready → the question → a recording → Submit. Returns the "Got it" message."""
+    intro = await candidate.wait_for_message(f"Question {number} of {total}.")
+    mark = len(candidate.inbox())
+    await candidate.press("Ready", intro)
+    await candidate.wait_for_message(f"Question {number} of {total}:", after=mark)
+    mark = len(candidate.inbox())
+    await record()
+    got_it = await candidate.wait_for_message("Got it", after=mark)
+    await candidate.press("Submit ✅", got_it)
+    await candidate.wait_for_message(f"Answer {number} submitted", after=mark)
+    return got_it
 
 
 async def eventually(

@@ -7,9 +7,11 @@ messages from a candidate are handled in order.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import mimetypes
-from pathlib import PurePosixPath
+import tempfile
+from pathlib import Path, PurePosixPath
 
 from telegram import Audio, Document, Message, Update, Video, VideoNote, Voice
 from telegram.ext import (
@@ -22,27 +24,26 @@ from telegram.ext import (
     filters,
 )
 
+from bot.errors import MediaError
 from bot.flows import interview
-from bot.flows.interview import ReceivedAnswer, TelegramPerson
+from bot.flows.answering import Expect, ReceivedAnswer
+from bot.flows.interview import TelegramPerson
 from bot.services import Services
+from bot.transcription.media import probe
 
 log = logging.getLogger(__name__)
 
 SOURCE = "telegram"
-_MEDIA = (
-    filters.VOICE
-    | filters.VIDEO_NOTE
-    | filters.VIDEO
-    | filters.AUDIO
-    | filters.Document.AUDIO
-    | filters.Document.VIDEO
-)
+CANDIDATE_COMMANDS = ("help", "status", "more_time", "delete_my_data", "language", "timezone")
+MediaFile = Voice | VideoNote | Video | Audio | Document
+_MEDIA = filters.VOICE | filters.VIDEO_NOTE | filters.VIDEO | filters.AUDIO | filters.Document.ALL
 
 
 def build_application(token: str, api_url: str, file_url: str, services: Services) -> Application:  # type: ignore[type-arg]
     app = ApplicationBuilder().token(token).base_url(api_url).base_file_url(file_url).build()
     handlers = CandidateHandlers(services)
     app.add_handler(CommandHandler("start", handlers.on_start))
+    app.add_handler(CommandHandler(list(CANDIDATE_COMMANDS), handlers.on_command))
     app.add_handler(CallbackQueryHandler(handlers.on_button))
     app.add_handler(MessageHandler(_MEDIA, handlers.on_media))
     app.add_handler(MessageHandler(filters.ALL, handlers.on_other))
@@ -55,7 +56,7 @@ class CandidateHandlers:
         self._s = services
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """``/start <token>`` from a deep link, or a bare ``/start``."""
+        """``/start <token>`` from a deep link, or a bare ``/start`` to carry on."""
         person = _person(update)
         token = context.args[0] if context.args else None
         if token:
@@ -63,81 +64,113 @@ class CandidateHandlers:
                 update, lambda s, now: interview.start(s, token=token, person=person, now=now)
             )
         else:
-            await self._once(
-                update, lambda s, now: interview.message_without_invite(s, person=person, now=now)
-            )
+            await self._once(update, lambda s, now: interview.resume(s, person=person, now=now))
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        name = message.text.split()[0].lstrip("/").split("@")[0].lower()
+        argument = " ".join(context.args or [])
+        person = _person(update)
+        await self._once(
+            update,
+            lambda s, now: interview.command(
+                s, person=person, name=name, argument=argument, now=now
+            ),
+        )
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
         person = _person(update)
         data = query.data or ""
-        if data in (interview.CONSENT_AGREE, interview.CONSENT_DECLINE):
-            agreed = data == interview.CONSENT_AGREE
+        if data.startswith("lang:"):
+            code = data.removeprefix("lang:")
             await self._once(
                 update,
-                lambda s, now: interview.answer_consent(s, person=person, agreed=agreed, now=now),
+                lambda s, now: interview.set_language(s, person=person, code=code, now=now),
             )
         else:
             await self._once(
-                update, lambda s, now: interview.message_without_invite(s, person=person, now=now)
+                update, lambda s, now: interview.press(s, person=person, data=data, now=now)
             )
-        # Stops the button's spinner; a UI acknowledgement, not a message, so no outbox.
+        # Stops the button's spinner: a UI acknowledgement, not a message, so no outbox.
         await query.answer()
 
     async def on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A recorded answer: check it is expected, download, store, then record it."""
+        """A recording: check it is welcome, download, measure, store, then record it."""
         message = update.effective_message
         assert message is not None
         person = _person(update)
         kind, media = _media_of(message)
-        size = getattr(media, "file_size", None)
+        size = media.file_size
         key = str(update.update_id)
-        handled, expected = await self._s.handle_once(
+        handled, expect = await self._s.handle_once(
             SOURCE,
-            f"{key}:check",
-            lambda s, now: interview.check_answer(
-                s, person=person, kind=kind, size_bytes=size, now=now
-            ),
+            key,
+            lambda s, now: interview.expects(s, person=person, kind=kind, size_bytes=size, now=now),
+            done=lambda result: result == Expect.NOTHING,
         )
-        if not handled or not expected:
+        if not handled or expect in (None, Expect.NOTHING):
             return
-        telegram_file = await media.get_file()
-        data = bytes(await telegram_file.download_as_bytearray())
-        suffix = _suffix(kind, message, telegram_file.file_path)
-        # The file is on disk (fsync'd) before its row commits, and the row commits before
-        # the candidate is told "received" (that message is delivered from the outbox).
-        stored = self._s.media.put(data, suffix)
-        duration = getattr(media, "duration", None)
-        received = ReceivedAnswer(
-            kind=kind,
-            media=stored,
-            text=None,
-            telegram_duration=_seconds(duration),
-        )
+        if expect == Expect.PRACTICE:
+            # Nothing of a practice answer is downloaded or kept: Telegram's length will do.
+            received = ReceivedAnswer(kind, None, None, _seconds(media), message.date)
+        else:
+            telegram_file = await media.get_file()
+            data = bytes(await telegram_file.download_as_bytearray())
+            problem, duration = await asyncio.to_thread(_measure, data)
+            if problem is not None:
+                await self._once(
+                    update,
+                    lambda s, now: interview.refuse_media(
+                        s, person=person, problem=problem, now=now
+                    ),
+                )
+                return
+            # The file is on disk (fsync'd) before its row commits, and the row commits
+            # before the candidate hears "got it" (that message leaves via the outbox).
+            suffix = _suffix(kind, message, telegram_file.file_path)
+            stored = await asyncio.to_thread(self._s.media.put, data, suffix)
+            received = ReceivedAnswer(
+                kind, stored, None, duration, message.date, claimed_seconds=_seconds(media)
+            )
         await self._once(
             update,
-            lambda s, now: interview.record_answer(s, person=person, received=received, now=now),
+            lambda s, now: interview.receive(s, person=person, received=received, now=now),
         )
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Text, stickers, photos, locations...: the flow explains what it expects."""
+        """Text, stickers, photos, locations...: a typed answer where allowed, else why not."""
         message = update.effective_message
-        if message is None or update.effective_user is None:
+        if message is None or update.effective_user is None or update.effective_chat is None:
             return
         person = _person(update)
-        kind = "text" if message.text else "other"
-        await self._once(
-            update,
-            lambda s, now: interview.check_answer(
-                s, person=person, kind=kind, size_bytes=None, now=now
-            ),
-        )
+        expect = await self._expects(update, person, _kind_of_other(message), None)
+        if expect == Expect.ANSWER and message.text:
+            received = ReceivedAnswer("text", None, message.text, None, message.date)
+            await self._once(
+                update,
+                lambda s, now: interview.receive(s, person=person, received=received, now=now),
+            )
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Never log the update itself: it holds the candidate's messages.
         update_id = update.update_id if isinstance(update, Update) else None
         log.error("telegram update %s failed: %r", update_id, context.error)
+
+    async def _expects(
+        self, update: Update, person: TelegramPerson, kind: str, size: int | None
+    ) -> Expect:
+        """Ask the flow whether to take this answer. A refusal (the candidate has been told
+        why) finishes the update; an acceptance leaves it to the step that records it."""
+        handled, expect = await self._s.handle_once(
+            SOURCE,
+            str(update.update_id),
+            lambda s, now: interview.expects(s, person=person, kind=kind, size_bytes=size, now=now),
+            done=lambda result: result == Expect.NOTHING,
+        )
+        return expect if handled and expect is not None else Expect.NOTHING
 
     async def _once(self, update: Update, work: interview.Work) -> None:
         await self._s.handle_once(SOURCE, str(update.update_id), work)
@@ -154,9 +187,6 @@ def _person(update: Update) -> TelegramPerson:
     )
 
 
-MediaFile = Voice | VideoNote | Video | Audio | Document
-
-
 def _media_of(message: Message) -> tuple[str, MediaFile]:
     for kind in ("voice", "video_note", "video", "audio"):
         media: MediaFile | None = getattr(message, kind)
@@ -165,7 +195,34 @@ def _media_of(message: Message) -> tuple[str, MediaFile]:
     document = message.document
     assert document is not None
     mime = document.mime_type or ""
-    return ("video" if mime.startswith("video/") else "audio"), document
+    if mime.startswith("video/"):
+        return "video", document
+    if mime.startswith("audio/") or mime == "application/ogg":
+        return "audio", document
+    return "document", document
+
+
+def _kind_of_other(message: Message) -> str:
+    if message.text:
+        return "text"
+    for kind in ("sticker", "animation", "photo", "location", "contact", "poll"):
+        if getattr(message, kind):
+            return kind
+    return "other"
+
+
+def _measure(data: bytes) -> tuple[str | None, float | None]:
+    """The recording's real length, or why it cannot be used (``no_sound``, ``unreadable``)."""
+    with tempfile.TemporaryDirectory(prefix="hirebot-probe-") as folder:
+        path = Path(folder) / "answer"
+        path.write_bytes(data)
+        try:
+            info = probe(path)
+        except MediaError:
+            return "unreadable", None
+    if not info.has_audio:
+        return "no_sound", None
+    return None, info.duration_seconds
 
 
 def _suffix(kind: str, message: Message, file_path: str | None) -> str:
@@ -181,8 +238,9 @@ def _suffix(kind: str, message: Message, file_path: str | None) -> str:
     return (mimetypes.guess_extension(mime or "") or ".bin")[:8]
 
 
-def _seconds(duration: object) -> float | None:
+def _seconds(media: MediaFile) -> float | None:
+    duration = getattr(media, "duration", None)
     if duration is None:
         return None
     total = getattr(duration, "total_seconds", None)
-    return float(total()) if callable(total) else float(duration)  # type: ignore[arg-type]
+    return float(total()) if callable(total) else float(duration)

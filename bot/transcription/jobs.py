@@ -88,6 +88,11 @@ class TranscriptionWorker:
             result: Transcript = await loop.run_in_executor(
                 self._executor, transcriber.transcribe, path
             )
+        except asyncio.CancelledError:
+            # Shutting down: hand the answer back at once instead of holding it for the
+            # whole lease; transcription has no side effects, so redoing it is safe.
+            self._db.run_sync(lambda s: transcripts.release(s, answer_id))
+            raise
         except MediaError as err:
             await self._finish(answer_id, None, str(err))
         except Exception as err:

@@ -16,8 +16,10 @@ async def invite(world: World, name: str = "Jane Doe") -> str:
     return link.group(2)
 
 
-async def start_answering(world: World, candidate: SandboxCandidate, token: str) -> None:
-    """The candidate opens the link and agrees; question 1 is waiting."""
+async def start_answering(
+    world: World, candidate: SandboxCandidate, token: str, total: int = 2
+) -> None:
+    """The candidate opens the link and agrees; question 1's intro is waiting."""
     await candidate.send_command("/start", token)
     await candidate.press("I agree", await candidate.wait_for_message("Do you agree?"))
-    await candidate.wait_for_message("Question 1 of 2")
+    await candidate.wait_for_message(f"Question 1 of {total}.")

@@ -11,7 +11,15 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from bot.flows.say import Kind
-from bot.sandbox.world import INVITE_LINK, RECRUITER, REVIEW_CHANNEL, SAMPLES, World, eventually
+from bot.sandbox.world import (
+    INVITE_LINK,
+    RECRUITER,
+    REVIEW_CHANNEL,
+    SAMPLES,
+    World,
+    answer_question,
+    eventually,
+)
 from storage.db import make_engine
 from storage.models import Answer, OutboxMessage, OutboxStatus
 
@@ -46,9 +54,9 @@ async def test_killed_bot_posts_stored_answer_exactly_once_after_restart(
         jane = w.telegram.candidate(700_002, "Jane", "Doe")
         await jane.send_command("/start", link.group(2))
         await jane.press("I agree", await jane.wait_for_message("Do you agree?"))
-        await jane.wait_for_message("Question 1 of 2")
-        await jane.send_voice(SAMPLES / "answer1.ogg", duration=7)
-        await jane.wait_for_message("Received your answer to question 1")
+        await answer_question(
+            jane, 1, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg", duration=7)
+        )
 
         engine = make_engine(database_url)
 

@@ -50,7 +50,7 @@ async def test_second_account_using_a_used_link_is_refused_and_recruiter_warned(
         assert "Someone else tried to use Jane Doe's invitation link" in warning.text
         # Jane's interview is untouched and still hers.
         await jane.press("I agree")
-        await jane.wait_for_message("Question 1 of 2")
+        await jane.wait_for_message("Question 1 of 2.")
 
 
 async def test_wrong_link_and_no_link_get_a_polite_explanation(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from bot.sandbox.world import (
     SAMPLES,
     TEAMMATE,
     World,
+    answer_question,
     eventually,
     visible_text,
 )
@@ -60,12 +61,14 @@ async def test_candidate_answers_and_team_reviews_and_recruiter_advances(
         assert "Backend Engineer" in (welcome.text or "") and "2 questions" in (welcome.text or "")
 
         await jane.press("I agree")
-        await jane.wait_for_message("Question 1 of 2")
-        await jane.send_voice(SAMPLES / "answer1.ogg", duration=7)
-        await jane.wait_for_message("Received your answer to question 1")
-        await jane.wait_for_message("Question 2 of 2")
-        await jane.send_video_note(SAMPLES / "answer2.mp4", duration=6)
-        await jane.wait_for_message("That's all")
+        got_it = await answer_question(
+            jane, 1, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg", duration=7)
+        )
+        assert "Got it: 7 s (take 1 of 3)" in (got_it.text or "")
+        await answer_question(
+            jane, 2, 2, lambda: jane.send_video_note(SAMPLES / "answer2.mp4", duration=6)
+        )
+        await jane.wait_for_message("you've submitted all 2 answers")
 
         # Each answer is posted at once, then edited in place when its transcript arrives;
         # its recording (the very file the candidate sent) follows it in the thread.

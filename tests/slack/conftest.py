@@ -10,7 +10,14 @@ from sqlmodel import Session
 
 from bot.sandbox.slack import SlackMessage
 from bot.sandbox.telegram import SandboxCandidate
-from bot.sandbox.world import OPENING_FILE, REVIEW_CHANNEL, SAMPLES, World, eventually
+from bot.sandbox.world import (
+    OPENING_FILE,
+    REVIEW_CHANNEL,
+    SAMPLES,
+    World,
+    answer_question,
+    eventually,
+)
 from tests.e2e.conftest import start_answering
 
 T = TypeVar("T")
@@ -31,10 +38,11 @@ async def card(world: World, index: int = 0) -> SlackMessage:
 async def finish_interview(world: World, candidate: SandboxCandidate, token: str) -> None:
     """The candidate agrees and answers both questions by voice."""
     await start_answering(world, candidate, token)
-    await candidate.send_voice(SAMPLES / "answer1.ogg", duration=7)
-    await candidate.wait_for_message("Question 2 of 2")
-    await candidate.send_voice(SAMPLES / "answer1.ogg", duration=7)
-    await candidate.wait_for_message("That's all")
+    for number in (1, 2):
+        await answer_question(
+            candidate, number, 2, lambda: candidate.send_voice(SAMPLES / "answer1.ogg")
+        )
+    await candidate.wait_for_message("submitted all 2 answers")
 
 
 def blind_opening(world: World, tmp_path: Path) -> None:

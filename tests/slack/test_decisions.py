@@ -16,6 +16,7 @@ from bot.sandbox.world import (
     SAMPLES,
     TEAMMATE,
     World,
+    answer_question,
     eventually,
     visible_text,
 )
@@ -93,8 +94,7 @@ async def test_expired_candidate_asks_for_more_time_and_a_recruiter_approves(
     async with World(data_dir=tmp_path) as w:
         jane = w.telegram.candidate(700_203, "Jane", "Doe")
         await start_answering(w, jane, await invite(w))
-        await jane.send_voice(SAMPLES / "answer1.ogg", duration=7)
-        await jane.wait_for_message("Question 2 of 2")
+        await answer_question(jane, 1, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg"))
 
         def deadline_passes(session: Session) -> None:
             interview = session.exec(select(Interview)).one()
@@ -147,8 +147,9 @@ async def test_expired_candidate_asks_for_more_time_and_a_recruiter_approves(
         assert str(refused.value) == f"This request was already approved by <@{RECRUITER}>."
 
         # The interview is answerable again: Jane finishes it.
-        await jane.send_voice(SAMPLES / "answer1.ogg", duration=7)
-        await jane.wait_for_message("That's all")
+        await jane.send_command("/start")
+        await answer_question(jane, 2, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg"))
+        await jane.wait_for_message("submitted all 2 answers")
 
 
 async def test_recruiter_extends_and_reminds_from_the_command_line(tmp_path: Path) -> None:

@@ -8,7 +8,14 @@ from pathlib import Path
 from sqlmodel import select
 
 from bot.flows.say import Kind
-from bot.sandbox.world import REVIEW_CHANNEL, SAMPLES, TEAMMATE, World, eventually
+from bot.sandbox.world import (
+    REVIEW_CHANNEL,
+    SAMPLES,
+    TEAMMATE,
+    World,
+    answer_question,
+    eventually,
+)
 from storage import outbox
 from storage.models import Comment, OutboxMessage, OutboxStatus, ThreadMessage
 from tests.e2e.conftest import invite, start_answering
@@ -22,14 +29,13 @@ async def test_answer_is_posted_at_once_even_when_transcription_never_comes(
     async with World(data_dir=tmp_path, whisper_model=str(tmp_path / "no-such-model")) as w:
         jane = w.telegram.candidate(700_101, "Jane", "Doe")
         await start_answering(w, jane, await invite(w))
-        await jane.send_voice(SAMPLES / "answer1.ogg", duration=75)
-        await jane.wait_for_message("Question 2 of 2")
+        await answer_question(jane, 1, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg"))
         parent = await card(w)
         answer, recording = await replies(w, parent, 2)
         assert answer.text.splitlines()[0] == (
             "*Q1. Tell us about a system you built and what you would change today.*"
         )
-        assert "🎙️ voice note · 1:15 · take 1 of 3" in answer.text
+        assert "🎙️ voice note · 0:07 · take 1 of 3" in answer.text
         assert "Transcript pending" in answer.text
         assert [f.data for f in recording.files] == [(SAMPLES / "answer1.ogg").read_bytes()]
         assert recording.files[0].title == "Q1 answer, take 1"
@@ -82,7 +88,7 @@ async def test_answer_posted_before_a_crash_is_found_not_posted_again(tmp_path: 
     async with World(data_dir=tmp_path) as w:
         jane = w.telegram.candidate(700_102, "Jane", "Doe")
         await start_answering(w, jane, await invite(w))
-        await jane.send_voice(SAMPLES / "answer1.ogg", duration=7)
+        await answer_question(jane, 1, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg"))
         parent = await card(w)
         await eventually(lambda: len(w.slack.thread(REVIEW_CHANNEL, parent.ts)) == 2)
         await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
@@ -121,10 +127,9 @@ async def test_slack_429_storm_while_answers_post_delays_but_loses_and_repeats_n
         w.slack.fail("chat.postMessage", status=429, retry_after=1, times=3)
         w.slack.fail("files.getUploadURLExternal", status=429, retry_after=1, times=1)
         w.slack.fail("chat.update", status=429, retry_after=1, times=1)
-        await jane.send_voice(SAMPLES / "answer1.ogg", duration=7)
-        await jane.wait_for_message("Question 2 of 2")
-        await jane.send_video_note(SAMPLES / "answer2.mp4", duration=6)
-        await jane.wait_for_message("That's all")
+        await answer_question(jane, 1, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg"))
+        await answer_question(jane, 2, 2, lambda: jane.send_video_note(SAMPLES / "answer2.mp4"))
+        await jane.wait_for_message("submitted all 2 answers")
 
         def settled() -> bool:
             thread = w.slack.thread(REVIEW_CHANNEL, parent.ts)

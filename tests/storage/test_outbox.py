@@ -52,8 +52,7 @@ def test_retry_waits_and_keeps_later_rows_of_the_conversation_behind(db: Databas
     second = _enqueue(db, "tg:1", "second")
     db.run_sync(lambda s: outbox.claim_due(s, now=T0, lease=LEASE, limit=10))
     retry_at = T0 + timedelta(seconds=5)
-    attempts = db.run_sync(lambda s: outbox.mark_retry(s, first, at=retry_at, error="429"))
-    assert attempts == 1
+    db.run_sync(lambda s: outbox.mark_retry(s, first, at=retry_at, error="429"))
     assert db.run_sync(lambda s: outbox.claim_due(s, now=T0, lease=LEASE, limit=10)) == []
     assert db.run_sync(lambda s: outbox.claim_due(s, now=retry_at, lease=LEASE, limit=10)) == [
         first

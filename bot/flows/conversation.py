@@ -1,0 +1,100 @@
+"""One candidate's conversation: their interview, opening and language, and how to talk to them.
+
+Every candidate-facing flow starts by loading a Conversation, so reading the catalogue,
+formatting times in the candidate's time zone and writing to the outbox happen one way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session, col, select
+
+from bot.flows import say, texts
+from bot.flows.ports import Choice
+from storage.models import Candidate, Interview, Opening, Question
+
+
+@dataclass
+class Conversation:
+    session: Session
+    interview: Interview
+    candidate: Candidate
+    opening: Opening
+    now: datetime
+    _questions: list[Question] | None = field(default=None, repr=False)
+
+    @property
+    def language(self) -> str:
+        return texts.language_for(self.candidate.language)
+
+    @property
+    def chat_id(self) -> int:
+        assert self.candidate.telegram_chat_id is not None
+        return self.candidate.telegram_chat_id
+
+    @property
+    def interview_id(self) -> int:
+        assert self.interview.id is not None
+        return self.interview.id
+
+    @property
+    def questions(self) -> list[Question]:
+        if self._questions is None:
+            self._questions = list(
+                self.session.exec(
+                    select(Question)
+                    .where(Question.opening_id == self.opening.id)
+                    .order_by(col(Question.position))
+                ).all()
+            )
+        return self._questions
+
+    def text(self, key: str, **values: object) -> str:
+        return texts.text(self.language, key, **values)
+
+    def say(self, key: str, choices: list[list[Choice]] | None = None, /, **values: object) -> None:
+        say.to_candidate(self.session, self.chat_id, self.text(key, **values), self.now, choices)
+
+    def timezone(self) -> ZoneInfo:
+        return zone(self.candidate.timezone or self.opening.timezone)
+
+    def when(self, moment: datetime) -> str:
+        """A moment as the candidate reads it, in their time zone."""
+        tz = self.timezone()
+        local = moment.astimezone(tz)
+        return local.strftime("%a %d %b %Y, %H:%M ") + (tz.key if tz.key != "UTC" else "UTC")
+
+    def deadline(self) -> str:
+        return self.when(self.interview.deadline_at)
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """The named time zone, or UTC when the name is unknown."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def of_interview(session: Session, interview: Interview, now: datetime) -> Conversation:
+    return Conversation(
+        session,
+        interview,
+        session.get_one(Candidate, interview.candidate_id),
+        session.get_one(Opening, interview.opening_id),
+        now,
+    )
+
+
+def of_telegram_user(session: Session, user_id: int, now: datetime) -> Conversation | None:
+    """The Telegram user's most recent interview, if they have one."""
+    row = session.exec(
+        select(Interview)
+        .join(Candidate, col(Candidate.id) == Interview.candidate_id)
+        .where(Candidate.telegram_user_id == user_id)
+        .order_by(col(Interview.created_at).desc(), col(Interview.id).desc())
+    ).first()
+    return of_interview(session, row, now) if row is not None else None

@@ -1,0 +1,69 @@
+"""Erasure: a candidate's recordings, transcripts, answers and personal details, gone.
+
+What stays is what the hiring process needs to stay honest without identifying anyone: the
+interview row (status withdrawn, timestamps for stats) and reviewers' votes. The review
+thread is told the candidate withdrew, and the card loses the name.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, delete, select
+
+from bot.flows import review
+from bot.flows.lifecycle import Event, move
+from bot.flows.say import Kind
+from storage import answer_media
+from storage.models import Answer, Candidate, Comment, Interview, OutboxMessage, OutboxStatus
+
+
+def erase_interview(session: Session, *, interview_id: int, by: str, now: datetime) -> list[str]:
+    """Erase one interview's personal data; its media files are deleted after commit.
+
+    ``by`` names who asked ("the candidate", or a Slack mention of the recruiter). Returns
+    the media files that go (the caller need not delete them: Services does after commit).
+    """
+    interview = session.get_one(Interview, interview_id)
+    candidate = session.get_one(Candidate, interview.candidate_id)
+    answers = session.exec(select(Answer).where(Answer.interview_id == interview_id)).all()
+    media = [a.media_path for a in answers if a.media_path]
+    for answer in answers:
+        session.delete(answer)
+    session.execute(delete(Comment).where(col(Comment.interview_id) == interview_id))
+    _forget_messages(session, interview_id, candidate.telegram_chat_id)
+    move(interview, Event.ERASE)
+    candidate.name = f"Withdrawn candidate #{interview_id}"
+    candidate.email = None
+    candidate.telegram_user_id = None
+    candidate.telegram_chat_id = None
+    candidate.timezone = None
+    candidate.erased_at = now
+    session.flush()
+    review.note_in_thread(
+        session,
+        interview,
+        f"🗑️ The candidate withdrew; their recordings, transcripts and details were erased "
+        f"at the request of {by}.",
+        now,
+    )
+    review.refresh_card(session, interview, now)
+    for path in media:
+        answer_media.discard_if_unused(session, path)
+    return media
+
+
+def _forget_messages(session: Session, interview_id: int, chat_id: int | None) -> None:
+    """Drop outbox rows that carry the candidate's words or our messages to them.
+
+    Delivered rows are history we no longer need; undelivered ones would re-post an erased
+    answer. Card posts and updates stay: the card must still turn into "withdrawn".
+    """
+    keys = [f"review:{interview_id}"] + ([f"tg:{chat_id}"] if chat_id is not None else [])
+    rows = session.exec(
+        select(OutboxMessage).where(col(OutboxMessage.ordering_key).in_(keys))
+    ).all()
+    for row in rows:
+        card = row.kind in (Kind.CARD_POST, Kind.CARD_UPDATE)
+        if row.status == OutboxStatus.SENT or not card:
+            session.delete(row)

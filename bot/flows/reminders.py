@@ -1,0 +1,111 @@
+"""Deadlines and reminders, applied by a periodic tick (APScheduler in the runtime).
+
+What has been sent lives in ``ReminderSent`` (one row per interview and rule), so a restart
+loses nothing and sends nothing twice, and two schedulers racing each other cannot both send:
+the second insert fails on the primary key and its transaction rolls back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from bot.flows import answering, interview, review
+from bot.flows.conversation import Conversation, of_interview
+from bot.flows.lifecycle import ACTIVE
+from bot.limits import ReminderLimit
+from storage.models import Interview, ReminderSent
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str  # "not_started:24", "deadline:72"
+    due_at: datetime
+    kind: str  # "not_started" | "before_deadline"
+
+
+def tick(session: Session, now: datetime) -> int:
+    """Expire what is past its deadline and send what reminders are due; returns messages."""
+    sent = 0
+    for row in session.exec(
+        select(Interview).where(col(Interview.status).in_([s.value for s in ACTIVE]))
+    ).all():
+        conv = of_interview(session, row, now)
+        if now >= row.deadline_at:
+            interview.expire(conv)
+            continue
+        sent += _remind(conv)
+    return sent
+
+
+def rules(conv: Conversation) -> list[Rule]:
+    """Every reminder rule of the opening, applied to this interview."""
+    created, deadline = conv.interview.created_at, conv.interview.deadline_at
+    found = [
+        Rule(f"not_started:{h}", created + timedelta(hours=h), "not_started")
+        for h in conv.opening.remind_not_started_hours
+    ]
+    found += [
+        Rule(f"deadline:{h}", deadline - timedelta(hours=h), "before_deadline")
+        for h in conv.opening.remind_before_deadline_hours
+    ]
+    return sorted(found, key=lambda r: r.due_at)
+
+
+def _remind(conv: Conversation) -> int:
+    done = set(
+        conv.session.exec(
+            select(ReminderSent.rule).where(ReminderSent.interview_id == conv.interview_id)
+        ).all()
+    )
+    answered = answering.answered_count(conv)
+    not_started = answered == 0
+    due = [
+        r
+        for r in rules(conv)
+        if r.name not in done
+        and r.due_at <= conv.now
+        and (r.kind == "before_deadline" or not_started)
+    ]
+    if not due:
+        return 0
+    if conv.candidate.telegram_chat_id is not None and _quiet_hours(conv):
+        return 0  # due, but night where the candidate is: the morning tick sends it
+    # After an outage several rules may be due at once: one message, the latest rule's.
+    _send(conv, due[-1], answered)
+    for rule in due:
+        conv.session.add(
+            ReminderSent(interview_id=conv.interview_id, rule=rule.name, sent_at=conv.now)
+        )
+    return 1
+
+
+def _send(conv: Conversation, rule: Rule, answered: int) -> None:
+    if conv.candidate.telegram_chat_id is None:
+        # They never opened the link, so Telegram cannot reach them: tell the team instead.
+        review.note_in_thread(
+            conv.session,
+            conv.interview,
+            f"🔔 {conv.candidate.name} has not opened their invitation yet "
+            f"(deadline {interview.format_deadline(conv.interview.deadline_at)}). "
+            "You may want to nudge them by email.",
+            conv.now,
+        )
+        return
+    values = {
+        "name": conv.candidate.name.split()[0],
+        "opening": conv.opening.title,
+        "deadline": conv.deadline(),
+    }
+    if rule.kind == "not_started":
+        minutes = max(5, round(sum(q.answer_seconds + q.prep_seconds for q in conv.questions) / 60))
+        conv.say("remind.not_started", minutes=minutes, **values)
+    else:
+        conv.say("remind.before_deadline", answered=answered, total=len(conv.questions), **values)
+
+
+def _quiet_hours(conv: Conversation) -> bool:
+    hour = conv.now.astimezone(conv.timezone()).hour
+    return hour >= ReminderLimit.QUIET_FROM_HOUR or hour < ReminderLimit.QUIET_UNTIL_HOUR
