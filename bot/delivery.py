@@ -133,12 +133,17 @@ class Delivery:
         elif kind == Kind.THREAD_UPLOAD:
             post = await self._posted(payload)
             assert post.message_id is not None
-            await self._reviews.upload_to_thread(
+            file_id = await self._reviews.upload_to_thread(
                 post.channel,
                 post.message_id,
                 self._media.path(str(payload["media_path"])),
                 str(payload.get("media_title") or ""),
             )
+            if "thread_message_id" in payload:
+                owner = int(payload["thread_message_id"])
+                await self._db.run(lambda s: threads.record_file(s, owner, file_id))
+        elif kind == Kind.FILE_DELETE:
+            await self._reviews.delete_file(str(payload["file_id"]))
         elif kind == Kind.NOTIFY_USER:
             await self._reviews.notify_user(str(payload["user"]), str(payload["text"]))
         elif kind == Kind.PRIVATE_NOTE:
@@ -168,7 +173,9 @@ class Delivery:
                 await self._reviews.upload_to_thread(post.channel, post.message_id, media, title)
             return
         message_id = int(payload["thread_message_id"])
-        existing = await self._db.run(lambda s: s.get_one(ThreadMessage, message_id))
+        existing = await self._db.run(lambda s: s.get(ThreadMessage, message_id))
+        if existing is None:
+            raise DeliveryRefused("the thread message was erased before it was posted")
         if existing.message_id is not None:
             return  # posted and recorded by an earlier attempt
         if existing.posting_since is not None and note.key:
@@ -184,7 +191,9 @@ class Delivery:
 
     async def _thread_message(self, thread_message_id: int) -> tuple[str, str | None]:
         def load(session: Session) -> tuple[str, str | None]:
-            message = session.get_one(ThreadMessage, thread_message_id)
+            message = session.get(ThreadMessage, thread_message_id)
+            if message is None:
+                raise DeliveryRefused("the thread message was erased before it was posted")
             return threads.parent(session, message.interview_id).channel, message.message_id
 
         return await self._db.run(load)

@@ -262,6 +262,7 @@ class ThreadMessage(SQLModel, table=True):
     key: str = Field(sa_type=String(48))
     message_id: str | None = Field(default=None, sa_type=String(32))
     posting_since: datetime | None = None
+    file_id: str | None = Field(default=None, sa_type=String(32))  # an answer's recording
     created_at: datetime
 
 

@@ -302,13 +302,15 @@ def answer_submitted(session: Session, answer_id: int, now: datetime) -> None:
     )
     if posted and answer.media_path is not None:
         post = review_post(session, interview.id)
-        assert post.id is not None
+        message = threads.find(session, interview.id, _answer_key(answer_id))
+        assert post.id is not None and message is not None and message.id is not None
         say.upload_to_thread(
             session,
             interview_id=interview.id,
             review_post_id=post.id,
             media_path=answer.media_path,
             media_title=f"Q{question.position + 1} answer, take {answer.take}",
+            thread_message_id=message.id,
             now=now,
         )
     if interview.completed_at is not None:
@@ -325,6 +327,12 @@ def answer_submitted(session: Session, answer_id: int, now: datetime) -> None:
             f"✅ Interview completed: all {total} answers are in. Vote on the card above.",
             now,
         )
+
+
+def erase_thread(session: Session, interview: Interview, now: datetime) -> None:
+    """Erasure: our replies in the thread lose their content, the recordings go from Slack."""
+    assert interview.id is not None
+    threads.erase(session, interview.id, "answer:", "🗑️ Answer erased on request.", now)
 
 
 def answer_transcribed(

@@ -23,6 +23,7 @@ class Kind(StrEnum):
     THREAD_POST = "review.thread.post"
     THREAD_EDIT = "review.thread.edit"
     THREAD_UPLOAD = "review.thread.upload"
+    FILE_DELETE = "review.file.delete"
     NOTIFY_USER = "review.notify"
     PRIVATE_NOTE = "review.private"
     USER_FILE = "review.user.file"
@@ -139,8 +140,10 @@ def upload_to_thread(
     review_post_id: int,
     media_path: str,
     media_title: str,
+    thread_message_id: int,
     now: datetime,
 ) -> None:
+    """Upload a recording under the reply ``thread_message_id`` (which records its file id)."""
     outbox.enqueue(
         session,
         ordering_key=_thread_key(interview_id),
@@ -149,7 +152,18 @@ def upload_to_thread(
             "review_post_id": review_post_id,
             "media_path": media_path,
             "media_title": media_title,
+            "thread_message_id": thread_message_id,
         },
+        now=now,
+    )
+
+
+def delete_file(session: Session, *, interview_id: int, file_id: str, now: datetime) -> None:
+    outbox.enqueue(
+        session,
+        ordering_key=_thread_key(interview_id),
+        kind=Kind.FILE_DELETE,
+        payload={"file_id": file_id},
         now=now,
     )
 

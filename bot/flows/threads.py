@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.errors import NotFound
 from bot.flows import say
@@ -90,5 +90,38 @@ def record_posting(session: Session, thread_message_id: int, now: datetime) -> N
 
 
 def record_posted(session: Session, thread_message_id: int, message_id: str) -> None:
-    message = session.get_one(ThreadMessage, thread_message_id)
-    message.message_id = message_id
+    message = session.get(ThreadMessage, thread_message_id)
+    if message is not None:  # None: erased while the post was on its way
+        message.message_id = message_id
+
+
+def record_file(session: Session, thread_message_id: int, file_id: str) -> None:
+    message = session.get(ThreadMessage, thread_message_id)
+    if message is not None:
+        message.file_id = file_id
+
+
+def erase(session: Session, interview_id: int, prefix: str, text: str, now: datetime) -> None:
+    """Replace the replies whose key starts with ``prefix`` by ``text``; delete their files.
+
+    Replies never posted are forgotten (erasure drops their outbox rows).
+    """
+    for message in session.exec(
+        select(ThreadMessage)
+        .where(ThreadMessage.interview_id == interview_id)
+        .where(col(ThreadMessage.key).startswith(prefix))
+    ).all():
+        assert message.id is not None
+        if message.file_id is not None:
+            say.delete_file(session, interview_id=interview_id, file_id=message.file_id, now=now)
+            message.file_id = None
+        if message.message_id is None:
+            session.delete(message)
+            continue
+        say.edit_in_thread(
+            session,
+            interview_id=interview_id,
+            thread_message_id=message.id,
+            note=ThreadNote(text=text, key=message.key),
+            now=now,
+        )

@@ -1158,6 +1158,20 @@ def _files_complete_upload(s: SlackApiEmulator, p: JSON) -> JSON:
     return {"ok": True, "files": [s._file_json(f) for f in done]}
 
 
+def _files_delete(s: SlackApiEmulator, p: JSON) -> JSON:
+    found = next((f for f in s.files if f.id == p.get("file")), None)
+    if found is None:
+        raise ApiError("file_not_found")
+    s.files.remove(found)
+    for messages in s._messages.values():
+        for message in list(messages):
+            if found in message.files:
+                message.files.remove(found)
+                if not message.files and not message.text:
+                    messages.remove(message)  # a file share with no comment goes with its file
+    return {"ok": True}
+
+
 def _files_info(s: SlackApiEmulator, p: JSON) -> JSON:
     found = next((f for f in s.files if f.id == p.get("file")), None)
     if found is None:
@@ -1196,6 +1210,7 @@ _METHODS: dict[str, Callable[[SlackApiEmulator, JSON], JSON]] = {
     "files.getUploadURLExternal": _files_get_upload_url,
     "files.completeUploadExternal": _files_complete_upload,
     "files.info": _files_info,
+    "files.delete": _files_delete,
     "files.upload": _files_upload_v1,
     "apps.connections.open": _apps_connections_open,
 }

@@ -83,15 +83,24 @@ class SlackReviewChannel:
                     break
         return None
 
-    async def upload_to_thread(self, channel: str, thread_id: str, media: Path, title: str) -> None:
+    async def upload_to_thread(self, channel: str, thread_id: str, media: Path, title: str) -> str:
         async with _translated():
-            await self._client.files_upload_v2(
+            response = await self._client.files_upload_v2(
                 channel=channel,
                 thread_ts=thread_id,
                 file=str(media),
                 filename=f"{title.replace(',', '').replace(' ', '-').lower()}{media.suffix}",
                 title=title,
             )
+        return str(response["files"][0]["id"])
+
+    async def delete_file(self, file_id: str) -> None:
+        async with _translated():
+            try:
+                await self._client.files_delete(file=file_id)
+            except SlackApiError as err:
+                if err.response.get("error") != "file_not_found":  # already gone: done
+                    raise
 
     async def notify_user(self, user: str, text: str) -> None:
         async with _translated():

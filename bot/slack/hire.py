@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.errors import HirebotError, InvalidRequest
-from bot.flows import extensions, interview, pipeline, reports, roles, say
+from bot.flows import erasure, extensions, interview, pipeline, reports, roles, say
 from bot.flows.decision_texts import render, tell
 from bot.flows.interview import format_deadline
 from bot.flows.lifecycle import ACTIVE
@@ -224,7 +224,27 @@ class HireCommands:
         return OpenModal(modals.reject_view(draft))
 
     async def erase(self, command: HireCommand) -> Reply:
-        return "Erasing is not available yet."
+        who, confirmed = command.rest, command.rest.lower().endswith(" confirm")
+        who = who[: -len(" confirm")] if confirmed else who
+        if not who.strip():
+            return "Usage: `/hire erase <candidate or #id>`"
+
+        def work(session: Session, now: Any) -> str:
+            found = pipeline.find_interview(session, who)
+            name = session.get_one(Candidate, found.candidate_id).name
+            if not confirmed:
+                return (
+                    f"This deletes {name}'s recordings, transcripts, answers and details for "
+                    f"good, here and in Slack. To go ahead: `/hire erase #{found.id} confirm`"
+                )
+            assert found.id is not None
+            # Services deletes the media files once this transaction has committed.
+            erasure.erase_interview(
+                session, interview_id=found.id, by=f"<@{command.user}>", now=now
+            )
+            return f"Erased {name}'s recordings, transcripts and details (#{found.id})."
+
+        return await self._s.run(work)
 
     # ------------------------------------------------------------------ reports
 

@@ -94,6 +94,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=48), nullable=False),
         sa.Column("message_id", sa.String(length=32), nullable=True),
         sa.Column("posting_since", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("file_id", sa.String(length=32), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["interview_id"],
