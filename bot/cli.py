@@ -1,4 +1,4 @@
-"""``hirebot`` — run | demo | migrate | openings import."""
+"""``hirebot`` — run | demo | migrate | openings import | doctor | bench slack."""
 
 from __future__ import annotations
 
@@ -25,6 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     openings_sub = openings.add_subparsers(dest="openings_command", required=True)
     load = openings_sub.add_parser("import", help="create or update openings from YAML files")
     load.add_argument("files", nargs="+", type=Path)
+    commands.add_parser("doctor", help="check tokens, database, data dir and Whisper model")
+    bench = commands.add_parser("bench", help="measure performance against the sandbox")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    slack = bench_sub.add_parser("slack", help="Slack ack latency under concurrent load")
+    slack.add_argument("--requests", type=int, default=1000, help="per kind (default 1000)")
+    slack.add_argument("--concurrency", type=int, default=20, help="in flight (default 20)")
+    slack.add_argument("--mode", choices=["socket", "http", "both"], default="both")
     args = parser.parse_args(argv)
 
     logging.basicConfig(
@@ -42,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
             return _migrate(Settings())
         if args.command == "openings":
             return _import_openings(Settings(), args.files)
+        if args.command == "doctor":
+            return _doctor(Settings())
+        if args.command == "bench":
+            return _bench_slack(args.mode, args.requests, args.concurrency)
     except HirebotError as err:
         print(f"hirebot: {err}", file=sys.stderr)
         return 2
@@ -64,6 +75,23 @@ def _run(settings: Settings) -> int:
 
     asyncio.run(serve())
     return 0
+
+
+def _doctor(settings: Settings) -> int:
+    from bot.doctor import diagnose, report
+
+    checks = asyncio.run(diagnose(settings))
+    print(report(checks))
+    return 0 if all(c.ok for c in checks) else 1
+
+
+def _bench_slack(mode: str, requests: int, concurrency: int) -> int:
+    from bot.sandbox.slack_bench import run
+
+    logging.getLogger().setLevel(logging.WARNING)  # the figures, not the bot's chatter
+    modes = ["socket", "http"] if mode == "both" else [mode]
+    code: int = asyncio.run(run(modes=modes, requests=requests, concurrency=concurrency))
+    return code
 
 
 def _migrate(settings: Settings) -> int:

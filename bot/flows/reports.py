@@ -10,14 +10,15 @@ import csv
 import io
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot.errors import NotFound
-from bot.flows import comments, review
+from bot.flows import review
 from bot.flows.interview import format_deadline
 from bot.flows.pipeline import REJECTED, STAGES, find_interview
 from bot.limits import ReviewLimit
@@ -84,22 +85,21 @@ def candidate_rows(
     viewer: str,
     recruiter: bool,
 ) -> list[CandidateRow]:
+    """One row per interview, read in a handful of queries whatever the number of rows."""
+    ids = [i.id for i in interviews if i.id is not None]
+    if not ids:
+        return []
+    facts = _Facts.load(session, interviews, ids)
     rows: list[CandidateRow] = []
     for interview in interviews:
         assert interview.id is not None
-        opening = session.get_one(Opening, interview.opening_id)
-        candidate = session.get_one(Candidate, interview.candidate_id)
-        sees = review.sees_candidate(session, interview, viewer, recruiter=recruiter)
-        questions = len(
-            session.exec(select(Question.id).where(Question.opening_id == opening.id)).all()
-        )
-        answered = len(
-            session.exec(
-                select(Answer.id)
-                .where(Answer.interview_id == interview.id)
-                .where(col(Answer.submitted).is_(True))
-            ).all()
-        )
+        opening = facts.openings[interview.opening_id]
+        candidate = facts.candidates[interview.candidate_id]
+        votes = facts.votes.get(interview.id, [])
+        scores = facts.scores.get(interview.id, [])
+        sees = not opening.blind_review or recruiter or any(v.reviewer == viewer for v in votes)
+        reviewed = [v.created_at for v in votes] + [s.created_at for s in scores]
+        reviewed += [c.created_at for c in facts.comments.get(interview.id, [])]
         rows.append(
             CandidateRow(
                 interview_id=interview.id,
@@ -109,24 +109,94 @@ def candidate_rows(
                 opening_slug=opening.slug,
                 status=interview.status,
                 stage=interview.stage,
-                answered=answered,
-                questions=questions,
+                answered=facts.answered.get(interview.id, 0),
+                questions=facts.questions.get(interview.opening_id, 0),
                 deadline=interview.deadline_at,
                 invited_at=interview.created_at,
                 started_at=interview.started_at,
                 completed_at=interview.completed_at,
-                first_review_at=_first_review(session, interview.id),
+                first_review_at=min(reviewed) if reviewed else None,
                 hidden=not sees,
-                votes=review.tally(session, interview.id) if sees else {},
-                scores=review.score_averages(session, interview.id, opening.rubric) if sees else {},
-                scored_by=len(
-                    session.exec(select(Score.id).where(Score.interview_id == interview.id)).all()
+                votes=review.tally_of([v.choice for v in votes]) if sees else {},
+                scores=review.averages([s.scores for s in scores], opening.rubric) if sees else {},
+                scored_by=len(scores),
+                notes=tuple(
+                    _note_line(c)
+                    for c in facts.comments.get(interview.id, [])
+                    if c.deleted_at is None
                 ),
-                notes=tuple(_note_line(c) for c in comments.notes(session, interview.id)),
-                decisions=tuple(_decision_line(d) for d in _decisions(session, interview.id)),
+                decisions=tuple(_decision_line(d) for d in facts.decisions.get(interview.id, [])),
             )
         )
     return rows
+
+
+@dataclass
+class _Facts:
+    """Everything the rows need, fetched per table rather than per interview."""
+
+    openings: dict[int, Opening]
+    candidates: dict[int, Candidate]
+    questions: dict[int, int]
+    answered: dict[int, int]
+    votes: dict[int, list[Vote]]
+    scores: dict[int, list[Score]]
+    comments: dict[int, list[Comment]]
+    decisions: dict[int, list[Decision]]
+
+    @classmethod
+    def load(cls, session: Session, interviews: Sequence[Interview], ids: list[int]) -> _Facts:
+        opening_ids = {i.opening_id for i in interviews}
+        candidate_ids = {i.candidate_id for i in interviews}
+        openings = session.exec(select(Opening).where(col(Opening.id).in_(opening_ids))).all()
+        candidates = session.exec(
+            select(Candidate).where(col(Candidate.id).in_(candidate_ids))
+        ).all()
+        questions = session.exec(
+            select(Question.opening_id, func.count())
+            .where(col(Question.opening_id).in_(opening_ids))
+            .group_by(col(Question.opening_id))
+        ).all()
+        answered = session.exec(
+            select(Answer.interview_id, func.count())
+            .where(col(Answer.interview_id).in_(ids))
+            .where(col(Answer.submitted).is_(True))
+            .group_by(col(Answer.interview_id))
+        ).all()
+        return cls(
+            openings={o.id: o for o in openings if o.id is not None},
+            candidates={c.id: c for c in candidates if c.id is not None},
+            questions=dict(questions),
+            answered=dict(answered),
+            votes=_by_interview(session.exec(select(Vote).where(col(Vote.interview_id).in_(ids)))),
+            scores=_by_interview(
+                session.exec(select(Score).where(col(Score.interview_id).in_(ids)))
+            ),
+            comments=_by_interview(
+                session.exec(
+                    select(Comment)
+                    .where(col(Comment.interview_id).in_(ids))
+                    .order_by(col(Comment.created_at), col(Comment.id))
+                )
+            ),
+            decisions=_by_interview(
+                session.exec(
+                    select(Decision)
+                    .where(col(Decision.interview_id).in_(ids))
+                    .order_by(col(Decision.created_at), col(Decision.id))
+                )
+            ),
+        )
+
+
+_Row = TypeVar("_Row", Vote, Score, Comment, Decision)
+
+
+def _by_interview(rows: Iterable[_Row]) -> dict[int, list[_Row]]:
+    grouped: dict[int, list[_Row]] = {}
+    for row in rows:
+        grouped.setdefault(row.interview_id, []).append(row)
+    return grouped
 
 
 def interviews_of(session: Session, opening_slug: str | None) -> list[Interview]:
@@ -300,21 +370,21 @@ def export_csv(session: Session, opening_slug: str | None) -> tuple[str, int]:
 
 def stats(session: Session, opening_slug: str | None) -> Stats:
     interviews = interviews_of(session, opening_slug)
+    rows = candidate_rows(session, interviews, viewer="", recruiter=True)
     to_complete = [
-        (i.completed_at - i.started_at).total_seconds()
-        for i in interviews
-        if i.completed_at and i.started_at
+        (r.completed_at - r.started_at).total_seconds()
+        for r in rows
+        if r.completed_at and r.started_at
     ]
-    to_review: list[float] = []
-    for i in interviews:
-        assert i.id is not None
-        first = _first_review(session, i.id)
-        if i.completed_at and first:
-            to_review.append(max((first - i.completed_at).total_seconds(), 0.0))
+    to_review = [
+        max((r.first_review_at - r.completed_at).total_seconds(), 0.0)
+        for r in rows
+        if r.completed_at and r.first_review_at
+    ]
     return Stats(
-        invited=len(interviews),
-        started=sum(1 for i in interviews if i.started_at is not None),
-        completed=sum(1 for i in interviews if i.completed_at is not None),
+        invited=len(rows),
+        started=sum(1 for r in rows if r.started_at is not None),
+        completed=sum(1 for r in rows if r.completed_at is not None),
         median_to_complete=_median(to_complete),
         median_to_first_review=_median(to_review),
     )
@@ -401,41 +471,32 @@ def home(session: Session, *, viewer: str, recruiter: bool) -> Home:
                 name = session.get_one(Candidate, i.candidate_id).name
                 label = review.alias(i) if opening.blind_review and not recruiter else name
                 waiting.append(Waiting(i.id, label, opening.title, i.completed_at))
-    recent: list[RecentDecision] = []
-    for decision in session.exec(
+    decisions = session.exec(
         select(Decision)
         .order_by(col(Decision.created_at).desc(), col(Decision.id).desc())
         .limit(ReviewLimit.RECENT_DECISIONS)
-    ).all():
-        interview = session.get_one(Interview, decision.interview_id)
-        (row,) = candidate_rows(session, [interview], viewer=viewer, recruiter=recruiter)
-        recent.append(
-            RecentDecision(row.name, row.opening, _decision_line(decision), decision.created_at)
+    ).all()
+    decided = session.exec(
+        select(Interview).where(col(Interview.id).in_({d.interview_id for d in decisions}))
+    ).all()
+    rows = {
+        r.interview_id: r
+        for r in candidate_rows(session, decided, viewer=viewer, recruiter=recruiter)
+    }
+    recent = [
+        RecentDecision(
+            rows[d.interview_id].name,
+            rows[d.interview_id].opening,
+            _decision_line(d),
+            d.created_at,
         )
+        for d in decisions
+    ]
     waiting.sort(key=lambda w: w.completed_at)
     return Home(openings, waiting, recent)
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-def _first_review(session: Session, interview_id: int) -> datetime | None:
-    times = [
-        *session.exec(select(Vote.created_at).where(Vote.interview_id == interview_id)).all(),
-        *session.exec(select(Score.created_at).where(Score.interview_id == interview_id)).all(),
-        *session.exec(select(Comment.created_at).where(Comment.interview_id == interview_id)).all(),
-    ]
-    return min(times) if times else None
-
-
-def _decisions(session: Session, interview_id: int) -> list[Decision]:
-    return list(
-        session.exec(
-            select(Decision)
-            .where(Decision.interview_id == interview_id)
-            .order_by(col(Decision.created_at), col(Decision.id))
-        ).all()
-    )
 
 
 _DECISION_WORDS = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -40,19 +41,28 @@ def alias(interview: Interview) -> str:
 
 
 def tally(session: Session, interview_id: int) -> dict[str, int]:
-    votes = session.exec(select(Vote.choice).where(Vote.interview_id == interview_id)).all()
-    return {choice.value: sum(1 for v in votes if v == choice) for choice in VoteChoice}
+    return tally_of(
+        session.exec(select(Vote.choice).where(Vote.interview_id == interview_id)).all()
+    )
+
+
+def tally_of(choices: Sequence[str]) -> dict[str, int]:
+    return {choice.value: sum(1 for c in choices if c == choice) for choice in VoteChoice}
 
 
 def score_averages(session: Session, interview_id: int, rubric: list[str]) -> dict[str, float]:
+    rows = session.exec(select(Score).where(Score.interview_id == interview_id)).all()
+    return averages([row.scores for row in rows], rubric)
+
+
+def averages(sheets: list[dict[str, int]], rubric: list[str]) -> dict[str, float]:
     """Each criterion's mean over the reviewers who scored it, in rubric order."""
-    rows = session.exec(select(Score.scores).where(Score.interview_id == interview_id)).all()
-    averages: dict[str, float] = {}
+    result: dict[str, float] = {}
     for criterion in rubric:
-        values = [r[criterion] for r in rows if criterion in r]
+        values = [sheet[criterion] for sheet in sheets if criterion in sheet]
         if values:
-            averages[criterion] = sum(values) / len(values)
-    return averages
+            result[criterion] = sum(values) / len(values)
+    return result
 
 
 def has_voted(session: Session, interview_id: int, reviewer: str) -> bool:

@@ -267,6 +267,8 @@ class SlackApiEmulator:
         self.views: list[JSON] = []
         self.view_acks: list[JSON] = []  # what the bot acked each view_submission with
         self.home_views: dict[str, JSON] = {}  # user → the Home tab the bot last published
+        self._ephemeral_counts: dict[str, int] = {}
+        self._ephemeral_arrived: asyncio.Event | None = None
         self._ephemerals: list[JSON] = []
         self._messages: dict[str, list[SlackMessage]] = {}
         self._channels: dict[str, Channel] = {}
@@ -424,9 +426,23 @@ class SlackApiEmulator:
     def remove_message(self, message: SlackMessage) -> None:
         self._messages[message.channel].remove(message)
 
+    async def wait_for_ephemerals(self, user: str, more_than: int) -> None:
+        """Until ``user`` has been shown more than ``more_than`` ephemeral messages."""
+        while self._ephemeral_counts.get(user, 0) <= more_than:
+            if self._ephemeral_arrived is None:
+                self._ephemeral_arrived = asyncio.Event()
+            await self._ephemeral_arrived.wait()
+
+    def ephemeral_count(self, user: str) -> int:
+        return self._ephemeral_counts.get(user, 0)
+
     def record_ephemeral(
         self, user: str, channel: str, body: JSON, via: Literal["ack", "response_url", "api"]
     ) -> None:
+        self._ephemeral_counts[user] = self._ephemeral_counts.get(user, 0) + 1
+        if self._ephemeral_arrived is not None:
+            self._ephemeral_arrived.set()  # wake every waiter; each checks its own count
+            self._ephemeral_arrived = None
         self._ephemerals.append(
             {
                 "user": user,

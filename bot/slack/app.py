@@ -29,7 +29,7 @@ from bot.flows.review import VoteChoice
 from bot.services import Services
 from bot.slack import modals
 from bot.slack.blocks import SCORE_ACTION, VOTE_ACTION_PREFIX
-from bot.slack.hire import HireCommand, HireCommands, OpenModal
+from bot.slack.hire import AnswerAfterAck, HireCommand, HireCommands
 from bot.slack.home import home_view
 from storage.models import Opening
 
@@ -90,8 +90,12 @@ def build_app(
     ) -> None:
         parsed = HireCommand.from_payload(command)
         reply = await commands.answer(parsed)
-        if not isinstance(reply, OpenModal):
+        if isinstance(reply, str):
             await ack(text=reply, response_type="ephemeral")
+            return
+        if isinstance(reply, AnswerAfterAck):
+            await ack()
+            await respond(text=await commands.finish(reply), response_type="ephemeral")
             return
         await ack()
         try:

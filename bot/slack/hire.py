@@ -80,7 +80,14 @@ class OpenModal:
     view: dict[str, Any]
 
 
-Reply = str | OpenModal
+@dataclass(frozen=True)
+class AnswerAfterAck:
+    """A report that reads many rows: ack at once, answer through the response_url."""
+
+    work: Callable[[], Awaitable[str]]
+
+
+Reply = str | OpenModal | AnswerAfterAck
 
 
 class HireCommands:
@@ -122,6 +129,13 @@ class HireCommands:
             return f"I don't know `/hire {command.verb}`.\n{USAGE}"
         try:
             return await handler(command)
+        except HirebotError as err:
+            return str(err)
+
+    async def finish(self, later: AnswerAfterAck) -> str:
+        """Run a report acked earlier; errors become the sentence for the user."""
+        try:
+            return await later.work()
         except HirebotError as err:
             return str(err)
 
@@ -171,10 +185,13 @@ class HireCommands:
         )
 
     async def status(self, command: HireCommand) -> Reply:
-        recruiter = await self._is_recruiter(command.user)
-        return await self._s.db.run(
-            lambda s: reports.status(s, command.rest, viewer=command.user, recruiter=recruiter)
-        )
+        async def work() -> str:
+            recruiter = await self._is_recruiter(command.user)
+            return await self._s.db.run(
+                lambda s: reports.status(s, command.rest, viewer=command.user, recruiter=recruiter)
+            )
+
+        return AnswerAfterAck(work)
 
     async def remind(self, command: HireCommand) -> Reply:
         if not command.rest:
@@ -249,6 +266,9 @@ class HireCommands:
     # ------------------------------------------------------------------ reports
 
     async def export(self, command: HireCommand) -> Reply:
+        return AnswerAfterAck(lambda: self._export(command))
+
+    async def _export(self, command: HireCommand) -> str:
         slug = command.rest or None
 
         def work(session: Session, now: Any) -> str:
@@ -267,7 +287,9 @@ class HireCommands:
         return await self._s.run(work)
 
     async def stats(self, command: HireCommand) -> Reply:
-        return await self._s.db.run(lambda s: reports.stats_text(s, command.rest or None))
+        return AnswerAfterAck(
+            lambda: self._s.db.run(lambda s: reports.stats_text(s, command.rest or None))
+        )
 
     # ------------------------------------------------------------------ openings, roles
 

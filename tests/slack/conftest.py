@@ -96,3 +96,18 @@ async def replies(world: World, parent: SlackMessage, count: int) -> list[SlackM
         return thread if len(thread) >= count else None
 
     return await eventually(found, what=f"{count} replies in the thread")
+
+
+async def hire(world: World, user: str, text: str) -> str:
+    """``/hire text`` typed by ``user``: the ack's answer, or the one sent after the ack."""
+    before = len([e for e in world.slack.ephemerals(user) if e["via"] == "response_url"])
+    reply = await world.slack.teammate(user).slash("/hire", text, REVIEW_CHANNEL)
+    assert reply.status == 200
+    if reply.text:
+        return reply.text
+
+    def later() -> str | None:
+        answers = [e for e in world.slack.ephemerals(user) if e["via"] == "response_url"]
+        return str(answers[-1]["text"]) if len(answers) > before else None
+
+    return await eventually(later, what=f"the answer to /hire {text}")

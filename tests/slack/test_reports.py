@@ -17,6 +17,7 @@ from tests.slack.conftest import (
     checked,
     db,
     finish_interview,
+    hire,
     number_value,
     opened_view,
     picked,
@@ -26,7 +27,7 @@ from tests.slack.conftest import (
 
 async def test_status_stats_and_export_tell_the_team_where_things_stand(tmp_path: Path) -> None:
     async with World(data_dir=tmp_path) as w:
-        rita, tom = w.slack.teammate(RECRUITER), w.slack.teammate(TEAMMATE)
+        tom = w.slack.teammate(TEAMMATE)
         jane = w.telegram.candidate(700_501, "Jane", "Doe")
         await finish_interview(w, jane, await invite(w, "Jane Doe"))
         await invite(w, "John Roe")
@@ -34,22 +35,22 @@ async def test_status_stats_and_export_tell_the_team_where_things_stand(tmp_path
         await tom.reply_in_thread(REVIEW_CHANNEL, (await card(w, 0)).ts, "Great system design.")
         await eventually(lambda: "Yes 1" in str(w.slack.messages(REVIEW_CHANNEL)[0].blocks))
 
-        overview = (await tom.slash("/hire", "status", REVIEW_CHANNEL)).text or ""
+        overview = await hire(w, TEAMMATE, "status")
         assert "`backend-engineer` Backend Engineer: 2 invited" in overview
         assert "1 completed" in overview and "1 invited" in overview
-        listing = (await tom.slash("/hire", "status backend-engineer", REVIEW_CHANNEL)).text or ""
+        listing = await hire(w, TEAMMATE, "status backend-engineer")
         assert "• #1 *Jane Doe*: completed 2/2 · stage Async interview · yes 1" in listing
         assert "• #2 *John Roe*: invited 0/2" in listing
-        detail = (await tom.slash("/hire", "status Jane Doe", REVIEW_CHANNEL)).text or ""
+        detail = await hire(w, TEAMMATE, "status Jane Doe")
         assert f"<@{TEAMMATE}>: Great system design." in detail
 
-        stats = (await tom.slash("/hire", "stats backend-engineer", REVIEW_CHANNEL)).text or ""
+        stats = await hire(w, TEAMMATE, "stats backend-engineer")
         assert "Invited 2 · started 1 · completed 1 (completion rate 50%)" in stats
         assert "Median time to complete: 0 min" in stats
         assert "Median time to first review: 0 min" in stats
 
-        reply = await rita.slash("/hire", "export backend-engineer", REVIEW_CHANNEL)
-        assert reply.text == "Exported 2 candidates: check your DMs."
+        exported_line = await hire(w, RECRUITER, "export backend-engineer")
+        assert exported_line == "Exported 2 candidates: check your DMs."
         dm = await eventually(lambda: [m for m in w.slack.direct_messages(RECRUITER) if m.files])
         exported = dm[0].files[0]
         assert exported.filename.startswith("hirebot-backend-engineer-")

@@ -10,7 +10,15 @@ from sqlmodel import select
 from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, TEAMMATE, World, eventually, visible_text
 from storage.models import Score, Vote
 from tests.e2e.conftest import invite
-from tests.slack.conftest import blind_opening, card, db, opened_view, picked, text_value
+from tests.slack.conftest import (
+    blind_opening,
+    card,
+    db,
+    hire,
+    opened_view,
+    picked,
+    text_value,
+)
 
 
 @pytest.mark.parametrize("slack_mode", ["socket", "http"])
@@ -104,9 +112,9 @@ async def test_blind_review_hides_name_and_tally_until_the_reviewer_votes(
         assert "Jane" not in shown and "Yes 1" not in shown  # the channel still sees no tally
 
         # Tom has not voted: status shows him the alias and no tally.
-        status = await tom.slash("/hire", "status backend-engineer", REVIEW_CHANNEL)
-        assert "Candidate #1" in (status.text or "") and "Jane" not in (status.text or "")
-        assert "votes hidden until you vote" in (status.text or "")
+        status = await hire(w, TEAMMATE, "status backend-engineer")
+        assert "Candidate #1" in status and "Jane" not in status
+        assert "votes hidden until you vote" in status
         assert [e for e in w.slack.ephemerals(TEAMMATE) if e["via"] == "api"] == []
 
         await tom.click("vote_no", message=await card(w))
@@ -115,5 +123,5 @@ async def test_blind_review_hides_name_and_tally_until_the_reviewer_votes(
             what="Tom's reveal",
         )
         assert "Jane Doe" in tom_reveal[0]["text"] and "No 1" in tom_reveal[0]["text"]
-        status = await tom.slash("/hire", "status backend-engineer", REVIEW_CHANNEL)
-        assert "Jane Doe" in (status.text or "") and "yes 1" in (status.text or "")
+        status = await hire(w, TEAMMATE, "status backend-engineer")
+        assert "Jane Doe" in status and "yes 1" in status

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, TEAMMATE, World
 from storage.models import Interview, OutboxMessage, Recruiter
-from tests.slack.conftest import db
+from tests.slack.conftest import db, hire
 
 RECRUITER_COMMANDS = [
     "invite backend-engineer Jane Doe",
@@ -41,8 +41,7 @@ async def test_teammate_is_refused_every_recruiter_command_and_nothing_changes(
 
         # What every teammate may do still works for Tom.
         for text in ("help", "status", "stats", "opening list", "recruiters"):
-            reply = await tom.slash("/hire", text, REVIEW_CHANNEL)
-            assert "Only recruiters" not in (reply.text or ""), text
+            assert "Only recruiters" not in await hire(w, TEAMMATE, text), text
 
 
 async def test_recruiter_adds_a_teammate_who_can_then_invite(tmp_path: Path) -> None:
@@ -94,5 +93,5 @@ async def test_help_lists_every_command_and_bad_input_gets_usage(tmp_path: Path)
             ("status nobody", "I can't find a candidate called 'nobody'"),
             ("stats frontend", "There is no opening called 'frontend'"),
         ]:
-            reply = await rita.slash("/hire", text, REVIEW_CHANNEL)
-            assert usage in (reply.text or ""), (text, reply.text)
+            answer = await hire(w, RECRUITER, text)
+            assert usage in answer, (text, answer)

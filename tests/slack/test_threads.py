@@ -19,7 +19,7 @@ from bot.sandbox.world import (
 from storage import outbox
 from storage.models import Comment, OutboxMessage, OutboxStatus, ThreadMessage
 from tests.e2e.conftest import invite, start_answering
-from tests.slack.conftest import card, db, replies
+from tests.slack.conftest import card, db, hire, replies
 
 
 async def test_answer_is_posted_at_once_even_when_transcription_never_comes(
@@ -74,14 +74,14 @@ async def test_thread_reply_is_kept_as_a_note_with_its_edits_and_deletion(
         await tom.edit_reply(REVIEW_CHANNEL, ts, "Strong on payments and on-call.")
         note = db(w, lambda s: s.exec(select(Comment)).one())
         assert note.text == "Strong on payments and on-call." and note.edited_at is not None
-        status = await w.slack.teammate(TEAMMATE).slash("/hire", "status Jane Doe", REVIEW_CHANNEL)
-        assert f"<@{TEAMMATE}>: Strong on payments and on-call. (edited)" in (status.text or "")
+        status = await hire(w, TEAMMATE, "status Jane Doe")
+        assert f"<@{TEAMMATE}>: Strong on payments and on-call. (edited)" in status
 
         await tom.delete_reply(REVIEW_CHANNEL, ts)
         note = db(w, lambda s: s.exec(select(Comment)).one())
         assert note.deleted_at is not None and note.text == ""
-        status = await w.slack.teammate(TEAMMATE).slash("/hire", "status Jane Doe", REVIEW_CHANNEL)
-        assert "payments" not in (status.text or "")
+        status = await hire(w, TEAMMATE, "status Jane Doe")
+        assert "payments" not in status
 
 
 async def test_answer_posted_before_a_crash_is_found_not_posted_again(tmp_path: Path) -> None:
