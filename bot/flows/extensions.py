@@ -30,9 +30,7 @@ def request_more_time(session: Session, *, interview_id: int, now: datetime) -> 
 
     Returns False, changing nothing, while an earlier request still waits for a decision.
     """
-    interview = session.get(Interview, interview_id)
-    if interview is None:
-        raise NotFound("That interview no longer exists.")
+    interview = review.existing_interview(session, interview_id)
     if interview.status not in lifecycle.EXTENDABLE:
         raise IllegalTransition("This interview is over; there is nothing to extend.")
     if _pending(session, interview_id) is not None:

@@ -79,6 +79,14 @@ def sees_candidate(session: Session, interview: Interview, viewer: str, *, recru
     return not opening.blind_review or recruiter or has_voted(session, interview.id, viewer)
 
 
+def existing_interview(session: Session, interview_id: int) -> Interview:
+    """The interview a button or form names; it may have been erased since."""
+    interview = session.get(Interview, interview_id)
+    if interview is None:
+        raise NotFound("That interview no longer exists.")
+    return interview
+
+
 def card(session: Session, interview: Interview) -> CandidateCard:
     opening = session.get_one(Opening, interview.opening_id)
     candidate = session.get_one(Candidate, interview.candidate_id)
@@ -158,9 +166,7 @@ def vote(
     In blind review the card shows no tally, so the voter alone is shown the candidate's
     name, the tally and the scores, privately, right after voting.
     """
-    interview = session.get(Interview, interview_id)
-    if interview is None:
-        raise NotFound("That interview no longer exists.")
+    interview = existing_interview(session, interview_id)
     existing = session.exec(
         select(Vote).where(Vote.interview_id == interview_id).where(Vote.reviewer == reviewer)
     ).first()
@@ -219,9 +225,7 @@ def score(
     now: datetime,
 ) -> None:
     """A reviewer's rubric scores (every criterion, 1-5) and note; scoring again replaces them."""
-    interview = session.get(Interview, interview_id)
-    if interview is None:
-        raise NotFound("That interview no longer exists.")
+    interview = existing_interview(session, interview_id)
     opening = session.get_one(Opening, interview.opening_id)
     if not opening.rubric:
         raise InvalidRequest(f"{opening.title} has no rubric to score against.")
@@ -275,9 +279,7 @@ class ScoreForm:
 
 
 def score_form(session: Session, interview_id: int, reviewer: str, *, recruiter: bool) -> ScoreForm:
-    interview = session.get(Interview, interview_id)
-    if interview is None:
-        raise NotFound("That interview no longer exists.")
+    interview = existing_interview(session, interview_id)
     opening = session.get_one(Opening, interview.opening_id)
     if not opening.rubric:
         raise InvalidRequest(f"{opening.title} has no rubric to score against.")
