@@ -38,10 +38,10 @@ def _load(backend: str, model: str) -> Transcriber:
 
         return FasterWhisperTranscriber(model)
     if backend == "openai-whisper":
-        raise ConfigError(
-            "The openai-whisper transcription backend is not available yet; "
-            "set HIREBOT_WHISPER_BACKEND=faster-whisper for now."
-        )
+        # Imported here too: torch takes seconds and hundreds of MB to import.
+        from bot.transcription.openai_whisper import OpenAIWhisperTranscriber
+
+        return OpenAIWhisperTranscriber(model)
     raise ConfigError(
         f"Unknown transcription backend {backend!r}; choose one of: {', '.join(BACKENDS)}."
     )
