@@ -71,7 +71,9 @@ def read_model_bin(path: Path) -> Weights:
                 f"{path} is quantised ({dtype}); build the openai-whisper checkpoint from a "
                 "float16 or float32 CTranslate2 model."
             )
-        raw = np.frombuffer(data, dtype=dtype, count=size // np.dtype(dtype).itemsize, offset=offset)
+        raw = np.frombuffer(
+            data, dtype=dtype, count=size // np.dtype(dtype).itemsize, offset=offset
+        )
         weights[name] = raw.reshape(shape)
         offset += size
     for _ in range(take("I")):
