@@ -20,37 +20,40 @@ _TICK_SECONDS = 0.1
 
 
 @contextmanager
-def progress(label: str, stream: TextIO = sys.stderr) -> Iterator[None]:
+def progress(label: str, stream: TextIO | None = None) -> Iterator[None]:
     """Show ``label`` with a spinner and the seconds elapsed until the block ends.
 
     On a terminal the line redraws itself; elsewhere (CI logs, pipes) it prints the label
     once and the time taken at the end, so logs stay readable.
     """
+    out = stream or sys.stderr
     started = time.perf_counter()
     done = threading.Event()
-    live = stream.isatty()
+    live = out.isatty()
 
     def spin() -> None:
         for frame in itertools.cycle(_FRAMES):
             if done.wait(_TICK_SECONDS):
                 return
-            stream.write(f"\r{frame} {label} {time.perf_counter() - started:4.1f} s")
-            stream.flush()
+            out.write(f"\r{frame} {label} {time.perf_counter() - started:4.1f} s")
+            out.flush()
 
     spinner = threading.Thread(target=spin, daemon=True)
     if live:
         spinner.start()
     else:
-        stream.write(f"{label}…\n")
+        out.write(f"{label}…\n")
+    mark = "✗"
     try:
         yield
+        mark = "✓"
     finally:
         done.set()
         if live:
             spinner.join()
         start_of_line = "\r" if live else ""
-        stream.write(f"{start_of_line}✓ {label} {time.perf_counter() - started:4.1f} s\n")
-        stream.flush()
+        out.write(f"{start_of_line}{mark} {label} {time.perf_counter() - started:4.1f} s\n")
+        out.flush()
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
