@@ -18,6 +18,9 @@ import pytest
 from bot.flows.ports import Transcriber
 from bot.transcription import load_transcriber
 from bot.transcription.media import decode_audio
+from tests.storage.conftest import db  # a migrated database, SQLite and PostgreSQL
+
+__all__ = ["db"]
 
 SAMPLES = Path(__file__).resolve().parents[2] / "bot" / "sandbox" / "samples"
 ANSWER1_OGG = SAMPLES / "answer1.ogg"

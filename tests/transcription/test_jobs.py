@@ -17,8 +17,7 @@ from bot.flows.ports import Transcriber, Transcript
 from bot.flows.say import Kind
 from bot.limits import TranscriptionLimit
 from bot.transcription.jobs import TranscriptionWorker, pool_size
-from storage import migrate
-from storage.db import Database, make_engine
+from storage.db import Database
 from storage.media import MediaStore
 from storage.models import (
     Answer,
@@ -70,14 +69,6 @@ class StuckModel:
         self.loop.call_soon_threadsafe(self.started.set)
         self.release.wait(timeout=30)
         raise SystemExit("the process died")
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    migrate.upgrade(database_url)
-    database = Database(make_engine(database_url))
-    yield database
-    database.dispose()
 
 
 @pytest.fixture
