@@ -1,4 +1,4 @@
-"""``hirebot`` — run | demo | migrate | openings import."""
+"""``hirebot`` — run | demo | migrate | openings import | transcribe | bench."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
+from bot import bench, transcription
 from bot.config import Settings
 from bot.errors import HirebotError
 
@@ -25,12 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     openings_sub = openings.add_subparsers(dest="openings_command", required=True)
     load = openings_sub.add_parser("import", help="create or update openings from YAML files")
     load.add_argument("files", nargs="+", type=Path)
+    # Commands that register themselves set a ``handler`` to call with the parsed arguments.
+    transcription.register(commands)
+    bench.register(commands)
     args = parser.parse_args(argv)
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
+        if hasattr(args, "handler"):
+            handled: int = args.handler(args)
+            return handled
         if args.command == "run":
             return _run(Settings())
         if args.command == "demo":
