@@ -28,7 +28,7 @@ from bot.limits import TranscriptionLimit
 from storage import transcripts
 from storage.db import Database
 from storage.media import MediaStore
-from storage.models import Answer
+from storage.models import Answer, TranscriptStatus
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +161,10 @@ class TranscriptionWorker:
         now = self._now()
 
         def finish(session: Session) -> None:
+            if session.get_one(Answer, answer_id).transcript_status != TranscriptStatus.PENDING:
+                # A worker whose lease ran out (stalled, not dead) finished after another
+                # worker had done the job: posting again would duplicate it.
+                return
             if result is not None:
                 _record_details(session, answer_id, result)
             review.answer_transcribed(session, answer_id, result, error, now)
