@@ -31,9 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     bench.register(commands)
     args = parser.parse_args(argv)
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # The demo prints the conversation itself; only problems should interrupt it.
+    level = logging.WARNING if args.command == "demo" else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "demo":
+        for chatty in ("faster_whisper", "apscheduler", "telegram", "slack_bolt"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         if hasattr(args, "handler"):
             handled: int = args.handler(args)
