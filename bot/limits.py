@@ -48,7 +48,12 @@ class DeliveryLimit(IntEnum):
 
 class TranscriptionLimit(IntEnum):
     MAX_ATTEMPTS = 3
+    # Longer than any answer takes (a 10-minute video on 2 cores: about a minute), so a live
+    # worker never loses its job; short enough that a crash delays a transcript by minutes.
     LEASE_SECONDS = 600
+    # Retry after 5 s, then 10 s, 20 s… at most 5 minutes.
+    FIRST_BACKOFF_SECONDS = 5
+    MAX_BACKOFF_SECONDS = 300
 
 
 class ReviewLimit(IntEnum):

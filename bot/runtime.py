@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from aiohttp import web
@@ -34,7 +33,7 @@ from bot.slack.channel import SlackReviewChannel
 from bot.telegram.adapter import build_application
 from bot.telegram.channel import TelegramCandidateChannel
 from bot.transcription import load_transcriber
-from bot.transcription.jobs import TranscriptionWorker
+from bot.transcription.jobs import TranscriptionWorker, pool_size, transcription_pool
 from storage import answer_media, migrate, outbox
 from storage.db import Database, make_engine
 from storage.media import MediaStore
@@ -59,14 +58,15 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self._now = now
+        self._whisper_workers = settings.whisper_workers or pool_size()
         self._load_model = load_model or (
-            lambda: load_transcriber(settings.whisper_backend, settings.whisper_model)
+            lambda: load_transcriber(
+                settings.whisper_backend, settings.whisper_model, workers=self._whisper_workers
+            )
         )
         self._poll_timeout = poll_timeout
         self._tasks: list[asyncio.Task[None]] = []
-        self._executor = ThreadPoolExecutor(
-            max_workers=settings.whisper_workers, thread_name_prefix="whisper"
-        )
+        self._executor = transcription_pool(self._whisper_workers)
         self._scheduler: AsyncIOScheduler | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._web: web.AppRunner | None = None
@@ -112,6 +112,7 @@ class Runtime:
             executor=self._executor,
             now=self._now,
             committed=self._committed,
+            concurrency=self._whisper_workers,
         )
         self._tasks = [
             asyncio.create_task(self.delivery.run_forever(), name="outbox"),

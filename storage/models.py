@@ -148,6 +148,9 @@ class Answer(SQLModel, table=True):
     transcript_status: str = _status_column()
     transcript_text: str | None = Field(default=None, sa_type=Text)
     transcript_language: str | None = Field(default=None, sa_type=String(8))
+    transcript_language_probability: float | None = None
+    # [{"start": s, "end": s, "text": ...}]: lets a reviewer jump to the moment in the video.
+    transcript_segments: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
     transcript_low_confidence: bool = False
     transcript_attempts: int = 0
     transcript_locked_until: datetime | None = None

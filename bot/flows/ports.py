@@ -29,7 +29,11 @@ class Segment:
 
 @dataclass(frozen=True)
 class Transcript:
-    """What a Whisper backend heard in one answer."""
+    """What a Whisper backend heard in one answer.
+
+    ``no_speech`` marks a recording that is only silence: ``text`` is then empty, and a
+    reviewer should read "no speech heard", not an empty quote.
+    """
 
     text: str
     language: str
@@ -37,6 +41,7 @@ class Transcript:
     duration_seconds: float
     segments: tuple[Segment, ...] = ()
     low_confidence: bool = False
+    no_speech: bool = False
 
 
 class CandidateChannel(Protocol):

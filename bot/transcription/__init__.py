@@ -10,38 +10,45 @@ import threading
 
 from bot.errors import ConfigError
 from bot.flows.ports import Transcriber
+from bot.transcription.cli import register
+
+__all__ = ["BACKENDS", "load_transcriber", "register"]
 
 BACKENDS = ("faster-whisper", "openai-whisper")
 
-_cache: dict[tuple[str, str], Transcriber] = {}
+_cache: dict[tuple[str, str, int], Transcriber] = {}
 # Held while loading, so two threads asking at once load the model once, not twice.
 _lock = threading.Lock()
 
 
-def load_transcriber(backend: str, model: str) -> Transcriber:
-    """Return the process-wide transcriber for ``backend`` and ``model``, loading it once."""
-    key = (backend, model)
+def load_transcriber(backend: str, model: str, *, workers: int = 1) -> Transcriber:
+    """Return the process-wide transcriber for ``backend`` and ``model``, loading it once.
+
+    ``workers``: how many threads may transcribe at once (the TranscriptionWorker's
+    concurrency); faster-whisper then keeps that many model replicas' state, sharing weights.
+    """
+    key = (backend, model, workers)
     with _lock:
         cached = _cache.get(key)
         if cached is not None:
             return cached
-        transcriber = _load(backend, model)
+        transcriber = _load(backend, model, workers)
         _cache[key] = transcriber
         return transcriber
 
 
-def _load(backend: str, model: str) -> Transcriber:
+def _load(backend: str, model: str, workers: int) -> Transcriber:
     if backend == "faster-whisper":
         # Imported here: faster-whisper pulls in ctranslate2 and onnxruntime, which modules
         # that only need the types (or the openai-whisper backend) should not pay for.
         from bot.transcription.faster import FasterWhisperTranscriber
 
-        return FasterWhisperTranscriber(model)
+        return FasterWhisperTranscriber(model, workers=workers)
     if backend == "openai-whisper":
-        raise ConfigError(
-            "The openai-whisper transcription backend is not available yet; "
-            "set HIREBOT_WHISPER_BACKEND=faster-whisper for now."
-        )
+        # Imported here too: torch takes seconds and hundreds of MB to import.
+        from bot.transcription.openai_whisper import OpenAIWhisperTranscriber
+
+        return OpenAIWhisperTranscriber(model)
     raise ConfigError(
         f"Unknown transcription backend {backend!r}; choose one of: {', '.join(BACKENDS)}."
     )

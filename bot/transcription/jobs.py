@@ -3,6 +3,10 @@
 The model loads once, in the worker's executor. Each answer is claimed with a lease, so a
 crash mid-transcription only delays it; a failure is retried with backoff, and after the last
 attempt the answer is posted without a transcript rather than held back.
+
+Threads, not processes: CTranslate2 and PyTorch release the GIL while they compute, so the
+event loop keeps answering candidates during a transcription (``hirebot bench transcription``
+measures its lag), and one model in memory serves every thread instead of one per process.
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -23,9 +28,35 @@ from bot.limits import TranscriptionLimit
 from storage import transcripts
 from storage.db import Database
 from storage.media import MediaStore
-from storage.models import Answer
+from storage.models import Answer, TranscriptStatus
 
 log = logging.getLogger(__name__)
+
+# Cores one transcription keeps busy (faster.MAX_CPU_THREADS, repeated here so that sizing
+# the pool does not import faster-whisper).
+_THREADS_PER_TRANSCRIPTION = 4
+
+# Which language to pin for an answer (None: let the model detect it). The opening decides:
+# a single-language opening pins its language, a multilingual one detects.
+LanguageOf = Callable[[Session, int], str | None]
+
+
+def pool_size(cpus: int | None = None) -> int:
+    """How many answers to transcribe at once: one per four cores, at least one.
+
+    Each transcription already uses up to four threads; more at once on a small machine
+    would only make every answer slower and starve the event loop of CPU.
+    """
+    return max(1, (cpus or os.cpu_count() or 1) // _THREADS_PER_TRANSCRIPTION)
+
+
+def transcription_pool(workers: int | None = None) -> ThreadPoolExecutor:
+    """The executor for TranscriptionWorker: ``workers`` threads (default: pool_size())."""
+    return ThreadPoolExecutor(max_workers=workers or pool_size(), thread_name_prefix="whisper")
+
+
+def _detect(session: Session, answer_id: int) -> str | None:
+    return None
 
 
 class TranscriptionWorker:
@@ -38,6 +69,8 @@ class TranscriptionWorker:
         executor: Executor,
         now: Callable[[], datetime],
         committed: Callable[[], None],
+        language_of: LanguageOf = _detect,
+        concurrency: int = 1,
     ) -> None:
         self._db = db
         self._media = media
@@ -45,6 +78,8 @@ class TranscriptionWorker:
         self._executor = executor
         self._now = now
         self._committed = committed
+        self._language_of = language_of
+        self._concurrency = concurrency
         self._wake = asyncio.Event()
         self._transcriber: Transcriber | None = None
 
@@ -52,8 +87,14 @@ class TranscriptionWorker:
         self._wake.set()
 
     async def run_forever(self, poll_seconds: float = 2.0) -> None:
+        """Load the model (in the executor), then run ``concurrency`` claim loops."""
         loop = asyncio.get_running_loop()
         self._transcriber = await loop.run_in_executor(self._executor, self._load)
+        async with asyncio.TaskGroup() as group:
+            for index in range(self._concurrency):
+                group.create_task(self._claim_loop(poll_seconds), name=f"transcribe-{index}")
+
+    async def _claim_loop(self, poll_seconds: float) -> None:
         while True:
             try:
                 worked = await self.transcribe_next()
@@ -71,22 +112,29 @@ class TranscriptionWorker:
         lease = timedelta(seconds=TranscriptionLimit.LEASE_SECONDS)
         now = self._now()
 
-        def claim(session: Session) -> Answer | None:
+        def claim(session: Session) -> tuple[Answer, str | None] | None:
             answer_id = transcripts.claim_next(session, now=now, lease=lease)
-            return None if answer_id is None else session.get_one(Answer, answer_id)
+            if answer_id is None:
+                return None
+            return session.get_one(Answer, answer_id), self._language_of(session, answer_id)
 
-        answer = await self._db.run(claim)
-        if answer is None:
+        claimed = await self._db.run(claim)
+        if claimed is None:
             return False
+        answer, language = claimed
         assert answer.id is not None
         answer_id, relpath, attempts = answer.id, answer.media_path, answer.transcript_attempts
-        assert relpath is not None and self._transcriber is not None
+        assert relpath is not None
+        if self._transcriber is None:  # transcribe_next called without run_forever (tests)
+            self._transcriber = await asyncio.get_running_loop().run_in_executor(
+                self._executor, self._load
+            )
         path = self._media.path(relpath)
         transcriber = self._transcriber
         loop = asyncio.get_running_loop()
         try:
             result: Transcript = await loop.run_in_executor(
-                self._executor, transcriber.transcribe, path
+                self._executor, transcriber.transcribe, path, language
             )
         except asyncio.CancelledError:
             # Shutting down: hand the answer back at once instead of holding it for the
@@ -100,7 +148,7 @@ class TranscriptionWorker:
             if attempts + 1 >= TranscriptionLimit.MAX_ATTEMPTS:
                 await self._finish(answer_id, None, f"{type(err).__name__}: {err}")
             else:
-                at = self._now() + timedelta(seconds=5 * 2**attempts)
+                at = self._now() + _backoff(attempts)
                 error = repr(err)
                 await self._db.run(
                     lambda s: transcripts.retry_later(s, answer_id, at=at, error=error)
@@ -111,5 +159,32 @@ class TranscriptionWorker:
 
     async def _finish(self, answer_id: int, result: Transcript | None, error: str | None) -> None:
         now = self._now()
-        await self._db.run(lambda s: review.answer_transcribed(s, answer_id, result, error, now))
+
+        def finish(session: Session) -> None:
+            if session.get_one(Answer, answer_id).transcript_status != TranscriptStatus.PENDING:
+                # A worker whose lease ran out (stalled, not dead) finished after another
+                # worker had done the job: posting again would duplicate it.
+                return
+            if result is not None:
+                _record_details(session, answer_id, result)
+            review.answer_transcribed(session, answer_id, result, error, now)
+
+        await self._db.run(finish)
         self._committed()
+
+
+def _backoff(attempts: int) -> timedelta:
+    """Wait before the next attempt: 5 s, 10 s, 20 s… capped (see TranscriptionLimit)."""
+    first, cap = TranscriptionLimit.FIRST_BACKOFF_SECONDS, TranscriptionLimit.MAX_BACKOFF_SECONDS
+    return timedelta(seconds=min(cap, first * 2**attempts))
+
+
+def _record_details(session: Session, answer_id: int, transcript: Transcript) -> None:
+    # What reviewers need beyond the text (review.answer_transcribed stores the text): how
+    # sure the language is, and when each sentence was said.
+    answer = session.get_one(Answer, answer_id)
+    answer.transcript_language_probability = transcript.language_probability
+    answer.transcript_segments = [
+        {"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text}
+        for s in transcript.segments
+    ]

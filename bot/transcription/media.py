@@ -8,7 +8,10 @@ as is. A missing path is our bug, not theirs, so it stays a plain ``FileNotFound
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +56,7 @@ class MediaInfo:
     has_video: bool
     format_name: str
     audio_codec: str | None
+    video_codec: str | None = None
 
 
 def probe(path: Path) -> MediaInfo:
@@ -65,11 +69,12 @@ def probe(path: Path) -> MediaInfo:
     with container:
         audio = container.streams.audio[0] if container.streams.audio else None
         has_video = bool(container.streams.video)
+        video_codec = _codec_name(container.streams.video[0]) if has_video else None
         format_name = str(container.format.name)
         if audio is None:
             claimed = container.duration
             seconds = float(claimed) / av.time_base if claimed is not None else 0.0
-            return MediaInfo(seconds, False, has_video, format_name, None)
+            return MediaInfo(seconds, False, has_video, format_name, None, video_codec)
         codec = _codec_name(audio)
         sample_count = 0
         sample_rate = 0
@@ -79,7 +84,9 @@ def probe(path: Path) -> MediaInfo:
             sample_rate = frame.sample_rate or sample_rate
         if sample_count == 0 or sample_rate == 0:
             raise MediaError(_NO_AUDIO_DECODED)
-        return MediaInfo(sample_count / sample_rate, True, has_video, format_name, codec)
+        return MediaInfo(
+            sample_count / sample_rate, True, has_video, format_name, codec, video_codec
+        )
 
 
 def decode_audio(path: Path, sample_rate: int = WHISPER_SAMPLE_RATE) -> FloatArray:
@@ -142,6 +149,100 @@ def is_silent(
     if loudest <= 0.0:
         return True
     return 20.0 * math.log10(loudest) < threshold_dbfs
+
+
+def playable_copy(src: Path, dest_dir: Path) -> Path | None:
+    """Make a copy of ``src`` that Slack plays inline, or return None when ``src`` plays as is.
+
+    Slack's player takes MP4/MOV video (H.264 with AAC) and MP3/M4A audio, but not Telegram's
+    OGG/Opus voice notes nor WebM: reviewers would have to download those. Audio becomes an
+    M4A (AAC), video an MP4 (H.264/AAC). The copy is named after ``src`` (a content hash in
+    the media store), so asking twice returns the same file. Blocking: run it off the event
+    loop. Raises MediaError for a file that cannot be read.
+    """
+    container = _open(src)
+    with container:
+        audio = container.streams.audio[0] if container.streams.audio else None
+        video = container.streams.video[0] if container.streams.video else None
+        plays = (
+            str(container.format.name) in _PLAYABLE_FORMATS
+            and (audio is None or _codec_name(audio) in _PLAYABLE_AUDIO)
+            and (video is None or _codec_name(video) in _PLAYABLE_VIDEO)
+        )
+    if plays:
+        return None
+    if audio is None and video is None:
+        raise MediaError(_UNREADABLE)
+    dest = dest_dir / f"{src.stem}.playable{'.mp4' if video is not None else '.m4a'}"
+    if dest.exists():
+        return dest
+    dest_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=".transcoding-", suffix=dest.suffix)
+    os.close(fd)
+    try:
+        _transcode(src, Path(tmp), with_video=video is not None)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest
+
+
+# libavformat's name for the MP4 family, and for MP3 files.
+_PLAYABLE_FORMATS = {"mov,mp4,m4a,3gp,3g2,mj2", "mp3"}
+_PLAYABLE_AUDIO = {"aac", "mp3", "mp3float"}
+_PLAYABLE_VIDEO = {"h264"}
+_AAC_BIT_RATE = 96_000  # plenty for speech; a 2-minute answer is about 1.4 MB
+# Milliseconds: fine enough for any frame rate a phone records, and simple to reason about.
+_VIDEO_TIME_BASE = Fraction(1, 1000)
+
+
+def _transcode(src: Path, dest: Path, *, with_video: bool) -> None:
+    source = _open(src)
+    with source, av.open(str(dest), "w", format="mp4" if with_video else "ipod") as out:
+        streams: list[Any] = []
+        out_audio: Any = None
+        out_video: Any = None
+        if source.streams.audio:
+            in_audio = source.streams.audio[0]
+            streams.append(in_audio)
+            out_audio = out.add_stream("aac", rate=48_000)
+            out_audio.layout = "stereo" if in_audio.codec_context.channels >= 2 else "mono"
+            out_audio.bit_rate = _AAC_BIT_RATE
+        if with_video:
+            in_video = source.streams.video[0]
+            streams.append(in_video)
+            rate = in_video.average_rate or 30
+            out_video = out.add_stream(
+                "libx264", rate=rate, options={"preset": "veryfast", "crf": "26"}
+            )
+            # H.264 with 4:2:0 chroma needs even dimensions.
+            out_video.width = in_video.codec_context.width // 2 * 2
+            out_video.height = in_video.codec_context.height // 2 * 2
+            out_video.pix_fmt = "yuv420p"
+            out_video.codec_context.time_base = _VIDEO_TIME_BASE
+        last_pts = -1
+        try:
+            for packet in source.demux(*streams):
+                for frame in packet.decode():
+                    if packet.stream.type == "audio":
+                        frame.pts = None  # the encoder counts samples itself
+                        out.mux(out_audio.encode(frame))
+                        continue
+                    # Re-stamp in milliseconds, strictly increasing (some WebM encoders
+                    # repeat timestamps, which x264 refuses).
+                    pts = max(last_pts + 1, round((frame.time or 0.0) * 1000))
+                    last_pts = pts
+                    picture = frame.reformat(out_video.width, out_video.height, "yuv420p")
+                    picture.pts = pts
+                    picture.time_base = _VIDEO_TIME_BASE
+                    out.mux(out_video.encode(picture))
+            for stream in (out_audio, out_video):
+                if stream is not None:
+                    out.mux(stream.encode(None))
+        except av.FFmpegError as err:
+            raise MediaError(_UNREADABLE) from err
 
 
 def _rms(samples: FloatArray) -> float:

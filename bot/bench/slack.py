@@ -12,7 +12,9 @@ the sandbox in this one.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import logging
 import os
 import random
 import socket
@@ -165,6 +167,21 @@ async def _load(
             acks.append(await action(index, i))
 
     await asyncio.gather(*(worker(index) for index in range(concurrency)))
+
+
+def register(benches: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = benches.add_parser("slack", help="Slack ack latency under concurrent load")
+    parser.add_argument("--requests", type=int, default=1000, help="per kind (default 1000)")
+    parser.add_argument("--concurrency", type=int, default=20, help="in flight (default 20)")
+    parser.add_argument("--mode", choices=["socket", "http", "both"], default="both")
+    parser.set_defaults(handler=_command)
+
+
+def _command(args: argparse.Namespace) -> int:
+    logging.getLogger().setLevel(logging.WARNING)  # the figures, not the bot's chatter
+    modes = ["socket", "http"] if args.mode == "both" else [args.mode]
+    code: int = asyncio.run(run(modes=modes, requests=args.requests, concurrency=args.concurrency))
+    return code
 
 
 async def run(*, modes: list[str], requests: int, concurrency: int) -> int:

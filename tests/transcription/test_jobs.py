@@ -1,0 +1,257 @@
+"""The transcription worker: answers are transcribed off the event loop, exactly once, even
+across a crash, and a failure never keeps an answer out of the review thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.flows.ports import Transcriber, Transcript
+from bot.flows.say import Kind
+from bot.limits import TranscriptionLimit
+from bot.transcription.jobs import TranscriptionWorker, pool_size
+from storage.db import Database
+from storage.media import MediaStore
+from storage.models import (
+    Answer,
+    Candidate,
+    Interview,
+    InterviewStatus,
+    Opening,
+    OutboxMessage,
+    Question,
+    ReviewPost,
+    TranscriptStatus,
+)
+
+from .conftest import ANSWER1_OGG
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    """The time the worker sees; tests move it forward instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.at = START
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+class BrokenModel:
+    """A Transcriber whose model fails the way a real one can (out of memory, CUDA error)."""
+
+    def __init__(self) -> None:
+        self.languages: list[str | None] = []
+
+    def transcribe(self, media: Path, language: str | None = None) -> Transcript:
+        self.languages.append(language)
+        raise RuntimeError("CUDA out of memory")
+
+
+class StuckModel:
+    """A Transcriber that stalls until released, then answers: a worker that hung."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.loop = asyncio.get_running_loop()
+        self.release = threading.Event()
+
+    def transcribe(self, media: Path, language: str | None = None) -> Transcript:
+        self.loop.call_soon_threadsafe(self.started.set)
+        self.release.wait(timeout=30)
+        return Transcript("a late result", "en", 1.0, 1.0)
+
+
+@pytest.fixture
+def media(tmp_path: Path) -> MediaStore:
+    return MediaStore(tmp_path / "media")
+
+
+def _pending_answer(db: Database, media: MediaStore) -> int:
+    """A candidate's submitted voice note waiting for its transcript."""
+    stored = media.put(ANSWER1_OGG.read_bytes(), ".ogg")
+
+    def create(session: Session) -> int:
+        opening = Opening(
+            slug="backend",
+            title="Backend engineer",
+            review_channel="C1",
+            created_at=START,
+            updated_at=START,
+        )
+        session.add(opening)
+        session.flush()
+        assert opening.id is not None
+        question = Question(
+            opening_id=opening.id,
+            position=0,
+            text="Tell us about a project.",
+            prep_seconds=30,
+            answer_seconds=120,
+            max_takes=3,
+            answer_types=["voice"],
+        )
+        candidate = Candidate(name="Ada", created_at=START)
+        session.add_all([question, candidate])
+        session.flush()
+        assert question.id is not None and candidate.id is not None
+        interview = Interview(
+            opening_id=opening.id,
+            candidate_id=candidate.id,
+            token_hash="h" * 64,
+            status=InterviewStatus.ANSWERING,
+            deadline_at=START + timedelta(days=7),
+            invited_by="U1",
+            created_at=START,
+        )
+        session.add(interview)
+        session.flush()
+        assert interview.id is not None
+        session.add(ReviewPost(interview_id=interview.id, channel="C1", created_at=START))
+        answer = Answer(
+            interview_id=interview.id,
+            question_id=question.id,
+            media_kind="voice",
+            media_path=stored.relpath,
+            media_sha256=stored.sha256,
+            media_bytes=stored.size,
+            received_at=START,
+            transcript_status=TranscriptStatus.PENDING,
+        )
+        session.add(answer)
+        session.flush()
+        assert answer.id is not None
+        return answer.id
+
+    return db.run_sync(create)
+
+
+def _worker(
+    db: Database,
+    media: MediaStore,
+    model: Transcriber,
+    clock: Clock,
+    pool: ThreadPoolExecutor,
+    language: str | None = None,
+) -> TranscriptionWorker:
+    return TranscriptionWorker(
+        db,
+        media=media,
+        load=lambda: model,
+        executor=pool,
+        now=clock,
+        committed=lambda: None,
+        language_of=lambda _session, _answer_id: language,
+    )
+
+
+def _thread_posts(db: Database) -> list[str]:
+    def read(session: Session) -> list[str]:
+        rows = session.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == Kind.THREAD_POST)
+        ).all()
+        return [str(row.payload["text"]) for row in rows]
+
+    return db.run_sync(read)
+
+
+def _answer(db: Database, answer_id: int) -> Answer:
+    return db.run_sync(lambda s: s.get_one(Answer, answer_id))
+
+
+@pytest.fixture
+def pool() -> Iterator[ThreadPoolExecutor]:
+    executor = ThreadPoolExecutor(max_workers=2)
+    yield executor
+    executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def test_answer_left_by_a_crash_is_transcribed_once_after_restart(
+    db: Database, media: MediaStore, transcriber: Transcriber, pool: ThreadPoolExecutor
+) -> None:
+    answer_id = _pending_answer(db, media)
+    clock = Clock()
+    stuck = StuckModel()
+    first = _worker(db, media, stuck, clock, pool)
+    running = asyncio.create_task(first.transcribe_next())
+    await asyncio.wait_for(stuck.started.wait(), timeout=10)
+    # The process dies mid-transcription: its claim stays and nothing after it happens.
+    # (A graceful stop cancels the task instead, which hands the answer back at once.)
+    assert _answer(db, answer_id).transcript_status == TranscriptStatus.PENDING
+
+    restarted = _worker(db, media, transcriber, clock, pool)
+    clock.at += timedelta(seconds=TranscriptionLimit.LEASE_SECONDS - 1)
+    assert not await restarted.transcribe_next(), "the lease still holds: not yet"
+    clock.at += timedelta(seconds=2)
+    assert await restarted.transcribe_next()
+    assert not await restarted.transcribe_next(), "done exactly once"
+    # Had the first worker only stalled, its late result changes nothing.
+    stuck.release.set()
+    await asyncio.wait_for(running, timeout=10)
+
+    answer = _answer(db, answer_id)
+    assert answer.transcript_status == TranscriptStatus.DONE
+    assert "payment" in (answer.transcript_text or "").lower()
+    assert answer.transcript_language == "en"
+    assert answer.transcript_language_probability == pytest.approx(1.0)
+    assert answer.transcript_segments and answer.transcript_segments[0]["start"] == 0.0
+    posts = _thread_posts(db)
+    assert len(posts) == 1 and "payment" in posts[0].lower()
+
+
+async def test_failing_model_is_retried_with_backoff_then_posted_without_transcript(
+    db: Database, media: MediaStore, pool: ThreadPoolExecutor
+) -> None:
+    answer_id = _pending_answer(db, media)
+    clock = Clock()
+    broken = BrokenModel()
+    worker = _worker(db, media, broken, clock, pool, language="de")
+    waits = []
+    for _attempt in range(TranscriptionLimit.MAX_ATTEMPTS - 1):
+        assert await worker.transcribe_next()
+        assert _thread_posts(db) == [], "a retry is still coming: nothing posted yet"
+        locked = _answer(db, answer_id).transcript_locked_until
+        assert locked is not None
+        waits.append((locked - clock.at).total_seconds())
+        assert not await worker.transcribe_next(), "waits for its backoff"
+        clock.at = locked + timedelta(seconds=1)
+    assert waits == [5, 10]
+    assert await worker.transcribe_next()
+    answer = _answer(db, answer_id)
+    assert answer.transcript_status == TranscriptStatus.FAILED
+    assert "CUDA out of memory" in (answer.transcript_error or "")
+    posts = _thread_posts(db)
+    assert len(posts) == 1 and "listen to the recording" in posts[0]
+    # The opening's language reached the model on every attempt.
+    assert broken.languages == ["de"] * TranscriptionLimit.MAX_ATTEMPTS
+
+
+async def test_unreadable_recording_is_posted_at_once_without_retries(
+    db: Database, media: MediaStore, transcriber: Transcriber, pool: ThreadPoolExecutor
+) -> None:
+    answer_id = _pending_answer(db, media)
+    relpath = _answer(db, answer_id).media_path
+    assert relpath is not None
+    media.path(relpath).write_bytes(b"not a recording at all" * 100)
+    worker = _worker(db, media, transcriber, Clock(), pool)
+    assert await worker.transcribe_next()
+    answer = _answer(db, answer_id)
+    assert answer.transcript_status == TranscriptStatus.FAILED
+    assert answer.transcript_attempts == 0
+    assert "damaged" in (answer.transcript_error or "")
+    assert len(_thread_posts(db)) == 1
+
+
+def test_pool_is_sized_to_the_machine() -> None:
+    assert pool_size(1) == 1
+    assert pool_size(2) == 1
+    assert pool_size(16) == 4
