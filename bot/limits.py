@@ -64,3 +64,4 @@ class ReviewLimit(IntEnum):
     EXTENSION_DEFAULT_DAYS = 3
     EXTENSION_MAX_DAYS = 30
     RECENT_DECISIONS = 10
+    EXTRA_TIME_MAX_FACTOR = 3  # /hire invite … time=1.5 (accessibility): at most 3× the limits

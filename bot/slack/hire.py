@@ -19,12 +19,13 @@ from bot.flows import erasure, extensions, interview, pipeline, reports, roles, 
 from bot.flows.decision_texts import render, tell
 from bot.flows.interview import format_deadline
 from bot.flows.lifecycle import ACTIVE
+from bot.limits import ReviewLimit
 from bot.services import Services
 from bot.slack import modals
 from storage.models import Candidate, Opening
 
 USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
-• `/hire invite <opening> <candidate name> [email] [lang=xx]` 🔒 — the link to send them
+• `/hire invite <opening> <name> [email] [lang=xx] [time=1.5]` 🔒 — the link to send them
 • `/hire status [opening|candidate]` — where things stand
 • `/hire remind <candidate>` 🔒 — nudge a candidate on Telegram
 • `/hire extend <candidate> <days>` 🔒 — move a candidate's deadline
@@ -38,6 +39,7 @@ USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
 • `/hire help` — this list"""
 
 _LANGUAGE = re.compile(r"^(?:lang|language)=([a-z]{2})$", re.IGNORECASE)
+_EXTRA_TIME = re.compile(r"^(?:time|extra-time)=x?(\d+(?:\.\d+)?)x?$", re.IGNORECASE)
 _EMAIL = re.compile(r"^(?:<mailto:[^|>]+\|)?([^@\s<>|]+@[^@\s<>|]+\.[^@\s<>|]+)>?$")
 
 
@@ -149,17 +151,24 @@ class HireCommands:
         name_words: list[str] = []
         email: str | None = None
         language = "en"
+        multiplier = 1.0
         for word in rest.split():
             if match := _LANGUAGE.match(word):
                 language = match.group(1).lower()
+            elif match := _EXTRA_TIME.match(word):
+                multiplier = float(match.group(1))
             elif match := _EMAIL.match(word):
                 email = match.group(1)
             else:
                 name_words.append(word)
         name = " ".join(name_words)
+        if not 1.0 <= multiplier <= ReviewLimit.EXTRA_TIME_MAX_FACTOR:
+            return (
+                f"Extra time goes from 1 to {ReviewLimit.EXTRA_TIME_MAX_FACTOR}, e.g. `time=1.5`."
+            )
         if not slug or not name:
             return (
-                "Usage: `/hire invite <opening> <candidate name> [email] [lang=xx]`, "
+                "Usage: `/hire invite <opening> <candidate name> [email] [lang=xx] [time=1.5]`, "
                 "e.g. `/hire invite backend-engineer Jane Doe jane@example.com lang=de`"
             )
         invitation = await self._s.run(
@@ -171,6 +180,7 @@ class HireCommands:
                 now=now,
                 email=email,
                 language=language,
+                time_multiplier=multiplier,
             )
         )
         link = f"https://t.me/{self._telegram_username()}?start={invitation.token}"

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, TEAMMATE, World
-from storage.models import Interview, OutboxMessage, Recruiter
+from storage.models import Candidate, Interview, OutboxMessage, Recruiter
 from tests.slack.conftest import db, hire
 
 RECRUITER_COMMANDS = [
@@ -55,8 +55,21 @@ async def test_recruiter_adds_a_teammate_who_can_then_invite(tmp_path: Path) -> 
         stored = db(w, lambda s: s.exec(select(Recruiter)).one())
         assert (stored.user, stored.added_by) == (TEAMMATE, RECRUITER)
 
-        reply = await tom.slash("/hire", "invite backend-engineer Jane Doe", REVIEW_CHANNEL)
+        reply = await tom.slash(
+            "/hire",
+            "invite backend-engineer Jane Doe <mailto:jane@example.com|jane@example.com> "
+            "lang=de time=1.5",
+            REVIEW_CHANNEL,
+        )
         assert "Invited *Jane Doe*" in (reply.text or "")
+        invited = db(w, lambda s: s.exec(select(Interview)).one())
+        candidate = db(w, lambda s: s.exec(select(Candidate)).one())
+        assert invited.time_multiplier == 1.5 and invited.invited_by == TEAMMATE
+        assert (candidate.name, candidate.email, candidate.language) == (
+            "Jane Doe",
+            "jane@example.com",
+            "de",
+        )
         listing = await tom.slash("/hire", "recruiters list", REVIEW_CHANNEL)
         assert listing.text == f"Recruiters: <@{RECRUITER}>, <@{TEAMMATE}>"
 
@@ -82,6 +95,7 @@ async def test_help_lists_every_command_and_bad_input_gets_usage(tmp_path: Path)
         assert (unknown.text or "").startswith("I don't know `/hire fire`")
         for text, usage in [
             ("invite", "Usage: `/hire invite"),
+            ("invite backend-engineer Jane time=9", "Extra time goes from 1 to 3"),
             ("extend Jane", "Usage: `/hire extend"),
             ("extend Jane soon", "Usage: `/hire extend"),
             ("advance", "Usage: `/hire advance"),
