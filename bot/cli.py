@@ -1,4 +1,4 @@
-"""``hirebot`` — run | demo | migrate | openings import | transcribe | bench."""
+"""``hirebot`` — run | demo | migrate | openings import | doctor | transcribe | bench."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     openings_sub = openings.add_subparsers(dest="openings_command", required=True)
     load = openings_sub.add_parser("import", help="create or update openings from YAML files")
     load.add_argument("files", nargs="+", type=Path)
+    doctor = commands.add_parser("doctor", help="check tokens, database, data dir, Whisper")
+    doctor.set_defaults(handler=lambda _args: _doctor(Settings()))
     # Commands that register themselves set a ``handler`` to call with the parsed arguments.
     transcription.register(commands)
     bench.register(commands)
@@ -74,6 +76,14 @@ def _run(settings: Settings) -> int:
 
     asyncio.run(serve())
     return 0
+
+
+def _doctor(settings: Settings) -> int:
+    from bot.doctor import diagnose, report
+
+    checks = asyncio.run(diagnose(settings))
+    print(report(checks))
+    return 0 if all(c.ok for c in checks) else 1
 
 
 def _migrate(settings: Settings) -> int:

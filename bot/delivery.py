@@ -14,15 +14,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlmodel import Session
+
 from bot.errors import DeliveryDeferred, DeliveryRefused
-from bot.flows import review
+from bot.flows import review, threads
 from bot.flows.ports import CandidateChannel, Choice, ReviewChannel
-from bot.flows.say import Kind, card_from_json
+from bot.flows.say import Kind, card_from_json, note_from_json
 from bot.limits import DeliveryLimit
 from storage import outbox
 from storage.db import Database
 from storage.media import MediaStore
-from storage.models import OutboxMessage, ReviewPost
+from storage.models import OutboxMessage, ReviewPost, ThreadMessage
 
 log = logging.getLogger(__name__)
 
@@ -122,21 +124,79 @@ class Delivery:
             assert post.message_id is not None
             await self._reviews.update_card(post.channel, post.message_id, card)
         elif kind == Kind.THREAD_POST:
+            await self._post_in_thread(payload)
+        elif kind == Kind.THREAD_EDIT:
+            channel, edited = await self._thread_message(int(payload["thread_message_id"]))
+            if edited is None:
+                raise DeliveryDeferred("the thread message to edit is not posted yet")
+            await self._reviews.edit_in_thread(channel, edited, note_from_json(payload))
+        elif kind == Kind.THREAD_UPLOAD:
             post = await self._posted(payload)
             assert post.message_id is not None
-            relpath = payload.get("media_path")
-            media = self._media.path(str(relpath)) if relpath else None
-            await self._reviews.post_in_thread(
+            file_id = await self._reviews.upload_to_thread(
                 post.channel,
                 post.message_id,
-                str(payload["text"]),
-                media,
+                self._media.path(str(payload["media_path"])),
                 str(payload.get("media_title") or ""),
             )
+            if "thread_message_id" in payload:
+                owner = int(payload["thread_message_id"])
+                await self._db.run(lambda s: threads.record_file(s, owner, file_id))
+        elif kind == Kind.FILE_DELETE:
+            await self._reviews.delete_file(str(payload["file_id"]))
         elif kind == Kind.NOTIFY_USER:
             await self._reviews.notify_user(str(payload["user"]), str(payload["text"]))
+        elif kind == Kind.PRIVATE_NOTE:
+            await self._reviews.tell_privately(
+                str(payload["channel"]), str(payload["user"]), str(payload["text"])
+            )
+        elif kind == Kind.USER_FILE:
+            await self._reviews.send_file_to_user(
+                str(payload["user"]),
+                str(payload["filename"]),
+                str(payload["title"]),
+                str(payload["content"]).encode(),
+            )
         else:
             raise DeliveryRefused(f"unknown outbox kind {kind!r} (row {row_id})")
+
+    async def _post_in_thread(self, payload: dict[str, Any]) -> None:
+        post = await self._posted(payload)
+        assert post.message_id is not None
+        note = note_from_json(payload)
+        if "thread_message_id" not in payload:
+            # A note nobody edits later; rows from before keyed posts may carry a file too.
+            await self._reviews.post_in_thread(post.channel, post.message_id, note)
+            if payload.get("media_path"):
+                media = self._media.path(str(payload["media_path"]))
+                title = str(payload.get("media_title") or "")
+                await self._reviews.upload_to_thread(post.channel, post.message_id, media, title)
+            return
+        message_id = int(payload["thread_message_id"])
+        existing = await self._db.run(lambda s: s.get(ThreadMessage, message_id))
+        if existing is None:
+            raise DeliveryRefused("the thread message was erased before it was posted")
+        if existing.message_id is not None:
+            return  # posted and recorded by an earlier attempt
+        if existing.posting_since is not None and note.key:
+            # An earlier attempt may have posted and died before recording it: look first.
+            found = await self._reviews.find_in_thread(post.channel, post.message_id, note.key)
+            if found is not None:
+                await self._db.run(lambda s: threads.record_posted(s, message_id, found))
+                return
+        now = self._now()
+        await self._db.run(lambda s: threads.record_posting(s, message_id, now))
+        ts = await self._reviews.post_in_thread(post.channel, post.message_id, note)
+        await self._db.run(lambda s: threads.record_posted(s, message_id, ts))
+
+    async def _thread_message(self, thread_message_id: int) -> tuple[str, str | None]:
+        def load(session: Session) -> tuple[str, str | None]:
+            message = session.get(ThreadMessage, thread_message_id)
+            if message is None:
+                raise DeliveryRefused("the thread message was erased before it was posted")
+            return threads.parent(session, message.interview_id).channel, message.message_id
+
+        return await self._db.run(load)
 
     async def _post(self, review_post_id: int) -> ReviewPost:
         return await self._db.run(lambda s: s.get_one(ReviewPost, review_post_id))

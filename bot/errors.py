@@ -23,6 +23,10 @@ class NotFound(HirebotError):
     """The thing named does not exist."""
 
 
+class InvalidRequest(HirebotError):
+    """A teammate's command or form is incomplete or wrong; nothing changed."""
+
+
 class IllegalTransition(HirebotError):
     """The event does not fit the interview's current state."""
 

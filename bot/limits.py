@@ -54,3 +54,14 @@ class TranscriptionLimit(IntEnum):
     # Retry after 5 s, then 10 s, 20 s… at most 5 minutes.
     FIRST_BACKOFF_SECONDS = 5
     MAX_BACKOFF_SECONDS = 300
+
+
+class ReviewLimit(IntEnum):
+    SCORE_MIN = 1
+    SCORE_MAX = 5
+    # Slack refuses chat.postMessage text above 40,000 characters; leave room for the header.
+    THREAD_TEXT_CHARS = 39_000
+    EXTENSION_DEFAULT_DAYS = 3
+    EXTENSION_MAX_DAYS = 30
+    RECENT_DECISIONS = 10
+    EXTRA_TIME_MAX_FACTOR = 3  # /hire invite … time=1.5 (accessibility): at most 3× the limits

@@ -59,6 +59,11 @@ class Opening(SQLModel, table=True):
     deadline_days: int = 7
     rubric: list[str] = Field(default_factory=list, sa_type=JSON)
     strict_limits: bool = True
+    # Blind review: reviewers see an alias and no tally until they have voted.
+    blind_review: bool = False
+    # Per-opening wording of decision messages to candidates (key → template); see
+    # bot.flows.decision_texts for keys and placeholders. Missing keys use the default texts.
+    candidate_messages: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
     practice_question: str | None = Field(default=None, sa_type=Text)
     timezone: str = Field(default="UTC", sa_type=String(64))
     respond_within_days: int = 5
@@ -220,3 +225,75 @@ class ProcessedEvent(SQLModel, table=True):
     source: str = Field(sa_type=String(16), primary_key=True)
     key: str = Field(sa_type=String(128), primary_key=True)
     created_at: datetime
+
+
+class Recruiter(SQLModel, table=True):
+    """A Slack user added with ``/hire recruiters add`` (besides ``HIREBOT_RECRUITERS``)."""
+
+    user: str = Field(sa_type=String(32), primary_key=True)
+    added_by: str = Field(sa_type=String(32))
+    created_at: datetime
+
+
+class Score(SQLModel, table=True):
+    """One reviewer's rubric scores (criterion → 1..5) and note for one interview."""
+
+    __table_args__ = (UniqueConstraint("interview_id", "reviewer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    reviewer: str = Field(sa_type=String(32))
+    scores: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    note: str = Field(default="", sa_type=Text)
+    created_at: datetime
+    updated_at: datetime
+
+
+class ThreadMessage(SQLModel, table=True):
+    """A message we post in a candidate's review thread and may edit later.
+
+    ``key`` names what it shows (``answer:12``, ``completed``, ``extension:3``) so it is
+    posted once per interview; ``message_id`` is its Slack ``ts`` once posted.
+    ``posting_since`` is set before each attempt: a re-delivery after a crash looks for the
+    message in the thread before posting it again.
+    """
+
+    __table_args__ = (UniqueConstraint("interview_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    key: str = Field(sa_type=String(48))
+    message_id: str | None = Field(default=None, sa_type=String(32))
+    posting_since: datetime | None = None
+    file_id: str | None = Field(default=None, sa_type=String(32))  # an answer's recording
+    created_at: datetime
+
+
+class ExtensionStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+
+
+class ExtensionRequest(SQLModel, table=True):
+    """A candidate's request for more time (Telegram ``/more_time``), decided in Slack."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    status: str = _status_column(16)
+    days: int | None = None
+    requested_at: datetime
+    decided_by: str | None = Field(default=None, sa_type=String(32))
+    decided_at: datetime | None = None
+
+
+class Decision(SQLModel, table=True):
+    """A recruiter's decision about a candidate: advance, reject or extend (an audit trail)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    kind: str = Field(sa_type=String(16))
+    stage: str | None = Field(default=None, sa_type=String(64))
+    reason: str | None = Field(default=None, sa_type=Text)
+    by: str = Field(sa_type=String(32))
+    created_at: datetime = Field(index=True)

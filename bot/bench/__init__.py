@@ -6,8 +6,9 @@ import argparse
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from bot.bench import transcription
+    from bot.bench import slack, transcription
 
     bench = commands.add_parser("bench", help="measure speed, accuracy and memory")
     benches = bench.add_subparsers(dest="bench_command", required=True)
     transcription.register(benches)
+    slack.register(benches)

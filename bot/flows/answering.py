@@ -227,14 +227,14 @@ def submit(conv: Conversation, index: int, take: int) -> None:
     step(conv.interview, PhaseEvent.SUBMIT)
     q = current(conv)
     conv.say("submitted", number=q.number)
-    if answer.media_path is None:
-        review.answer_transcribed(conv.session, answer.id, None, None, conv.now)
     conv.interview.question_index += 1
     conv.interview.question_shown_at = None
     if conv.interview.question_index >= len(conv.questions):
         _complete(conv)
     else:
         show_intro(conv)
+    # Posted now, whatever the transcript's fate: the transcript edits this post later.
+    review.answer_submitted(conv.session, answer.id, conv.now)
     review.refresh_card(conv.session, conv.interview, conv.now)
 
 

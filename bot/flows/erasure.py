@@ -32,6 +32,7 @@ def erase_interview(session: Session, *, interview_id: int, by: str, now: dateti
         session.delete(answer)
     session.execute(delete(Comment).where(col(Comment.interview_id) == interview_id))
     _forget_messages(session, interview_id, candidate.telegram_chat_id)
+    review.erase_thread(session, interview, now)  # transcripts and recordings already in Slack
     move(interview, Event.ERASE)
     candidate.name = f"Withdrawn candidate #{interview_id}"
     candidate.email = None

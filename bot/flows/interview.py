@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.errors import NotFound
-from bot.flows import answering, erasure, review, say, texts
+from bot.flows import answering, erasure, extensions, review, say, texts
 from bot.flows.answering import Expect, ReceivedAnswer
 from bot.flows.conversation import Conversation, of_interview, of_telegram_user, zone
 from bot.flows.lifecycle import ACTIVE, Event, move
@@ -261,15 +261,11 @@ def request_more_time(conv: Conversation) -> None:
     if conv.interview.status in (InterviewStatus.COMPLETED, InterviewStatus.WITHDRAWN):
         _where_you_are(conv)
         return
-    review.note_in_thread(
-        conv.session,
-        conv.interview,
-        f"⏳ {conv.candidate.name} asked for more time (deadline "
-        f"{format_deadline(conv.interview.deadline_at)}). "
-        f"Use `/hire extend #{conv.interview_id} <days>` to give it.",
-        conv.now,
-    )
-    conv.say("more_time.sent")
+    # The request appears in the review thread with Approve/Deny buttons (bot.flows.extensions).
+    if extensions.request_more_time(conv.session, interview_id=conv.interview_id, now=conv.now):
+        conv.say("more_time.sent")
+    else:
+        conv.say("more_time.pending")
 
 
 def _status(conv: Conversation) -> None:

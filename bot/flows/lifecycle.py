@@ -16,6 +16,7 @@ class Event(StrEnum):
     DECLINE = "decline"
     FINISH = "finish"
     EXPIRE = "expire"
+    EXTEND = "extend"
     ERASE = "erase"
 
 
@@ -32,6 +33,27 @@ TRANSITIONS: dict[tuple[InterviewStatus, Event], InterviewStatus] = {
 }
 
 ACTIVE = frozenset({S.INVITED, S.CONSENT_PENDING, S.ANSWERING})
+
+# A new deadline keeps an active interview where it is; an expired one resumes where the
+# candidate left it, which only its timestamps tell (EXPIRED is reached from three states).
+EXTENDABLE = ACTIVE | {S.EXPIRED}
+
+
+def extend(interview: Interview) -> None:
+    """Apply ``Event.EXTEND`` (the deadline itself is the caller's to move)."""
+    current = InterviewStatus(interview.status)
+    if current not in EXTENDABLE:
+        raise IllegalTransition(
+            f"An interview that is {current.value} cannot {Event.EXTEND.value}: "
+            "only an invited, started or expired one can get more time."
+        )
+    if current == S.EXPIRED:
+        if interview.consented_at is not None:
+            interview.status = S.ANSWERING
+        elif interview.started_at is not None:
+            interview.status = S.CONSENT_PENDING
+        else:
+            interview.status = S.INVITED
 
 
 class PhaseEvent(StrEnum):

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlmodel import Session, select
 
 from bot.errors import OpeningFileError
+from bot.flows import decision_texts
 from bot.limits import InviteLimit, QuestionDefaults
 from storage.models import Answer, Opening, Question
 
@@ -54,12 +55,30 @@ class OpeningSpec(BaseModel):
     review_channel: str = Field(pattern=r"^[CG][A-Z0-9]{2,}$")
     deadline_days: int = Field(default=InviteLimit.DEFAULT_DEADLINE_DAYS, ge=1, le=90)
     strict_limits: bool = True
+    blind_review: bool = False
     practice_question: str | None = None
     timezone: str = "UTC"
     respond_within_days: int = Field(default=5, ge=1, le=60)
     reminders: ReminderSpec = Field(default_factory=lambda: ReminderSpec())
     questions: list[QuestionSpec] = Field(min_length=1)
     rubric: list[str] = Field(default_factory=list)
+    # The opening's own wording of decision messages (see bot.flows.decision_texts).
+    candidate_messages: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("rubric")
+    @classmethod
+    def _distinct_criteria(cls, value: list[str]) -> list[str]:
+        cleaned = [c.strip() for c in value]
+        if any(not c for c in cleaned) or len(set(cleaned)) != len(cleaned):
+            raise ValueError("rubric criteria must be distinct and not empty")
+        return cleaned
+
+    @field_validator("candidate_messages")
+    @classmethod
+    def _usable_templates(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, template in value.items():
+            decision_texts.check_template(key, template)
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -117,6 +136,8 @@ def save(session: Session, spec: OpeningSpec, now: datetime) -> tuple[Opening, b
     opening.review_channel = spec.review_channel
     opening.deadline_days = spec.deadline_days
     opening.strict_limits = spec.strict_limits
+    opening.blind_review = spec.blind_review
+    opening.candidate_messages = dict(spec.candidate_messages)
     opening.rubric = list(spec.rubric)
     opening.practice_question = spec.practice_question
     opening.timezone = spec.timezone

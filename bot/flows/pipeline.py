@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.errors import IllegalTransition, NotFound
-from bot.flows import review, say, texts
-from storage.models import Candidate, Interview, Opening
+from bot.errors import IllegalTransition, InvalidRequest, NotFound
+from bot.flows import decision_texts, review
+from storage.models import Candidate, Decision, Interview, Opening
 
 STAGES: tuple[str, ...] = ("Async interview", "Live interview", "Offer", "Hired")
 REJECTED = "Rejected"
 
 
+@dataclass(frozen=True)
+class RejectionDraft:
+    """What the reject form starts with: who, and the message they would get."""
+
+    interview_id: int
+    candidate: str
+    opening: str
+    message: str
+    reachable: bool  # False: they never opened the invitation, so Telegram cannot reach them
+
+
 def find_interview(session: Session, who: str) -> Interview:
     """The interview a recruiter means by a candidate's name, or ``#id`` when names clash."""
     who = who.strip()
-    if who.startswith("#") and who[1:].isdigit():
-        interview = session.get(Interview, int(who[1:]))
+    number = who.lower().removeprefix("candidate").strip()
+    if number.startswith("#") and number[1:].isdigit():
+        interview = session.get(Interview, int(number[1:]))
         if interview is None:
-            raise NotFound(f"There is no interview {who}.")
+            raise NotFound(f"There is no interview {number}.")
         return interview
     rows = session.exec(
         select(Interview, Candidate, Opening)
@@ -46,24 +59,80 @@ def advance(session: Session, *, who: str, by: str, now: datetime, stage: str | 
     target = _next_stage(interview.stage, stage)
     interview.stage = target
     interview.decided_at = now
-    told = _tell_candidate(session, interview, "advanced", now, stage=target)
+    record_decision(session, interview, "advance", by, now, stage=target)
+    message = decision_texts.render(session, interview, "advanced", stage=target)
+    told = decision_texts.tell(session, interview, message, now)
     review.note_in_thread(
         session, interview, f"➡️ <@{by}> advanced the candidate to *{target}*.", now
     )
     review.refresh_card(session, interview, now)
-    return _summary(session, interview, f"advanced to {target}", told)
+    return summary(session, interview, f"advanced to {target}", told)
 
 
-def reject(session: Session, *, who: str, by: str, now: datetime) -> str:
+def rejection_draft(session: Session, who: str) -> RejectionDraft:
+    """Check a rejection is possible and prepare the message the recruiter will edit."""
     interview = find_interview(session, who)
     if interview.stage == REJECTED:
         raise IllegalTransition("This candidate was already rejected.")
+    candidate = session.get_one(Candidate, interview.candidate_id)
+    opening = session.get_one(Opening, interview.opening_id)
+    assert interview.id is not None
+    return RejectionDraft(
+        interview_id=interview.id,
+        candidate=candidate.name,
+        opening=opening.title,
+        message=decision_texts.render(session, interview, "rejected"),
+        reachable=candidate.telegram_chat_id is not None,
+    )
+
+
+def reject(
+    session: Session,
+    *,
+    who: str,
+    by: str,
+    now: datetime,
+    reason: str = "",
+    message: str | None = None,
+) -> str:
+    """Reject; the candidate gets ``message`` (the opening's template when None)."""
+    interview = find_interview(session, who)
+    if interview.stage == REJECTED:
+        raise IllegalTransition("This candidate was already rejected.")
+    if message is not None and not message.strip():
+        raise InvalidRequest("The message to the candidate can't be empty: they always hear.")
     interview.stage = REJECTED
     interview.decided_at = now
-    told = _tell_candidate(session, interview, "rejected", now)
-    review.note_in_thread(session, interview, f"⏹️ <@{by}> rejected the candidate.", now)
+    record_decision(session, interview, "reject", by, now, reason=reason.strip() or None)
+    text = message.strip() if message else decision_texts.render(session, interview, "rejected")
+    told = decision_texts.tell(session, interview, text, now)
+    why = f" Reason: {reason.strip()}" if reason.strip() else ""
+    review.note_in_thread(session, interview, f"⏹️ <@{by}> rejected the candidate.{why}", now)
     review.refresh_card(session, interview, now)
-    return _summary(session, interview, "rejected", told)
+    return summary(session, interview, "rejected", told)
+
+
+def record_decision(
+    session: Session,
+    interview: Interview,
+    kind: str,
+    by: str,
+    now: datetime,
+    *,
+    stage: str | None = None,
+    reason: str | None = None,
+) -> None:
+    assert interview.id is not None
+    session.add(
+        Decision(
+            interview_id=interview.id,
+            kind=kind,
+            stage=stage,
+            reason=reason,
+            by=by,
+            created_at=now,
+        )
+    )
 
 
 def _next_stage(current: str, requested: str | None) -> str:
@@ -78,21 +147,7 @@ def _next_stage(current: str, requested: str | None) -> str:
     return STAGES[index + 1]
 
 
-def _tell_candidate(
-    session: Session, interview: Interview, key: str, now: datetime, **values: str
-) -> bool:
-    candidate = session.get_one(Candidate, interview.candidate_id)
-    if candidate.telegram_chat_id is None:
-        return False
-    opening = session.get_one(Opening, interview.opening_id)
-    message = texts.text(
-        candidate.language, key, name=candidate.name.split()[0], opening=opening.title, **values
-    )
-    say.to_candidate(session, candidate.telegram_chat_id, message, now)
-    return True
-
-
-def _summary(session: Session, interview: Interview, what: str, told: bool) -> str:
+def summary(session: Session, interview: Interview, what: str, told: bool) -> str:
     candidate = session.get_one(Candidate, interview.candidate_id)
     tail = (
         "They've been told on Telegram."

@@ -52,7 +52,11 @@ class CandidateChannel(Protocol):
 
 @dataclass(frozen=True)
 class CandidateCard:
-    """The parent message for one candidate in the opening's review channel."""
+    """The parent message for one candidate in the opening's review channel.
+
+    In blind review ``candidate`` is an alias and ``tally``/``scores`` are empty: the card is
+    one message everybody sees, so it shows nothing a reviewer must not see before voting.
+    """
 
     interview_id: int
     candidate: str
@@ -63,6 +67,24 @@ class CandidateCard:
     stage: str
     deadline: datetime
     tally: dict[str, int] = field(default_factory=dict)
+    blind: bool = False
+    votes_cast: int = 0
+    rubric: tuple[str, ...] = ()
+    scores: dict[str, float] = field(default_factory=dict)  # criterion → average
+    scored_by: int = 0
+
+
+@dataclass(frozen=True)
+class ThreadNote:
+    """A message in a candidate's review thread, with optional buttons.
+
+    ``key`` names it (``answer:12``) so that, after a crash between posting and recording the
+    post, delivery can find it in the thread instead of posting it twice.
+    """
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    key: str | None = None
 
 
 class ReviewChannel(Protocol):
@@ -74,11 +96,31 @@ class ReviewChannel(Protocol):
 
     async def update_card(self, channel: str, message_id: str, card: CandidateCard) -> None: ...
 
-    async def post_in_thread(
-        self, channel: str, thread_id: str, text: str, media: Path | None, media_title: str
-    ) -> None: ...
+    async def post_in_thread(self, channel: str, thread_id: str, note: ThreadNote) -> str:
+        """Post ``note`` as a reply to ``thread_id``; return its id."""
+        ...
+
+    async def edit_in_thread(self, channel: str, message_id: str, note: ThreadNote) -> None: ...
+
+    async def find_in_thread(self, channel: str, thread_id: str, key: str) -> str | None:
+        """The id of the reply posted with ``key``, if an earlier attempt did post it."""
+        ...
+
+    async def upload_to_thread(self, channel: str, thread_id: str, media: Path, title: str) -> str:
+        """Share ``media`` in the thread; return the file's id (to delete it on erasure)."""
+        ...
+
+    async def delete_file(self, file_id: str) -> None: ...
 
     async def notify_user(self, user: str, text: str) -> None: ...
+
+    async def tell_privately(self, channel: str, user: str, text: str) -> None:
+        """A message only ``user`` sees, in ``channel`` (Slack: an ephemeral message)."""
+        ...
+
+    async def send_file_to_user(
+        self, user: str, filename: str, title: str, content: bytes
+    ) -> None: ...
 
 
 class Transcriber(Protocol):

@@ -1,15 +1,18 @@
-"""The hiring team's side of an interview: the candidate card, answers in its thread, votes."""
+"""The hiring team's side of an interview: the card, answers in its thread, votes, scores."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from sqlmodel import Session, col, func, select
 
-from bot.errors import NotFound
-from bot.flows import say
+from bot.errors import InvalidRequest, NotFound
+from bot.flows import say, threads
 from bot.flows.ports import CandidateCard, Transcript
+from bot.limits import ReviewLimit
 from storage.models import (
     Answer,
     Candidate,
@@ -17,6 +20,7 @@ from storage.models import (
     Opening,
     Question,
     ReviewPost,
+    Score,
     TranscriptStatus,
     Vote,
 )
@@ -26,6 +30,61 @@ class VoteChoice(StrEnum):
     YES = "yes"
     MAYBE = "maybe"
     NO = "no"
+
+
+VOTE_WORDS = {VoteChoice.YES: "Yes", VoteChoice.MAYBE: "Maybe", VoteChoice.NO: "No"}
+
+
+def alias(interview: Interview) -> str:
+    """What blind review calls the candidate: the number recruiters' commands accept too."""
+    return f"Candidate #{interview.id}"
+
+
+def tally(session: Session, interview_id: int) -> dict[str, int]:
+    return tally_of(
+        session.exec(select(Vote.choice).where(Vote.interview_id == interview_id)).all()
+    )
+
+
+def tally_of(choices: Sequence[str]) -> dict[str, int]:
+    return {choice.value: sum(1 for c in choices if c == choice) for choice in VoteChoice}
+
+
+def score_averages(session: Session, interview_id: int, rubric: list[str]) -> dict[str, float]:
+    rows = session.exec(select(Score).where(Score.interview_id == interview_id)).all()
+    return averages([row.scores for row in rows], rubric)
+
+
+def averages(sheets: list[dict[str, int]], rubric: list[str]) -> dict[str, float]:
+    """Each criterion's mean over the reviewers who scored it, in rubric order."""
+    result: dict[str, float] = {}
+    for criterion in rubric:
+        values = [sheet[criterion] for sheet in sheets if criterion in sheet]
+        if values:
+            result[criterion] = sum(values) / len(values)
+    return result
+
+
+def has_voted(session: Session, interview_id: int, reviewer: str) -> bool:
+    found = session.exec(
+        select(Vote.id).where(Vote.interview_id == interview_id).where(Vote.reviewer == reviewer)
+    ).first()
+    return found is not None
+
+
+def sees_candidate(session: Session, interview: Interview, viewer: str, *, recruiter: bool) -> bool:
+    """Blind review: a reviewer sees the name and the tally once they have voted."""
+    opening = session.get_one(Opening, interview.opening_id)
+    assert interview.id is not None
+    return not opening.blind_review or recruiter or has_voted(session, interview.id, viewer)
+
+
+def existing_interview(session: Session, interview_id: int) -> Interview:
+    """The interview a button or form names; it may have been erased since."""
+    interview = session.get(Interview, interview_id)
+    if interview is None:
+        raise NotFound("That interview no longer exists.")
+    return interview
 
 
 def card(session: Session, interview: Interview) -> CandidateCard:
@@ -40,27 +99,32 @@ def card(session: Session, interview: Interview) -> CandidateCard:
         .where(Answer.interview_id == interview.id)
         .where(col(Answer.submitted).is_(True))
     ).one()
-    votes = session.exec(select(Vote.choice).where(Vote.interview_id == interview.id)).all()
-    tally = {choice.value: sum(1 for v in votes if v == choice) for choice in VoteChoice}
     assert interview.id is not None
+    votes = tally(session, interview.id)
+    scored_by = session.exec(
+        select(func.count()).select_from(Score).where(Score.interview_id == interview.id)
+    ).one()
+    blind = opening.blind_review
     return CandidateCard(
         interview_id=interview.id,
-        candidate=candidate.name,
+        candidate=alias(interview) if blind else candidate.name,
         opening=opening.title,
         answered=answered,
         questions=questions,
         status=interview.status,
         stage=interview.stage,
         deadline=interview.deadline_at,
-        tally=tally,
+        tally={} if blind else votes,
+        blind=blind,
+        votes_cast=sum(votes.values()),
+        rubric=tuple(opening.rubric),
+        scores={} if blind else score_averages(session, interview.id, opening.rubric),
+        scored_by=scored_by,
     )
 
 
 def review_post(session: Session, interview_id: int) -> ReviewPost:
-    post = session.exec(select(ReviewPost).where(ReviewPost.interview_id == interview_id)).first()
-    if post is None:
-        raise NotFound(f"Interview {interview_id} has no review post.")
-    return post
+    return threads.parent(session, interview_id)
 
 
 def open_review(session: Session, interview: Interview, now: datetime) -> None:
@@ -97,10 +161,12 @@ def record_posted(session: Session, review_post_id: int, message_id: str) -> Non
 def vote(
     session: Session, *, interview_id: int, reviewer: str, choice: VoteChoice, now: datetime
 ) -> None:
-    """One vote per reviewer per interview; voting again changes it."""
-    interview = session.get(Interview, interview_id)
-    if interview is None:
-        raise NotFound("That interview no longer exists.")
+    """One vote per reviewer per interview; voting again changes it.
+
+    In blind review the card shows no tally, so the voter alone is shown the candidate's
+    name, the tally and the scores, privately, right after voting.
+    """
+    interview = existing_interview(session, interview_id)
     existing = session.exec(
         select(Vote).where(Vote.interview_id == interview_id).where(Vote.reviewer == reviewer)
     ).first()
@@ -121,6 +187,164 @@ def vote(
         existing.updated_at = now
     session.flush()
     refresh_card(session, interview, now)
+    opening = session.get_one(Opening, interview.opening_id)
+    if opening.blind_review:
+        say.privately(
+            session,
+            channel=review_post(session, interview_id).channel,
+            user=reviewer,
+            text=f"You voted *{VOTE_WORDS[choice]}*. " + reveal(session, interview),
+            now=now,
+        )
+
+
+def reveal(session: Session, interview: Interview) -> str:
+    """Everything blind review holds back, for someone who may now see it."""
+    assert interview.id is not None
+    candidate = session.get_one(Candidate, interview.candidate_id)
+    opening = session.get_one(Opening, interview.opening_id)
+    votes = tally(session, interview.id)
+    line = (
+        f"{alias(interview)} is *{candidate.name}*. Votes so far: "
+        + " · ".join(f"{VOTE_WORDS[VoteChoice(k)]} {v}" for k, v in votes.items())
+        + "."
+    )
+    averages = score_averages(session, interview.id, opening.rubric)
+    if averages:
+        line += " Scores: " + ", ".join(f"{k} {v:.1f}" for k, v in averages.items()) + "."
+    return line
+
+
+def score(
+    session: Session,
+    *,
+    interview_id: int,
+    reviewer: str,
+    scores: dict[str, int],
+    note: str,
+    now: datetime,
+) -> None:
+    """A reviewer's rubric scores (every criterion, 1-5) and note; scoring again replaces them."""
+    interview = existing_interview(session, interview_id)
+    opening = session.get_one(Opening, interview.opening_id)
+    if not opening.rubric:
+        raise InvalidRequest(f"{opening.title} has no rubric to score against.")
+    missing = [c for c in opening.rubric if c not in scores]
+    if missing:
+        raise InvalidRequest(f"Please score every criterion: {', '.join(missing)} missing.")
+    low, high = ReviewLimit.SCORE_MIN, ReviewLimit.SCORE_MAX
+    if any(not low <= scores[c] <= high for c in opening.rubric):
+        raise InvalidRequest(f"Scores go from {low} to {high}.")
+    kept = {c: int(scores[c]) for c in opening.rubric}
+    row = session.exec(
+        select(Score).where(Score.interview_id == interview_id).where(Score.reviewer == reviewer)
+    ).first()
+    if row is None:
+        session.add(
+            Score(
+                interview_id=interview_id,
+                reviewer=reviewer,
+                scores=kept,
+                note=note.strip(),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    else:
+        row.scores = kept
+        row.note = note.strip()
+        row.updated_at = now
+    session.flush()
+    refresh_card(session, interview, now)
+    if opening.blind_review and has_voted(session, interview_id, reviewer):
+        say.privately(
+            session,
+            channel=review_post(session, interview_id).channel,
+            user=reviewer,
+            text="Thanks for scoring. " + reveal(session, interview),
+            now=now,
+        )
+
+
+@dataclass(frozen=True)
+class ScoreForm:
+    """What the Score form shows one reviewer: the rubric and their own earlier scores."""
+
+    interview_id: int
+    candidate: str  # the alias, in blind review, until they have voted
+    opening: str
+    rubric: list[str]
+    current: dict[str, int]
+    note: str
+
+
+def score_form(session: Session, interview_id: int, reviewer: str, *, recruiter: bool) -> ScoreForm:
+    interview = existing_interview(session, interview_id)
+    opening = session.get_one(Opening, interview.opening_id)
+    if not opening.rubric:
+        raise InvalidRequest(f"{opening.title} has no rubric to score against.")
+    mine = session.exec(
+        select(Score).where(Score.interview_id == interview_id).where(Score.reviewer == reviewer)
+    ).first()
+    sees = sees_candidate(session, interview, reviewer, recruiter=recruiter)
+    return ScoreForm(
+        interview_id=interview_id,
+        candidate=session.get_one(Candidate, interview.candidate_id).name
+        if sees
+        else alias(interview),
+        opening=opening.title,
+        rubric=list(opening.rubric),
+        current=dict(mine.scores) if mine else {},
+        note=mine.note if mine else "",
+    )
+
+
+def answer_submitted(session: Session, answer_id: int, now: datetime) -> None:
+    """A final answer: post it in the thread at once (transcript pending) with its recording.
+
+    The transcript never holds the post back: ``answer_transcribed`` edits the same message
+    when Whisper is done (or has given up). The last answer also posts "completed", once.
+    """
+    answer = session.get_one(Answer, answer_id)
+    interview = session.get_one(Interview, answer.interview_id)
+    question = session.get_one(Question, answer.question_id)
+    assert interview.id is not None
+    posted = threads.post(
+        session, interview.id, _answer_key(answer_id), answer_text(answer, question, interview), now
+    )
+    if posted and answer.media_path is not None:
+        post = review_post(session, interview.id)
+        message = threads.find(session, interview.id, _answer_key(answer_id))
+        assert post.id is not None and message is not None and message.id is not None
+        say.upload_to_thread(
+            session,
+            interview_id=interview.id,
+            review_post_id=post.id,
+            media_path=answer.media_path,
+            media_title=f"Q{question.position + 1} answer, take {answer.take}",
+            thread_message_id=message.id,
+            now=now,
+        )
+    if interview.completed_at is not None:
+        total = session.exec(
+            select(func.count())
+            .select_from(Answer)
+            .where(Answer.interview_id == interview.id)
+            .where(col(Answer.submitted).is_(True))
+        ).one()
+        threads.post(
+            session,
+            interview.id,
+            "completed",
+            f"✅ Interview completed: all {total} answers are in. Vote on the card above.",
+            now,
+        )
+
+
+def erase_thread(session: Session, interview: Interview, now: datetime) -> None:
+    """Erasure: our replies in the thread lose their content, the recordings go from Slack."""
+    assert interview.id is not None
+    threads.erase(session, interview.id, "answer:", "🗑️ Answer erased on request.", now)
 
 
 def answer_transcribed(
@@ -130,7 +354,7 @@ def answer_transcribed(
     error: str | None,
     now: datetime,
 ) -> None:
-    """Post a submitted answer in the candidate's thread, with its transcript and media."""
+    """The transcription worker is done with an answer: show the transcript in its post."""
     answer = session.get_one(Answer, answer_id)
     if transcript is not None:
         answer.transcript_status = TranscriptStatus.DONE
@@ -145,47 +369,55 @@ def answer_transcribed(
     interview = session.get_one(Interview, answer.interview_id)
     question = session.get_one(Question, answer.question_id)
     assert interview.id is not None
-    post = review_post(session, interview.id)
-    assert post.id is not None
-    say.to_thread(
-        session,
-        interview_id=interview.id,
-        review_post_id=post.id,
-        text=_answer_text(answer, question),
-        media_path=answer.media_path,
-        media_title=f"Q{question.position + 1} answer",
-        now=now,
-    )
-    if interview.completed_at is not None and not _transcripts_outstanding(session, interview):
-        note_in_thread(session, interview, "✅ Interview completed: all answers are in.", now)
+    text = answer_text(answer, question, interview)
+    if not threads.edit(session, interview.id, _answer_key(answer_id), text, now):
+        # Not posted on submission (a flow that predates answer_submitted): post it now.
+        answer_submitted(session, answer_id, now)
 
 
-def _transcripts_outstanding(session: Session, interview: Interview) -> bool:
-    return (
-        session.exec(
-            select(Answer.id)
-            .where(Answer.interview_id == interview.id)
-            .where(Answer.transcript_status == TranscriptStatus.PENDING)
-        ).first()
-        is not None
-    )
+def _answer_key(answer_id: int) -> str:
+    return f"answer:{answer_id}"
 
 
-def _answer_text(answer: Answer, question: Question) -> str:
+def answer_text(answer: Answer, question: Question, interview: Interview) -> str:
+    """The answer's post: question, facts and flags, then the transcript or its state."""
     seconds = answer.duration_seconds or answer.telegram_duration or 0
-    facts = [answer.media_kind.replace("_", " "), f"{seconds:.0f} s", f"take {answer.take}"]
+    facts = [
+        _KIND_LABELS.get(answer.media_kind, answer.media_kind.replace("_", " ")),
+        f"{int(seconds) // 60}:{int(seconds) % 60:02d}" if answer.media_path else "",
+        f"take {answer.take} of {question.max_takes}",
+    ]
     if answer.prep_seconds_used is not None:
         facts.append(f"prep {answer.prep_seconds_used:.0f} s")
-    lines = [f"*Q{question.position + 1}. {question.text}*", " · ".join(facts)]
-    flags = []
+    lines = [f"*Q{question.position + 1}. {question.text}*", " · ".join(f for f in facts if f)]
     if answer.over_limit:
-        flags.append(f"⚠️ over the time limit ({seconds:.0f} s of {question.answer_seconds} s)")
+        lines.append(f"⚠️ over the time limit ({seconds:.0f} s of {question.answer_seconds} s)")
     if answer.late:
-        flags.append(f"⏱️ took longer than the {question.prep_seconds} s preparation time")
-    lines += flags
-    if answer.transcript_status == TranscriptStatus.DONE:
-        flag = " _(low confidence: listen to check)_" if answer.transcript_low_confidence else ""
-        lines.append(f"> {answer.transcript_text or '(no speech heard)'}{flag}")
+        lines.append(f"⏱️ took longer than the {question.prep_seconds} s preparation time")
+    if answer.received_at > interview.deadline_at:
+        lines.append("⌛ sent after the deadline")
+    status = TranscriptStatus(answer.transcript_status)
+    if answer.media_path is None:
+        lines.append(_quote(answer.text or answer.transcript_text or ""))
+    elif status == TranscriptStatus.PENDING:
+        lines.append("_Transcript pending…_ the recording is below.")
+    elif status == TranscriptStatus.DONE:
+        lines.append(_quote(answer.transcript_text or "(no speech heard)"))
+        if answer.transcript_low_confidence:
+            lines.append("_⚠️ Low confidence transcript: listen to check._")
     else:
         lines.append("_Transcript unavailable: please listen to the recording._")
-    return "\n".join(lines)
+    return "\n".join(lines)[: ReviewLimit.THREAD_TEXT_CHARS]
+
+
+_KIND_LABELS = {
+    "voice": "🎙️ voice note",
+    "video_note": "📹 video note",
+    "video": "📹 video",
+    "audio": "🎧 audio",
+    "text": "⌨️ typed answer",
+}
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" for line in text.splitlines() or [""])

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from sqlmodel import Session
 
-from bot.flows.ports import CandidateCard, Choice
+from bot.flows.ports import CandidateCard, Choice, ThreadNote
 from storage import outbox
 
 
@@ -21,7 +21,12 @@ class Kind(StrEnum):
     CARD_POST = "review.card.post"
     CARD_UPDATE = "review.card.update"
     THREAD_POST = "review.thread.post"
+    THREAD_EDIT = "review.thread.edit"
+    THREAD_UPLOAD = "review.thread.upload"
+    FILE_DELETE = "review.file.delete"
     NOTIFY_USER = "review.notify"
+    PRIVATE_NOTE = "review.private"
+    USER_FILE = "review.user.file"
 
 
 def to_candidate(
@@ -93,6 +98,100 @@ def to_thread(
     )
 
 
+def keyed_to_thread(
+    session: Session,
+    *,
+    interview_id: int,
+    review_post_id: int,
+    thread_message_id: int,
+    note: ThreadNote,
+    now: datetime,
+) -> None:
+    """Post a reply whose id is recorded on ``ThreadMessage`` so it can be edited later."""
+    outbox.enqueue(
+        session,
+        ordering_key=_thread_key(interview_id),
+        kind=Kind.THREAD_POST,
+        payload={
+            "review_post_id": review_post_id,
+            "thread_message_id": thread_message_id,
+            **_note_json(note),
+        },
+        now=now,
+    )
+
+
+def edit_in_thread(
+    session: Session, *, interview_id: int, thread_message_id: int, note: ThreadNote, now: datetime
+) -> None:
+    outbox.enqueue(
+        session,
+        ordering_key=_thread_key(interview_id),
+        kind=Kind.THREAD_EDIT,
+        payload={"thread_message_id": thread_message_id, **_note_json(note)},
+        now=now,
+    )
+
+
+def upload_to_thread(
+    session: Session,
+    *,
+    interview_id: int,
+    review_post_id: int,
+    media_path: str,
+    media_title: str,
+    thread_message_id: int,
+    now: datetime,
+) -> None:
+    """Upload a recording under the reply ``thread_message_id`` (which records its file id)."""
+    outbox.enqueue(
+        session,
+        ordering_key=_thread_key(interview_id),
+        kind=Kind.THREAD_UPLOAD,
+        payload={
+            "review_post_id": review_post_id,
+            "media_path": media_path,
+            "media_title": media_title,
+            "thread_message_id": thread_message_id,
+        },
+        now=now,
+    )
+
+
+def delete_file(session: Session, *, interview_id: int, file_id: str, now: datetime) -> None:
+    outbox.enqueue(
+        session,
+        ordering_key=_thread_key(interview_id),
+        kind=Kind.FILE_DELETE,
+        payload={"file_id": file_id},
+        now=now,
+    )
+
+
+def privately(session: Session, *, channel: str, user: str, text: str, now: datetime) -> None:
+    """Something only ``user`` may see (a blind-review reveal), shown in ``channel``."""
+    outbox.enqueue(
+        session,
+        ordering_key=f"user:{user}",
+        kind=Kind.PRIVATE_NOTE,
+        payload={"channel": channel, "user": user, "text": text},
+        now=now,
+    )
+
+
+def file_to_team_member(
+    session: Session, *, user: str, filename: str, title: str, content: str, now: datetime
+) -> None:
+    """A text file (an export) sent to ``user``'s direct messages with the app."""
+    outbox.enqueue(
+        session,
+        ordering_key=f"user:{user}",
+        kind=Kind.USER_FILE,
+        payload={"user": user, "filename": filename, "title": title, "content": content},
+        now=now,
+    )
+
+
 def to_team_member(session: Session, user: str, text: str, now: datetime) -> None:
     outbox.enqueue(
         session,
@@ -100,6 +199,21 @@ def to_team_member(session: Session, user: str, text: str, now: datetime) -> Non
         kind=Kind.NOTIFY_USER,
         payload={"user": user, "text": text},
         now=now,
+    )
+
+
+def _note_json(note: ThreadNote) -> dict[str, object]:
+    return {"text": note.text, "key": note.key, "choices": [asdict(c) for c in note.choices]}
+
+
+def note_from_json(payload: dict[str, object]) -> ThreadNote:
+    raw = payload.get("choices") or []
+    assert isinstance(raw, list)
+    key = payload.get("key")
+    return ThreadNote(
+        text=str(payload["text"]),
+        choices=tuple(Choice(**c) for c in raw),
+        key=str(key) if key else None,
     )
 
 
@@ -112,4 +226,6 @@ def _card_json(card: CandidateCard) -> dict[str, object]:
 def card_from_json(data: dict[str, object]) -> CandidateCard:
     values = dict(data)
     values["deadline"] = datetime.fromisoformat(str(values["deadline"]))
+    if "rubric" in values:
+        values["rubric"] = tuple(values["rubric"])  # type: ignore[arg-type]
     return CandidateCard(**values)  # type: ignore[arg-type]

@@ -191,6 +191,18 @@ _EN: dict[str, str] = {
     "type.audio": "audio file",
     "type.text": "text message",
     "or": "or",
+    "extension_approved": (
+        "Hi {name}, good news: the hiring team for {opening} has given you more time. "
+        "Your new deadline is {deadline}."
+    ),
+    "extension_denied": (
+        "Hi {name}, the hiring team for {opening} can't extend your deadline this time. "
+        "It stays {deadline}."
+    ),
+    "team_reminder": (
+        "Hi {name}, a friendly reminder from the hiring team for {opening}: your async "
+        "interview is waiting for you. Please finish by {deadline}."
+    ),
     "seconds": "{n} s",
     "minutes": "{m}:{s:02d} min",
 }

@@ -266,6 +266,9 @@ class SlackApiEmulator:
         self.files: list[UploadedFile] = []
         self.views: list[JSON] = []
         self.view_acks: list[JSON] = []  # what the bot acked each view_submission with
+        self.home_views: dict[str, JSON] = {}  # user → the Home tab the bot last published
+        self._ephemeral_counts: dict[str, int] = {}
+        self._ephemeral_arrived: asyncio.Event | None = None
         self._ephemerals: list[JSON] = []
         self._messages: dict[str, list[SlackMessage]] = {}
         self._channels: dict[str, Channel] = {}
@@ -420,9 +423,26 @@ class SlackApiEmulator:
         self._messages.setdefault(message.channel, []).append(message)
         return message
 
+    def remove_message(self, message: SlackMessage) -> None:
+        self._messages[message.channel].remove(message)
+
+    async def wait_for_ephemerals(self, user: str, more_than: int) -> None:
+        """Until ``user`` has been shown more than ``more_than`` ephemeral messages."""
+        while self._ephemeral_counts.get(user, 0) <= more_than:
+            if self._ephemeral_arrived is None:
+                self._ephemeral_arrived = asyncio.Event()
+            await self._ephemeral_arrived.wait()
+
+    def ephemeral_count(self, user: str) -> int:
+        return self._ephemeral_counts.get(user, 0)
+
     def record_ephemeral(
         self, user: str, channel: str, body: JSON, via: Literal["ack", "response_url", "api"]
     ) -> None:
+        self._ephemeral_counts[user] = self._ephemeral_counts.get(user, 0) + 1
+        if self._ephemeral_arrived is not None:
+            self._ephemeral_arrived.set()  # wake every waiter; each checks its own count
+            self._ephemeral_arrived = None
         self._ephemerals.append(
             {
                 "user": user,
@@ -1014,12 +1034,15 @@ def _views_open(s: SlackApiEmulator, p: JSON) -> JSON:
 
 
 def _views_publish(s: SlackApiEmulator, p: JSON) -> JSON:
-    if str(p.get("user_id") or "") not in s._users:
+    user = str(p.get("user_id") or "")
+    if user not in s._users:
         raise ApiError("user_not_found")
     view = s._view_param(p)
     if view["type"] != "home":
         raise ApiError("invalid_arguments")
-    return s._store_view(s._view_json(view, s.new_id("V")))
+    stored = s._store_view(s._view_json(view, s.new_id("V")))
+    s.home_views[user] = stored["view"]
+    return stored
 
 
 def _views_update(s: SlackApiEmulator, p: JSON) -> JSON:
@@ -1151,6 +1174,20 @@ def _files_complete_upload(s: SlackApiEmulator, p: JSON) -> JSON:
     return {"ok": True, "files": [s._file_json(f) for f in done]}
 
 
+def _files_delete(s: SlackApiEmulator, p: JSON) -> JSON:
+    found = next((f for f in s.files if f.id == p.get("file")), None)
+    if found is None:
+        raise ApiError("file_not_found")
+    s.files.remove(found)
+    for messages in s._messages.values():
+        for message in list(messages):
+            if found in message.files:
+                message.files.remove(found)
+                if not message.files and not message.text:
+                    messages.remove(message)  # a file share with no comment goes with its file
+    return {"ok": True}
+
+
 def _files_info(s: SlackApiEmulator, p: JSON) -> JSON:
     found = next((f for f in s.files if f.id == p.get("file")), None)
     if found is None:
@@ -1189,6 +1226,7 @@ _METHODS: dict[str, Callable[[SlackApiEmulator, JSON], JSON]] = {
     "files.getUploadURLExternal": _files_get_upload_url,
     "files.completeUploadExternal": _files_complete_upload,
     "files.info": _files_info,
+    "files.delete": _files_delete,
     "files.upload": _files_upload_v1,
     "apps.connections.open": _apps_connections_open,
 }

@@ -198,6 +198,66 @@ class SandboxTeammate:
             raise AssertionError(f"bot answered the message event with HTTP {status}")
         return message.ts
 
+    async def edit_reply(self, channel: str, ts: str, text: str) -> int:
+        """Edit one's own message and deliver Slack's ``message_changed`` event."""
+        s = self._sandbox
+        message = s.find_message(channel, ts)
+        if message is None or message.user != self.user_id:
+            raise AssertionError(f"{self.user_id} has no message {ts} in {channel} to edit")
+        previous = s.message_json(message)
+        message.text = text
+        message.blocks = [_rich_text(text)]
+        message.edits += 1
+        current = {**s.message_json(message), "edited": {"user": self.user_id, "ts": s.next_ts()}}
+        return await self.send_event(
+            {
+                "type": "message",
+                "subtype": "message_changed",
+                "message": current,
+                "previous_message": previous,
+                "channel": channel,
+                "hidden": True,
+                "ts": s.next_ts(),
+                "event_ts": s.next_ts(),
+                "channel_type": _channel_type(s, channel),
+            }
+        )
+
+    async def delete_reply(self, channel: str, ts: str) -> int:
+        """Delete one's own message and deliver Slack's ``message_deleted`` event."""
+        s = self._sandbox
+        message = s.find_message(channel, ts)
+        if message is None or message.user != self.user_id:
+            raise AssertionError(f"{self.user_id} has no message {ts} in {channel} to delete")
+        previous = s.message_json(message)
+        s.remove_message(message)
+        return await self.send_event(
+            {
+                "type": "message",
+                "subtype": "message_deleted",
+                "deleted_ts": ts,
+                "previous_message": previous,
+                "channel": channel,
+                "hidden": True,
+                "ts": s.next_ts(),
+                "event_ts": s.next_ts(),
+                "channel_type": _channel_type(s, channel),
+            }
+        )
+
+    async def open_home(self) -> int:
+        """Open the app's Home tab: Slack sends ``app_home_opened``."""
+        s = self._sandbox
+        return await self.send_event(
+            {
+                "type": "app_home_opened",
+                "user": self.user_id,
+                "channel": "D" + self.user_id[1:],
+                "tab": "home",
+                "event_ts": s.next_ts(),
+            }
+        )
+
     async def submit_view(self, view: dict[str, Any], values: dict[str, Any]) -> int:
         """Submit a modal the bot opened; ``values`` is ``view.state.values``."""
         s = self._sandbox

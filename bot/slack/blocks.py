@@ -1,23 +1,29 @@
-"""Block Kit rendering of the candidate card. Layout only; the numbers come from flows."""
+"""Block Kit rendering of the candidate card and thread replies. Layout only; the numbers
+come from flows."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bot.flows.interview import format_deadline
-from bot.flows.ports import CandidateCard
+from bot.flows.ports import CandidateCard, ThreadNote
 from bot.flows.review import VoteChoice
 
 VOTE_ACTION_PREFIX = "vote_"
+SCORE_ACTION = "score_open"
 _VOTE_LABELS = {VoteChoice.YES: "👍 Yes", VoteChoice.MAYBE: "🤔 Maybe", VoteChoice.NO: "👎 No"}
 _STATUS = {
     "invited": "Invited",
     "consent_pending": "Opened the invitation",
     "answering": "Answering",
-    "completed": "Completed",
+    "completed": "Completed ✅",
     "declined": "Declined",
     "expired": "Expired",
 }
+# Slack refuses a section text above 3,000 characters.
+_SECTION_CHARS = 3000
+
+Block = dict[str, Any]
 
 
 def card_text(card: CandidateCard) -> str:
@@ -29,11 +35,23 @@ def card_text(card: CandidateCard) -> str:
 
 
 def tally_text(card: CandidateCard) -> str:
+    if card.blind:
+        cast = f"{card.votes_cast} cast" if card.votes_cast != 1 else "1 cast"
+        return f"hidden until you vote ({cast}, blind review)"
     return "  ".join(f"{_VOTE_LABELS[VoteChoice(k)]} {v}" for k, v in card.tally.items())
 
 
-def card_blocks(card: CandidateCard) -> list[dict[str, Any]]:
-    return [
+def scores_text(card: CandidateCard) -> str:
+    if card.blind:
+        return f"hidden until you vote ({card.scored_by} scored)"
+    if not card.scores:
+        return "none yet"
+    averages = " · ".join(f"{name} *{value:.1f}*" for name, value in card.scores.items())
+    return f"{averages} (by {card.scored_by})"
+
+
+def card_blocks(card: CandidateCard) -> list[Block]:
+    blocks: list[Block] = [
         {
             "type": "section",
             "text": {"type": "mrkdwn", "text": f"*{card.candidate}* · {card.opening}"},
@@ -56,17 +74,42 @@ def card_blocks(card: CandidateCard) -> list[dict[str, Any]]:
             "block_id": "tally",
             "text": {"type": "mrkdwn", "text": f"Votes: {tally_text(card)}"},
         },
+    ]
+    if card.rubric:
+        blocks.append(
+            {
+                "type": "context",
+                "block_id": "scores",
+                "elements": [{"type": "mrkdwn", "text": f"Scores: {scores_text(card)}"}],
+            }
+        )
+    buttons: list[Block] = [
+        _button(f"{VOTE_ACTION_PREFIX}{choice.value}", label, str(card.interview_id))
+        for choice, label in _VOTE_LABELS.items()
+    ]
+    if card.rubric:
+        buttons.append(_button(SCORE_ACTION, "📝 Score", str(card.interview_id)))
+    blocks.append({"type": "actions", "block_id": f"vote-{card.interview_id}", "elements": buttons})
+    return blocks
+
+
+def note_blocks(note: ThreadNote) -> list[Block] | None:
+    """A reply with buttons needs blocks; a plain reply is just its mrkdwn text."""
+    if not note.choices:
+        return None
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": note.text[:_SECTION_CHARS]}},
         {
             "type": "actions",
-            "block_id": f"vote-{card.interview_id}",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": f"{VOTE_ACTION_PREFIX}{choice.value}",
-                    "text": {"type": "plain_text", "text": label, "emoji": True},
-                    "value": str(card.interview_id),
-                }
-                for choice, label in _VOTE_LABELS.items()
-            ],
+            "elements": [_button(c.data, c.label, c.data) for c in note.choices],
         },
     ]
+
+
+def _button(action_id: str, label: str, value: str) -> Block:
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": label, "emoji": True},
+        "value": value,
+    }

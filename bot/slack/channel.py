@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DeliveryDeferred, DeliveryRefused
-from bot.flows.ports import CandidateCard
-from bot.slack.blocks import card_blocks, card_text
+from bot.flows.ports import CandidateCard, ThreadNote
+from bot.slack.blocks import card_blocks, card_text, note_blocks
 
 # Errors that no retry can fix; everything else (429, 5xx, network) is retried.
-_PERMANENT = {"channel_not_found", "is_archived", "invalid_blocks", "msg_too_long", "no_text"}
+_PERMANENT = {
+    "channel_not_found",
+    "is_archived",
+    "invalid_blocks",
+    "msg_too_long",
+    "no_text",
+    "user_not_in_channel",
+    "user_not_found",
+}
 
 
 class SlackReviewChannel:
@@ -32,26 +41,93 @@ class SlackReviewChannel:
                 channel=channel, ts=message_id, text=card_text(card), blocks=card_blocks(card)
             )
 
-    async def post_in_thread(
-        self, channel: str, thread_id: str, text: str, media: Path | None, media_title: str
-    ) -> None:
+    async def post_in_thread(self, channel: str, thread_id: str, note: ThreadNote) -> str:
         async with _translated():
-            if media is None:
-                await self._client.chat_postMessage(channel=channel, thread_ts=thread_id, text=text)
-            else:
-                await self._client.files_upload_v2(
+            response = await self._client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_id,
+                text=note.text,
+                blocks=note_blocks(note),
+                metadata=_metadata(note.key),
+            )
+        return str(response["ts"])
+
+    async def edit_in_thread(self, channel: str, message_id: str, note: ThreadNote) -> None:
+        async with _translated():
+            await self._client.chat_update(
+                # blocks=[] removes buttons a decided request no longer needs.
+                channel=channel,
+                ts=message_id,
+                text=note.text,
+                blocks=note_blocks(note) or [],
+            )
+
+    async def find_in_thread(self, channel: str, thread_id: str, key: str) -> str | None:
+        async with _translated():
+            cursor: str | None = None
+            while True:
+                page = await self._client.conversations_replies(
                     channel=channel,
-                    thread_ts=thread_id,
-                    file=str(media),
-                    filename=f"{media_title.replace(' ', '-').lower()}{media.suffix}",
-                    title=media_title,
-                    initial_comment=text,
+                    ts=thread_id,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
                 )
+                for message in page.get("messages") or []:
+                    metadata = message.get("metadata") or {}
+                    payload = metadata.get("event_payload") or {}
+                    if metadata.get("event_type") == _EVENT_TYPE and payload.get("key") == key:
+                        return str(message["ts"])
+                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+                if not cursor:
+                    break
+        return None
+
+    async def upload_to_thread(self, channel: str, thread_id: str, media: Path, title: str) -> str:
+        async with _translated():
+            response = await self._client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread_id,
+                file=str(media),
+                filename=f"{title.replace(',', '').replace(' ', '-').lower()}{media.suffix}",
+                title=title,
+            )
+        return str(response["files"][0]["id"])
+
+    async def delete_file(self, file_id: str) -> None:
+        async with _translated():
+            try:
+                await self._client.files_delete(file=file_id)
+            except SlackApiError as err:
+                if err.response.get("error") != "file_not_found":  # already gone: done
+                    raise
 
     async def notify_user(self, user: str, text: str) -> None:
         async with _translated():
             # A bot may post to a user id: Slack opens the DM with the app.
             await self._client.chat_postMessage(channel=user, text=text)
+
+    async def tell_privately(self, channel: str, user: str, text: str) -> None:
+        async with _translated():
+            await self._client.chat_postEphemeral(channel=channel, user=user, text=text)
+
+    async def send_file_to_user(self, user: str, filename: str, title: str, content: bytes) -> None:
+        async with _translated():
+            opened = await self._client.conversations_open(users=user)
+            await self._client.files_upload_v2(
+                channel=str(opened["channel"]["id"]),
+                content=content,
+                filename=filename,
+                title=title,
+            )
+
+
+# Replies we may need to find again carry this metadata (Slack message metadata).
+_EVENT_TYPE = "hirebot_reply"
+
+
+def _metadata(key: str | None) -> dict[str, Any] | None:
+    return {"event_type": _EVENT_TYPE, "event_payload": {"key": key}} if key else None
 
 
 class _translated:

@@ -1,33 +1,61 @@
-"""``/hire`` subcommands: parse the text, call one flow, answer the recruiter.
+"""``/hire`` subcommands: parse the text, call one flow, answer the person who typed it.
 
-The answer is the slash command's own acknowledgement (ephemeral, to the person who typed it).
-The invite link in it is never stored: only its hash is.
+The answer is the slash command's own acknowledgement (ephemeral, to the person who typed it),
+or a modal to open (reject, opening new). The invite link in an answer is never stored: only
+its hash is. Who may run what is checked before any of this, by the recruiter guard.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.errors import HirebotError
-from bot.flows import interview, pipeline, roles
+from bot.errors import HirebotError, InvalidRequest
+from bot.flows import erasure, extensions, interview, pipeline, reports, roles, say
+from bot.flows.decision_texts import render, tell
+from bot.flows.interview import format_deadline
+from bot.flows.lifecycle import ACTIVE
+from bot.limits import ReviewLimit
 from bot.services import Services
-from storage.models import Opening
+from bot.slack import modals
+from storage.models import Candidate, Opening
 
-USAGE = """*hirebot* — `/hire` commands:
-• `/hire invite <opening> <candidate name>` — invite a candidate (recruiters)
-• `/hire advance <candidate or #id> [to <stage>]` — move a candidate forward (recruiters)
-• `/hire reject <candidate or #id>` — reject, and tell the candidate (recruiters)
-• `/hire openings` — list openings
+USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
+• `/hire invite <opening> <name> [email] [lang=xx] [time=1.5]` 🔒 — the link to send them
+• `/hire status [opening|candidate]` — where things stand
+• `/hire remind <candidate>` 🔒 — nudge a candidate on Telegram
+• `/hire extend <candidate> <days>` 🔒 — move a candidate's deadline
+• `/hire advance <candidate or #id> [to <stage>]` 🔒 — move forward; the candidate is told
+• `/hire reject <candidate or #id>` 🔒 — a form for the reason and the candidate's message
+• `/hire erase <candidate or #id>` 🔒 — delete a candidate's recordings and details
+• `/hire export [opening]` 🔒 — a CSV in your DMs
+• `/hire stats [opening]` — completion and review times
+• `/hire opening list` · `/hire opening new` 🔒 — openings
+• `/hire recruiters [list|add @user|remove @user]` — who decides (changes 🔒)
 • `/hire help` — this list"""
+
+_LANGUAGE = re.compile(r"^(?:lang|language)=([a-z]{2})$", re.IGNORECASE)
+_EXTRA_TIME = re.compile(r"^(?:time|extra-time)=x?(\d+(?:\.\d+)?)x?$", re.IGNORECASE)
+_EMAIL = re.compile(r"^(?:<mailto:[^|>]+\|)?([^@\s<>|]+@[^@\s<>|]+\.[^@\s<>|]+)>?$")
 
 
 @dataclass(frozen=True)
 class HireCommand:
     user: str
     text: str
+    trigger_id: str = ""
+
+    @classmethod
+    def from_payload(cls, command: dict[str, Any]) -> HireCommand:
+        return cls(
+            user=str(command["user_id"]),
+            text=str(command.get("text") or ""),
+            trigger_id=str(command.get("trigger_id") or ""),
+        )
 
     @property
     def verb(self) -> str:
@@ -38,45 +66,125 @@ class HireCommand:
         parts = self.text.split(maxsplit=1)
         return parts[1].strip() if len(parts) > 1 else ""
 
+    @property
+    def action(self) -> str:
+        """What the guard checks: the verb, or "verb sub" for grouped commands."""
+        if self.verb in ("opening", "recruiters"):
+            sub = self.rest.split(maxsplit=1)[0].lower() if self.rest else "list"
+            return f"{self.verb} {sub}"
+        return self.verb
+
+
+@dataclass(frozen=True)
+class OpenModal:
+    """The answer is a form: open ``view`` with the command's trigger id."""
+
+    view: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AnswerAfterAck:
+    """A report that reads many rows: ack at once, answer through the response_url."""
+
+    work: Callable[[], Awaitable[str]]
+
+
+Reply = str | OpenModal | AnswerAfterAck
+
 
 class HireCommands:
     def __init__(self, services: Services, telegram_username: Callable[[], str]) -> None:
         self._s = services
         self._telegram_username = telegram_username
-        self._verbs: dict[str, Callable[[HireCommand], Awaitable[str]]] = {
+        self._verbs: dict[str, Callable[[HireCommand], Awaitable[Reply]]] = {
             "invite": self.invite,
+            "status": self.status,
+            "remind": self.remind,
+            "extend": self.extend,
             "advance": self.advance,
             "reject": self.reject,
-            "openings": self.openings,
+            "erase": self.erase,
+            "export": self.export,
+            "stats": self.stats,
+            "opening": self.opening,
+            "openings": self.opening_list,
+            "recruiters": self.recruiters,
             "help": self.help,
         }
 
-    async def answer(self, command: HireCommand) -> str:
+    def known(self, command: HireCommand) -> bool:
+        return command.verb in self._verbs
+
+    async def refusal(self, command: HireCommand) -> str | None:
+        """Why ``command.user`` may not run this, or None when they may."""
+        if not self.known(command):
+            return None  # answered with the usage
+        allowed = await self._s.db.run(
+            lambda s: roles.may(s, command.action, command.user, self._s.recruiters)
+        )
+        return None if allowed else roles.refusal(command.action)
+
+    async def answer(self, command: HireCommand) -> Reply:
         """The reply to one ``/hire`` command; errors become the sentence for the user."""
         handler = self._verbs.get(command.verb)
         if handler is None:
             return f"I don't know `/hire {command.verb}`.\n{USAGE}"
-        if not roles.may(command.verb, command.user, self._s.recruiters):
-            return f"Only recruiters can use `/hire {command.verb}`. Ask a recruiter to add you."
         try:
             return await handler(command)
         except HirebotError as err:
             return str(err)
 
-    async def invite(self, command: HireCommand) -> str:
-        slug, _, name = command.rest.partition(" ")
-        if not slug or not name.strip():
+    async def finish(self, later: AnswerAfterAck) -> str:
+        """Run a report acked earlier; errors become the sentence for the user."""
+        try:
+            return await later.work()
+        except HirebotError as err:
+            return str(err)
+
+    async def _is_recruiter(self, user: str) -> bool:
+        return await self._s.db.run(lambda s: roles.is_recruiter(s, user, self._s.recruiters))
+
+    # ------------------------------------------------------------------ candidates
+
+    async def invite(self, command: HireCommand) -> Reply:
+        slug, _, rest = command.rest.partition(" ")
+        name_words: list[str] = []
+        email: str | None = None
+        language = "en"
+        multiplier = 1.0
+        for word in rest.split():
+            if match := _LANGUAGE.match(word):
+                language = match.group(1).lower()
+            elif match := _EXTRA_TIME.match(word):
+                multiplier = float(match.group(1))
+            elif match := _EMAIL.match(word):
+                email = match.group(1)
+            else:
+                name_words.append(word)
+        name = " ".join(name_words)
+        if not 1.0 <= multiplier <= ReviewLimit.EXTRA_TIME_MAX_FACTOR:
             return (
-                "Usage: `/hire invite <opening> <candidate name>`, "
-                "e.g. `/hire invite backend-engineer Jane Doe`"
+                f"Extra time goes from 1 to {ReviewLimit.EXTRA_TIME_MAX_FACTOR}, e.g. `time=1.5`."
+            )
+        if not slug or not name:
+            return (
+                "Usage: `/hire invite <opening> <candidate name> [email] [lang=xx] [time=1.5]`, "
+                "e.g. `/hire invite backend-engineer Jane Doe jane@example.com lang=de`"
             )
         invitation = await self._s.run(
             lambda s, now: interview.invite(
-                s, opening_slug=slug, candidate_name=name, invited_by=command.user, now=now
+                s,
+                opening_slug=slug,
+                candidate_name=name,
+                invited_by=command.user,
+                now=now,
+                email=email,
+                language=language,
+                time_multiplier=multiplier,
             )
         )
         link = f"https://t.me/{self._telegram_username()}?start={invitation.token}"
-        deadline = interview.format_deadline(invitation.deadline)
+        deadline = format_deadline(invitation.deadline)
         return (
             f"Invited *{invitation.candidate}* to *{invitation.opening}* "
             f"(#{invitation.interview_id}). Deadline: {deadline}.\n"
@@ -86,7 +194,47 @@ class HireCommands:
             f"a few questions by voice or video, any time before {deadline}."
         )
 
-    async def advance(self, command: HireCommand) -> str:
+    async def status(self, command: HireCommand) -> Reply:
+        async def work() -> str:
+            recruiter = await self._is_recruiter(command.user)
+            return await self._s.db.run(
+                lambda s: reports.status(s, command.rest, viewer=command.user, recruiter=recruiter)
+            )
+
+        return AnswerAfterAck(work)
+
+    async def remind(self, command: HireCommand) -> Reply:
+        if not command.rest:
+            return "Usage: `/hire remind <candidate or #id>`"
+
+        def work(session: Session, now: Any) -> str:
+            found = pipeline.find_interview(session, command.rest)
+            candidate = session.get_one(Candidate, found.candidate_id)
+            if found.status not in ACTIVE:
+                raise InvalidRequest(
+                    f"{candidate.name}'s interview is {found.status.replace('_', ' ')}: "
+                    "there is nothing to remind them of."
+                )
+            deadline = format_deadline(found.deadline_at)
+            message = render(session, found, "team_reminder", deadline=deadline)
+            if not tell(session, found, message, now):
+                return (
+                    f"{candidate.name} hasn't opened their invitation yet, so Telegram can't "
+                    "reach them. Send them the link again (or `/hire invite` a fresh one)."
+                )
+            return f"Reminded {candidate.name} on Telegram (deadline {deadline})."
+
+        return await self._s.run(work)
+
+    async def extend(self, command: HireCommand) -> Reply:
+        who, _, days = command.rest.rpartition(" ")
+        if not who.strip() or not days.strip().isdigit():
+            return "Usage: `/hire extend <candidate or #id> <days>`, e.g. `/hire extend #12 3`"
+        return await self._s.run(
+            lambda s, now: extensions.extend(s, who=who, days=int(days), by=command.user, now=now)
+        )
+
+    async def advance(self, command: HireCommand) -> Reply:
         who, _, stage = command.rest.partition(" to ")
         if not who.strip():
             return "Usage: `/hire advance <candidate or #id> [to <stage>]`"
@@ -96,23 +244,105 @@ class HireCommands:
             )
         )
 
-    async def reject(self, command: HireCommand) -> str:
+    async def reject(self, command: HireCommand) -> Reply:
         if not command.rest:
             return "Usage: `/hire reject <candidate or #id>`"
-        return await self._s.run(
-            lambda s, now: pipeline.reject(s, who=command.rest, by=command.user, now=now)
+        draft = await self._s.db.run(lambda s: pipeline.rejection_draft(s, command.rest))
+        return OpenModal(modals.reject_view(draft))
+
+    async def erase(self, command: HireCommand) -> Reply:
+        who, confirmed = command.rest, command.rest.lower().endswith(" confirm")
+        who = who[: -len(" confirm")] if confirmed else who
+        if not who.strip():
+            return "Usage: `/hire erase <candidate or #id>`"
+
+        def work(session: Session, now: Any) -> str:
+            found = pipeline.find_interview(session, who)
+            name = session.get_one(Candidate, found.candidate_id).name
+            if not confirmed:
+                return (
+                    f"This deletes {name}'s recordings, transcripts, answers and details for "
+                    f"good, here and in Slack. To go ahead: `/hire erase #{found.id} confirm`"
+                )
+            assert found.id is not None
+            # Services deletes the media files once this transaction has committed.
+            erasure.erase_interview(
+                session, interview_id=found.id, by=f"<@{command.user}>", now=now
+            )
+            return f"Erased {name}'s recordings, transcripts and details (#{found.id})."
+
+        return await self._s.run(work)
+
+    # ------------------------------------------------------------------ reports
+
+    async def export(self, command: HireCommand) -> Reply:
+        return AnswerAfterAck(lambda: self._export(command))
+
+    async def _export(self, command: HireCommand) -> str:
+        slug = command.rest or None
+
+        def work(session: Session, now: Any) -> str:
+            content, count = reports.export_csv(session, slug)
+            name = f"hirebot-{slug or 'all-openings'}-{now:%Y%m%d-%H%M}.csv"
+            say.file_to_team_member(
+                session,
+                user=command.user,
+                filename=name,
+                title=f"Candidates: {slug or 'all openings'}",
+                content=content,
+                now=now,
+            )
+            return f"Exported {count} candidate{'s' if count != 1 else ''}: check your DMs."
+
+        return await self._s.run(work)
+
+    async def stats(self, command: HireCommand) -> Reply:
+        return AnswerAfterAck(
+            lambda: self._s.db.run(lambda s: reports.stats_text(s, command.rest or None))
         )
 
-    async def openings(self, command: HireCommand) -> str:
-        def listing(session: Session, _now: object) -> list[Opening]:
+    # ------------------------------------------------------------------ openings, roles
+
+    async def opening(self, command: HireCommand) -> Reply:
+        sub = command.action.split()[1]
+        if sub == "list":
+            return await self.opening_list(command)
+        if sub == "new":
+            return OpenModal(modals.opening_view())
+        return "Usage: `/hire opening list` or `/hire opening new`"
+
+    async def opening_list(self, command: HireCommand) -> Reply:
+        def listing(session: Session) -> list[Opening]:
             return list(session.exec(select(Opening).order_by(col(Opening.slug))).all())
 
-        rows = await self._s.run(listing)
+        rows = await self._s.db.run(listing)
         if not rows:
-            return "No openings yet. Import one with `hirebot openings import FILE.yaml`."
+            return "No openings yet. Create one with `/hire opening new`."
         return "Openings:\n" + "\n".join(
-            f"• `{o.slug}` — {o.title} (reviews in <#{o.review_channel}>)" for o in rows
+            f"• `{o.slug}` — {o.title} (reviews in <#{o.review_channel}>"
+            f"{', blind review' if o.blind_review else ''})"
+            for o in rows
         )
 
-    async def help(self, command: HireCommand) -> str:
+    async def recruiters(self, command: HireCommand) -> Reply:
+        sub = command.action.split()[1]
+        target = command.rest.split(maxsplit=1)[1] if len(command.rest.split()) > 1 else ""
+        configured = self._s.recruiters
+        if sub == "list":
+            people = await self._s.db.run(lambda s: roles.everyone(s, configured))
+            if not people:
+                return "No recruiters yet: set HIREBOT_RECRUITERS to your Slack user id."
+            return "Recruiters: " + ", ".join(f"<@{p}>" for p in people)
+        if sub not in ("add", "remove") or not target:
+            return "Usage: `/hire recruiters list`, `/hire recruiters add @user`, `… remove @user`"
+        user = roles.user_id(target)
+        if sub == "add":
+            return await self._s.run(
+                lambda s, now: roles.add(
+                    s, user=user, by=command.user, configured=configured, now=now
+                )
+            )
+        return await self._s.run(lambda s, _now: roles.remove(s, user=user, configured=configured))
+
+    async def help(self, command: HireCommand) -> Reply:
         return USAGE

@@ -112,7 +112,7 @@ async def test_team_is_told_when_a_candidate_never_opened_the_link(tmp_path: Pat
         await invite(w)
         clock.advance(hours=24, minutes=1)
         await w.bot.tick()
-        parent = w.slack.messages(REVIEW_CHANNEL)[0]
+        parent = await eventually(lambda: next(iter(w.slack.messages(REVIEW_CHANNEL)), None))
         note = await eventually(lambda: next(iter(w.slack.thread(REVIEW_CHANNEL, parent.ts)), None))
         assert "has not opened their invitation yet" in note.text
 

@@ -75,7 +75,10 @@ async def test_full_interview_with_voice_video_note_and_video(tmp_path: Path) ->
         )
         parent = w.slack.messages(REVIEW_CHANNEL)[0]
         await eventually(
-            lambda: len(w.slack.thread(REVIEW_CHANNEL, parent.ts)) == 4, seconds=120, what="posts"
+            # Three answers, each followed by its recording, then "completed".
+            lambda: len(w.slack.thread(REVIEW_CHANNEL, parent.ts)) == 7,
+            seconds=120,
+            what="posts",
         )
         interview = w.bot.db.run_sync(lambda s: s.exec(select(Interview)).one())
         assert interview.status == "completed" and interview.consent_version is not None
@@ -113,9 +116,13 @@ async def test_candidate_rerecords_first_answer_and_only_the_submitted_take_is_p
         assert (take2.take, take2.submitted) == (2, True)
         parent = w.slack.messages(REVIEW_CHANNEL)[0]
         post = await eventually(
-            lambda: next(iter(w.slack.thread(REVIEW_CHANNEL, parent.ts)), None), seconds=60
+            lambda: next(
+                (m for m in w.slack.thread(REVIEW_CHANNEL, parent.ts) if "payment" in m.text),
+                None,
+            ),
+            seconds=60,
         )
-        assert "payment" in post.text.lower() and "take 2" in post.text
+        assert "take 2" in post.text
         assert [f.data for f in w.slack.files] == [(SAMPLES / "answer1.ogg").read_bytes()]
         # The replaced take's file was deleted as soon as she chose to record again.
         stored = [p.name.split(".")[0] for p in (tmp_path / "media").glob("*/*")]
@@ -275,7 +282,11 @@ async def test_status_help_and_more_time(tmp_path: Path) -> None:
                 None,
             )
         )
-        assert "Jane Doe asked for more time" in note.text
+        assert "The candidate asked for more time" in note.text
+        assert [b["action_id"] for b in note.buttons()] == [
+            "extension:approve:1",
+            "extension:deny:1",
+        ]
 
 
 async def test_delete_my_data_leaves_no_file_or_row_behind(tmp_path: Path) -> None:

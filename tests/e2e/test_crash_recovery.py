@@ -1,4 +1,4 @@
-"""A bot killed between "answer stored" and "posted to Slack" posts it exactly once on restart."""
+"""A bot killed while an answer's recording waits for Slack posts it exactly once on restart."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ async def test_killed_bot_posts_stored_answer_exactly_once_after_restart(
             with Session(engine) as session:
                 answer = session.exec(select(Answer)).first()
                 post = session.exec(
-                    select(OutboxMessage).where(OutboxMessage.kind == Kind.THREAD_POST)
+                    select(OutboxMessage).where(OutboxMessage.kind == Kind.THREAD_UPLOAD)
                 ).first()
                 return bool(
                     answer is not None
@@ -78,18 +78,24 @@ async def test_killed_bot_posts_stored_answer_exactly_once_after_restart(
         bot.send_signal(signal.SIGKILL)
         await bot.wait()
         parent = w.slack.messages(REVIEW_CHANNEL)[0]
-        assert w.slack.thread(REVIEW_CHANNEL, parent.ts) == []
+        # The answer itself was posted at once; its recording and transcript wait for Slack.
+        (answer_post,) = w.slack.thread(REVIEW_CHANNEL, parent.ts)
+        assert "Q1." in answer_post.text and "Transcript pending" in answer_post.text
+        assert w.slack.files == []
 
         w.slack.fail("files.getUploadURLExternal", times=0)  # Slack is back
         bot = await _start_bot(w, log)
         try:
-            replies = await eventually(
-                lambda: w.slack.thread(REVIEW_CHANNEL, parent.ts), seconds=60, what="the post"
+            await eventually(
+                lambda: "payment" in w.slack.thread(REVIEW_CHANNEL, parent.ts)[0].text.lower(),
+                seconds=60,
+                what="the transcript in the answer's post",
             )
             await asyncio.sleep(2.0)  # room for a duplicate to show up, if there were one
             replies = w.slack.thread(REVIEW_CHANNEL, parent.ts)
-            assert len(replies) == 1, [r.text for r in replies]
-            assert "payment" in replies[0].text.lower()
+            assert len(replies) == 2, [r.text for r in replies]  # the answer, its recording
+            assert replies[0].ts == answer_post.ts and replies[0].edits == 1
+            assert replies[1].files and replies[1].files[0].thread_ts == parent.ts
             assert [f.data for f in w.slack.files] == [(SAMPLES / "answer1.ogg").read_bytes()]
             with Session(engine) as session:
                 assert len(session.exec(select(Answer)).all()) == 1

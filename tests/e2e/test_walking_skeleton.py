@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from bot.sandbox.slack import SlackMessage
 from bot.sandbox.world import (
     INVITE_LINK,
     RECRUITER,
@@ -69,20 +70,23 @@ async def test_candidate_answers_and_team_reviews_and_recruiter_advances(
         )
         await jane.wait_for_message("you've submitted all 2 answers")
 
-        # Both answers land in the thread with transcript and the very file the candidate sent.
-        await eventually(
-            lambda: len(w.slack.thread(REVIEW_CHANNEL, parent.ts)) >= 3,
-            seconds=120,
-            what="two answers and the completion note in the thread",
-        )
-        thread = w.slack.thread(REVIEW_CHANNEL, parent.ts)
-        first, second, done = thread[0], thread[1], thread[2]
+        # Each answer is posted at once, then edited in place when its transcript arrives;
+        # its recording (the very file the candidate sent) follows it in the thread.
+        def transcribed() -> list[SlackMessage]:
+            thread = w.slack.thread(REVIEW_CHANNEL, parent.ts)
+            answers = [m for m in thread if m.text.startswith("*Q")]
+            done = len(answers) == 2 and all("pending" not in m.text for m in answers)
+            return thread if done and len(thread) == 5 else []
+
+        thread = await eventually(transcribed, seconds=120, what="two transcribed answers")
+        first, first_file, second, second_file, done = thread
         assert "Q1." in first.text and "payment" in first.text.lower()
         assert "monitoring" in first.text.lower()
         assert "Q2." in second.text and "mentoring" in second.text.lower()
+        assert first.edits == 1 and second.edits == 1  # edited, never re-posted
         assert "completed" in done.text
-        assert [f.data for f in first.files] == [(SAMPLES / "answer1.ogg").read_bytes()]
-        assert [f.data for f in second.files] == [(SAMPLES / "answer2.mp4").read_bytes()]
+        assert [f.data for f in first_file.files] == [(SAMPLES / "answer1.ogg").read_bytes()]
+        assert [f.data for f in second_file.files] == [(SAMPLES / "answer2.mp4").read_bytes()]
         assert all(f.thread_ts == parent.ts for f in w.slack.files)
         assert "2/2" in visible_text(w.slack.messages(REVIEW_CHANNEL)[0])
 

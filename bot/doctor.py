@@ -1,0 +1,217 @@
+"""``hirebot doctor``: is this installation ready to run? One line per check: OK, or the fix.
+
+It talks to the real Slack and Telegram (auth.test, getMe, each review channel) with the
+configured tokens, opens the database, and looks for the Whisper model, but changes nothing
+except a probe file in the data dir. Tokens never appear in what it prints.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import aiohttp
+from alembic.script import ScriptDirectory
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import col, select
+
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.flows import roles
+from storage import migrate
+from storage.db import Database, make_engine
+from storage.models import Opening
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    line: str
+
+    def __str__(self) -> str:
+        return f"{'OK ' if self.ok else 'FIX'}  {self.line}"
+
+
+async def diagnose(settings: Settings) -> list[Check]:
+    checks = [_data_dir(settings), *_database(settings)]
+    checks += await _slack(settings)
+    checks.append(await _telegram(settings))
+    checks.append(_whisper(settings))
+    return checks
+
+
+def _data_dir(settings: Settings) -> Check:
+    probe = settings.media_dir / f".doctor-{uuid.uuid4().hex}"
+    try:
+        settings.media_dir.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as err:
+        return Check(
+            False,
+            f"Data dir {settings.data_dir} is not writable ({err.strerror}): create it or set "
+            "HIREBOT_DATA_DIR to a folder this user can write.",
+        )
+    return Check(True, f"Data dir {settings.data_dir.resolve()} is writable.")
+
+
+def _database(settings: Settings) -> list[Check]:
+    try:
+        current = migrate.current(settings.db_url)
+        head = ScriptDirectory.from_config(
+            migrate.alembic_config(settings.db_url)
+        ).get_current_head()
+    except Exception as err:  # any driver error is a line for the person, not a traceback
+        return [
+            Check(
+                False,
+                f"Database unreachable ({type(err).__name__}): check HIREBOT_DATABASE_URL "
+                "(or leave it unset for SQLite in the data dir).",
+            )
+        ]
+    if current != head:
+        return [
+            Check(
+                False,
+                f"Database is at migration {current or 'none'}, the code needs {head}: "
+                "run `hirebot migrate`.",
+            )
+        ]
+    checks = [Check(True, f"Database reachable, migrations current ({head}).")]
+    db = Database(make_engine(settings.db_url))
+    try:
+        people = db.run_sync(lambda s: roles.everyone(s, settings.recruiter_ids))
+    finally:
+        db.dispose()
+    if people:
+        checks.append(Check(True, f"{len(people)} recruiter(s) can invite and decide."))
+    else:
+        checks.append(
+            Check(
+                False,
+                "Nobody can invite candidates: set HIREBOT_RECRUITERS to your Slack user id "
+                "(profile → ⋮ → Copy member ID).",
+            )
+        )
+    return checks
+
+
+async def _slack(settings: Settings) -> list[Check]:
+    try:
+        token = settings.secret("slack_bot_token")
+    except ConfigError as err:
+        return [Check(False, str(err))]
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=10)
+    try:
+        auth = await client.auth_test()
+    except SlackApiError as err:
+        return [
+            Check(
+                False,
+                f"Slack refused the bot token ({err.response.get('error')}): copy the Bot User "
+                "OAuth Token (xoxb-…) from OAuth & Permissions into HIREBOT_SLACK_BOT_TOKEN.",
+            )
+        ]
+    except (TimeoutError, SlackClientError, aiohttp.ClientError, OSError) as err:
+        return [Check(False, f"Slack unreachable at {settings.slack_api_url} ({err!r}).")]
+    checks = [Check(True, f"Slack: bot @{auth.get('user')} in workspace {auth.get('team')}.")]
+    checks.append(await _slack_connection(settings))
+    checks += await _review_channels(settings, client)
+    return checks
+
+
+async def _slack_connection(settings: Settings) -> Check:
+    if not settings.slack_socket_mode:
+        try:
+            settings.secret("slack_signing_secret")
+        except ConfigError as err:
+            return Check(False, str(err))
+        return Check(True, "Slack HTTP mode: signing secret set (requests are verified).")
+    try:
+        app_token = settings.secret("slack_app_token")
+        app = AsyncWebClient(base_url=settings.slack_api_url, timeout=10)
+        await app.apps_connections_open(app_token=app_token)
+    except ConfigError as err:
+        return Check(False, str(err))
+    except SlackApiError as err:
+        return Check(
+            False,
+            f"Slack refused the app-level token ({err.response.get('error')}): create one "
+            "with connections:write under Basic Information → App-Level Tokens.",
+        )
+    return Check(True, "Slack Socket Mode: the app-level token can open a connection.")
+
+
+async def _review_channels(settings: Settings, client: AsyncWebClient) -> list[Check]:
+    db = Database(make_engine(settings.db_url))
+    try:
+        openings = db.run_sync(
+            lambda s: list(s.exec(select(Opening).order_by(col(Opening.slug))).all())
+        )
+    except Exception:
+        return []  # the database line already says what is wrong
+    finally:
+        db.dispose()
+    checks: list[Check] = []
+    for opening in openings:
+        try:
+            info = await client.conversations_info(channel=opening.review_channel)
+        except SlackApiError as err:
+            checks.append(
+                Check(
+                    False,
+                    f"Opening {opening.slug}: review channel {opening.review_channel} "
+                    f"({err.response.get('error')}): pick an existing channel.",
+                )
+            )
+            continue
+        if info["channel"].get("is_member"):
+            checks.append(Check(True, f"Opening {opening.slug}: hirebot is in its channel."))
+        else:
+            checks.append(
+                Check(
+                    False,
+                    f"Opening {opening.slug}: hirebot is not in <#{opening.review_channel}>: "
+                    "type `/invite @hirebot` there.",
+                )
+            )
+    return checks
+
+
+async def _telegram(settings: Settings) -> Check:
+    try:
+        token = settings.secret("telegram_token")
+    except ConfigError as err:
+        return Check(False, str(err))
+    url = f"{settings.telegram_api_url}{token}/getMe"
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http,
+            http.get(url) as response,
+        ):
+            body = await response.json(content_type=None)
+    except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as err:
+        # The URL holds the token: name the host only.
+        return Check(False, f"Telegram unreachable ({type(err).__name__}).")
+    if not body.get("ok"):
+        return Check(
+            False,
+            "Telegram refused the token: copy it again from @BotFather into "
+            "HIREBOT_TELEGRAM_TOKEN.",
+        )
+    return Check(True, f"Telegram: bot @{body['result'].get('username')}.")
+
+
+def _whisper(settings: Settings) -> Check:
+    from bot.transcription.models import resolve_model
+
+    try:
+        model = resolve_model(settings.whisper_model)
+    except ConfigError as err:
+        return Check(False, str(err))
+    return Check(True, f"Whisper model {settings.whisper_model}: {model}.")
+
+
+def report(checks: list[Check]) -> str:
+    return "\n".join(str(c) for c in checks)

@@ -1,0 +1,57 @@
+"""What a candidate is told about a decision: the opening's own wording, or the default text.
+
+An opening may override any of ``KEYS`` (openings YAML ``candidate_messages``); a template
+may use only ``PLACEHOLDERS``. The candidate's language applies to the defaults only: an
+opening's own wording is the team's, in the language the team wrote it in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.flows import say, texts
+from storage.models import Candidate, Interview, Opening
+
+KEYS = ("advanced", "rejected", "extension_approved", "extension_denied")
+PLACEHOLDERS = ("name", "opening", "stage", "deadline")
+
+
+def check_template(key: str, template: str) -> None:
+    """Raise ValueError naming the problem if ``template`` cannot be used for ``key``."""
+    if key not in KEYS:
+        raise ValueError(f"unknown message '{key}'; the messages are {', '.join(KEYS)}")
+    try:
+        template.format(**{p: p for p in PLACEHOLDERS})
+    except (KeyError, IndexError, ValueError) as err:
+        raise ValueError(
+            f"message '{key}' uses an unknown placeholder ({err}); "
+            f"placeholders are {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
+        ) from err
+
+
+def render(
+    session: Session, interview: Interview, key: str, *, stage: str = "", deadline: str = ""
+) -> str:
+    opening = session.get_one(Opening, interview.opening_id)
+    candidate = session.get_one(Candidate, interview.candidate_id)
+    values = {
+        "name": candidate.name.split()[0],
+        "opening": opening.title,
+        "stage": stage,
+        "deadline": deadline,
+    }
+    template = opening.candidate_messages.get(key)
+    if template:
+        return template.format(**values)
+    return texts.text(candidate.language, key, **values)
+
+
+def tell(session: Session, interview: Interview, message: str, now: datetime) -> bool:
+    """Send ``message`` to the candidate; False when they never opened their invitation."""
+    candidate = session.get_one(Candidate, interview.candidate_id)
+    if candidate.telegram_chat_id is None:
+        return False
+    say.to_candidate(session, candidate.telegram_chat_id, message, now)
+    return True

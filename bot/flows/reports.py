@@ -1,0 +1,551 @@
+"""What the hiring team reads about its candidates: status, export, stats, the App Home.
+
+Every view respects blind review: a teammate who has not voted on a candidate sees the alias
+and no tally or scores; recruiters see everything (they invited the candidate).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from sqlmodel import Session, col, func, select
+
+from bot.errors import NotFound
+from bot.flows import review
+from bot.flows.interview import format_deadline
+from bot.flows.pipeline import REJECTED, STAGES, find_interview
+from bot.limits import ReviewLimit
+from storage.models import (
+    Answer,
+    Candidate,
+    Comment,
+    Decision,
+    ExtensionRequest,
+    ExtensionStatus,
+    Interview,
+    InterviewStatus,
+    Opening,
+    Question,
+    Score,
+    Vote,
+)
+
+# A status listing longer than this points to the export instead.
+LISTING_ROWS = 40
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    interview_id: int
+    name: str  # or the blind-review alias
+    email: str
+    opening: str
+    opening_slug: str
+    status: str
+    stage: str
+    answered: int
+    questions: int
+    deadline: datetime
+    invited_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    first_review_at: datetime | None
+    hidden: bool  # blind review holds back votes and scores from this viewer
+    votes: dict[str, int] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
+    scored_by: int = 0
+    notes: tuple[str, ...] = ()
+    decisions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stats:
+    invited: int
+    started: int
+    completed: int
+    median_to_complete: timedelta | None  # opened the link → finished
+    median_to_first_review: timedelta | None  # finished → first vote, score or note
+
+    @property
+    def completion_rate(self) -> float:
+        return self.completed / self.invited if self.invited else 0.0
+
+
+def candidate_rows(
+    session: Session,
+    interviews: Sequence[Interview],
+    *,
+    viewer: str,
+    recruiter: bool,
+) -> list[CandidateRow]:
+    """One row per interview, read in a handful of queries whatever the number of rows."""
+    ids = [i.id for i in interviews if i.id is not None]
+    if not ids:
+        return []
+    facts = _Facts.load(session, interviews, ids)
+    rows: list[CandidateRow] = []
+    for interview in interviews:
+        assert interview.id is not None
+        opening = facts.openings[interview.opening_id]
+        candidate = facts.candidates[interview.candidate_id]
+        votes = facts.votes.get(interview.id, [])
+        scores = facts.scores.get(interview.id, [])
+        sees = not opening.blind_review or recruiter or any(v.reviewer == viewer for v in votes)
+        reviewed = [v.created_at for v in votes] + [s.created_at for s in scores]
+        reviewed += [c.created_at for c in facts.comments.get(interview.id, [])]
+        rows.append(
+            CandidateRow(
+                interview_id=interview.id,
+                name=candidate.name if sees else review.alias(interview),
+                email=(candidate.email or "") if sees else "",
+                opening=opening.title,
+                opening_slug=opening.slug,
+                status=interview.status,
+                stage=interview.stage,
+                answered=facts.answered.get(interview.id, 0),
+                questions=facts.questions.get(interview.opening_id, 0),
+                deadline=interview.deadline_at,
+                invited_at=interview.created_at,
+                started_at=interview.started_at,
+                completed_at=interview.completed_at,
+                first_review_at=min(reviewed) if reviewed else None,
+                hidden=not sees,
+                votes=review.tally_of([v.choice for v in votes]) if sees else {},
+                scores=review.averages([s.scores for s in scores], opening.rubric) if sees else {},
+                scored_by=len(scores),
+                notes=tuple(
+                    _note_line(c)
+                    for c in facts.comments.get(interview.id, [])
+                    if c.deleted_at is None
+                ),
+                decisions=tuple(_decision_line(d) for d in facts.decisions.get(interview.id, [])),
+            )
+        )
+    return rows
+
+
+@dataclass
+class _Facts:
+    """Everything the rows need, fetched per table rather than per interview."""
+
+    openings: dict[int, Opening]
+    candidates: dict[int, Candidate]
+    questions: dict[int, int]
+    answered: dict[int, int]
+    votes: dict[int, list[Vote]]
+    scores: dict[int, list[Score]]
+    comments: dict[int, list[Comment]]
+    decisions: dict[int, list[Decision]]
+
+    @classmethod
+    def load(cls, session: Session, interviews: Sequence[Interview], ids: list[int]) -> _Facts:
+        opening_ids = {i.opening_id for i in interviews}
+        candidate_ids = {i.candidate_id for i in interviews}
+        openings = session.exec(select(Opening).where(col(Opening.id).in_(opening_ids))).all()
+        candidates = session.exec(
+            select(Candidate).where(col(Candidate.id).in_(candidate_ids))
+        ).all()
+        questions = session.exec(
+            select(Question.opening_id, func.count())
+            .where(col(Question.opening_id).in_(opening_ids))
+            .group_by(col(Question.opening_id))
+        ).all()
+        answered = session.exec(
+            select(Answer.interview_id, func.count())
+            .where(col(Answer.interview_id).in_(ids))
+            .where(col(Answer.submitted).is_(True))
+            .group_by(col(Answer.interview_id))
+        ).all()
+        return cls(
+            openings={o.id: o for o in openings if o.id is not None},
+            candidates={c.id: c for c in candidates if c.id is not None},
+            questions=dict(questions),
+            answered=dict(answered),
+            votes=_by_interview(session.exec(select(Vote).where(col(Vote.interview_id).in_(ids)))),
+            scores=_by_interview(
+                session.exec(select(Score).where(col(Score.interview_id).in_(ids)))
+            ),
+            comments=_by_interview(
+                session.exec(
+                    select(Comment)
+                    .where(col(Comment.interview_id).in_(ids))
+                    .order_by(col(Comment.created_at), col(Comment.id))
+                )
+            ),
+            decisions=_by_interview(
+                session.exec(
+                    select(Decision)
+                    .where(col(Decision.interview_id).in_(ids))
+                    .order_by(col(Decision.created_at), col(Decision.id))
+                )
+            ),
+        )
+
+
+_Row = TypeVar("_Row", Vote, Score, Comment, Decision)
+
+
+def _by_interview(rows: Iterable[_Row]) -> dict[int, list[_Row]]:
+    grouped: dict[int, list[_Row]] = {}
+    for row in rows:
+        grouped.setdefault(row.interview_id, []).append(row)
+    return grouped
+
+
+def interviews_of(session: Session, opening_slug: str | None) -> list[Interview]:
+    query = select(Interview).order_by(col(Interview.id))
+    if opening_slug:
+        opening = opening_by_slug(session, opening_slug)
+        query = query.where(Interview.opening_id == opening.id)
+    return list(session.exec(query).all())
+
+
+def opening_by_slug(session: Session, slug: str) -> Opening:
+    opening = session.exec(select(Opening).where(Opening.slug == slug)).first()
+    if opening is None:
+        known = ", ".join(session.exec(select(Opening.slug).order_by(col(Opening.slug))).all())
+        raise NotFound(f"There is no opening called '{slug}'. Openings: {known or 'none yet'}.")
+    return opening
+
+
+# ---------------------------------------------------------------------- /hire status
+
+
+def status(session: Session, target: str, *, viewer: str, recruiter: bool) -> str:
+    """``/hire status [opening|candidate]`` as a message for the person who asked."""
+    target = target.strip()
+    if not target:
+        return _overview(session)
+    if session.exec(select(Opening.id).where(Opening.slug == target)).first() is not None:
+        return _opening_status(session, target, viewer=viewer, recruiter=recruiter)
+    interview = find_interview(session, target)
+    (row,) = candidate_rows(session, [interview], viewer=viewer, recruiter=recruiter)
+    return _candidate_status(session, row)
+
+
+def _overview(session: Session) -> str:
+    openings = session.exec(select(Opening).order_by(col(Opening.slug))).all()
+    if not openings:
+        return "No openings yet. Create one with `/hire opening new`."
+    lines = ["*Openings*"]
+    for opening in openings:
+        interviews = session.exec(select(Interview).where(Interview.opening_id == opening.id)).all()
+        statuses = Counter(i.status for i in interviews)
+        stages = Counter(i.stage for i in interviews)
+        lines.append(
+            f"• `{opening.slug}` {opening.title}: {len(interviews)} invited · "
+            + " · ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(statuses.items()))
+            + ("\n    stages: " if stages else "")
+            + ", ".join(f"{s} {n}" for s, n in _stage_order(stages))
+        )
+    lines.append("`/hire status <opening>` lists its candidates.")
+    return "\n".join(lines)
+
+
+def _opening_status(session: Session, slug: str, *, viewer: str, recruiter: bool) -> str:
+    opening = opening_by_slug(session, slug)
+    interviews = interviews_of(session, slug)
+    if not interviews:
+        return f"*{opening.title}*: nobody invited yet. `/hire invite {slug} <name>`"
+    rows = candidate_rows(session, interviews[:LISTING_ROWS], viewer=viewer, recruiter=recruiter)
+    lines = [f"*{opening.title}* ({len(interviews)} candidates)"]
+    lines += [f"• #{r.interview_id} *{r.name}*: {_row_summary(r)}" for r in rows]
+    if len(interviews) > LISTING_ROWS:
+        lines.append(f"…and {len(interviews) - LISTING_ROWS} more: `/hire export {slug}`.")
+    return "\n".join(lines)
+
+
+def _candidate_status(session: Session, row: CandidateRow) -> str:
+    lines = [
+        f"*{row.name}* (#{row.interview_id}) · {row.opening}",
+        _row_summary(row),
+        f"Deadline {format_deadline(row.deadline)}",
+    ]
+    pending = session.exec(
+        select(ExtensionRequest.id)
+        .where(ExtensionRequest.interview_id == row.interview_id)
+        .where(ExtensionRequest.status == ExtensionStatus.PENDING)
+    ).first()
+    if pending is not None:
+        lines.append("🙋 Asked for more time: decide in the thread or `/hire extend`.")
+    if row.notes:
+        lines.append("*Notes*")
+        lines += [f"• {n}" for n in row.notes]
+    if row.decisions:
+        lines.append("*Decisions*")
+        lines += [f"• {d}" for d in row.decisions]
+    return "\n".join(lines)
+
+
+def _row_summary(row: CandidateRow) -> str:
+    parts = [
+        f"{row.status.replace('_', ' ')} {row.answered}/{row.questions}",
+        f"stage {row.stage}",
+    ]
+    if row.hidden:
+        parts.append("votes hidden until you vote")
+    else:
+        parts.append(" ".join(f"{k} {v}" for k, v in row.votes.items()))
+        if row.scores:
+            parts.append(", ".join(f"{k} {v:.1f}" for k, v in row.scores.items()))
+    if row.notes:
+        parts.append(f"{len(row.notes)} note{'s' if len(row.notes) != 1 else ''}")
+    return " · ".join(parts)
+
+
+# ---------------------------------------------------------------------- /hire export
+
+
+def export_csv(session: Session, opening_slug: str | None) -> tuple[str, int]:
+    """Every candidate (of one opening, or all) as CSV; returns the text and the row count."""
+    interviews = interviews_of(session, opening_slug)
+    rows = candidate_rows(session, interviews, viewer="", recruiter=True)
+    rubric: list[str] = []
+    for opening in session.exec(select(Opening).order_by(col(Opening.id))).all():
+        if opening_slug in (None, opening.slug):
+            rubric += [c for c in opening.rubric if c not in rubric]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "interview",
+            "candidate",
+            "email",
+            "opening",
+            "status",
+            "stage",
+            "answered",
+            "questions",
+            "invited_at",
+            "started_at",
+            "completed_at",
+            "minutes_to_complete",
+            "first_review_at",
+            "votes_yes",
+            "votes_maybe",
+            "votes_no",
+            *[f"score: {c}" for c in rubric],
+            "scored_by",
+            "notes",
+            "decisions",
+        ]
+    )
+    for r in rows:
+        writer.writerow(
+            [
+                r.interview_id,
+                r.name,
+                r.email,
+                r.opening_slug,
+                r.status,
+                r.stage,
+                r.answered,
+                r.questions,
+                _iso(r.invited_at),
+                _iso(r.started_at),
+                _iso(r.completed_at),
+                _minutes(r.started_at, r.completed_at),
+                _iso(r.first_review_at),
+                r.votes.get("yes", 0),
+                r.votes.get("maybe", 0),
+                r.votes.get("no", 0),
+                *[f"{r.scores[c]:.2f}" if c in r.scores else "" for c in rubric],
+                r.scored_by,
+                " | ".join(r.notes),
+                " | ".join(r.decisions),
+            ]
+        )
+    return out.getvalue(), len(rows)
+
+
+# ---------------------------------------------------------------------- /hire stats
+
+
+def stats(session: Session, opening_slug: str | None) -> Stats:
+    interviews = interviews_of(session, opening_slug)
+    rows = candidate_rows(session, interviews, viewer="", recruiter=True)
+    to_complete = [
+        (r.completed_at - r.started_at).total_seconds()
+        for r in rows
+        if r.completed_at and r.started_at
+    ]
+    to_review = [
+        max((r.first_review_at - r.completed_at).total_seconds(), 0.0)
+        for r in rows
+        if r.completed_at and r.first_review_at
+    ]
+    return Stats(
+        invited=len(rows),
+        started=sum(1 for r in rows if r.started_at is not None),
+        completed=sum(1 for r in rows if r.completed_at is not None),
+        median_to_complete=_median(to_complete),
+        median_to_first_review=_median(to_review),
+    )
+
+
+def stats_text(session: Session, opening_slug: str | None) -> str:
+    s = stats(session, opening_slug)
+    scope = opening_by_slug(session, opening_slug).title if opening_slug else "All openings"
+    return "\n".join(
+        [
+            f"*{scope}*",
+            f"Invited {s.invited} · started {s.started} · completed {s.completed} "
+            f"(completion rate {s.completion_rate:.0%})",
+            f"Median time to complete: {_duration(s.median_to_complete)} "
+            "(from opening the link to the last answer)",
+            f"Median time to first review: {_duration(s.median_to_first_review)} "
+            "(from completion to the first vote, score or note)",
+        ]
+    )
+
+
+# ---------------------------------------------------------------------- App Home
+
+
+@dataclass(frozen=True)
+class OpeningSummary:
+    slug: str
+    title: str
+    channel: str
+    by_stage: dict[str, int]
+    in_progress: int
+
+
+@dataclass(frozen=True)
+class Waiting:
+    interview_id: int
+    label: str
+    opening: str
+    completed_at: datetime
+
+
+@dataclass(frozen=True)
+class RecentDecision:
+    label: str
+    opening: str
+    line: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Home:
+    openings: list[OpeningSummary]
+    waiting_for_me: list[Waiting]
+    recent: list[RecentDecision]
+
+
+def home(session: Session, *, viewer: str, recruiter: bool) -> Home:
+    openings: list[OpeningSummary] = []
+    waiting: list[Waiting] = []
+    for opening in session.exec(select(Opening).order_by(col(Opening.slug))).all():
+        interviews = session.exec(select(Interview).where(Interview.opening_id == opening.id)).all()
+        active = {InterviewStatus.INVITED, InterviewStatus.CONSENT_PENDING}
+        openings.append(
+            OpeningSummary(
+                slug=opening.slug,
+                title=opening.title,
+                channel=opening.review_channel,
+                by_stage=dict(_stage_order(Counter(i.stage for i in interviews))),
+                in_progress=sum(
+                    1
+                    for i in interviews
+                    if i.status in active or i.status == InterviewStatus.ANSWERING
+                ),
+            )
+        )
+        for i in interviews:
+            assert i.id is not None
+            if (
+                i.status == InterviewStatus.COMPLETED
+                and i.stage != REJECTED
+                and i.completed_at is not None
+                and not review.has_voted(session, i.id, viewer)
+            ):
+                name = session.get_one(Candidate, i.candidate_id).name
+                label = review.alias(i) if opening.blind_review and not recruiter else name
+                waiting.append(Waiting(i.id, label, opening.title, i.completed_at))
+    decisions = session.exec(
+        select(Decision)
+        .order_by(col(Decision.created_at).desc(), col(Decision.id).desc())
+        .limit(ReviewLimit.RECENT_DECISIONS)
+    ).all()
+    decided = session.exec(
+        select(Interview).where(col(Interview.id).in_({d.interview_id for d in decisions}))
+    ).all()
+    rows = {
+        r.interview_id: r
+        for r in candidate_rows(session, decided, viewer=viewer, recruiter=recruiter)
+    }
+    recent = [
+        RecentDecision(
+            rows[d.interview_id].name,
+            rows[d.interview_id].opening,
+            _decision_line(d),
+            d.created_at,
+        )
+        for d in decisions
+    ]
+    waiting.sort(key=lambda w: w.completed_at)
+    return Home(openings, waiting, recent)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+_DECISION_WORDS = {
+    "advance": "advanced to {stage}",
+    "reject": "rejected",
+    "extend": "gave more time ({reason})",
+    "deny_extension": "denied more time",
+}
+
+
+def _decision_line(decision: Decision) -> str:
+    what = _DECISION_WORDS.get(decision.kind, decision.kind).format(
+        stage=decision.stage or "", reason=decision.reason or ""
+    )
+    if decision.kind == "reject" and decision.reason:
+        what += f" ({decision.reason})"
+    return f"{format_deadline(decision.created_at)}: <@{decision.by}> {what}"
+
+
+def _note_line(comment: Comment) -> str:
+    edited = " (edited)" if comment.edited_at else ""
+    return f"<@{comment.author}>: {comment.text}{edited}"
+
+
+def _stage_order(stages: Counter[str]) -> list[tuple[str, int]]:
+    known = [*STAGES, REJECTED]
+    ordered = [(s, stages[s]) for s in known if stages.get(s)]
+    return ordered + sorted((s, n) for s, n in stages.items() if s not in known)
+
+
+def _median(seconds: list[float]) -> timedelta | None:
+    return timedelta(seconds=statistics.median(seconds)) if seconds else None
+
+
+def _duration(value: timedelta | None) -> str:
+    if value is None:
+        return "n/a"
+    minutes = int(value.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min"
+    return f"{hours // 24} days {hours % 24} h"
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else ""
+
+
+def _minutes(start: datetime | None, end: datetime | None) -> str:
+    return f"{(end - start).total_seconds() / 60:.1f}" if start and end else ""

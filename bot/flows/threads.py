@@ -1,0 +1,127 @@
+"""A candidate's review thread: replies posted once by key, and edited in place later.
+
+An answer is posted the moment it is submitted and edited when its transcript arrives; an
+extension request loses its buttons once decided. Each such reply is a ``ThreadMessage``
+named by a key unique within the interview, so asking twice never posts twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from bot.errors import NotFound
+from bot.flows import say
+from bot.flows.ports import Choice, ThreadNote
+from storage.models import ReviewPost, ThreadMessage
+
+
+def parent(session: Session, interview_id: int) -> ReviewPost:
+    """The candidate's parent message, whose thread holds everything else."""
+    post = session.exec(select(ReviewPost).where(ReviewPost.interview_id == interview_id)).first()
+    if post is None:
+        raise NotFound(f"Interview {interview_id} has no review post.")
+    return post
+
+
+def find(session: Session, interview_id: int, key: str) -> ThreadMessage | None:
+    return session.exec(
+        select(ThreadMessage)
+        .where(ThreadMessage.interview_id == interview_id)
+        .where(ThreadMessage.key == key)
+    ).first()
+
+
+def post(
+    session: Session,
+    interview_id: int,
+    key: str,
+    text: str,
+    now: datetime,
+    choices: tuple[Choice, ...] = (),
+) -> bool:
+    """Post the reply named ``key`` unless it exists; returns whether it was posted now."""
+    if find(session, interview_id, key) is not None:
+        return False
+    parent_post = parent(session, interview_id)
+    message = ThreadMessage(interview_id=interview_id, key=key, created_at=now)
+    session.add(message)
+    session.flush()
+    assert message.id is not None and parent_post.id is not None
+    say.keyed_to_thread(
+        session,
+        interview_id=interview_id,
+        review_post_id=parent_post.id,
+        thread_message_id=message.id,
+        note=ThreadNote(text=text, choices=choices, key=key),
+        now=now,
+    )
+    return True
+
+
+def edit(
+    session: Session,
+    interview_id: int,
+    key: str,
+    text: str,
+    now: datetime,
+    choices: tuple[Choice, ...] = (),
+) -> bool:
+    """Replace the text (and buttons) of the reply ``key``; False if it was never posted."""
+    message = find(session, interview_id, key)
+    if message is None:
+        return False
+    assert message.id is not None
+    say.edit_in_thread(
+        session,
+        interview_id=interview_id,
+        thread_message_id=message.id,
+        note=ThreadNote(text=text, choices=choices, key=key),
+        now=now,
+    )
+    return True
+
+
+def record_posting(session: Session, thread_message_id: int, now: datetime) -> None:
+    """Delivery is about to post: remember it tried, so a crash leads to a look, not a repost."""
+    message = session.get_one(ThreadMessage, thread_message_id)
+    message.posting_since = message.posting_since or now
+
+
+def record_posted(session: Session, thread_message_id: int, message_id: str) -> None:
+    message = session.get(ThreadMessage, thread_message_id)
+    if message is not None:  # None: erased while the post was on its way
+        message.message_id = message_id
+
+
+def record_file(session: Session, thread_message_id: int, file_id: str) -> None:
+    message = session.get(ThreadMessage, thread_message_id)
+    if message is not None:
+        message.file_id = file_id
+
+
+def erase(session: Session, interview_id: int, prefix: str, text: str, now: datetime) -> None:
+    """Replace the replies whose key starts with ``prefix`` by ``text``; delete their files.
+
+    Replies never posted are forgotten (erasure drops their outbox rows).
+    """
+    for message in session.exec(
+        select(ThreadMessage)
+        .where(ThreadMessage.interview_id == interview_id)
+        .where(col(ThreadMessage.key).startswith(prefix))
+    ).all():
+        assert message.id is not None
+        if message.file_id is not None:
+            say.delete_file(session, interview_id=interview_id, file_id=message.file_id, now=now)
+            message.file_id = None
+        if message.message_id is None:
+            session.delete(message)
+            continue
+        say.edit_in_thread(
+            session,
+            interview_id=interview_id,
+            thread_message_id=message.id,
+            note=ThreadNote(text=text, key=message.key),
+            now=now,
+        )

@@ -1,0 +1,50 @@
+"""The App Home tab: openings with counts per stage, what waits for my vote, recent decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.flows.interview import format_deadline
+from bot.flows.reports import Home
+
+Block = dict[str, Any]
+# Slack allows 100 blocks in a Home view; each list keeps well inside that.
+_LIST_ROWS = 25
+
+
+def home_view(home: Home) -> Block:
+    blocks: list[Block] = [_header("Openings")]
+    if not home.openings:
+        blocks.append(_text("No openings yet: `/hire opening new` creates one."))
+    for opening in home.openings[:_LIST_ROWS]:
+        stages = ", ".join(f"{stage} {n}" for stage, n in opening.by_stage.items()) or "nobody yet"
+        blocks.append(
+            _text(
+                f"*{opening.title}* (`{opening.slug}`, <#{opening.channel}>)\n"
+                f"{stages} · {opening.in_progress} still answering"
+            )
+        )
+    blocks += [{"type": "divider"}, _header("Waiting for your vote")]
+    if not home.waiting_for_me:
+        blocks.append(_text("Nothing waits for you. 🎉"))
+    for waiting in home.waiting_for_me[:_LIST_ROWS]:
+        blocks.append(
+            _text(
+                f"*{waiting.label}* · {waiting.opening} · completed "
+                f"{format_deadline(waiting.completed_at)}"
+            )
+        )
+    blocks += [{"type": "divider"}, _header("Recent decisions")]
+    if not home.recent:
+        blocks.append(_text("No decisions yet."))
+    for decision in home.recent:
+        blocks.append(_text(f"*{decision.label}* · {decision.opening}\n{decision.line}"))
+    return {"type": "home", "blocks": blocks}
+
+
+def _header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": text}}
+
+
+def _text(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}

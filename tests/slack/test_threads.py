@@ -1,0 +1,152 @@
+"""The candidate's thread: answers at once, transcripts in place, comments kept as notes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlmodel import select
+
+from bot.flows.say import Kind
+from bot.sandbox.world import (
+    REVIEW_CHANNEL,
+    SAMPLES,
+    TEAMMATE,
+    World,
+    answer_question,
+    eventually,
+)
+from storage import outbox
+from storage.models import Comment, OutboxMessage, OutboxStatus, ThreadMessage
+from tests.e2e.conftest import invite, start_answering
+from tests.slack.conftest import card, db, hire, replies
+
+
+async def test_answer_is_posted_at_once_even_when_transcription_never_comes(
+    tmp_path: Path,
+) -> None:
+    # A Whisper model that cannot load: the worker never transcribes anything.
+    async with World(data_dir=tmp_path, whisper_model=str(tmp_path / "no-such-model")) as w:
+        jane = w.telegram.candidate(700_101, "Jane", "Doe")
+        await start_answering(w, jane, await invite(w))
+        await answer_question(jane, 1, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg"))
+        parent = await card(w)
+        answer, recording = await replies(w, parent, 2)
+        assert answer.text.splitlines()[0] == (
+            "*Q1. Tell us about a system you built and what you would change today.*"
+        )
+        assert "🎙️ voice note · 0:07 · take 1 of 3" in answer.text
+        assert "Transcript pending" in answer.text
+        assert [f.data for f in recording.files] == [(SAMPLES / "answer1.ogg").read_bytes()]
+        assert recording.files[0].title == "Q1 answer, take 1"
+
+
+async def test_thread_reply_is_kept_as_a_note_with_its_edits_and_deletion(
+    tmp_path: Path,
+) -> None:
+    async with World(data_dir=tmp_path) as w:
+        await invite(w)
+        parent = await card(w)
+        tom = w.slack.teammate(TEAMMATE)
+        ts = await tom.reply_in_thread(REVIEW_CHANNEL, parent.ts, "Strong on payments.")
+        note = db(w, lambda s: s.exec(select(Comment)).one())
+        assert (note.author, note.text, note.message_id) == (TEAMMATE, "Strong on payments.", ts)
+
+        # A redelivered event (same event_id) stores nothing twice.
+        event = {
+            "type": "message",
+            "user": TEAMMATE,
+            "text": "Strong on payments.",
+            "ts": ts,
+            "thread_ts": parent.ts,
+            "channel": REVIEW_CHANNEL,
+            "event_ts": ts,
+            "channel_type": "channel",
+        }
+        assert await tom.send_event(event, event_id="Ev0SAME") == 200
+        assert await tom.send_event(event, event_id="Ev0SAME") == 200
+        assert len(db(w, lambda s: s.exec(select(Comment)).all())) == 1
+
+        # A channel message outside our threads is not ours to keep.
+        await tom.send_event({**event, "ts": "1.000001", "thread_ts": None})
+        assert len(db(w, lambda s: s.exec(select(Comment)).all())) == 1
+
+        await tom.edit_reply(REVIEW_CHANNEL, ts, "Strong on payments and on-call.")
+        note = db(w, lambda s: s.exec(select(Comment)).one())
+        assert note.text == "Strong on payments and on-call." and note.edited_at is not None
+        status = await hire(w, TEAMMATE, "status Jane Doe")
+        assert f"<@{TEAMMATE}>: Strong on payments and on-call. (edited)" in status
+
+        await tom.delete_reply(REVIEW_CHANNEL, ts)
+        note = db(w, lambda s: s.exec(select(Comment)).one())
+        assert note.deleted_at is not None and note.text == ""
+        status = await hire(w, TEAMMATE, "status Jane Doe")
+        assert "payments" not in status
+
+
+async def test_answer_posted_before_a_crash_is_found_not_posted_again(tmp_path: Path) -> None:
+    async with World(data_dir=tmp_path) as w:
+        jane = w.telegram.candidate(700_102, "Jane", "Doe")
+        await start_answering(w, jane, await invite(w))
+        await answer_question(jane, 1, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg"))
+        parent = await card(w)
+        await eventually(lambda: len(w.slack.thread(REVIEW_CHANNEL, parent.ts)) == 2)
+        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+
+        # As if the bot died after Slack took the post but before it recorded the ts:
+        # the ts is unknown, the post was being attempted, and its outbox row is due again.
+        def forget_the_post(session: object) -> None:
+            from sqlmodel import Session
+
+            assert isinstance(session, Session)
+            message = session.exec(select(ThreadMessage)).one()
+            message.message_id = None
+            row = session.exec(
+                select(OutboxMessage).where(OutboxMessage.kind == Kind.THREAD_POST)
+            ).one()
+            row.status = OutboxStatus.PENDING
+
+        w.bot.db.run_sync(forget_the_post)
+        w.bot.delivery.wake()
+        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+        await asyncio.sleep(0.3)
+        answers = [m for m in w.slack.thread(REVIEW_CHANNEL, parent.ts) if "Q1." in m.text]
+        assert len(answers) == 1
+        recorded = db(w, lambda s: s.exec(select(ThreadMessage)).one())
+        assert recorded.message_id == answers[0].ts
+        assert any(c.method == "conversations.replies" for c in w.slack.calls)
+
+
+async def test_slack_429_storm_while_answers_post_delays_but_loses_and_repeats_nothing(
+    tmp_path: Path,
+) -> None:
+    async with World(data_dir=tmp_path) as w:
+        jane = w.telegram.candidate(700_103, "Jane", "Doe")
+        await start_answering(w, jane, await invite(w))
+        parent = await card(w)
+        w.slack.fail("chat.postMessage", status=429, retry_after=1, times=3)
+        w.slack.fail("files.getUploadURLExternal", status=429, retry_after=1, times=1)
+        w.slack.fail("chat.update", status=429, retry_after=1, times=1)
+        await answer_question(jane, 1, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg"))
+        await answer_question(jane, 2, 2, lambda: jane.send_video_note(SAMPLES / "answer2.mp4"))
+        await jane.wait_for_message("submitted all 2 answers")
+
+        def settled() -> bool:
+            thread = w.slack.thread(REVIEW_CHANNEL, parent.ts)
+            answers = [m for m in thread if m.text.startswith("*Q")]
+            return (
+                w.bot.db.run_sync(outbox.pending_count) == 0
+                and len(answers) == 2
+                and all("pending" not in m.text for m in answers)
+            )
+
+        await eventually(settled, seconds=90, what="the storm to pass and transcripts to land")
+        thread = w.slack.thread(REVIEW_CHANNEL, parent.ts)
+        assert [m.text.split(".")[0] for m in thread if m.text.startswith("*Q")] == ["*Q1", "*Q2"]
+        assert sum("completed" in m.text for m in thread) == 1
+        assert [f.filename.split(".")[-1] for f in w.slack.files] == ["ogg", "mp4"]
+        assert len(thread) == 5  # two answers, two recordings, one "completed"
+        refused = [c for c in w.slack.calls if c.method == "chat.postMessage"]
+        assert len(refused) == 1 + 3 + 3  # the card, three 429s, then each post exactly once
+        rows = db(w, lambda s: s.exec(select(OutboxMessage)).all())
+        assert all(r.status == OutboxStatus.SENT for r in rows)
