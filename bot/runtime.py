@@ -24,7 +24,7 @@ from telegram.ext import Application
 
 from bot.config import Settings
 from bot.delivery import Delivery
-from bot.flows import reminders
+from bot.flows import reminders, review
 from bot.flows.ports import Transcriber
 from bot.limits import ReminderLimit
 from bot.services import Services, utc_now
@@ -113,6 +113,7 @@ class Runtime:
             now=self._now,
             committed=self._committed,
             concurrency=self._whisper_workers,
+            language_of=review.transcript_language,
         )
         self._tasks = [
             asyncio.create_task(self.delivery.run_forever(), name="outbox"),

@@ -61,6 +61,8 @@ class Opening(SQLModel, table=True):
     strict_limits: bool = True
     # Blind review: reviewers see an alias and no tally until they have voted.
     blind_review: bool = False
+    # The language answers are transcribed in (ISO 639-1); None: detect it per answer.
+    language: str | None = Field(default=None, sa_type=String(8))
     # Per-opening wording of decision messages to candidates (key → template); see
     # bot.flows.decision_texts for keys and placeholders. Missing keys use the default texts.
     candidate_messages: dict[str, str] = Field(default_factory=dict, sa_type=JSON)

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, select
 
-from bot.flows import review
+from bot.flows import review, say
 from bot.flows.lifecycle import Event, move
 from bot.flows.say import Kind
 from storage import answer_media
@@ -41,6 +41,7 @@ def erase_interview(session: Session, *, interview_id: int, by: str, now: dateti
     candidate.timezone = None
     candidate.erased_at = now
     session.flush()
+    _redact_pending_card(session, interview)
     review.note_in_thread(
         session,
         interview,
@@ -65,6 +66,19 @@ def _forget_messages(session: Session, interview_id: int, chat_id: int | None) -
         select(OutboxMessage).where(col(OutboxMessage.ordering_key).in_(keys))
     ).all()
     for row in rows:
-        card = row.kind in (Kind.CARD_POST, Kind.CARD_UPDATE)
-        if row.status == OutboxStatus.SENT or not card:
+        # A pending card post stays (the parent message must exist); it is redacted below.
+        if row.status == OutboxStatus.SENT or row.kind != Kind.CARD_POST:
             session.delete(row)
+
+
+def _redact_pending_card(session: Session, interview: Interview) -> None:
+    """A card post not delivered yet goes out showing the withdrawn card, not the name."""
+    assert interview.id is not None
+    current = say.card_json(review.card(session, interview))
+    for row in session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.ordering_key == f"review:{interview.id}")
+        .where(OutboxMessage.kind == Kind.CARD_POST)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+    ).all():
+        row.payload = {**row.payload, "card": current}

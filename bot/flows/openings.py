@@ -56,6 +56,7 @@ class OpeningSpec(BaseModel):
     deadline_days: int = Field(default=InviteLimit.DEFAULT_DEADLINE_DAYS, ge=1, le=90)
     strict_limits: bool = True
     blind_review: bool = False
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
     practice_question: str | None = None
     timezone: str = "UTC"
     respond_within_days: int = Field(default=5, ge=1, le=60)
@@ -137,6 +138,7 @@ def save(session: Session, spec: OpeningSpec, now: datetime) -> tuple[Opening, b
     opening.deadline_days = spec.deadline_days
     opening.strict_limits = spec.strict_limits
     opening.blind_review = spec.blind_review
+    opening.language = spec.language
     opening.candidate_messages = dict(spec.candidate_messages)
     opening.rubric = list(spec.rubric)
     opening.practice_question = spec.practice_question

@@ -88,7 +88,7 @@ def _send(conv: Conversation, rule: Rule, answered: int) -> None:
         review.note_in_thread(
             conv.session,
             conv.interview,
-            f"🔔 {conv.candidate.name} has not opened their invitation yet "
+            "🔔 The candidate has not opened their invitation yet "
             f"(deadline {interview.format_deadline(conv.interview.deadline_at)}). "
             "You may want to nudge them by email.",
             conv.now,

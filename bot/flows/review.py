@@ -421,3 +421,10 @@ _KIND_LABELS = {
 
 def _quote(text: str) -> str:
     return "\n".join(f"> {line}" for line in text.splitlines() or [""])
+
+
+def transcript_language(session: Session, answer_id: int) -> str | None:
+    """The language to transcribe an answer in: its opening's, or None to detect it."""
+    answer = session.get_one(Answer, answer_id)
+    interview = session.get_one(Interview, answer.interview_id)
+    return session.get_one(Opening, interview.opening_id).language

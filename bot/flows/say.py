@@ -59,7 +59,7 @@ def post_card(session: Session, review_post_id: int, card: CandidateCard, now: d
         session,
         ordering_key=_thread_key(card.interview_id),
         kind=Kind.CARD_POST,
-        payload={"review_post_id": review_post_id, "card": _card_json(card)},
+        payload={"review_post_id": review_post_id, "card": card_json(card)},
         now=now,
     )
 
@@ -69,7 +69,7 @@ def update_card(session: Session, review_post_id: int, card: CandidateCard, now:
         session,
         ordering_key=_thread_key(card.interview_id),
         kind=Kind.CARD_UPDATE,
-        payload={"review_post_id": review_post_id, "card": _card_json(card)},
+        payload={"review_post_id": review_post_id, "card": card_json(card)},
         now=now,
     )
 
@@ -217,7 +217,7 @@ def note_from_json(payload: dict[str, object]) -> ThreadNote:
     )
 
 
-def _card_json(card: CandidateCard) -> dict[str, object]:
+def card_json(card: CandidateCard) -> dict[str, object]:
     data = asdict(card)
     data["deadline"] = card.deadline.isoformat()
     return data

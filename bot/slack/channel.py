@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import DeliveryDeferred, DeliveryRefused
+from bot.errors import DeliveryDeferred, DeliveryRefused, MediaError
 from bot.flows.ports import CandidateCard, ThreadNote
 from bot.slack.blocks import card_blocks, card_text, note_blocks
+from bot.transcription.media import playable_copy
 
 # Errors that no retry can fix; everything else (429, 5xx, network) is retried.
 _PERMANENT = {
@@ -84,14 +87,21 @@ class SlackReviewChannel:
         return None
 
     async def upload_to_thread(self, channel: str, thread_id: str, media: Path, title: str) -> str:
-        async with _translated():
-            response = await self._client.files_upload_v2(
-                channel=channel,
-                thread_ts=thread_id,
-                file=str(media),
-                filename=f"{title.replace(',', '').replace(' ', '-').lower()}{media.suffix}",
-                title=title,
-            )
+        """Upload a recording reviewers can play inline: Slack does not play OGG/Opus voice
+        notes or WebM, so those go up as an M4A (or MP4) copy made for the upload only."""
+        with tempfile.TemporaryDirectory(prefix="hirebot-upload-") as folder:
+            try:
+                upload = await asyncio.to_thread(playable_copy, media, Path(folder)) or media
+            except MediaError:
+                upload = media  # still worth sharing: reviewers can download it
+            async with _translated():
+                response = await self._client.files_upload_v2(
+                    channel=channel,
+                    thread_ts=thread_id,
+                    file=str(upload),
+                    filename=f"{title.replace(',', '').replace(' ', '-').lower()}{upload.suffix}",
+                    title=title,
+                )
         return str(response["files"][0]["id"])
 
     async def delete_file(self, file_id: str) -> None:

@@ -23,6 +23,7 @@ from storage import outbox
 from storage.models import Answer, Candidate, Interview, OutboxMessage
 from tests.candidate.media_files import silent_video, tone_voice_note
 from tests.e2e.conftest import invite, start_answering
+from tests.recordings import assert_uploaded_recording
 
 THREE_KINDS = """
 slug: backend-engineer
@@ -123,7 +124,8 @@ async def test_candidate_rerecords_first_answer_and_only_the_submitted_take_is_p
             seconds=60,
         )
         assert "take 2" in post.text
-        assert [f.data for f in w.slack.files] == [(SAMPLES / "answer1.ogg").read_bytes()]
+        [uploaded] = w.slack.files
+        assert_uploaded_recording(uploaded.data, SAMPLES / "answer1.ogg")
         # The replaced take's file was deleted as soon as she chose to record again.
         stored = [p.name.split(".")[0] for p in (tmp_path / "media").glob("*/*")]
         assert stored == [take2.media_sha256]

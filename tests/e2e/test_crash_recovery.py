@@ -22,6 +22,7 @@ from bot.sandbox.world import (
 )
 from storage.db import make_engine
 from storage.models import Answer, OutboxMessage, OutboxStatus
+from tests.recordings import assert_uploaded_recording
 
 
 async def _start_bot(world: World, log: Path) -> asyncio.subprocess.Process:
@@ -96,7 +97,8 @@ async def test_killed_bot_posts_stored_answer_exactly_once_after_restart(
             assert len(replies) == 2, [r.text for r in replies]  # the answer, its recording
             assert replies[0].ts == answer_post.ts and replies[0].edits == 1
             assert replies[1].files and replies[1].files[0].thread_ts == parent.ts
-            assert [f.data for f in w.slack.files] == [(SAMPLES / "answer1.ogg").read_bytes()]
+            [uploaded] = w.slack.files
+            assert_uploaded_recording(uploaded.data, SAMPLES / "answer1.ogg")
             with Session(engine) as session:
                 assert len(session.exec(select(Answer)).all()) == 1
         finally:

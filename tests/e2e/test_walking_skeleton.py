@@ -30,6 +30,7 @@ from storage.models import (
     ProcessedEvent,
     Vote,
 )
+from tests.recordings import assert_uploaded_recording
 
 
 @pytest.mark.parametrize("slack_mode", ["socket", "http"])
@@ -85,8 +86,11 @@ async def test_candidate_answers_and_team_reviews_and_recruiter_advances(
         assert "Q2." in second.text and "mentoring" in second.text.lower()
         assert first.edits == 1 and second.edits == 1  # edited, never re-posted
         assert "completed" in done.text
-        assert [f.data for f in first_file.files] == [(SAMPLES / "answer1.ogg").read_bytes()]
-        assert [f.data for f in second_file.files] == [(SAMPLES / "answer2.mp4").read_bytes()]
+        [voice_note] = first_file.files
+        assert_uploaded_recording(voice_note.data, SAMPLES / "answer1.ogg")
+        assert voice_note.filename.endswith(".m4a")
+        [video_note] = second_file.files
+        assert_uploaded_recording(video_note.data, SAMPLES / "answer2.mp4")
         assert all(f.thread_ts == parent.ts for f in w.slack.files)
         assert "2/2" in visible_text(w.slack.messages(REVIEW_CHANNEL)[0])
 

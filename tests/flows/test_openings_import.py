@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot.cli import main
 from bot.sandbox.world import OPENING_FILE
@@ -123,3 +123,61 @@ def test_a_bad_file_is_refused_with_its_line_and_nothing_is_saved(
     assert main(["openings", "import", str(OPENING_FILE), str(path)]) == 2
     assert expected in capsys.readouterr().err
     assert _openings(cli_env) == []
+
+
+def test_a_single_language_opening_pins_transcription_to_its_language(
+    cli_env: str, tmp_path: Path
+) -> None:
+    from bot.flows import review
+    from storage.models import Answer, Candidate, Interview
+
+    path = _write(
+        tmp_path,
+        """
+        slug: vertrieb
+        title: Vertrieb
+        review_channel: C0REVIEW01
+        language: de
+        questions: [{text: Warum gerade wir}]
+        """,
+    )
+    assert main(["openings", "import", str(path)]) == 0
+    [(opening, [question])] = _openings(cli_env)
+    assert opening.language == "de"
+    db = Database(make_engine(cli_env))
+    try:
+
+        def answer_in_opening(session: Session) -> int:
+            now = opening.created_at
+            candidate = Candidate(name="Hans", created_at=now)
+            session.add(candidate)
+            session.flush()
+            assert candidate.id is not None and opening.id is not None
+            interview = Interview(
+                opening_id=opening.id,
+                candidate_id=candidate.id,
+                token_hash="x" * 64,
+                status="answering",
+                deadline_at=now,
+                invited_by="U1",
+                created_at=now,
+            )
+            session.add(interview)
+            session.flush()
+            assert interview.id is not None and question.id is not None
+            answer = Answer(
+                interview_id=interview.id,
+                question_id=question.id,
+                media_kind="voice",
+                received_at=now,
+                transcript_status="pending",
+            )
+            session.add(answer)
+            session.flush()
+            assert answer.id is not None
+            return answer.id
+
+        answer_id = db.run_sync(answer_in_opening)
+        assert db.run_sync(lambda s: review.transcript_language(s, answer_id)) == "de"
+    finally:
+        db.dispose()

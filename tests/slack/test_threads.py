@@ -19,6 +19,7 @@ from bot.sandbox.world import (
 from storage import outbox
 from storage.models import Comment, OutboxMessage, OutboxStatus, ThreadMessage
 from tests.e2e.conftest import invite, start_answering
+from tests.recordings import assert_uploaded_recording
 from tests.slack.conftest import card, db, hire, replies
 
 
@@ -37,7 +38,8 @@ async def test_answer_is_posted_at_once_even_when_transcription_never_comes(
         )
         assert "🎙️ voice note · 0:07 · take 1 of 3" in answer.text
         assert "Transcript pending" in answer.text
-        assert [f.data for f in recording.files] == [(SAMPLES / "answer1.ogg").read_bytes()]
+        [uploaded] = recording.files
+        assert_uploaded_recording(uploaded.data, SAMPLES / "answer1.ogg")
         assert recording.files[0].title == "Q1 answer, take 1"
 
 
@@ -144,7 +146,10 @@ async def test_slack_429_storm_while_answers_post_delays_but_loses_and_repeats_n
         thread = w.slack.thread(REVIEW_CHANNEL, parent.ts)
         assert [m.text.split(".")[0] for m in thread if m.text.startswith("*Q")] == ["*Q1", "*Q2"]
         assert sum("completed" in m.text for m in thread) == 1
-        assert [f.filename.split(".")[-1] for f in w.slack.files] == ["ogg", "mp4"]
+        assert [f.filename.split(".")[-1] for f in w.slack.files] == [
+            "m4a",
+            "mp4",
+        ]  # the voice note as playable AAC
         assert len(thread) == 5  # two answers, two recordings, one "completed"
         refused = [c for c in w.slack.calls if c.method == "chat.postMessage"]
         assert len(refused) == 1 + 3 + 3  # the card, three 429s, then each post exactly once
