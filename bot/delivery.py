@@ -164,13 +164,8 @@ class Delivery:
         post = await self._posted(payload)
         assert post.message_id is not None
         note = note_from_json(payload)
-        if "thread_message_id" not in payload:
-            # A note nobody edits later; rows from before keyed posts may carry a file too.
+        if "thread_message_id" not in payload:  # a note nobody edits later
             await self._reviews.post_in_thread(post.channel, post.message_id, note)
-            if payload.get("media_path"):
-                media = self._media.path(str(payload["media_path"]))
-                title = str(payload.get("media_title") or "")
-                await self._reviews.upload_to_thread(post.channel, post.message_id, media, title)
             return
         message_id = int(payload["thread_message_id"])
         existing = await self._db.run(lambda s: s.get(ThreadMessage, message_id))

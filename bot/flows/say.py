@@ -81,19 +81,13 @@ def to_thread(
     review_post_id: int,
     text: str,
     now: datetime,
-    media_path: str | None = None,
-    media_title: str = "",
 ) -> None:
+    """A note in the thread that is never edited later (decisions, deadlines, reminders)."""
     outbox.enqueue(
         session,
         ordering_key=_thread_key(interview_id),
         kind=Kind.THREAD_POST,
-        payload={
-            "review_post_id": review_post_id,
-            "text": text,
-            "media_path": media_path,
-            "media_title": media_title,
-        },
+        payload={"review_post_id": review_post_id, "text": text},
         now=now,
     )
 
