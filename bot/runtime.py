@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -40,11 +41,26 @@ from storage.media import MediaStore
 
 log = logging.getLogger(__name__)
 
+# Allocations between young-generation collections (CPython's default is 700 or 2000).
+GC_FIRST_GENERATION_THRESHOLD = 50_000
+
 
 def quiet_http_logs() -> None:
     # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
     for name in ("httpx", "httpcore", "telegram.ext.Updater"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _settle_garbage_collector() -> None:
+    """Keep full garbage collections from stalling the event loop under load.
+
+    Everything loaded at start-up (SDKs, the Whisper model's Python side, settings) lives as
+    long as the process: freezing it keeps each collection from walking it again, and a
+    higher first threshold makes collections rarer. Measured with ``hirebot bench slack``:
+    without this, one ~140 ms full collection per thousand button presses set the p99.
+    """
+    gc.freeze()
+    gc.set_threshold(GC_FIRST_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
 
 
 class Runtime:
@@ -140,6 +156,7 @@ class Runtime:
                 self.slack, s.secret("slack_app_token"), web_client=client
             )
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
+        _settle_garbage_collector()
         log.info(
             "hirebot is running: Telegram @%s, Slack %s, HTTP port %s",
             self.telegram.bot.username,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, update
+from sqlalchemy import and_, delete, exists, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -30,6 +30,18 @@ def enqueue(
     )
     session.add(row)
     return row
+
+
+def drop_pending(session: Session, *, ordering_key: str, kind: str) -> int:
+    """Delete undelivered rows of ``kind`` in ``ordering_key`` that no worker holds now."""
+    result = session.execute(
+        delete(OutboxMessage)
+        .where(col(OutboxMessage.ordering_key) == ordering_key)
+        .where(col(OutboxMessage.kind) == kind)
+        .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+        .where(col(OutboxMessage.locked_until).is_(None))
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int) -> list[int]:

@@ -194,7 +194,9 @@ async def run(*, modes: list[str], requests: int, concurrency: int) -> int:
         for result in await bench(mode=mode, requests=requests, concurrency=concurrency):
             print(result.line(), flush=True)
             results.append(result)
-    worst = max(r.percentile(99) for r in results)
+    # The target is Slack's side of the exchange: how soon the ack arrives. The "its answer"
+    # lines (a report sent after the ack) are printed for information.
+    worst = max(r.percentile(99) for r in results if not r.what.strip().startswith("→"))
     verdict = "meets" if worst < TARGET_P99_MS else "MISSES"
-    print(f"worst p99 {worst:.1f} ms: {verdict} the {TARGET_P99_MS:.0f} ms target")
+    print(f"worst ack p99 {worst:.1f} ms: {verdict} the {TARGET_P99_MS:.0f} ms target")
     return 0

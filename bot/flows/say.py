@@ -65,6 +65,10 @@ def post_card(session: Session, review_post_id: int, card: CandidateCard, now: d
 
 
 def update_card(session: Session, review_post_id: int, card: CandidateCard, now: datetime) -> None:
+    """Re-render the card. Each update carries the whole card, so one still waiting to go out
+    is replaced rather than followed: a burst of votes makes one Slack call, not one each
+    (chat.update is rate-limited per channel)."""
+    outbox.drop_pending(session, ordering_key=_thread_key(card.interview_id), kind=Kind.CARD_UPDATE)
     outbox.enqueue(
         session,
         ordering_key=_thread_key(card.interview_id),

@@ -119,6 +119,8 @@ class HireCommands:
         """Why ``command.user`` may not run this, or None when they may."""
         if not self.known(command):
             return None  # answered with the usage
+        if command.action not in roles.RECRUITER_ONLY or command.user in self._s.recruiters:
+            return None  # decided without a database round trip before the ack
         allowed = await self._s.db.run(
             lambda s: roles.may(s, command.action, command.user, self._s.recruiters)
         )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from storage import outbox
 from storage.db import Database
+from storage.models import OutboxMessage
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
@@ -62,3 +63,28 @@ def test_retry_waits_and_keeps_later_rows_of_the_conversation_behind(db: Databas
         second
     ]
     assert db.run_sync(outbox.pending_count) == 1
+
+
+def test_a_newer_card_replaces_updates_still_waiting_but_not_one_in_flight(db: Database) -> None:
+    def card_update(session: Session, text: str) -> None:
+        outbox.enqueue(
+            session,
+            ordering_key="review:1",
+            kind="review.card.update",
+            payload={"t": text},
+            now=T0,
+        )
+
+    db.run_sync(lambda s: card_update(s, "v1"))
+    [in_flight] = db.run_sync(lambda s: outbox.claim_due(s, now=T0, lease=LEASE, limit=10))
+    db.run_sync(lambda s: card_update(s, "v2"))
+    db.run_sync(lambda s: card_update(s, "v3"))
+
+    def replace(session: Session) -> int:
+        dropped = outbox.drop_pending(session, ordering_key="review:1", kind="review.card.update")
+        card_update(session, "v4")
+        return dropped
+
+    assert db.run_sync(replace) == 2  # v2 and v3: never sent, superseded by v4
+    rows = db.run_sync(lambda s: s.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all())  # type: ignore[arg-type]
+    assert [(r.id == in_flight, r.payload["t"]) for r in rows] == [(True, "v1"), (False, "v4")]
