@@ -441,7 +441,13 @@ class Home:
     recent: list[RecentDecision]
 
 
-def home(session: Session, *, viewer: str, recruiter: bool) -> Home:
+def review_channels(session: Session) -> list[str]:
+    return sorted(set(session.exec(select(Opening.review_channel)).all()))
+
+
+def home(session: Session, *, viewer: str, recruiter: bool, member_of: frozenset[str]) -> Home:
+    """The viewer's Home. Reviewers are the members of an opening's review channel, so only
+    openings whose channel is in ``member_of`` put interviews in "waiting for your vote"."""
     openings: list[OpeningSummary] = []
     waiting: list[Waiting] = []
     for opening in session.exec(select(Opening).order_by(col(Opening.slug))).all():
@@ -463,7 +469,8 @@ def home(session: Session, *, viewer: str, recruiter: bool) -> Home:
         for i in interviews:
             assert i.id is not None
             if (
-                i.status == InterviewStatus.COMPLETED
+                opening.review_channel in member_of
+                and i.status == InterviewStatus.COMPLETED
                 and i.stage != REJECTED
                 and i.completed_at is not None
                 and not review.has_voted(session, i.id, viewer)

@@ -260,11 +260,26 @@ def build_app(
             return
         user = event["user"]
         recruiter = await is_recruiter(user)
-        home = await services.db.run(lambda s: reports.home(s, viewer=user, recruiter=recruiter))
+        channels = await services.db.run(reports.review_channels)
+        member_of = frozenset([c for c in channels if user in await _members(client, c)])
+        home = await services.db.run(
+            lambda s: reports.home(s, viewer=user, recruiter=recruiter, member_of=member_of)
+        )
         # The Home tab is a view, rendered on demand; publishing it again is harmless.
         await client.views_publish(user_id=user, view=home_view(home))
 
     return app
+
+
+async def _members(client: AsyncWebClient, channel: str) -> set[str]:
+    """Who is in ``channel`` (empty when hirebot cannot see it: it was never invited)."""
+    members: set[str] = set()
+    try:
+        async for page in await client.conversations_members(channel=channel, limit=1000):
+            members.update(page.get("members", []))
+    except SlackApiError as err:
+        log.warning("cannot list members of %s: %s", channel, err.response.get("error"))
+    return members
 
 
 def _rubric(session: Session, interview_id: int) -> list[str]:
