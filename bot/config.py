@@ -18,6 +18,9 @@ _HOW_TO_GET = {
     "slack_app_token": "Slack app settings → Basic Information → App-Level Tokens, scope "
     "connections:write (xapp-…); or leave it unset and use HTTP mode with a signing secret",
     "slack_signing_secret": "Slack app settings → Basic Information → Signing Secret",
+    "telegram_webhook_secret": "make one up (1-256 characters of A-Z, a-z, 0-9, _ and -), "
+    "e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'; Telegram sends it "
+    "with every update so the bot can refuse forged ones",
 }
 
 
@@ -30,6 +33,10 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_file_url: str = "https://api.telegram.org/file/bot"
+    # Set: Telegram pushes updates to this public HTTPS URL (which must reach
+    # HIREBOT_HTTP_HOST:PORT/telegram/webhook), instead of the bot polling for them.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
 
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -73,9 +80,15 @@ class Settings(BaseSettings):
             raise ConfigError(f"{env} is not set. To get it: {_HOW_TO_GET[name]}.")
         return raw
 
+    @property
+    def telegram_webhook(self) -> bool:
+        return bool(self.telegram_webhook_url)
+
     def check_for_run(self) -> None:
         """Refuse to start without the secrets a real run needs."""
         self.secret("telegram_token")
+        if self.telegram_webhook:
+            self.secret("telegram_webhook_secret")
         self.secret("slack_bot_token")
         if self.slack_app_token is None:
             self.secret("slack_signing_secret")

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -31,7 +32,7 @@ from bot.limits import ReminderLimit
 from bot.services import Services, utc_now
 from bot.slack.app import build_app
 from bot.slack.channel import SlackReviewChannel
-from bot.telegram.adapter import build_application
+from bot.telegram.adapter import build_application, failed_updates
 from bot.telegram.channel import TelegramCandidateChannel
 from bot.transcription import load_transcriber
 from bot.transcription.jobs import TranscriptionWorker, pool_size, transcription_pool
@@ -41,6 +42,7 @@ from storage.media import MediaStore
 
 log = logging.getLogger(__name__)
 
+TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 # Allocations between young-generation collections (CPython's default is 700 or 2000).
 GC_FIRST_GENERATION_THRESHOLD = 50_000
 
@@ -84,6 +86,7 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self._executor = transcription_pool(self._whisper_workers)
         self._scheduler: AsyncIOScheduler | None = None
+        self._telegram_in_order = asyncio.Lock()
         self._socket: AsyncSocketModeHandler | None = None
         self._web: web.AppRunner | None = None
         self.http_port: int | None = None
@@ -136,11 +139,21 @@ class Runtime:
             asyncio.create_task(self.transcription.run_forever(), name="transcription"),
         ]
         await self.telegram.start()
-        assert self.telegram.updater is not None
-        await self.telegram.updater.start_polling(
-            poll_interval=0.0, timeout=self._poll_timeout, allowed_updates=Update.ALL_TYPES
-        )
-        await self._start_web()
+        await self._start_web()  # listening before Telegram is told to push to it
+        if s.telegram_webhook:
+            await self.telegram.bot.set_webhook(
+                url=str(s.telegram_webhook_url),
+                secret_token=s.secret("telegram_webhook_secret"),
+                allowed_updates=Update.ALL_TYPES,
+                # One update at a time keeps each candidate's messages in order, whichever
+                # process behind a load balancer receives them.
+                max_connections=1,
+            )
+        else:
+            assert self.telegram.updater is not None
+            await self.telegram.updater.start_polling(
+                poll_interval=0.0, timeout=self._poll_timeout, allowed_updates=Update.ALL_TYPES
+            )
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._scheduler.add_job(
             self.tick,
@@ -215,6 +228,8 @@ class Runtime:
         app.router.add_get("/health", self._health)
         if not self.settings.slack_socket_mode:
             app.router.add_post("/slack/events", self._slack_events)
+        if self.settings.telegram_webhook:
+            app.router.add_post(TELEGRAM_WEBHOOK_PATH, self._telegram_update)
         self._web = web.AppRunner(app, access_log=None)
         await self._web.setup()
         site = web.TCPSite(self._web, self.settings.http_host, self.settings.http_port)
@@ -222,6 +237,25 @@ class Runtime:
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.http_port = sockets[0].getsockname()[1] if sockets else self.settings.http_port
+
+    async def _telegram_update(self, request: web.Request) -> web.Response:
+        """One pushed update, handled before answering: a 2xx tells Telegram it is safe.
+
+        A wrong secret is refused (a forged update changes nothing); a handler failure
+        answers 500, so Telegram delivers the update again later.
+        """
+        secret = self.settings.secret("telegram_webhook_secret")
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not secrets.compare_digest(given.encode(), secret.encode()):
+            return web.Response(status=401)
+        try:
+            update = Update.de_json(await request.json(), self.telegram.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        async with self._telegram_in_order:
+            await self.telegram.process_update(update)
+        failed = failed_updates(self.telegram).pop(update.update_id, None)
+        return web.Response(status=500 if failed else 200)
 
     async def _slack_events(self, request: web.Request) -> web.Response:
         bolt_response = await self.slack.async_dispatch(await to_bolt_request(request))

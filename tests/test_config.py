@@ -46,3 +46,13 @@ def test_default_database_is_sqlite_in_the_data_dir(tmp_path: Path) -> None:
         "U1",
         "U2",
     }
+
+
+def test_a_webhook_needs_its_secret() -> None:
+    settings = Settings(
+        telegram_token=SecretStr("123:abc"),
+        telegram_webhook_url="https://hire.example.com/telegram/webhook",
+        _env_file=None,
+    )
+    with pytest.raises(ConfigError, match=r"HIREBOT_TELEGRAM_WEBHOOK_SECRET is not set"):
+        settings.check_for_run()

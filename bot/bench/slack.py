@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, World, eventually
+from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, World, eventually, free_port
 
 TARGET_P99_MS = 100.0
 
@@ -69,7 +69,7 @@ async def bench(
 async def _start_bot_process(w: World, data: Path) -> asyncio.subprocess.Process:
     """The bot in its own process, as in production: the load never shares its CPU time."""
     env = {**os.environ, **w.environment()}
-    port = _free_port()
+    port = free_port()
     env["HIREBOT_HTTP_PORT"] = str(port)
     log = (data / "bot.log").open("ab")
     process = await asyncio.create_subprocess_exec(
@@ -124,12 +124,6 @@ async def _bench_world(
         Latencies("  → its answer", mode, list(answered), acks.wall),
         await _measure("button vote", mode, vote, requests, concurrency),
     ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _listening(port: int) -> bool:

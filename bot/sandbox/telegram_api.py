@@ -23,7 +23,7 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Self
 
-from aiohttp import web
+from aiohttp import ClientSession, ClientTimeout, web
 from telegram import (
     Audio,
     Chat,
@@ -305,7 +305,11 @@ class TelegramSandbox:
         self.file_url = ""
         self.calls: list[ApiCall] = []
         self.webhook_url = ""
+        self.webhook_secret = ""
+        # Webhook mode: (update_id, HTTP status) of every push to the bot, in order.
+        self.webhook_deliveries: list[tuple[int, int]] = []
         self.commands: dict[str, list[JSONDict]] = {}
+        self._pusher: asyncio.Task[None] | None = None
 
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
@@ -346,6 +350,10 @@ class TelegramSandbox:
     ) -> None:
         self._closing = True
         await self._notify()  # releases pending long polls with an empty result
+        if self._pusher is not None:
+            self._pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pusher
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -635,9 +643,43 @@ class TelegramSandbox:
 
     async def _set_webhook(self, params: JSONDict) -> bool:
         self.webhook_url = str(params.get("url", ""))
+        self.webhook_secret = str(params.get("secret_token", ""))
         if params.get("drop_pending_updates"):
             self._queue.clear()
+        if self._pusher is None or self._pusher.done():
+            self._pusher = asyncio.create_task(self._push_updates(), name="sandbox-webhook")
+        await self._notify()
         return True
+
+    async def _push_updates(self) -> None:
+        """Webhook mode: POST each update to the bot, oldest first, one at a time (like
+        ``max_connections=1``); a non-2xx answer or no answer means: try again shortly."""
+        async with ClientSession() as http:
+            while not self._closing and self.webhook_url:
+                if not self._queue:
+                    async with self._changed:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._changed.wait(), 0.5)
+                    continue
+                queued = min(self._queue, key=lambda q: q.update_id)
+                headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret}
+                try:
+                    async with http.post(
+                        self.webhook_url,
+                        json=queued.payload,
+                        headers=headers,
+                        timeout=ClientTimeout(total=30),
+                    ) as response:
+                        status = response.status
+                except (OSError, TimeoutError):
+                    status = 0
+                self.webhook_deliveries.append((queued.update_id, status))
+                if 200 <= status < 300:
+                    if queued in self._queue:
+                        self._queue.remove(queued)
+                    self._last_activity = time.monotonic()
+                else:
+                    await asyncio.sleep(0.5)
 
     async def _get_webhook_info(self, params: JSONDict) -> JSONDict:
         return {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ RECRUITER = "U0RECRUITER"
 TEAMMATE = "U0TEAMMATE1"
 SLACK_BOT_TOKEN = "xoxb-sandbox-bot"
 SLACK_APP_TOKEN = "xapp-sandbox-app"
+WEBHOOK_SECRET = "sandbox-webhook-secret"
 INVITE_LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]{1,64})")
 
 T = TypeVar("T")
@@ -47,6 +49,8 @@ class World:
     autostart: bool = True  # False: the test starts the bot itself (e.g. as a process)
     clock: Callable[[], datetime] = utc_now
     opening_file: Path = OPENING_FILE
+    telegram_mode: str = "polling"  # or "webhook": the sandbox pushes updates to the bot
+    http_port: int = 0  # 0: any free port (webhook mode picks one, Telegram needs the URL)
     telegram: TelegramSandbox = field(default_factory=TelegramSandbox)
     slack: SlackSandbox = field(
         default_factory=lambda: SlackSandbox(bot_token=SLACK_BOT_TOKEN, app_token=SLACK_APP_TOKEN)
@@ -54,6 +58,8 @@ class World:
     runtime: Runtime | None = None
 
     async def __aenter__(self) -> World:
+        if self.telegram_mode == "webhook" and not self.http_port:
+            self.http_port = free_port()
         # slack_sdk ignores NO_PROXY: a proxy setting would send loopback traffic away.
         for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
             os.environ.pop(name, None)
@@ -87,7 +93,15 @@ class World:
             slack_app_token=SecretStr(SLACK_APP_TOKEN) if socket else None,
             slack_signing_secret=None if socket else SecretStr(self.slack.signing_secret),
             slack_api_url=self.slack.api_url,
-            http_port=0,
+            http_port=self.http_port,
+            telegram_webhook_url=(
+                f"http://127.0.0.1:{self.http_port}/telegram/webhook"
+                if self.telegram_mode == "webhook"
+                else None
+            ),
+            telegram_webhook_secret=SecretStr(WEBHOOK_SECRET)
+            if self.telegram_mode == "webhook"
+            else None,
             recruiters=RECRUITER,
             whisper_model=self.whisper_model,
         )
@@ -135,6 +149,12 @@ class World:
     def bot(self) -> Runtime:
         assert self.runtime is not None, "the bot is not running"
         return self.runtime
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 class SimulatedClock:

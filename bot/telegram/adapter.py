@@ -51,6 +51,12 @@ def build_application(token: str, api_url: str, file_url: str, services: Service
     return app
 
 
+def failed_updates(app: Application) -> dict[int, bool]:  # type: ignore[type-arg]
+    """Updates whose handling failed, so a webhook can ask Telegram to deliver them again."""
+    found: dict[int, bool] = app.bot_data.setdefault("hirebot.failed_updates", {})
+    return found
+
+
 class CandidateHandlers:
     def __init__(self, services: Services) -> None:
         self._s = services
@@ -158,6 +164,8 @@ class CandidateHandlers:
         # Never log the update itself: it holds the candidate's messages.
         update_id = update.update_id if isinstance(update, Update) else None
         log.error("telegram update %s failed: %r", update_id, context.error)
+        if update_id is not None:
+            failed_updates(context.application)[update_id] = True
 
     async def _expects(
         self, update: Update, person: TelegramPerson, kind: str, size: int | None
