@@ -114,13 +114,16 @@ async def _script(world: World, verbose: bool) -> str:
     await jane.wait_for_message("That's everything")
     say.show_new()
 
-    say.step("hirebot", "transcribes both answers with Whisper and posts them in the thread")
+    say.step("hirebot", "posted each answer at once; Whisper's transcripts replace 'pending'")
     parent = await eventually(lambda: next(iter(slack.messages(REVIEW_CHANNEL)), None))
-    await eventually(
-        lambda: any("completed" in m.text for m in slack.thread(REVIEW_CHANNEL, parent.ts)),
-        seconds=120,
-        what="both answers and the completion note in the Slack thread",
-    )
+
+    def transcribed() -> bool:
+        thread = slack.thread(REVIEW_CHANNEL, parent.ts)
+        answers = [m for m in thread if m.text.startswith("*Q")]
+        done = any("completed" in m.text for m in thread)
+        return done and len(answers) == 2 and not any("pending" in m.text for m in answers)
+
+    await eventually(transcribed, seconds=120, what="both transcripts in the Slack thread")
     say.show_new()
 
     say.step("Tom (teammate, Slack)", "presses 👍 Yes on Jane's card")
@@ -145,8 +148,8 @@ async def _script(world: World, verbose: bool) -> str:
         print("\nThe review thread as the team sees it:")
         print(_indent(visible_text(slack.messages(REVIEW_CHANNEL)[0])))
         for message in thread:
-            print(_indent("└ " + message.text.replace("\n", "\n  ")))
-            for f in message.files:
-                print(_indent(f"  📎 {f.filename} ({len(f.data)} bytes)"))
+            lines = [message.text] if message.text else []
+            lines += [f"📎 {f.filename} ({len(f.data)} bytes)" for f in message.files]
+            print(_indent("└ " + "\n".join(lines).replace("\n", "\n  ")))
     files = sum(len(m.files) for m in thread)
     return f"{len(jane.inbox())} Telegram messages, {len(thread)} thread replies, {files} files"
