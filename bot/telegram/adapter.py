@@ -163,7 +163,8 @@ class CandidateHandlers:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Never log the update itself: it holds the candidate's messages.
         update_id = update.update_id if isinstance(update, Update) else None
-        log.error("telegram update %s failed: %r", update_id, context.error)
+        # The error type only: a network error's text can carry the request URL (with the token).
+        log.error("telegram update %s failed: %s", update_id, type(context.error).__name__)
         if update_id is not None:
             failed_updates(context.application)[update_id] = True
 
