@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from bot.errors import DeliveryDeferred, DeliveryRefused
 from bot.flows import review, threads
-from bot.flows.ports import CandidateChannel, Choice, ReviewChannel
+from bot.flows.ports import CandidateChannel, Choice, ReviewChannel, ThreadNote
 from bot.flows.say import Kind, card_from_json, note_from_json
 from bot.limits import DeliveryLimit
 from storage import outbox
@@ -61,47 +61,76 @@ class Delivery:
         self._wake.set()
 
     async def run_forever(self, poll_seconds: float = 1.0) -> None:
+        """Keep up to ``DeliveryLimit.BATCH`` messages in flight, each on its own.
+
+        A slow platform call holds up only its own conversation (later rows of its ordering
+        key wait for it), never the other candidates' messages.
+        """
+        in_flight: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            self._wake.set()  # the next message of that conversation may be due now
+
         while not self._stopping:
+            self._wake.clear()
+            started = 0
             try:
-                delivered = await self.deliver_due()
+                started = await self._start_due(in_flight, finished)
             except Exception:
                 log.exception("outbox delivery pass failed; retrying")
-                delivered = 0
-            if delivered or self._stopping:
+            if started:
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+        if in_flight:
+            await asyncio.wait(in_flight)
 
-    async def deliver_due(self) -> int:
-        """One pass: claim due rows and deliver them; returns how many were handled."""
+    async def _start_due(
+        self, in_flight: set[asyncio.Task[None]], finished: Callable[[asyncio.Task[None]], None]
+    ) -> int:
+        room = DeliveryLimit.BATCH - len(in_flight)
+        if room <= 0:
+            return 0
         now = self._now()
         lease = timedelta(seconds=DeliveryLimit.LEASE_SECONDS)
-        ids = await self._db.run(
-            lambda s: outbox.claim_due(s, now=now, lease=lease, limit=DeliveryLimit.BATCH)
-        )
-        # Rows of one ordering key never appear together (only the oldest is due), so the
-        # batch can go out concurrently without reordering anyone's conversation.
-        await asyncio.gather(*(self._deliver_one(row_id) for row_id in ids))
+        # Only the oldest pending row of each ordering key is due, and a row in flight stays
+        # pending (leased) until sent: no conversation ever has two messages on the way.
+        ids = await self._db.run(lambda s: outbox.claim_due(s, now=now, lease=lease, limit=room))
+        for row_id in ids:
+            task = asyncio.create_task(self._deliver_one(row_id), name=f"outbox-{row_id}")
+            in_flight.add(task)
+            task.add_done_callback(finished)
         return len(ids)
 
     async def _deliver_one(self, row_id: int) -> None:
-        row = await self._db.run(lambda s: s.get_one(OutboxMessage, row_id))
+        row = await self._db.run(lambda s: s.get(OutboxMessage, row_id))
+        if row is None:
+            return  # erased meanwhile (a candidate's /delete_my_data)
         kind, payload, attempts = row.kind, dict(row.payload), row.attempts
         try:
             await self._send(kind, payload, row_id)
         except DeliveryDeferred as err:
-            delay = _backoff(attempts, err.retry_after)
-            at, reason = self._now() + timedelta(seconds=delay), str(err)
-            await self._db.run(lambda s: outbox.mark_retry(s, row_id, at=at, error=reason))
-            log.warning("outbox %s (%s) deferred %.1fs: %s", row_id, kind, delay, err)
+            await self._retry_later(row_id, kind, attempts, str(err), err.retry_after)
             return
         except DeliveryRefused as err:
             reason = str(err)
             await self._db.run(lambda s: outbox.mark_failed(s, row_id, reason))
             log.error("outbox %s (%s) refused for good: %s", row_id, kind, err)
             return
+        except Exception as err:  # our bug or an unexpected SDK error: retry, never drop
+            log.exception("outbox %s (%s) failed unexpectedly", row_id, kind)
+            await self._retry_later(row_id, kind, attempts, type(err).__name__, None)
+            return
         await self._db.run(lambda s: outbox.mark_sent(s, row_id, self._now()))
+
+    async def _retry_later(
+        self, row_id: int, kind: str, attempts: int, reason: str, retry_after: float | None
+    ) -> None:
+        delay = _backoff(attempts, retry_after)
+        at = self._now() + timedelta(seconds=delay)
+        await self._db.run(lambda s: outbox.mark_retry(s, row_id, at=at, error=reason))
+        log.warning("outbox %s (%s) deferred %.1fs: %s", row_id, kind, delay, reason)
 
     async def _send(self, kind: str, payload: dict[str, Any], row_id: int) -> None:
         if kind == Kind.CANDIDATE_TEXT:
@@ -141,7 +170,9 @@ class Delivery:
             )
             if "thread_message_id" in payload:
                 owner = int(payload["thread_message_id"])
-                await self._db.run(lambda s: threads.record_file(s, owner, file_id))
+                if not await self._db.run(lambda s: threads.record_file(s, owner, file_id)):
+                    # The candidate's data was erased while this upload was in flight.
+                    await self._reviews.delete_file(file_id)
         elif kind == Kind.FILE_DELETE:
             await self._reviews.delete_file(str(payload["file_id"]))
         elif kind == Kind.NOTIFY_USER:
@@ -182,7 +213,11 @@ class Delivery:
         now = self._now()
         await self._db.run(lambda s: threads.record_posting(s, message_id, now))
         ts = await self._reviews.post_in_thread(post.channel, post.message_id, note)
-        await self._db.run(lambda s: threads.record_posted(s, message_id, ts))
+        if not await self._db.run(lambda s: threads.record_posted(s, message_id, ts)):
+            # The candidate's data was erased while this post was in flight: redact it too.
+            await self._reviews.edit_in_thread(
+                post.channel, ts, ThreadNote(text=review.ERASED_ANSWER)
+            )
 
     async def _thread_message(self, thread_message_id: int) -> tuple[str, str | None]:
         def load(session: Session) -> tuple[str, str | None]:

@@ -32,6 +32,8 @@ class VoteChoice(StrEnum):
     NO = "no"
 
 
+ERASED_ANSWER = "🗑️ Answer erased on request."
+
 VOTE_WORDS = {VoteChoice.YES: "Yes", VoteChoice.MAYBE: "Maybe", VoteChoice.NO: "No"}
 
 
@@ -344,7 +346,7 @@ def answer_submitted(session: Session, answer_id: int, now: datetime) -> None:
 def erase_thread(session: Session, interview: Interview, now: datetime) -> None:
     """Erasure: our replies in the thread lose their content, the recordings go from Slack."""
     assert interview.id is not None
-    threads.erase(session, interview.id, "answer:", "🗑️ Answer erased on request.", now)
+    threads.erase(session, interview.id, "answer:", ERASED_ANSWER, now)
 
 
 def answer_transcribed(

@@ -89,16 +89,20 @@ def record_posting(session: Session, thread_message_id: int, now: datetime) -> N
     message.posting_since = message.posting_since or now
 
 
-def record_posted(session: Session, thread_message_id: int, message_id: str) -> None:
+def record_posted(session: Session, thread_message_id: int, message_id: str) -> bool:
+    """Remember where a reply landed; False when it was erased while on its way."""
     message = session.get(ThreadMessage, thread_message_id)
-    if message is not None:  # None: erased while the post was on its way
+    if message is not None:
         message.message_id = message_id
+    return message is not None
 
 
-def record_file(session: Session, thread_message_id: int, file_id: str) -> None:
+def record_file(session: Session, thread_message_id: int, file_id: str) -> bool:
+    """Remember a reply's uploaded file; False when it was erased while uploading."""
     message = session.get(ThreadMessage, thread_message_id)
     if message is not None:
         message.file_id = file_id
+    return message is not None
 
 
 def erase(session: Session, interview_id: int, prefix: str, text: str, now: datetime) -> None:

@@ -274,6 +274,8 @@ class SlackApiEmulator:
         self._channels: dict[str, Channel] = {}
         self._users: dict[str, User] = {}
         self._failures: dict[str, _Failure] = {}
+        self._holds: dict[str, asyncio.Event] = {}
+        self._waiting: dict[str, int] = {}
         self._uploads: dict[str, _PendingUpload] = {}
         self._views_by_id: dict[str, JSON] = {}
         self._triggers: dict[str, float] = {}
@@ -358,6 +360,19 @@ class SlackApiEmulator:
     ) -> None:
         """Make the next ``times`` calls of ``method`` fail the way Slack fails them."""
         self._failures[method] = _Failure(status, retry_after, error, times)
+
+    def hold(self, method: str) -> None:
+        """Keep every call of ``method`` waiting (a slow Slack) until ``release(method)``."""
+        self._holds[method] = asyncio.Event()
+
+    def release(self, method: str) -> None:
+        gate = self._holds.pop(method, None)
+        if gate is not None:
+            gate.set()
+
+    def held(self, method: str) -> int:
+        """How many calls of ``method`` are waiting at the gate right now."""
+        return self._waiting.get(method, 0)
 
     def add_channel(self, channel_id: str, name: str, members: list[str]) -> None:
         """Register a channel; the bot can only post where it is a member, as on Slack."""
@@ -636,6 +651,13 @@ class SlackApiEmulator:
         method = request.match_info["method"]
         params, token = await self._read_params(request)
         self.calls.append(ApiCall(method, params))
+        gate = self._holds.get(method)
+        if gate is not None:
+            self._waiting[method] = self._waiting.get(method, 0) + 1
+            try:
+                await gate.wait()
+            finally:
+                self._waiting[method] -= 1
         failure = self._failures.get(method)
         if failure is not None and failure.remaining > 0:
             failure.remaining -= 1

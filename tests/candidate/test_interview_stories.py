@@ -408,3 +408,29 @@ async def test_two_quick_messages_are_answered_in_the_order_they_were_sent(
         replies = [m.text or "" for m in jane.inbox()[mark:]]
         assert replies[0].startswith("Press Ready first")  # the sticker's answer comes first
         assert "you've answered 0 of 2" in replies[-1]
+
+
+async def test_an_answer_post_in_flight_during_erasure_does_not_stay_in_slack(
+    tmp_path: Path,
+) -> None:
+    async with World(data_dir=tmp_path, opening_file=_opening(tmp_path)) as w:
+        jane = await _begin(w)
+        parent = w.slack.messages(REVIEW_CHANNEL)[0]
+        w.slack.hold("chat.postMessage")  # Slack is slow: the answer post hangs in flight
+        await answer_question(jane, 1, 3, lambda: jane.send_voice(SAMPLES / "answer1.ogg"))
+        await eventually(lambda: w.slack.held("chat.postMessage") > 0, what="the post in flight")
+        await jane.send_command("/delete_my_data")
+        await jane.press("Yes, delete everything", await jane.wait_for_message("can't be undone"))
+        await jane.wait_for_message("Done: your recordings")
+        w.slack.release("chat.postMessage")  # the post lands after the erasure committed
+
+        def redacted() -> bool:
+            replies = w.slack.thread(REVIEW_CHANNEL, parent.ts)
+            return any("withdrew" in m.text for m in replies) and not any(
+                "Tell us about a system" in m.text for m in replies
+            )
+
+        await eventually(redacted, what="the late post redacted")
+        replies = [m.text for m in w.slack.thread(REVIEW_CHANNEL, parent.ts)]
+        assert "🗑️ Answer erased on request." in replies
+        assert w.slack.files == []  # its recording was never uploaded
