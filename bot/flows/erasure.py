@@ -13,6 +13,7 @@ from sqlmodel import Session, col, delete, select
 
 from bot.flows import review, say
 from bot.flows.lifecycle import Event, move
+from bot.flows.pipeline import find_interview
 from bot.flows.say import Kind
 from storage import answer_media
 from storage.models import Answer, Candidate, Comment, Interview, OutboxMessage, OutboxStatus
@@ -82,3 +83,20 @@ def _redact_pending_card(session: Session, interview: Interview) -> None:
         .where(OutboxMessage.status == OutboxStatus.PENDING)
     ).all():
         row.payload = {**row.payload, "card": current}
+
+
+def erase_for_recruiter(
+    session: Session, *, who: str, confirmed: bool, by: str, now: datetime
+) -> str:
+    """``/hire erase``: first says what will go, then (confirmed) erases; a line for them."""
+    found = find_interview(session, who)
+    name = session.get_one(Candidate, found.candidate_id).name
+    if not confirmed:
+        return (
+            f"This deletes {name}'s recordings, transcripts, answers and details for "
+            f"good, here and in Slack. To go ahead: `/hire erase #{found.id} confirm`"
+        )
+    assert found.id is not None
+    # Services deletes the media files once this transaction has committed.
+    erase_interview(session, interview_id=found.id, by=f"<@{by}>", now=now)
+    return f"Erased {name}'s recordings, transcripts and details (#{found.id})."

@@ -12,10 +12,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.errors import IllegalTransition, InvalidRequest, NotFound
-
-# A module import: interview imports this module back (its /more_time calls us).
 from bot.flows import decision_texts, lifecycle, review, threads
-from bot.flows import interview as interview_flow
+from bot.flows.moments import format_deadline
 from bot.flows.pipeline import find_interview, record_decision, summary
 from bot.flows.ports import Choice
 from bot.limits import ReviewLimit
@@ -75,7 +73,7 @@ def decide(
     request.decided_by = by
     request.decided_at = now
     record_decision(session, interview, "deny_extension", by, now)
-    deadline = interview_flow.format_deadline(interview.deadline_at)
+    deadline = format_deadline(interview.deadline_at)
     message = decision_texts.render(session, interview, "extension_denied", deadline=deadline)
     told = decision_texts.tell(session, interview, message, now)
     _close_request(session, request, f"❌ <@{by}> denied more time.", now)
@@ -104,7 +102,7 @@ def _extend(
         raise InvalidRequest(f"Extend by 1 to {ReviewLimit.EXTENSION_MAX_DAYS} days.")
     lifecycle.extend(interview)
     interview.deadline_at = max(interview.deadline_at, now) + timedelta(days=days)
-    deadline = interview_flow.format_deadline(interview.deadline_at)
+    deadline = format_deadline(interview.deadline_at)
     record_decision(session, interview, "extend", by, now, reason=f"+{days} days")
     message = decision_texts.render(session, interview, "extension_approved", deadline=deadline)
     told = decision_texts.tell(session, interview, message, now)
@@ -141,11 +139,9 @@ def _pending(session: Session, interview_id: int) -> ExtensionRequest | None:
 
 
 def _request_text(requested_at: datetime, deadline: datetime | None) -> str:
-    text = (
-        f"🙋 The candidate asked for more time on {interview_flow.format_deadline(requested_at)}."
-    )
+    text = f"🙋 The candidate asked for more time on {format_deadline(requested_at)}."
     if deadline is not None:
-        text += f" Their deadline is {interview_flow.format_deadline(deadline)}."
+        text += f" Their deadline is {format_deadline(deadline)}."
     return text
 
 

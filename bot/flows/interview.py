@@ -56,11 +56,6 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def format_deadline(moment: datetime) -> str:
-    """A moment for the hiring team (UTC; Slack shows it next to their own clock)."""
-    return moment.strftime("%a %d %b %Y, %H:%M UTC")
-
-
 def invite(
     session: Session,
     *,

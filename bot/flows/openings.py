@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from bot.errors import OpeningFileError
-from bot.flows import decision_texts
+from bot.errors import InvalidRequest, OpeningFileError
+from bot.flows import decision_texts, say
 from bot.limits import InviteLimit, QuestionDefaults
 from storage.models import Answer, Opening, Question
 
@@ -199,3 +199,24 @@ def _line_of(node: Any, location: list[Any]) -> int:
         else:
             break
     return int(current.start_mark.line) + 1 if current is not None else 1
+
+
+def create(session: Session, spec: OpeningSpec, *, by: str, now: datetime) -> Opening:
+    """A new opening from the Slack form: a taken slug is refused; the creator hears next steps."""
+    if session.exec(select(Opening.id).where(Opening.slug == spec.slug)).first() is not None:
+        raise InvalidRequest(f"An opening called `{spec.slug}` exists already: pick another title.")
+    opening, _ = save(session, spec, now)
+    say.to_team_member(
+        session,
+        by,
+        f"Created opening *{opening.title}* (`{opening.slug}`, {len(spec.questions)} "
+        f"questions). Answers go to <#{opening.review_channel}>: make sure hirebot is in it "
+        f"(`/invite @hirebot`). Invite a candidate with `/hire invite {opening.slug} <name>`.",
+        now,
+    )
+    return opening
+
+
+def listed(session: Session) -> list[Opening]:
+    """Every opening, by slug."""
+    return list(session.exec(select(Opening).order_by(col(Opening.slug))).all())

@@ -10,6 +10,9 @@ from sqlmodel import Session, col, select
 
 from bot.errors import IllegalTransition, InvalidRequest, NotFound
 from bot.flows import decision_texts, review
+from bot.flows.decision_texts import render, tell
+from bot.flows.lifecycle import ACTIVE
+from bot.flows.moments import format_deadline
 from storage.models import Candidate, Decision, Interview, Opening
 
 STAGES: tuple[str, ...] = ("Async interview", "Live interview", "Offer", "Hired")
@@ -155,3 +158,22 @@ def summary(session: Session, interview: Interview, what: str, told: bool) -> st
         else "They haven't opened their invitation yet, so they could not be told on Telegram."
     )
     return f"{candidate.name} {what}. {tail}"
+
+
+def remind(session: Session, *, who: str, now: datetime) -> str:
+    """A recruiter's nudge, sent now on Telegram; returns the line for the recruiter."""
+    found = find_interview(session, who)
+    candidate = session.get_one(Candidate, found.candidate_id)
+    if found.status not in ACTIVE:
+        raise InvalidRequest(
+            f"{candidate.name}'s interview is {found.status.replace('_', ' ')}: "
+            "there is nothing to remind them of."
+        )
+    deadline = format_deadline(found.deadline_at)
+    message = render(session, found, "team_reminder", deadline=deadline)
+    if not tell(session, found, message, now):
+        return (
+            f"{candidate.name} hasn't opened their invitation yet, so Telegram can't "
+            "reach them. Send them the link again (or `/hire invite` a fresh one)."
+        )
+    return f"Reminded {candidate.name} on Telegram (deadline {deadline})."

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from bot.flows import answering, interview, review
 from bot.flows.conversation import Conversation, of_interview
 from bot.flows.lifecycle import ACTIVE
+from bot.flows.moments import format_deadline
 from bot.limits import ReminderLimit
 from storage.models import Interview, ReminderSent
 
@@ -89,7 +90,7 @@ def _send(conv: Conversation, rule: Rule, answered: int) -> None:
             conv.session,
             conv.interview,
             "🔔 The candidate has not opened their invitation yet "
-            f"(deadline {interview.format_deadline(conv.interview.deadline_at)}). "
+            f"(deadline {format_deadline(conv.interview.deadline_at)}). "
             "You may want to nudge them by email.",
             conv.now,
         )

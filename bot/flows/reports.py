@@ -19,7 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.errors import NotFound
 from bot.flows import review
-from bot.flows.interview import format_deadline
+from bot.flows.moments import format_deadline
 from bot.flows.pipeline import REJECTED, STAGES, find_interview
 from bot.limits import ReviewLimit
 from storage.models import (

@@ -20,18 +20,16 @@ from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from bot.errors import HirebotError, InvalidRequest
+from bot.errors import HirebotError
 from bot.flows import comments, extensions, openings, pipeline, reports, review, roles, say
-from bot.flows.openings import OpeningSpec
 from bot.flows.review import VoteChoice
 from bot.services import Services
 from bot.slack import modals
 from bot.slack.blocks import SCORE_ACTION, VOTE_ACTION_PREFIX
 from bot.slack.hire import AnswerAfterAck, HireCommand, HireCommands
 from bot.slack.home import home_view
-from storage.models import Opening
 
 log = logging.getLogger(__name__)
 SOURCE = "slack"
@@ -234,7 +232,9 @@ def build_app(
             return
         try:
             await services.handle_once(
-                SOURCE, f"view:{view['id']}", lambda s, now: _create_opening(s, spec, user, now)
+                SOURCE,
+                f"view:{view['id']}",
+                lambda s, now: openings.create(s, spec, by=user, now=now),
             )
         except HirebotError as err:
             await ack(response_action="errors", errors={"title": str(err)})
@@ -284,21 +284,6 @@ async def _members(client: AsyncWebClient, channel: str) -> set[str]:
 
 def _rubric(session: Session, interview_id: int) -> list[str]:
     return review.score_form(session, interview_id, "", recruiter=True).rubric
-
-
-def _create_opening(session: Session, spec: OpeningSpec, user: str, now: Any) -> Opening:
-    if session.exec(select(Opening.id).where(Opening.slug == spec.slug)).first() is not None:
-        raise InvalidRequest(f"An opening called `{spec.slug}` exists already: pick another title.")
-    opening, _ = openings.save(session, spec, now)
-    say.to_team_member(
-        session,
-        user,
-        f"Created opening *{opening.title}* (`{opening.slug}`, {len(spec.questions)} "
-        f"questions). Answers go to <#{opening.review_channel}>: make sure hirebot is in it "
-        f"(`/invite @hirebot`). Invite a candidate with `/hire invite {opening.slug} <name>`.",
-        now,
-    )
-    return opening
 
 
 def _comment_change(event: dict[str, Any]) -> Callable[[Session, Any], object] | None:

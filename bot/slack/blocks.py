@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.flows.interview import format_deadline
+from bot.flows.moments import format_deadline
 from bot.flows.ports import CandidateCard, ThreadNote
 from bot.flows.review import VoteChoice
 

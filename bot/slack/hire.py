@@ -12,17 +12,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from bot.errors import HirebotError, InvalidRequest
-from bot.flows import erasure, extensions, interview, pipeline, reports, roles, say
-from bot.flows.decision_texts import render, tell
-from bot.flows.interview import format_deadline
-from bot.flows.lifecycle import ACTIVE
+from bot.errors import HirebotError
+from bot.flows import erasure, extensions, interview, openings, pipeline, reports, roles, say
+from bot.flows.moments import format_deadline
 from bot.limits import ReviewLimit
 from bot.services import Services
 from bot.slack import modals
-from storage.models import Candidate, Opening
 
 USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
 • `/hire invite <opening> <name> [email] [lang=xx] [time=1.5]` 🔒 — the link to send them
@@ -208,25 +205,7 @@ class HireCommands:
     async def remind(self, command: HireCommand) -> Reply:
         if not command.rest:
             return "Usage: `/hire remind <candidate or #id>`"
-
-        def work(session: Session, now: Any) -> str:
-            found = pipeline.find_interview(session, command.rest)
-            candidate = session.get_one(Candidate, found.candidate_id)
-            if found.status not in ACTIVE:
-                raise InvalidRequest(
-                    f"{candidate.name}'s interview is {found.status.replace('_', ' ')}: "
-                    "there is nothing to remind them of."
-                )
-            deadline = format_deadline(found.deadline_at)
-            message = render(session, found, "team_reminder", deadline=deadline)
-            if not tell(session, found, message, now):
-                return (
-                    f"{candidate.name} hasn't opened their invitation yet, so Telegram can't "
-                    "reach them. Send them the link again (or `/hire invite` a fresh one)."
-                )
-            return f"Reminded {candidate.name} on Telegram (deadline {deadline})."
-
-        return await self._s.run(work)
+        return await self._s.run(lambda s, now: pipeline.remind(s, who=command.rest, now=now))
 
     async def extend(self, command: HireCommand) -> Reply:
         who, _, days = command.rest.rpartition(" ")
@@ -258,22 +237,11 @@ class HireCommands:
         if not who.strip():
             return "Usage: `/hire erase <candidate or #id>`"
 
-        def work(session: Session, now: Any) -> str:
-            found = pipeline.find_interview(session, who)
-            name = session.get_one(Candidate, found.candidate_id).name
-            if not confirmed:
-                return (
-                    f"This deletes {name}'s recordings, transcripts, answers and details for "
-                    f"good, here and in Slack. To go ahead: `/hire erase #{found.id} confirm`"
-                )
-            assert found.id is not None
-            # Services deletes the media files once this transaction has committed.
-            erasure.erase_interview(
-                session, interview_id=found.id, by=f"<@{command.user}>", now=now
+        return await self._s.run(
+            lambda s, now: erasure.erase_for_recruiter(
+                s, who=who, confirmed=confirmed, by=command.user, now=now
             )
-            return f"Erased {name}'s recordings, transcripts and details (#{found.id})."
-
-        return await self._s.run(work)
+        )
 
     # ------------------------------------------------------------------ reports
 
@@ -314,10 +282,7 @@ class HireCommands:
         return "Usage: `/hire opening list` or `/hire opening new`"
 
     async def opening_list(self, command: HireCommand) -> Reply:
-        def listing(session: Session) -> list[Opening]:
-            return list(session.exec(select(Opening).order_by(col(Opening.slug))).all())
-
-        rows = await self._s.db.run(listing)
+        rows = await self._s.db.run(openings.listed)
         if not rows:
             return "No openings yet. Create one with `/hire opening new`."
         return "Openings:\n" + "\n".join(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.flows.interview import format_deadline
+from bot.flows.moments import format_deadline
 from bot.flows.reports import Home
 
 Block = dict[str, Any]
