@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session
@@ -46,6 +47,7 @@ class Delivery:
         self._now = now
         self._wake = asyncio.Event()
         self._stopping = False
+        self._sending: set[int] = set()  # outbox rows this process is delivering now
 
     def wake(self) -> None:
         """Something was committed to the outbox: deliver now rather than at the next poll."""
@@ -72,6 +74,8 @@ class Delivery:
             in_flight.discard(task)
             self._wake.set()  # the next message of that conversation may be due now
 
+        heartbeat = asyncio.create_task(self._keep_leases(), name="outbox-leases")
+
         while not self._stopping:
             self._wake.clear()
             started = 0
@@ -85,6 +89,18 @@ class Delivery:
                 await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
         if in_flight:
             await asyncio.wait(in_flight)
+        heartbeat.cancel()
+
+    async def _keep_leases(self) -> None:
+        """Renew the lease of every row still being sent (a long upload outlives a lease)."""
+        lease = timedelta(seconds=DeliveryLimit.LEASE_SECONDS)
+        while True:
+            await asyncio.sleep(DeliveryLimit.LEASE_SECONDS / 3)
+            rows, until = set(self._sending), self._now() + lease
+            try:
+                await self._db.run(partial(outbox.extend_lease, row_ids=rows, until=until))
+            except Exception:
+                log.exception("could not renew outbox leases; retrying")
 
     async def _start_due(
         self, in_flight: set[asyncio.Task[None]], finished: Callable[[asyncio.Task[None]], None]
@@ -96,14 +112,24 @@ class Delivery:
         lease = timedelta(seconds=DeliveryLimit.LEASE_SECONDS)
         # Only the oldest pending row of each ordering key is due, and a row in flight stays
         # pending (leased) until sent: no conversation ever has two messages on the way.
-        ids = await self._db.run(lambda s: outbox.claim_due(s, now=now, lease=lease, limit=room))
+        sending = set(self._sending)
+        ids = await self._db.run(
+            lambda s: outbox.claim_due(s, now=now, lease=lease, limit=room, exclude=sending)
+        )
         for row_id in ids:
+            self._sending.add(row_id)  # now, not when the task first runs: the next pass
             task = asyncio.create_task(self._deliver_one(row_id), name=f"outbox-{row_id}")
             in_flight.add(task)
             task.add_done_callback(finished)
         return len(ids)
 
     async def _deliver_one(self, row_id: int) -> None:
+        try:
+            await self._attempt(row_id)
+        finally:
+            self._sending.discard(row_id)
+
+    async def _attempt(self, row_id: int) -> None:
         row = await self._db.run(lambda s: s.get(OutboxMessage, row_id))
         if row is None:
             return  # erased meanwhile (a candidate's /delete_my_data)

@@ -7,6 +7,7 @@ claimed again once its lease runs out.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,8 +45,19 @@ def drop_pending(session: Session, *, ordering_key: str, kind: str) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int) -> list[int]:
-    """Claim up to ``limit`` due rows, each the oldest pending row of its ordering key."""
+def claim_due(
+    session: Session,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    exclude: Collection[int] = (),
+) -> list[int]:
+    """Claim up to ``limit`` due rows, each the oldest pending row of its ordering key.
+
+    ``exclude``: rows this process is sending right now, never claimed twice by it even
+    if their lease ran out (a slow upload).
+    """
     earlier = aliased(OutboxMessage)
     blocked_by_earlier = exists().where(
         and_(
@@ -62,6 +74,7 @@ def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int) 
             or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now)
         )
         .where(~blocked_by_earlier)
+        .where(col(OutboxMessage.id).not_in(list(exclude)))
         .order_by(col(OutboxMessage.id))
         .limit(limit)
     ).all()
@@ -81,6 +94,17 @@ def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int) 
         if result.rowcount == 1:  # type: ignore[attr-defined]
             claimed.append(row_id)  # type: ignore[arg-type]
     return claimed
+
+
+def extend_lease(session: Session, row_ids: Collection[int], until: datetime) -> None:
+    """Keep rows still being sent out of other processes' reach."""
+    if row_ids:
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(list(row_ids)))
+            .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+            .values(locked_until=until)
+        )
 
 
 def mark_sent(session: Session, row_id: int, now: datetime) -> None:

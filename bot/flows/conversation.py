@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from bot.flows import say, texts
 from bot.flows.ports import Choice
+from storage import interviews
 from storage.models import Candidate, Interview, Opening, Question
 
 
@@ -80,6 +81,9 @@ def zone(name: str | None) -> ZoneInfo:
 
 
 def of_interview(session: Session, interview: Interview, now: datetime) -> Conversation:
+    """The candidate's conversation; the interview row stays locked until commit."""
+    assert interview.id is not None
+    interview = interviews.locked(session, interview.id)
     return Conversation(
         session,
         interview,

@@ -13,6 +13,7 @@ from bot.flows import decision_texts, review
 from bot.flows.decision_texts import render, tell
 from bot.flows.lifecycle import ACTIVE
 from bot.flows.moments import format_deadline
+from storage import interviews
 from storage.models import Candidate, Decision, Interview, Opening
 
 STAGES: tuple[str, ...] = ("Async interview", "Live interview", "Offer", "Hired")
@@ -38,7 +39,7 @@ def find_interview(session: Session, who: str) -> Interview:
         interview = session.get(Interview, int(number[1:]))
         if interview is None:
             raise NotFound(f"There is no interview {number}.")
-        return interview
+        return interviews.locked(session, int(number[1:]))
     rows = session.exec(
         select(Interview, Candidate, Opening)
         .join(Candidate, col(Candidate.id) == Interview.candidate_id)
@@ -51,7 +52,9 @@ def find_interview(session: Session, who: str) -> Interview:
     if len(rows) > 1:
         listing = "; ".join(f"#{i.id} {c.name} ({o.title}, {i.stage})" for i, c, o in rows)
         raise NotFound(f"Several candidates are called '{who}': {listing}. Use the #number.")
-    return rows[0][0]
+    found = rows[0][0]
+    assert found.id is not None
+    return interviews.locked(session, found.id)
 
 
 def advance(session: Session, *, who: str, by: str, now: datetime, stage: str | None = None) -> str:

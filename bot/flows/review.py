@@ -13,6 +13,7 @@ from bot.errors import InvalidRequest, NotFound
 from bot.flows import say, threads
 from bot.flows.ports import CandidateCard, Transcript
 from bot.limits import ReviewLimit
+from storage import interviews
 from storage.models import (
     Answer,
     Candidate,
@@ -86,7 +87,7 @@ def existing_interview(session: Session, interview_id: int) -> Interview:
     interview = session.get(Interview, interview_id)
     if interview is None:
         raise NotFound("That interview no longer exists.")
-    return interview
+    return interviews.locked(session, interview_id)
 
 
 def card(session: Session, interview: Interview) -> CandidateCard:

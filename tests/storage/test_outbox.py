@@ -88,3 +88,16 @@ def test_a_newer_card_replaces_updates_still_waiting_but_not_one_in_flight(db: D
     assert db.run_sync(replace) == 2  # v2 and v3: never sent, superseded by v4
     rows = db.run_sync(lambda s: s.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all())  # type: ignore[arg-type]
     assert [(r.id == in_flight, r.payload["t"]) for r in rows] == [(True, "v1"), (False, "v4")]
+
+
+def test_rows_this_process_is_sending_are_never_claimed_again_by_it(db: Database) -> None:
+    row = _enqueue(db, "tg:1", "a long upload")
+    assert db.run_sync(lambda s: outbox.claim_due(s, now=T0, lease=LEASE, limit=10)) == [row]
+    much_later = T0 + timedelta(minutes=10)  # the lease ran out while the upload goes on
+    again = db.run_sync(
+        lambda s: outbox.claim_due(s, now=much_later, lease=LEASE, limit=10, exclude={row})
+    )
+    assert again == []
+    # Renewing the lease keeps other processes away too.
+    db.run_sync(lambda s: outbox.extend_lease(s, {row}, much_later + LEASE))
+    assert db.run_sync(lambda s: outbox.claim_due(s, now=much_later, lease=LEASE, limit=10)) == []
