@@ -13,11 +13,11 @@ from sqlmodel import Session, col, select
 from storage.models import Interview
 
 
-def locked(session: Session, interview_id: int) -> Interview:
-    """The interview, re-read under a row lock held until the transaction ends."""
+def locked(session: Session, interview_id: int) -> Interview | None:
+    """The interview (None if there is none), read under a row lock held until commit."""
     return session.exec(
         select(Interview)
         .where(col(Interview.id) == interview_id)
         .with_for_update()
         .execution_options(populate_existing=True)
-    ).one()
+    ).first()

@@ -100,10 +100,9 @@ def begin(conv: Conversation) -> None:
 
 def show_intro(conv: Conversation) -> None:
     q = current(conv)
-    length = conv.text
     prep = texts.length(conv.language, q.prep_seconds)
     limit = texts.length(conv.language, q.answer_seconds)
-    ready = [[Choice(length("ready"), f"ready:{q.index}")]]
+    ready = [[Choice(conv.text("ready"), f"ready:{q.index}")]]
     if q.practice:
         conv.say("intro.practice", ready, prep=prep, limit=limit)
         return

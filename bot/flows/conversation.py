@@ -83,7 +83,9 @@ def zone(name: str | None) -> ZoneInfo:
 def of_interview(session: Session, interview: Interview, now: datetime) -> Conversation:
     """The candidate's conversation; the interview row stays locked until commit."""
     assert interview.id is not None
-    interview = interviews.locked(session, interview.id)
+    current = interviews.locked(session, interview.id)
+    assert current is not None  # interviews are never deleted, only withdrawn
+    interview = current
     return Conversation(
         session,
         interview,

@@ -36,10 +36,10 @@ def find_interview(session: Session, who: str) -> Interview:
     who = who.strip()
     number = who.lower().removeprefix("candidate").strip()
     if number.startswith("#") and number[1:].isdigit():
-        interview = session.get(Interview, int(number[1:]))
+        interview = interviews.locked(session, int(number[1:]))
         if interview is None:
             raise NotFound(f"There is no interview {number}.")
-        return interviews.locked(session, int(number[1:]))
+        return interview
     rows = session.exec(
         select(Interview, Candidate, Opening)
         .join(Candidate, col(Candidate.id) == Interview.candidate_id)
@@ -54,7 +54,9 @@ def find_interview(session: Session, who: str) -> Interview:
         raise NotFound(f"Several candidates are called '{who}': {listing}. Use the #number.")
     found = rows[0][0]
     assert found.id is not None
-    return interviews.locked(session, found.id)
+    locked = interviews.locked(session, found.id)
+    assert locked is not None
+    return locked
 
 
 def advance(session: Session, *, who: str, by: str, now: datetime, stage: str | None = None) -> str:

@@ -84,10 +84,10 @@ def sees_candidate(session: Session, interview: Interview, viewer: str, *, recru
 
 def existing_interview(session: Session, interview_id: int) -> Interview:
     """The interview a button or form names; it may have been erased since."""
-    interview = session.get(Interview, interview_id)
+    interview = interviews.locked(session, interview_id)
     if interview is None:
         raise NotFound("That interview no longer exists.")
-    return interviews.locked(session, interview_id)
+    return interview
 
 
 def card(session: Session, interview: Interview) -> CandidateCard:

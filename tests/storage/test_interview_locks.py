@@ -34,6 +34,7 @@ def test_a_second_change_to_an_interview_waits_for_the_first_and_sees_it(
     def first() -> None:
         with Session(db.engine) as session:
             row = interviews.locked(session, invitation.interview_id)
+            assert row is not None
             first_holds_lock.set()
             time.sleep(0.5)
             row.stage = "Live interview"
@@ -44,6 +45,7 @@ def test_a_second_change_to_an_interview_waits_for_the_first_and_sees_it(
         first_holds_lock.wait(5)
         with Session(db.engine) as session:
             row = interviews.locked(session, invitation.interview_id)
+            assert row is not None
             seen["second_locked"] = time.monotonic()
             seen["stage"] = row.stage
             session.commit()
