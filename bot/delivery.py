@@ -1,8 +1,9 @@
 """The outbox delivery worker: after commit, hand each recorded message to its platform.
 
-Rows are delivered in id order within their ordering key, with exponential backoff that
-honours the platform's own ``retry_after``. A message whose platform refuses it for good
-(the candidate blocked the bot) is marked failed and logged; nothing else is ever dropped.
+Rows are delivered in id order within their ordering key, retried with exponential backoff,
+or exactly after the platform's own ``retry_after`` when it gives one. What happens to a row
+that fails (it waits for a channel, is retried, is given up; who is told) is decided in
+``bot.flows.undelivered``; this module translates each outcome into one of its calls.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.errors import DeliveryDeferred, DeliveryRefused
-from bot.flows import review, threads
+from bot.errors import ChannelUnavailable, DeliveryDeferred, DeliveryRefused
+from bot.flows import review, threads, undelivered
 from bot.flows.ports import CandidateChannel, Choice, ReviewChannel, ThreadNote
 from bot.flows.say import Kind, card_from_json, note_from_json
 from bot.limits import DeliveryLimit
@@ -39,8 +40,10 @@ class Delivery:
         reviews: ReviewChannel,
         media: MediaStore,
         now: Callable[[], datetime],
+        recruiters: frozenset[str] = frozenset(),
     ) -> None:
         self._db = db
+        self._recruiters = recruiters  # told when a message cannot get through
         self._candidates = candidates
         self._reviews = reviews
         self._media = media
@@ -86,10 +89,25 @@ class Delivery:
             if started:
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+                await asyncio.wait_for(self._wake.wait(), timeout=await self._idle(poll_seconds))
         if in_flight:
             await asyncio.wait(in_flight)
         heartbeat.cancel()
+
+    async def _idle(self, poll_seconds: float) -> float:
+        """How long to wait for a wake-up: until the next retry is due, at most a poll.
+
+        A retry due in 1 s (Slack's Retry-After) is tried then, not up to a poll later.
+        """
+        now = self._now()
+        try:
+            due = await self._db.run(lambda s: outbox.next_due(s, after=now))
+        except Exception:
+            log.exception("could not read the next retry time")
+            return poll_seconds
+        if due is None:
+            return poll_seconds
+        return min(poll_seconds, max((due - now).total_seconds(), 0.0))
 
     async def _keep_leases(self) -> None:
         """Renew the lease of every row still being sent (a long upload outlives a lease)."""
@@ -134,29 +152,97 @@ class Delivery:
         if row is None:
             return  # erased meanwhile (a candidate's /delete_my_data)
         kind, payload, attempts = row.kind, dict(row.payload), row.attempts
+        key, waited_for = row.ordering_key, row.waiting_for_channel
         try:
             await self._send(kind, payload, row_id)
+        except ChannelUnavailable as err:
+            await self._wait_for_channel(row_id, kind, attempts, err)
+            return
         except DeliveryDeferred as err:
-            await self._retry_later(row_id, kind, attempts, str(err), err.retry_after)
+            await self._retry_later(row_id, key, kind, attempts, str(err), err.retry_after)
             return
         except DeliveryRefused as err:
-            reason = str(err)
-            await self._db.run(lambda s: outbox.mark_failed(s, row_id, reason))
-            log.error("outbox %s (%s) refused for good: %s", row_id, kind, err)
+            await self._give_up(row_id, key, kind, f"refused: {err}")
             return
-        except Exception as err:  # our bug or an unexpected SDK error: retry, never drop
+        except Exception as err:  # our bug or an unexpected SDK error: retry, then give up
             log.exception("outbox %s (%s) failed unexpectedly", row_id, kind)
-            await self._retry_later(row_id, kind, attempts, type(err).__name__, None)
+            if undelivered.give_up_now(attempts, understood=False):
+                await self._give_up(row_id, key, kind, f"failed {attempts + 1} times: {err!r}")
+            else:
+                await self._retry_later(row_id, key, kind, attempts, type(err).__name__, None)
             return
-        await self._db.run(lambda s: outbox.mark_sent(s, row_id, self._now()))
+        now = self._now()
+        await self._db.run(lambda s: outbox.mark_sent(s, row_id, now))
+        if waited_for is not None:
+            # The channel works again (the bot's invitation was missed, or it was
+            # unarchived): the other messages waiting for it need not wait for their retry.
+            await self._db.run(
+                lambda s: undelivered.channel_available(s, channel=waited_for, now=now)
+            )
+            self._wake.set()
+
+    async def _wait_for_channel(
+        self, row_id: int, kind: str, attempts: int, err: ChannelUnavailable
+    ) -> None:
+        now = self._now()
+        at = now + timedelta(seconds=_backoff(attempts, None))
+        told = await self._db.run(
+            lambda s: undelivered.channel_unavailable(
+                s,
+                row_id=row_id,
+                channel=err.channel,
+                problem=err.problem,
+                retry_at=at,
+                recruiters=self._recruiters,
+                now=now,
+            )
+        )
+        log.warning("outbox %s (%s) waits for channel %s: %s", row_id, kind, err.channel, err)
+        if told:
+            self._wake.set()  # the recruiters' DMs are in the outbox now
 
     async def _retry_later(
-        self, row_id: int, kind: str, attempts: int, reason: str, retry_after: float | None
+        self,
+        row_id: int,
+        key: str,
+        kind: str,
+        attempts: int,
+        reason: str,
+        retry_after: float | None,
     ) -> None:
         delay = _backoff(attempts, retry_after)
-        at = self._now() + timedelta(seconds=delay)
-        await self._db.run(lambda s: outbox.mark_retry(s, row_id, at=at, error=reason))
+        now = self._now()
+        told = await self._db.run(
+            lambda s: undelivered.retry_later(
+                s,
+                row_id=row_id,
+                ordering_key=key,
+                attempts=attempts,
+                retry_at=now + timedelta(seconds=delay),
+                error=reason,
+                recruiters=self._recruiters,
+                now=now,
+            )
+        )
         log.warning("outbox %s (%s) deferred %.1fs: %s", row_id, kind, delay, reason)
+        if told:
+            self._wake.set()
+
+    async def _give_up(self, row_id: int, key: str, kind: str, reason: str) -> None:
+        now = self._now()
+        told = await self._db.run(
+            lambda s: undelivered.give_up(
+                s,
+                row_id=row_id,
+                ordering_key=key,
+                error=reason,
+                recruiters=self._recruiters,
+                now=now,
+            )
+        )
+        log.error("outbox %s (%s) given up: %s", row_id, kind, reason)
+        if told:
+            self._wake.set()
 
     async def _send(self, kind: str, payload: dict[str, Any], row_id: int) -> None:
         if kind == Kind.CANDIDATE_TEXT:
@@ -183,7 +269,8 @@ class Delivery:
         elif kind == Kind.THREAD_EDIT:
             channel, edited = await self._thread_message(int(payload["thread_message_id"]))
             if edited is None:
-                raise DeliveryDeferred("the thread message to edit is not posted yet")
+                # Its post came earlier in this conversation and is done: it failed for good.
+                raise DeliveryRefused("the thread message to edit was never posted")
             await self._reviews.edit_in_thread(channel, edited, note_from_json(payload))
         elif kind == Kind.THREAD_UPLOAD:
             post = await self._posted(payload)
@@ -260,14 +347,19 @@ class Delivery:
     async def _posted(self, payload: dict[str, Any]) -> ReviewPost:
         post = await self._post(int(payload["review_post_id"]))
         if post.message_id is None:
-            # Cannot happen while ordering keys hold (the card post comes first in its key),
-            # but a manual edit of the outbox could cause it: wait rather than post elsewhere.
-            raise DeliveryDeferred("the candidate's parent message is not posted yet")
+            # The card post comes first in this conversation and is done, so it failed for
+            # good (reported then): a reply with no parent can never be posted.
+            raise DeliveryRefused("the candidate's card was never posted")
         return post
 
 
 def _backoff(attempts: int, retry_after: float | None) -> float:
-    exponential = min(
-        DeliveryLimit.FIRST_BACKOFF_SECONDS * 2**attempts, DeliveryLimit.MAX_BACKOFF_SECONDS
+    """The platform's Retry-After as given; else doubling from 1 s, at most 5 minutes.
+
+    Adding our own doubling to Slack's word would turn five 429s of 1 s into 31 s.
+    """
+    if retry_after is not None:
+        return retry_after
+    return float(
+        min(DeliveryLimit.FIRST_BACKOFF_SECONDS * 2**attempts, DeliveryLimit.MAX_BACKOFF_SECONDS)
     )
-    return max(float(exponential), retry_after or 0.0)

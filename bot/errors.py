@@ -52,3 +52,13 @@ class DeliveryDeferred(Exception):
 
 class DeliveryRefused(Exception):
     """The platform refuses this message for good (blocked bot, deleted chat): do not retry."""
+
+
+class ChannelUnavailable(DeliveryDeferred):
+    """hirebot may not post in a Slack channel (``problem``: Slack's error code) until a
+    person fixes it: invites the bot, or unarchives the channel. Nothing is dropped."""
+
+    def __init__(self, channel: str, problem: str) -> None:
+        super().__init__(f"cannot post in {channel}: {problem}")
+        self.channel = channel
+        self.problem = problem

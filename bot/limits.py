@@ -38,10 +38,14 @@ class ReminderLimit(IntEnum):
 
 
 class DeliveryLimit(IntEnum):
-    # Outbox: first retry after 1 s, doubling up to 5 minutes; give up never (a Slack outage
-    # delays posts, it loses none), but flag rows that keep failing.
+    # Outbox: first retry after 1 s, doubling up to 5 minutes, or exactly when the platform's
+    # Retry-After says. A platform that refuses or is down delays posts, it loses none: the
+    # recruiters are told once a row has been tried REPORT_AFTER_ATTEMPTS times. Only a row
+    # that fails in ways hirebot does not understand (a bug) is given up, after MAX_ATTEMPTS.
     FIRST_BACKOFF_SECONDS = 1
     MAX_BACKOFF_SECONDS = 300
+    REPORT_AFTER_ATTEMPTS = 10
+    MAX_ATTEMPTS = 20
     LEASE_SECONDS = 60
     BATCH = 20
 
@@ -65,3 +69,10 @@ class ReviewLimit(IntEnum):
     EXTENSION_MAX_DAYS = 30
     RECENT_DECISIONS = 10
     EXTRA_TIME_MAX_FACTOR = 3  # /hire invite … time=1.5 (accessibility): at most 3× the limits
+
+
+class SlackUploadLimit(IntEnum):
+    # A file upload's timeout is the base plus its size at a conservative 1 Mbit/s, so a
+    # 20 MB recording on a slow uplink is not cut off by the 30 s that suits API calls.
+    BASE_TIMEOUT_SECONDS = 30
+    BYTES_PER_SECOND = 128 * 1024

@@ -123,6 +123,7 @@ class Runtime:
             reviews=SlackReviewChannel(client),
             media=self.media,
             now=self._now,
+            recruiters=s.recruiter_ids,
         )
         self.transcription = TranscriptionWorker(
             self.db,

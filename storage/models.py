@@ -219,6 +219,21 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime
     sent_at: datetime | None = None
+    # Set while the row waits for a person to let hirebot post in this Slack channel (invite
+    # the bot, unarchive it): the bot's invitation releases every row waiting for it at once.
+    waiting_for_channel: str | None = Field(default=None, sa_type=String(32), index=True)
+
+
+class ChannelProblem(SQLModel, table=True):
+    """A Slack channel hirebot cannot post in (``problem``: Slack's error), reported once.
+
+    The recruiters are told when the row is created; it goes once hirebot can post there
+    again, so the next problem with that channel is reported afresh.
+    """
+
+    channel: str = Field(sa_type=String(32), primary_key=True)
+    problem: str = Field(sa_type=String(32))
+    reported_at: datetime
 
 
 class ProcessedEvent(SQLModel, table=True):

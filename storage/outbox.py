@@ -108,7 +108,14 @@ def extend_lease(session: Session, row_ids: Collection[int], until: datetime) ->
 
 
 def mark_sent(session: Session, row_id: int, now: datetime) -> None:
-    _attempted(session, row_id, status=OutboxStatus.SENT, sent_at=now, last_error=None)
+    _attempted(
+        session,
+        row_id,
+        status=OutboxStatus.SENT,
+        sent_at=now,
+        last_error=None,
+        waiting_for_channel=None,
+    )
 
 
 def mark_failed(session: Session, row_id: int, error: str) -> None:
@@ -118,6 +125,41 @@ def mark_failed(session: Session, row_id: int, error: str) -> None:
 def mark_retry(session: Session, row_id: int, *, at: datetime, error: str) -> None:
     """Schedule another attempt after ``at``."""
     _attempted(session, row_id, next_attempt_at=at, last_error=error[:500])
+
+
+def wait_for_channel(
+    session: Session, row_id: int, *, channel: str, at: datetime, error: str
+) -> None:
+    """Retry after ``at``, or as soon as ``release_channel(channel)`` says it may post there.
+
+    The row stays pending, so the rows behind it in its conversation keep waiting, in order.
+    """
+    _attempted(
+        session, row_id, next_attempt_at=at, last_error=error[:500], waiting_for_channel=channel
+    )
+
+
+def release_channel(session: Session, channel: str, now: datetime) -> int:
+    """Make every row waiting for ``channel`` due now; how many there were."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.waiting_for_channel) == channel)
+        .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+        .values(next_attempt_at=now, waiting_for_channel=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def failed_before(session: Session, row_id: int, ordering_key: str) -> bool:
+    """Whether an earlier row of ``ordering_key`` failed for good (and was reported)."""
+    earlier = session.exec(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.ordering_key == ordering_key)
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .where(col(OutboxMessage.id) < row_id)
+        .limit(1)
+    ).first()
+    return earlier is not None
 
 
 def _attempted(session: Session, row_id: int, **values: Any) -> None:
@@ -130,13 +172,14 @@ def _attempted(session: Session, row_id: int, **values: Any) -> None:
     )
 
 
-def next_due(session: Session) -> datetime | None:
-    return session.exec(
-        select(OutboxMessage.next_attempt_at)
-        .where(OutboxMessage.status == OutboxStatus.PENDING)
-        .order_by(col(OutboxMessage.next_attempt_at))
-        .limit(1)
-    ).first()
+def next_due(session: Session, after: datetime | None = None) -> datetime | None:
+    """When the next pending row is due (``after``: the first retry later than that)."""
+    query = select(OutboxMessage.next_attempt_at).where(
+        OutboxMessage.status == OutboxStatus.PENDING
+    )
+    if after is not None:
+        query = query.where(OutboxMessage.next_attempt_at > after)
+    return session.exec(query.order_by(col(OutboxMessage.next_attempt_at)).limit(1)).first()
 
 
 def pending_count(session: Session) -> int:

@@ -38,7 +38,7 @@ def to_candidate(
 ) -> None:
     outbox.enqueue(
         session,
-        ordering_key=f"tg:{chat_id}",
+        ordering_key=f"{_CANDIDATE_KEY}{chat_id}",
         kind=Kind.CANDIDATE_TEXT,
         payload={
             "chat_id": chat_id,
@@ -49,9 +49,25 @@ def to_candidate(
     )
 
 
+_REVIEW_KEY = "review:"
+_CANDIDATE_KEY = "tg:"
+
+
 def _thread_key(interview_id: int) -> str:
     # One key per review thread: the parent is posted before any reply or update to it.
-    return f"review:{interview_id}"
+    return f"{_REVIEW_KEY}{interview_id}"
+
+
+def interview_of(ordering_key: str) -> int | None:
+    """The interview whose review thread ``ordering_key`` orders, if it is one."""
+    if ordering_key.startswith(_REVIEW_KEY):
+        return int(ordering_key.removeprefix(_REVIEW_KEY))
+    return None
+
+
+def to_a_candidate(ordering_key: str) -> bool:
+    """Whether ``ordering_key`` orders the messages to one candidate's Telegram chat."""
+    return ordering_key.startswith(_CANDIDATE_KEY)
 
 
 def post_card(session: Session, review_post_id: int, card: CandidateCard, now: datetime) -> None:

@@ -21,10 +21,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import yaml
 from aiohttp import ClientSession, ClientTimeout, WSCloseCode, WSMsgType, web
 
 JSON = dict[str, Any]
@@ -101,6 +103,7 @@ class Channel:
     members: list[str]
     is_private: bool = False
     is_im: bool = False
+    is_archived: bool = False
     created: int = field(default_factory=lambda: int(time.time()))
 
 
@@ -128,6 +131,9 @@ class _Failure:
     retry_after: int | None
     error: str
     remaining: int
+    # A body that is not Slack's JSON (a proxy's error page), sent with this content type.
+    text: str | None = None
+    content_type: str = "text/plain"
 
 
 @dataclass
@@ -290,6 +296,7 @@ class SlackApiEmulator:
         self._runner: web.AppRunner | None = None
         self._client: ClientSession | None = None
         self._base_url: str | None = None
+        self.upload_bytes_per_second: float | None = None  # None: uploads are instant
 
         self._users[bot_user_id] = User(bot_user_id, "hirebot", "Hirebot", "UTC", is_bot=True)
         self._channels[GENERAL_CHANNEL] = Channel(GENERAL_CHANNEL, "general", [bot_user_id])
@@ -391,6 +398,43 @@ class SlackApiEmulator:
 
     def connected_sockets(self) -> int:
         return len(self._sockets)
+
+    # ------------------------------------------------------------------ setup mistakes, proxies
+
+    def fail_with_text(
+        self,
+        method: str,
+        *,
+        status: int = 502,
+        text: str = "upstream connect error or disconnect/reset before headers",
+        content_type: str = "text/plain",
+        times: int = 1,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` answer as a proxy in front of Slack
+        does when Slack is unreachable: an error status and a body that is not JSON."""
+        self._failures[method] = _Failure(
+            status, None, "", times, text=text, content_type=content_type
+        )
+
+    def remove_member(self, channel_id: str, user_id: str) -> None:
+        """``user_id`` leaves (or is removed from) ``channel_id``; the bot too, as on Slack."""
+        members = self.channel(channel_id).members
+        if user_id in members:
+            members.remove(user_id)
+
+    def add_member(self, channel_id: str, user_id: str) -> None:
+        """Membership only; ``SandboxTeammate.invite`` also sends ``member_joined_channel``."""
+        members = self.channel(channel_id).members
+        if user_id not in members:
+            members.append(user_id)
+
+    def archive(self, channel_id: str, *, archived: bool = True) -> None:
+        """Archive ``channel_id`` (``archived=False``: unarchive it)."""
+        self.channel(channel_id).is_archived = archived
+
+    def subscribes_to(self, event_type: str) -> bool:
+        """Whether the app's manifest subscribes to ``event_type``: Slack sends only those."""
+        return event_type in manifest_bot_events()
 
     # ------------------------------------------------------------------ helpers shared with people
 
@@ -662,6 +706,8 @@ class SlackApiEmulator:
         if failure is not None and failure.remaining > 0:
             failure.remaining -= 1
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+            if failure.text is not None:
+                return _proxy_error(failure, headers)
             return web.json_response(
                 {"ok": False, "error": failure.error}, status=failure.status, headers=headers
             )
@@ -719,6 +765,8 @@ class SlackApiEmulator:
         if pending is None:
             return web.Response(status=404, text="file not found")
         pending.data = await request.read()
+        if self.upload_bytes_per_second:  # a slow link: the answer comes once it "arrived"
+            await asyncio.sleep(len(pending.data) / self.upload_bytes_per_second)
         return web.Response(text=f"OK - {len(pending.data)}")
 
     async def _handle_download(self, request: web.Request) -> web.Response:
@@ -795,10 +843,7 @@ class SlackApiEmulator:
         return self._channels[dm_id]
 
     def _postable_channel(self, params: JSON, key: str = "channel") -> Channel:
-        channel = self._resolve_channel(params.get(key))
-        if self.bot_user_id not in channel.members:
-            raise ApiError("not_in_channel")
-        return channel
+        return _check_postable(self, self._resolve_channel(params.get(key)))
 
     def _message(self, channel: str, ts: Any) -> SlackMessage:
         found = self.find_message(channel, str(ts or ""))
@@ -861,7 +906,7 @@ class SlackApiEmulator:
             "is_group": channel.is_private,
             "is_im": channel.is_im,
             "is_private": channel.is_private or channel.is_im,
-            "is_archived": False,
+            "is_archived": channel.is_archived,
             "is_general": channel.id == GENERAL_CHANNEL,
             "is_member": self.bot_user_id in channel.members,
             "created": channel.created,
@@ -930,6 +975,42 @@ class SlackApiEmulator:
         if errors := validate_blocks(blocks, limit=100):
             raise ApiError("invalid_arguments", response_metadata={"messages": errors})
         return {**view, "blocks": self._with_block_ids(blocks)}
+
+
+# ---------------------------------------------------------------------- setup mistakes, proxies
+
+MANIFEST = Path(__file__).resolve().parents[2] / "slack-app-manifest.yaml"
+
+
+def manifest_bot_events() -> frozenset[str]:
+    """The bot events hirebot's Slack app manifest subscribes to."""
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    events = manifest.get("settings", {}).get("event_subscriptions", {}).get("bot_events", [])
+    return frozenset(str(e) for e in events)
+
+
+def _check_postable(s: SlackApiEmulator, channel: Channel) -> Channel:
+    """Slack's answers to a bot posting where it may not (without ``chat:write.public``).
+
+    A private channel the bot is not in does not exist as far as its token can tell.
+    """
+    member = s.bot_user_id in channel.members
+    if channel.is_private and not member:
+        raise ApiError("channel_not_found")
+    if channel.is_archived:
+        raise ApiError("is_archived")
+    if not member:
+        raise ApiError("not_in_channel")
+    return channel
+
+
+def _proxy_error(failure: _Failure, headers: dict[str, str]) -> web.Response:
+    return web.Response(
+        status=failure.status,
+        text=failure.text,
+        content_type=failure.content_type,
+        headers=headers,
+    )
 
 
 # ---------------------------------------------------------------------- Web API methods

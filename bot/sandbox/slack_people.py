@@ -278,6 +278,28 @@ class SandboxTeammate:
         s.view_acks.append(ack.body or {})
         return ack.status
 
+    async def invite(self, user_id: str, channel: str) -> None:
+        """``/invite @user`` in ``channel``: Slack then sends ``member_joined_channel``
+        (to apps subscribed to it) with the invited user and the inviter."""
+        s = self._sandbox
+        if self.user_id not in s.channel(channel).members:
+            raise AssertionError(f"{self.user_id} is not a member of {channel}")
+        s.add_member(channel, user_id)
+        if not s.subscribes_to("member_joined_channel"):
+            return
+        event: JSON = {
+            "type": "member_joined_channel",
+            "user": user_id,
+            "channel": channel,
+            "channel_type": "G" if s.channel(channel).is_private else "C",
+            "team": s.team_id,
+            "inviter": self.user_id,
+            "event_ts": s.next_ts(),
+        }
+        status = await self.send_event(event)
+        if status != 200:
+            raise AssertionError(f"bot answered member_joined_channel with HTTP {status}")
+
     async def send_event(self, event: dict[str, Any], *, event_id: str | None = None) -> int:
         """Deliver any Events API event; reusing ``event_id`` is a Slack redelivery."""
         s = self._sandbox

@@ -26,7 +26,7 @@ from bot.errors import HirebotError
 from bot.flows import comments, extensions, openings, pipeline, reports, review, roles, say
 from bot.flows.review import VoteChoice
 from bot.services import Services
-from bot.slack import modals
+from bot.slack import events, modals
 from bot.slack.blocks import SCORE_ACTION, VOTE_ACTION_PREFIX
 from bot.slack.hire import AnswerAfterAck, HireCommand, HireCommands
 from bot.slack.home import home_view
@@ -268,6 +268,7 @@ def build_app(
         # The Home tab is a view, rendered on demand; publishing it again is harmless.
         await client.views_publish(user_id=user, view=home_view(home))
 
+    events.register(app, services)
     return app
 
 

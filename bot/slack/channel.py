@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import copy
+import math
 import tempfile
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import DeliveryDeferred, DeliveryRefused, MediaError
+from bot.errors import ChannelUnavailable, DeliveryDeferred, DeliveryRefused, MediaError
 from bot.flows.ports import CandidateCard, ThreadNote
+from bot.limits import SlackUploadLimit
 from bot.slack.blocks import card_blocks, card_text, note_blocks
 from bot.transcription.media import playable_copy
 
@@ -25,27 +29,51 @@ _PERMANENT = {
     "user_not_in_channel",
     "user_not_found",
 }
+# In a review channel these are a setup mistake a person fixes (invite the bot, unarchive):
+# the message waits for them instead of being dropped.
+_CHANNEL_PROBLEMS = {"not_in_channel", "channel_not_found", "is_archived"}
+
+
+def upload_timeout(size: int, base: int = SlackUploadLimit.BASE_TIMEOUT_SECONDS) -> int:
+    """Seconds a file of ``size`` bytes may take to upload (at a conservative bandwidth)."""
+    return base + math.ceil(size / SlackUploadLimit.BYTES_PER_SECOND)
 
 
 class SlackReviewChannel:
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        upload_base_timeout: int = SlackUploadLimit.BASE_TIMEOUT_SECONDS,
+    ) -> None:
         self._client = client
+        self._upload_base_timeout = upload_base_timeout
+
+    def _uploading(self, size: int) -> AsyncWebClient:
+        """The client, with a timeout that fits a file of ``size`` bytes.
+
+        files_upload_v2 sends the file with the client's own timeout (30 s by default),
+        which cuts a large recording off on a slow uplink.
+        """
+        client = copy.copy(self._client)  # shares the token, session and retry handlers
+        client.timeout = upload_timeout(size, self._upload_base_timeout)
+        return client
 
     async def post_card(self, channel: str, card: CandidateCard) -> str:
-        async with _translated():
+        async with _translated(channel):
             response = await self._client.chat_postMessage(
                 channel=channel, text=card_text(card), blocks=card_blocks(card)
             )
         return str(response["ts"])
 
     async def update_card(self, channel: str, message_id: str, card: CandidateCard) -> None:
-        async with _translated():
+        async with _translated(channel):
             await self._client.chat_update(
                 channel=channel, ts=message_id, text=card_text(card), blocks=card_blocks(card)
             )
 
     async def post_in_thread(self, channel: str, thread_id: str, note: ThreadNote) -> str:
-        async with _translated():
+        async with _translated(channel):
             response = await self._client.chat_postMessage(
                 channel=channel,
                 thread_ts=thread_id,
@@ -56,7 +84,7 @@ class SlackReviewChannel:
         return str(response["ts"])
 
     async def edit_in_thread(self, channel: str, message_id: str, note: ThreadNote) -> None:
-        async with _translated():
+        async with _translated(channel):
             await self._client.chat_update(
                 # blocks=[] removes buttons a decided request no longer needs.
                 channel=channel,
@@ -66,7 +94,7 @@ class SlackReviewChannel:
             )
 
     async def find_in_thread(self, channel: str, thread_id: str, key: str) -> str | None:
-        async with _translated():
+        async with _translated(channel):
             cursor: str | None = None
             while True:
                 page = await self._client.conversations_replies(
@@ -94,8 +122,8 @@ class SlackReviewChannel:
                 upload = await asyncio.to_thread(playable_copy, media, Path(folder)) or media
             except MediaError:
                 upload = media  # still worth sharing: reviewers can download it
-            async with _translated():
-                response = await self._client.files_upload_v2(
+            async with _translated(channel):
+                response = await self._uploading(upload.stat().st_size).files_upload_v2(
                     channel=channel,
                     thread_ts=thread_id,
                     file=str(upload),
@@ -118,13 +146,13 @@ class SlackReviewChannel:
             await self._client.chat_postMessage(channel=user, text=text)
 
     async def tell_privately(self, channel: str, user: str, text: str) -> None:
-        async with _translated():
+        async with _translated(channel):
             await self._client.chat_postEphemeral(channel=channel, user=user, text=text)
 
     async def send_file_to_user(self, user: str, filename: str, title: str, content: bytes) -> None:
         async with _translated():
             opened = await self._client.conversations_open(users=user)
-            await self._client.files_upload_v2(
+            await self._uploading(len(content)).files_upload_v2(
                 channel=str(opened["channel"]["id"]),
                 content=content,
                 filename=filename,
@@ -141,21 +169,61 @@ def _metadata(key: str | None) -> dict[str, Any] | None:
 
 
 class _translated:
-    """Turn slack_sdk errors into DeliveryDeferred / DeliveryRefused."""
+    """Turn slack_sdk errors into DeliveryDeferred / DeliveryRefused / ChannelUnavailable.
+
+    ``channel``: the review channel the call posts in, where a membership error is a setup
+    mistake to report rather than a refusal.
+    """
+
+    def __init__(self, channel: str | None = None) -> None:
+        self._channel = channel
 
     async def __aenter__(self) -> None:
         return None
 
-    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> bool:
+    async def __aexit__(
+        self, exc_type: object, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
         if isinstance(exc, SlackApiError):
-            status = exc.response.status_code
-            error = str(exc.response.get("error", "")) if exc.response else ""
+            status, error = _status_and_error(exc.response)
             if status == 429:
-                retry_after = float(exc.response.headers.get("Retry-After", 1))
-                raise DeliveryDeferred("Slack rate limit", retry_after) from exc
+                raise DeliveryDeferred("Slack rate limit", _retry_after(exc.response)) from exc
+            if self._channel is not None and error in _CHANNEL_PROBLEMS:
+                raise ChannelUnavailable(self._channel, error) from exc
             if error in _PERMANENT:
                 raise DeliveryRefused(f"Slack refused: {error}") from exc
-            raise DeliveryDeferred(f"Slack error {status} {error}") from exc
+            raise DeliveryDeferred(
+                f"Slack error {status} {error or 'without a JSON body'}"
+            ) from exc
         if isinstance(exc, SlackClientError | OSError | TimeoutError):
             raise DeliveryDeferred(f"Slack unreachable: {type(exc).__name__}") from exc
+        if isinstance(exc, AttributeError) and _raised_in_sdk(exc):
+            # slack_sdk reads a text/plain body (a proxy's "upstream connect error" page) as
+            # a string, then calls .get on it: Slack was not reached, try again later.
+            raise DeliveryDeferred("Slack unreachable: an answer that is not JSON") from exc
         return False
+
+
+def _status_and_error(response: object) -> tuple[int | None, str]:
+    """Status and Slack's error code from a SlackResponse, or from the raw aiohttp response
+    slack_sdk attaches when a body claims to be JSON but is not."""
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    data = getattr(response, "data", None)
+    error = data.get("error") if isinstance(data, dict) else None
+    return (int(status) if status is not None else None), str(error or "")
+
+
+def _retry_after(response: object) -> float:
+    """Slack's Retry-After in seconds, taken as given (1 if absent or unreadable)."""
+    headers = getattr(response, "headers", None) or {}
+    try:
+        return max(float(headers.get("Retry-After", 1)), 0.0)
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def _raised_in_sdk(exc: BaseException) -> bool:
+    frame = exc.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and "slack_sdk" in frame.tb_frame.f_code.co_filename
