@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
-from bot.sandbox.world import REVIEW_CHANNEL, SAMPLES, TEAMMATE, World, eventually, visible_text
+from bot.flows.say import Kind
+from bot.sandbox.world import (
+    RECRUITER,
+    REVIEW_CHANNEL,
+    SAMPLES,
+    TEAMMATE,
+    World,
+    answer_question,
+    eventually,
+    visible_text,
+)
 from storage import outbox
-from storage.models import Answer, Vote
+from storage.models import Answer, OutboxMessage, OutboxStatus, Vote
 from tests.e2e.conftest import invite, start_answering
 
 
@@ -84,3 +96,79 @@ async def test_slack_429_storm_delays_posts_but_loses_and_duplicates_none(
         assert names == ["Jane Doe", "John Roe"]
         posts = [c for c in w.slack.calls if c.method == "chat.postMessage"]
         assert len(posts) == 5  # 3 refused + 2 delivered, no duplicate
+
+
+async def test_five_429s_with_retry_after_1_delay_a_card_by_about_5_seconds(
+    tmp_path: Path,
+) -> None:
+    async with World(data_dir=tmp_path) as w:
+        w.slack.fail("chat.postMessage", status=429, retry_after=1, times=5)
+        started = time.monotonic()
+        await invite(w, "Jane Doe")
+        await eventually(
+            lambda: w.slack.messages(REVIEW_CHANNEL), seconds=40, what="the card after 5 × 429"
+        )
+        waited = time.monotonic() - started
+        # Slack's word as given (5 × 1 s), not our doubling on top (1+2+4+8+16 = 31 s).
+        assert 4.5 <= waited <= 9, waited
+        posts = [c for c in w.slack.calls if c.method == "chat.postMessage"]
+        # slack_sdk's AsyncWebClient retries only connection errors by default: no 429 was
+        # retried inside the SDK as well as by the outbox.
+        assert len(posts) == 6
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type"), [(502, "text/plain"), (503, "text/html"), (502, "application/json")]
+)
+async def test_a_proxy_error_page_instead_of_json_is_retried_like_any_outage(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, status: int, content_type: str
+) -> None:
+    async with World(data_dir=tmp_path) as w:
+        w.slack.fail_with_text(
+            "chat.postMessage",
+            status=status,
+            text="upstream connect error or disconnect/reset before headers. reset reason: "
+            "connection termination",
+            content_type=content_type,
+            times=2,
+        )
+        with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+            await invite(w, "Jane Doe")
+            await eventually(lambda: w.slack.messages(REVIEW_CHANNEL), what="the card")
+        assert "Jane Doe" in visible_text(w.slack.messages(REVIEW_CHANNEL)[0])
+        posts = [c for c in w.slack.calls if c.method == "chat.postMessage"]
+        assert len(posts) == 3  # two error pages, then the post
+        deferred = [r for r in caplog.records if "deferred" in r.getMessage()]
+        assert len(deferred) == 2 and all("Slack" in r.getMessage() for r in deferred)
+        assert not [r for r in caplog.records if r.exc_info], "an error, not an outage"
+
+
+async def test_a_card_slack_refuses_for_good_is_reported_once_and_wedges_nothing(
+    tmp_path: Path,
+) -> None:
+    async with World(data_dir=tmp_path) as w:
+        # Slack refuses the card itself (a 200 with ok=false, as for every API error).
+        w.slack.fail(
+            "chat.postMessage", status=200, retry_after=None, error="invalid_blocks", times=1
+        )
+        jane = w.telegram.candidate(700_012, "Jane", "Doe")
+        await start_answering(w, jane, await invite(w, "Jane Doe"))
+        dm = await eventually(
+            lambda: [m.text for m in w.slack.direct_messages(RECRUITER) if "gave up" in m.text],
+            what="the recruiter's DM",
+        )
+        assert "candidate #" in dm[0] and "invalid_blocks" in dm[0]
+
+        # The answer cannot go under a card that does not exist: it is given up with a clear
+        # reason, not retried forever, and not reported a second time.
+        await answer_question(jane, 1, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg", 7))
+        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0, what="outbox")
+        rows = w.bot.db.run_sync(lambda s: s.exec(select(OutboxMessage)).all())
+        failed = [r for r in rows if r.status == OutboxStatus.FAILED]
+        assert failed[0].kind == Kind.CARD_POST and "invalid_blocks" in (failed[0].last_error or "")
+        assert all("never posted" in (r.last_error or "") for r in failed[1:])
+        assert len(failed) >= 2
+        assert len([m for m in w.slack.direct_messages(RECRUITER) if "gave up" in m.text]) == 1
+        assert w.slack.messages(REVIEW_CHANNEL) == []
+        # The candidate's own conversation went on meanwhile.
+        await jane.wait_for_message("Question 2 of 2.")

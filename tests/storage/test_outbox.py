@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from storage import outbox
+from storage import channel_problems, outbox
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -101,3 +101,45 @@ def test_rows_this_process_is_sending_are_never_claimed_again_by_it(db: Database
     # Renewing the lease keeps other processes away too.
     db.run_sync(lambda s: outbox.extend_lease(s, {row}, much_later + LEASE))
     assert db.run_sync(lambda s: outbox.claim_due(s, now=much_later, lease=LEASE, limit=10)) == []
+
+
+def test_rows_waiting_for_a_channel_are_released_together_and_keep_their_order(
+    db: Database,
+) -> None:
+    card_a = _enqueue(db, "review:1", "card a")
+    answer_a = _enqueue(db, "review:1", "answer a")
+    card_b = _enqueue(db, "review:2", "card b")
+    other = _enqueue(db, "review:3", "card elsewhere")
+    claimed = db.run_sync(lambda s: outbox.claim_due(s, now=T0, lease=LEASE, limit=10))
+    assert claimed == [card_a, card_b, other]
+    later = T0 + timedelta(minutes=5)
+
+    def park(session: Session) -> None:
+        for row in (card_a, card_b):
+            outbox.wait_for_channel(
+                session, row, channel="C1", at=later, error="waiting for C1: not_in_channel"
+            )
+
+    db.run_sync(park)
+    db.run_sync(lambda s: outbox.mark_retry(s, other, at=later, error="429"))
+    assert db.run_sync(lambda s: outbox.claim_due(s, now=T0, lease=LEASE, limit=10)) == []
+
+    # The bot is invited to C1: its rows are due at once, the 429 still waits for its time.
+    assert db.run_sync(lambda s: outbox.release_channel(s, "C1", T0)) == 2
+    claimed = db.run_sync(lambda s: outbox.claim_due(s, now=T0, lease=LEASE, limit=10))
+    assert claimed == [card_a, card_b]  # the answer stays behind its card
+    db.run_sync(lambda s: outbox.mark_sent(s, card_a, T0))
+    assert db.run_sync(lambda s: outbox.claim_due(s, now=T0, lease=LEASE, limit=10)) == [answer_a]
+    rows = db.run_sync(lambda s: s.exec(select(OutboxMessage)).all())
+    assert all(r.waiting_for_channel is None for r in rows)
+
+
+def test_a_channel_problem_is_reported_once_until_it_is_resolved(db: Database) -> None:
+    def report(problem: str) -> bool:
+        return db.run_sync(lambda s: channel_problems.report_once(s, "C1", problem, T0))
+
+    assert report("not_in_channel") is True
+    assert report("not_in_channel") is False  # the next row, the next retry
+    assert report("is_archived") is True  # a different problem: worth telling
+    assert db.run_sync(lambda s: channel_problems.resolve(s, "C1")) is True
+    assert report("not_in_channel") is True  # broken again later: told again
