@@ -220,6 +220,7 @@ class Delivery:
                 attempts=attempts,
                 retry_at=now + timedelta(seconds=delay),
                 error=reason,
+                rate_limited=retry_after is not None,
                 recruiters=self._recruiters,
                 now=now,
             )

@@ -150,6 +150,19 @@ def release_channel(session: Session, channel: str, now: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def others_tried(session: Session, row_id: int, times: int) -> bool:
+    """Whether another pending row has already been tried ``times`` times (the same outage)."""
+    found = session.exec(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        .where(OutboxMessage.attempts >= times)
+        .where(col(OutboxMessage.waiting_for_channel).is_(None))  # a problem of its own
+        .where(col(OutboxMessage.id) != row_id)
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def failed_before(session: Session, row_id: int, ordering_key: str) -> bool:
     """Whether an earlier row of ``ordering_key`` failed for good (and was reported)."""
     earlier = session.exec(

@@ -90,14 +90,19 @@ def retry_later(
     attempts: int,
     retry_at: datetime,
     error: str,
+    rate_limited: bool,
     recruiters: Iterable[str],
     now: datetime,
 ) -> bool:
     """Try again at ``retry_at``; True if this attempt was the one that makes it worth
-    telling the recruiters (once per row: it keeps being retried, they are not told again)."""
+    telling the recruiters: the first row of an outage to be tried ``REPORT_AFTER_ATTEMPTS``
+    times (it keeps being retried; they are not told again)."""
     outbox.mark_retry(session, row_id, at=retry_at, error=error)
-    if attempts + 1 != DeliveryLimit.REPORT_AFTER_ATTEMPTS or not _reported(ordering_key):
-        return False
+    times = DeliveryLimit.REPORT_AFTER_ATTEMPTS
+    if rate_limited or attempts + 1 != times or not _reported(ordering_key):
+        return False  # a rate limit is the platform pacing us, not a failure
+    if outbox.others_tried(session, row_id, times):
+        return False  # one outage, one report: not one per conversation it holds up
     _tell_recruiters(
         session,
         recruiters,

@@ -197,16 +197,13 @@ class _translated:
             ) from exc
         if isinstance(exc, SlackClientError | OSError | TimeoutError):
             raise DeliveryDeferred(f"Slack unreachable: {type(exc).__name__}") from exc
-        if isinstance(exc, AttributeError) and _raised_in_sdk(exc):
-            # slack_sdk reads a text/plain body (a proxy's "upstream connect error" page) as
-            # a string, then calls .get on it: Slack was not reached, try again later.
-            raise DeliveryDeferred("Slack unreachable: an answer that is not JSON") from exc
         return False
 
 
 def _status_and_error(response: object) -> tuple[int | None, str]:
-    """Status and Slack's error code from a SlackResponse, or from the raw aiohttp response
-    slack_sdk attaches when a body claims to be JSON but is not."""
+    """Status and Slack's error code, whatever the body was: a proxy's text/plain error page
+    arrives as a SlackResponse whose data is a string, and a body that claims to be JSON but
+    is not comes with the raw aiohttp response instead of a SlackResponse."""
     status = getattr(response, "status_code", None) or getattr(response, "status", None)
     data = getattr(response, "data", None)
     error = data.get("error") if isinstance(data, dict) else None
@@ -220,10 +217,3 @@ def _retry_after(response: object) -> float:
         return max(float(headers.get("Retry-After", 1)), 0.0)
     except (TypeError, ValueError):
         return 1.0
-
-
-def _raised_in_sdk(exc: BaseException) -> bool:
-    frame = exc.__traceback__
-    while frame is not None and frame.tb_next is not None:
-        frame = frame.tb_next
-    return frame is not None and "slack_sdk" in frame.tb_frame.f_code.co_filename
