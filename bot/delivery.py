@@ -167,7 +167,9 @@ class Delivery:
         except Exception as err:  # our bug or an unexpected SDK error: retry, then give up
             log.exception("outbox %s (%s) failed unexpectedly", row_id, kind)
             if undelivered.give_up_now(attempts, understood=False):
-                await self._give_up(row_id, key, kind, f"failed {attempts + 1} times: {err!r}")
+                # The error's type, not its text: an exception's message may quote a payload.
+                reason = f"failed {attempts + 1} times: {type(err).__name__}"
+                await self._give_up(row_id, key, kind, reason)
             else:
                 await self._retry_later(row_id, key, kind, attempts, type(err).__name__, None)
             return

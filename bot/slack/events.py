@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -16,7 +17,9 @@ def register(app: AsyncApp, services: Services) -> None:
     app.event("member_joined_channel")(_bot_joined_channel(services))
 
 
-def _bot_joined_channel(services: Services) -> Any:
+def _bot_joined_channel(
+    services: Services,
+) -> Callable[[dict[str, Any], dict[str, Any], AsyncBoltContext], Awaitable[None]]:
     async def bot_joined_channel(
         body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
