@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.flows import roles
+from bot.slack.scopes import BOT_SCOPES
 from storage import migrate
 from storage.db import Database, make_engine
 from storage.models import Opening
@@ -116,9 +117,26 @@ async def _slack(settings: Settings) -> list[Check]:
     except (TimeoutError, SlackClientError, aiohttp.ClientError, OSError) as err:
         return [Check(False, f"Slack unreachable at {settings.slack_api_url} ({err!r}).")]
     checks = [Check(True, f"Slack: bot @{auth.get('user')} in workspace {auth.get('team')}.")]
+    checks.append(_slack_scopes(auth.headers.get("x-oauth-scopes")))
     checks.append(await _slack_connection(settings))
     checks += await _review_channels(settings, client)
     return checks
+
+
+def _slack_scopes(granted: str | None) -> Check:
+    """Slack names the token's scopes on each answer: any hirebot needs and lacks fails at
+    run time (missing_scope), so say now which to add."""
+    if granted is None:
+        return Check(True, "Slack did not list the token's scopes; not checked.")
+    missing = sorted(BOT_SCOPES - {s.strip() for s in granted.split(",")})
+    if missing:
+        return Check(
+            False,
+            f"The Slack app lacks the scope(s) {', '.join(missing)}: add them under OAuth & "
+            "Permissions → Bot Token Scopes (or paste slack-app-manifest.yaml again), then "
+            "reinstall the app to the workspace.",
+        )
+    return Check(True, "Slack: the bot token has every scope hirebot uses.")
 
 
 async def _slack_connection(settings: Settings) -> Check:
@@ -158,11 +176,17 @@ async def _review_channels(settings: Settings, client: AsyncWebClient) -> list[C
         try:
             info = await client.conversations_info(channel=opening.review_channel)
         except SlackApiError as err:
+            error = err.response.get("error")
+            fix = (
+                f"the app needs the {err.response.get('needed')} scope (see above)"
+                if error == "missing_scope"
+                else "pick an existing channel"
+            )
             checks.append(
                 Check(
                     False,
                     f"Opening {opening.slug}: review channel {opening.review_channel} "
-                    f"({err.response.get('error')}): pick an existing channel.",
+                    f"({error}): {fix}.",
                 )
             )
             continue

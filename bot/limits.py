@@ -76,3 +76,9 @@ class SlackUploadLimit(IntEnum):
     # 20 MB recording on a slow uplink is not cut off by the 30 s that suits API calls.
     BASE_TIMEOUT_SECONDS = 30
     BYTES_PER_SECOND = 128 * 1024
+
+
+class SlackLimit(IntEnum):
+    # How long a review channel's member list is trusted before Slack is asked again: short
+    # enough that leaving a channel soon hides its candidates, long enough to keep acks fast.
+    MEMBERS_CACHE_SECONDS = 30

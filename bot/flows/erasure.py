@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, select
 
-from bot.flows import review, say
+from bot.flows import escaping, review, say
 from bot.flows.lifecycle import Event, move
 from bot.flows.pipeline import find_interview
 from bot.flows.say import Kind
@@ -90,7 +90,7 @@ def erase_for_recruiter(
 ) -> str:
     """``/hire erase``: first says what will go, then (confirmed) erases; a line for them."""
     found = find_interview(session, who)
-    name = session.get_one(Candidate, found.candidate_id).name
+    name = escaping.mrkdwn(session.get_one(Candidate, found.candidate_id).name)
     if not confirmed:
         return (
             f"This deletes {name}'s recordings, transcripts, answers and details for "

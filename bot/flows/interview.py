@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.errors import NotFound
-from bot.flows import answering, erasure, extensions, review, say, texts
+from bot.flows import answering, erasure, escaping, extensions, review, say, texts
 from bot.flows.answering import Expect, ReceivedAnswer
 from bot.flows.conversation import Conversation, of_interview, of_telegram_user, zone
 from bot.flows.lifecycle import ACTIVE, Event, move
@@ -119,8 +119,9 @@ def start(session: Session, *, token: str, person: TelegramPerson, now: datetime
         say.to_team_member(
             session,
             interview.invited_by,
-            f"⚠️ Someone else tried to use {candidate.name}'s invitation link from another "
-            "Telegram account. They were refused; the link stays with the first account.",
+            f"⚠️ Someone else tried to use {escaping.mrkdwn(candidate.name)}'s invitation link "
+            "from another Telegram account. They were refused; "
+            "the link stays with the first account.",
             now,
         )
         return

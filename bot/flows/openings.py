@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlmodel import Session, col, select
 
 from bot.errors import InvalidRequest, OpeningFileError
-from bot.flows import decision_texts, say
+from bot.flows import decision_texts, escaping, say
 from bot.limits import InviteLimit, QuestionDefaults
 from storage.models import Answer, Opening, Question
 
@@ -209,8 +209,9 @@ def create(session: Session, spec: OpeningSpec, *, by: str, now: datetime) -> Op
     say.to_team_member(
         session,
         by,
-        f"Created opening *{opening.title}* (`{opening.slug}`, {len(spec.questions)} "
-        f"questions). Answers go to <#{opening.review_channel}>: make sure hirebot is in it "
+        f"Created opening *{escaping.mrkdwn(opening.title)}* (`{opening.slug}`, "
+        f"{len(spec.questions)} questions). Answers go to <#{opening.review_channel}>: "
+        "make sure hirebot is in it "
         f"(`/invite @hirebot`). Invite a candidate with `/hire invite {opening.slug} <name>`.",
         now,
     )

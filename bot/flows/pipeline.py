@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.errors import IllegalTransition, InvalidRequest, NotFound
-from bot.flows import decision_texts, review
+from bot.flows import decision_texts, escaping, review
 from bot.flows.decision_texts import render, tell
 from bot.flows.lifecycle import ACTIVE
 from bot.flows.moments import format_deadline
@@ -33,30 +33,51 @@ class RejectionDraft:
 
 def find_interview(session: Session, who: str) -> Interview:
     """The interview a recruiter means by a candidate's name, or ``#id`` when names clash."""
-    who = who.strip()
-    number = who.lower().removeprefix("candidate").strip()
-    if number.startswith("#") and number[1:].isdigit():
-        interview = interviews.locked(session, int(number[1:]))
+    number = interview_number(who)
+    if number is not None:
+        interview = interviews.locked(session, number)
         if interview is None:
-            raise NotFound(f"There is no interview {number}.")
+            raise NotFound(f"There is no interview #{number}.")
         return interview
-    rows = session.exec(
-        select(Interview, Candidate, Opening)
-        .join(Candidate, col(Candidate.id) == Interview.candidate_id)
-        .join(Opening, col(Opening.id) == Interview.opening_id)
-        .where(func.lower(Candidate.name) == who.lower())
-        .order_by(col(Interview.id))
-    ).all()
-    if not rows:
-        raise NotFound(f"I can't find a candidate called '{who}'.")
-    if len(rows) > 1:
-        listing = "; ".join(f"#{i.id} {c.name} ({o.title}, {i.stage})" for i, c, o in rows)
-        raise NotFound(f"Several candidates are called '{who}': {listing}. Use the #number.")
-    found = rows[0][0]
+    found = one_named(who, candidates_named(session, who))
     assert found.id is not None
     locked = interviews.locked(session, found.id)
     assert locked is not None
     return locked
+
+
+def interview_number(who: str) -> int | None:
+    """The ``N`` of ``#N`` or ``Candidate #N``; None when ``who`` is a name."""
+    number = who.strip().lower().removeprefix("candidate").strip()
+    return int(number[1:]) if number.startswith("#") and number[1:].isdigit() else None
+
+
+def candidates_named(session: Session, who: str) -> list[tuple[Interview, Candidate, Opening]]:
+    """Every interview of a candidate called ``who`` (any case), oldest first."""
+    rows = session.exec(
+        select(Interview, Candidate, Opening)
+        .join(Candidate, col(Candidate.id) == Interview.candidate_id)
+        .join(Opening, col(Opening.id) == Interview.opening_id)
+        .where(func.lower(Candidate.name) == who.strip().lower())
+        .order_by(col(Interview.id))
+    ).all()
+    return [(i, c, o) for i, c, o in rows]
+
+
+def one_named(who: str, rows: list[tuple[Interview, Candidate, Opening]]) -> Interview:
+    """The one interview ``rows`` hold, or the sentence that asks for a ``#number``."""
+    if not rows:
+        raise NotFound(f"I can't find a candidate called '{escaping.mrkdwn(who.strip())}'.")
+    if len(rows) > 1:
+        listing = "; ".join(
+            f"#{i.id} {escaping.mrkdwn(c.name)} ({escaping.mrkdwn(o.title)}, {i.stage})"
+            for i, c, o in rows
+        )
+        raise NotFound(
+            f"Several candidates are called '{escaping.mrkdwn(who.strip())}': {listing}. "
+            "Use the #number."
+        )
+    return rows[0][0]
 
 
 def advance(session: Session, *, who: str, by: str, now: datetime, stage: str | None = None) -> str:
@@ -114,7 +135,7 @@ def reject(
     record_decision(session, interview, "reject", by, now, reason=reason.strip() or None)
     text = message.strip() if message else decision_texts.render(session, interview, "rejected")
     told = decision_texts.tell(session, interview, text, now)
-    why = f" Reason: {reason.strip()}" if reason.strip() else ""
+    why = f" Reason: {escaping.mrkdwn(reason.strip())}" if reason.strip() else ""
     review.note_in_thread(session, interview, f"⏹️ <@{by}> rejected the candidate.{why}", now)
     review.refresh_card(session, interview, now)
     return summary(session, interview, "rejected", told)
@@ -156,29 +177,29 @@ def _next_stage(current: str, requested: str | None) -> str:
 
 
 def summary(session: Session, interview: Interview, what: str, told: bool) -> str:
-    candidate = session.get_one(Candidate, interview.candidate_id)
+    name = escaping.mrkdwn(session.get_one(Candidate, interview.candidate_id).name)
     tail = (
         "They've been told on Telegram."
         if told
         else "They haven't opened their invitation yet, so they could not be told on Telegram."
     )
-    return f"{candidate.name} {what}. {tail}"
+    return f"{name} {escaping.mrkdwn(what)}. {tail}"
 
 
 def remind(session: Session, *, who: str, now: datetime) -> str:
     """A recruiter's nudge, sent now on Telegram; returns the line for the recruiter."""
     found = find_interview(session, who)
-    candidate = session.get_one(Candidate, found.candidate_id)
+    name = escaping.mrkdwn(session.get_one(Candidate, found.candidate_id).name)
     if found.status not in ACTIVE:
         raise InvalidRequest(
-            f"{candidate.name}'s interview is {found.status.replace('_', ' ')}: "
+            f"{name}'s interview is {found.status.replace('_', ' ')}: "
             "there is nothing to remind them of."
         )
     deadline = format_deadline(found.deadline_at)
     message = render(session, found, "team_reminder", deadline=deadline)
     if not tell(session, found, message, now):
         return (
-            f"{candidate.name} hasn't opened their invitation yet, so Telegram can't "
+            f"{name} hasn't opened their invitation yet, so Telegram can't "
             "reach them. Send them the link again (or `/hire invite` a fresh one)."
         )
-    return f"Reminded {candidate.name} on Telegram (deadline {deadline})."
+    return f"Reminded {name} on Telegram (deadline {deadline})."

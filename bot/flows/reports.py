@@ -1,7 +1,9 @@
 """What the hiring team reads about its candidates: status, export, stats, the App Home.
 
-Every view respects blind review: a teammate who has not voted on a candidate sees the alias
-and no tally or scores; recruiters see everything (they invited the candidate).
+Each shows a person only the openings they review (``visibility``: the review channel's
+members; recruiters see all) and respects blind review: a teammate who has not voted on a
+candidate sees the alias and no tally or scores. The text is Slack mrkdwn: whatever a
+person typed goes in through ``escaping.mrkdwn``; the export's cells through ``csv_cell``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import csv
 import io
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -18,9 +20,10 @@ from typing import TypeVar
 from sqlmodel import Session, col, func, select
 
 from bot.errors import NotFound
-from bot.flows import review
+from bot.flows import escaping, review, visibility
 from bot.flows.moments import format_deadline
-from bot.flows.pipeline import REJECTED, STAGES, find_interview
+from bot.flows.pipeline import REJECTED, STAGES
+from bot.flows.visibility import Viewer
 from bot.limits import ReviewLimit
 from storage.models import (
     Answer,
@@ -61,8 +64,8 @@ class CandidateRow:
     votes: dict[str, int] = field(default_factory=dict)
     scores: dict[str, float] = field(default_factory=dict)
     scored_by: int = 0
-    notes: tuple[str, ...] = ()
-    decisions: tuple[str, ...] = ()
+    notes: tuple[Comment, ...] = ()  # plain text: render with _note_line
+    decisions: tuple[Decision, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,11 +124,9 @@ def candidate_rows(
                 scores=review.averages([s.scores for s in scores], opening.rubric) if sees else {},
                 scored_by=len(scores),
                 notes=tuple(
-                    _note_line(c)
-                    for c in facts.comments.get(interview.id, [])
-                    if c.deleted_at is None
+                    c for c in facts.comments.get(interview.id, []) if c.deleted_at is None
                 ),
-                decisions=tuple(_decision_line(d) for d in facts.decisions.get(interview.id, [])),
+                decisions=tuple(facts.decisions.get(interview.id, [])),
             )
         )
     return rows
@@ -218,29 +219,37 @@ def opening_by_slug(session: Session, slug: str) -> Opening:
 # ---------------------------------------------------------------------- /hire status
 
 
-def status(session: Session, target: str, *, viewer: str, recruiter: bool) -> str:
+def status(session: Session, target: str, *, viewer: Viewer) -> str:
     """``/hire status [opening|candidate]`` as a message for the person who asked."""
     target = target.strip()
     if not target:
-        return _overview(session)
-    if session.exec(select(Opening.id).where(Opening.slug == target)).first() is not None:
-        return _opening_status(session, target, viewer=viewer, recruiter=recruiter)
-    interview = find_interview(session, target)
-    (row,) = candidate_rows(session, [interview], viewer=viewer, recruiter=recruiter)
+        return _overview(session, viewer)
+    if any(o.slug == target for o in visibility.openings(session, viewer)):
+        return _opening_status(session, target, viewer)
+    interview = visibility.find_interview(session, viewer, target)
+    (row,) = candidate_rows(session, [interview], viewer=viewer.user, recruiter=viewer.recruiter)
     return _candidate_status(session, row)
 
 
-def _overview(session: Session) -> str:
-    openings = session.exec(select(Opening).order_by(col(Opening.slug))).all()
+NOTHING_TO_REVIEW = (
+    "You are not in the review channel of any opening, so there is nothing to show you. "
+    "Reviewers are the members of an opening's review channel."
+)
+
+
+def _overview(session: Session, viewer: Viewer) -> str:
+    openings = visibility.openings(session, viewer)
     if not openings:
-        return "No openings yet. Create one with `/hire opening new`."
+        if viewer.recruiter:
+            return "No openings yet. Create one with `/hire opening new`."
+        return NOTHING_TO_REVIEW
     lines = ["*Openings*"]
     for opening in openings:
         interviews = session.exec(select(Interview).where(Interview.opening_id == opening.id)).all()
         statuses = Counter(i.status for i in interviews)
         stages = Counter(i.stage for i in interviews)
         lines.append(
-            f"• `{opening.slug}` {opening.title}: {len(interviews)} invited · "
+            f"• `{opening.slug}` {escaping.mrkdwn(opening.title)}: {len(interviews)} invited · "
             + " · ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(statuses.items()))
             + ("\n    stages: " if stages else "")
             + ", ".join(f"{s} {n}" for s, n in _stage_order(stages))
@@ -249,14 +258,17 @@ def _overview(session: Session) -> str:
     return "\n".join(lines)
 
 
-def _opening_status(session: Session, slug: str, *, viewer: str, recruiter: bool) -> str:
-    opening = opening_by_slug(session, slug)
+def _opening_status(session: Session, slug: str, viewer: Viewer) -> str:
+    opening = visibility.opening(session, viewer, slug)
+    title = escaping.mrkdwn(opening.title)
     interviews = interviews_of(session, slug)
     if not interviews:
-        return f"*{opening.title}*: nobody invited yet. `/hire invite {slug} <name>`"
-    rows = candidate_rows(session, interviews[:LISTING_ROWS], viewer=viewer, recruiter=recruiter)
-    lines = [f"*{opening.title}* ({len(interviews)} candidates)"]
-    lines += [f"• #{r.interview_id} *{r.name}*: {_row_summary(r)}" for r in rows]
+        return f"*{title}*: nobody invited yet. `/hire invite {slug} <name>`"
+    rows = candidate_rows(
+        session, interviews[:LISTING_ROWS], viewer=viewer.user, recruiter=viewer.recruiter
+    )
+    lines = [f"*{title}* ({len(interviews)} candidates)"]
+    lines += [f"• #{r.interview_id} *{escaping.mrkdwn(r.name)}*: {_row_summary(r)}" for r in rows]
     if len(interviews) > LISTING_ROWS:
         lines.append(f"…and {len(interviews) - LISTING_ROWS} more: `/hire export {slug}`.")
     return "\n".join(lines)
@@ -264,7 +276,7 @@ def _opening_status(session: Session, slug: str, *, viewer: str, recruiter: bool
 
 def _candidate_status(session: Session, row: CandidateRow) -> str:
     lines = [
-        f"*{row.name}* (#{row.interview_id}) · {row.opening}",
+        f"*{escaping.mrkdwn(row.name)}* (#{row.interview_id}) · {escaping.mrkdwn(row.opening)}",
         _row_summary(row),
         f"Deadline {format_deadline(row.deadline)}",
     ]
@@ -277,24 +289,24 @@ def _candidate_status(session: Session, row: CandidateRow) -> str:
         lines.append("🙋 Asked for more time: decide in the thread or `/hire extend`.")
     if row.notes:
         lines.append("*Notes*")
-        lines += [f"• {n}" for n in row.notes]
+        lines += [f"• {_note_line(n)}" for n in row.notes]
     if row.decisions:
         lines.append("*Decisions*")
-        lines += [f"• {d}" for d in row.decisions]
+        lines += [f"• {_decision_line(d)}" for d in row.decisions]
     return "\n".join(lines)
 
 
 def _row_summary(row: CandidateRow) -> str:
     parts = [
         f"{row.status.replace('_', ' ')} {row.answered}/{row.questions}",
-        f"stage {row.stage}",
+        f"stage {escaping.mrkdwn(row.stage)}",
     ]
     if row.hidden:
         parts.append("votes hidden until you vote")
     else:
         parts.append(" ".join(f"{k} {v}" for k, v in row.votes.items()))
         if row.scores:
-            parts.append(", ".join(f"{k} {v:.1f}" for k, v in row.scores.items()))
+            parts.append(", ".join(f"{escaping.mrkdwn(k)} {v:.1f}" for k, v in row.scores.items()))
     if row.notes:
         parts.append(f"{len(row.notes)} note{'s' if len(row.notes) != 1 else ''}")
     return " · ".join(parts)
@@ -314,7 +326,8 @@ def export_csv(session: Session, opening_slug: str | None) -> tuple[str, int]:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
-        [
+        escaping.csv_cell(cell)
+        for cell in [
             "interview",
             "candidate",
             "email",
@@ -339,7 +352,8 @@ def export_csv(session: Session, opening_slug: str | None) -> tuple[str, int]:
     )
     for r in rows:
         writer.writerow(
-            [
+            escaping.csv_cell(cell)
+            for cell in [
                 r.interview_id,
                 r.name,
                 r.email,
@@ -358,8 +372,8 @@ def export_csv(session: Session, opening_slug: str | None) -> tuple[str, int]:
                 r.votes.get("no", 0),
                 *[f"{r.scores[c]:.2f}" if c in r.scores else "" for c in rubric],
                 r.scored_by,
-                " | ".join(r.notes),
-                " | ".join(r.decisions),
+                " | ".join(_note_line(n, escape=_as_is) for n in r.notes),
+                " | ".join(_decision_line(d, escape=_as_is) for d in r.decisions),
             ]
         )
     return out.getvalue(), len(rows)
@@ -368,8 +382,12 @@ def export_csv(session: Session, opening_slug: str | None) -> tuple[str, int]:
 # ---------------------------------------------------------------------- /hire stats
 
 
-def stats(session: Session, opening_slug: str | None) -> Stats:
-    interviews = interviews_of(session, opening_slug)
+def stats(session: Session, opening_slug: str | None, viewer: Viewer) -> Stats:
+    if opening_slug:
+        interviews = interviews_of(session, visibility.opening(session, viewer, opening_slug).slug)
+    else:
+        visible = {o.id for o in visibility.openings(session, viewer)}
+        interviews = [i for i in interviews_of(session, None) if i.opening_id in visible]
     rows = candidate_rows(session, interviews, viewer="", recruiter=True)
     to_complete = [
         (r.completed_at - r.started_at).total_seconds()
@@ -390,9 +408,16 @@ def stats(session: Session, opening_slug: str | None) -> Stats:
     )
 
 
-def stats_text(session: Session, opening_slug: str | None) -> str:
-    s = stats(session, opening_slug)
-    scope = opening_by_slug(session, opening_slug).title if opening_slug else "All openings"
+def stats_text(session: Session, opening_slug: str | None, viewer: Viewer) -> str:
+    s = stats(session, opening_slug, viewer)
+    if opening_slug:
+        scope = escaping.mrkdwn(visibility.opening(session, viewer, opening_slug).title)
+    elif viewer.recruiter:
+        scope = "All openings"
+    elif not visibility.openings(session, viewer):
+        return NOTHING_TO_REVIEW
+    else:
+        scope = "All the openings you review"
     return "\n".join(
         [
             f"*{scope}*",
@@ -445,12 +470,13 @@ def review_channels(session: Session) -> list[str]:
     return sorted(set(session.exec(select(Opening.review_channel)).all()))
 
 
-def home(session: Session, *, viewer: str, recruiter: bool, member_of: frozenset[str]) -> Home:
-    """The viewer's Home. Reviewers are the members of an opening's review channel, so only
-    openings whose channel is in ``member_of`` put interviews in "waiting for your vote"."""
+def home(session: Session, viewer: Viewer) -> Home:
+    """The viewer's Home: the openings they review (recruiters: all), what waits for their
+    vote (only openings whose review channel they are in), recent decisions on those."""
     openings: list[OpeningSummary] = []
     waiting: list[Waiting] = []
-    for opening in session.exec(select(Opening).order_by(col(Opening.slug))).all():
+    visible = visibility.openings(session, viewer)
+    for opening in visible:
         interviews = session.exec(select(Interview).where(Interview.opening_id == opening.id)).all()
         active = {InterviewStatus.INVITED, InterviewStatus.CONSENT_PENDING}
         openings.append(
@@ -469,17 +495,19 @@ def home(session: Session, *, viewer: str, recruiter: bool, member_of: frozenset
         for i in interviews:
             assert i.id is not None
             if (
-                opening.review_channel in member_of
+                viewer.is_reviewer_of(opening)
                 and i.status == InterviewStatus.COMPLETED
                 and i.stage != REJECTED
                 and i.completed_at is not None
-                and not review.has_voted(session, i.id, viewer)
+                and not review.has_voted(session, i.id, viewer.user)
             ):
                 name = session.get_one(Candidate, i.candidate_id).name
-                label = review.alias(i) if opening.blind_review and not recruiter else name
+                label = review.alias(i) if opening.blind_review and not viewer.recruiter else name
                 waiting.append(Waiting(i.id, label, opening.title, i.completed_at))
     decisions = session.exec(
         select(Decision)
+        .join(Interview, col(Interview.id) == Decision.interview_id)
+        .where(col(Interview.opening_id).in_([o.id for o in visible]))
         .order_by(col(Decision.created_at).desc(), col(Decision.id).desc())
         .limit(ReviewLimit.RECENT_DECISIONS)
     ).all()
@@ -488,7 +516,7 @@ def home(session: Session, *, viewer: str, recruiter: bool, member_of: frozenset
     ).all()
     rows = {
         r.interview_id: r
-        for r in candidate_rows(session, decided, viewer=viewer, recruiter=recruiter)
+        for r in candidate_rows(session, decided, viewer=viewer.user, recruiter=viewer.recruiter)
     }
     recent = [
         RecentDecision(
@@ -514,18 +542,22 @@ _DECISION_WORDS = {
 }
 
 
-def _decision_line(decision: Decision) -> str:
-    what = _DECISION_WORDS.get(decision.kind, decision.kind).format(
-        stage=decision.stage or "", reason=decision.reason or ""
-    )
+def _decision_line(decision: Decision, escape: Callable[[str], str] = escaping.mrkdwn) -> str:
+    """One decision, as mrkdwn (or, with ``escape=_as_is``, as plain text for the export)."""
+    stage, reason = escape(decision.stage or ""), escape(decision.reason or "")
+    what = _DECISION_WORDS.get(decision.kind, decision.kind).format(stage=stage, reason=reason)
     if decision.kind == "reject" and decision.reason:
-        what += f" ({decision.reason})"
+        what += f" ({reason})"
     return f"{format_deadline(decision.created_at)}: <@{decision.by}> {what}"
 
 
-def _note_line(comment: Comment) -> str:
+def _note_line(comment: Comment, escape: Callable[[str], str] = escaping.mrkdwn) -> str:
     edited = " (edited)" if comment.edited_at else ""
-    return f"<@{comment.author}>: {comment.text}{edited}"
+    return f"<@{comment.author}>: {escape(comment.text)}{edited}"
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 def _stage_order(stages: Counter[str]) -> list[tuple[str, int]]:

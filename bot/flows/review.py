@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, func, select
 
 from bot.errors import InvalidRequest, NotFound
-from bot.flows import say, threads
+from bot.flows import escaping, say, threads
 from bot.flows.ports import CandidateCard, Transcript
 from bot.limits import ReviewLimit
 from storage import interviews
@@ -208,13 +208,14 @@ def reveal(session: Session, interview: Interview) -> str:
     opening = session.get_one(Opening, interview.opening_id)
     votes = tally(session, interview.id)
     line = (
-        f"{alias(interview)} is *{candidate.name}*. Votes so far: "
+        f"{alias(interview)} is *{escaping.mrkdwn(candidate.name)}*. Votes so far: "
         + " · ".join(f"{VOTE_WORDS[VoteChoice(k)]} {v}" for k, v in votes.items())
         + "."
     )
     averages = score_averages(session, interview.id, opening.rubric)
     if averages:
-        line += " Scores: " + ", ".join(f"{k} {v:.1f}" for k, v in averages.items()) + "."
+        scores = ", ".join(f"{escaping.mrkdwn(k)} {v:.1f}" for k, v in averages.items())
+        line += f" Scores: {scores}."
     return line
 
 
@@ -392,7 +393,8 @@ def answer_text(answer: Answer, question: Question, interview: Interview) -> str
     ]
     if answer.prep_seconds_used is not None:
         facts.append(f"prep {answer.prep_seconds_used:.0f} s")
-    lines = [f"*Q{question.position + 1}. {question.text}*", " · ".join(f for f in facts if f)]
+    heading = f"*Q{question.position + 1}. {escaping.mrkdwn(question.text)}*"
+    lines = [heading, " · ".join(f for f in facts if f)]
     if answer.over_limit:
         lines.append(f"⚠️ over the time limit ({seconds:.0f} s of {question.answer_seconds} s)")
     if answer.late:
@@ -423,7 +425,8 @@ _KIND_LABELS = {
 
 
 def _quote(text: str) -> str:
-    return "\n".join(f"> {line}" for line in text.splitlines() or [""])
+    """What a candidate said or typed, quoted, and escaped: it must read as itself."""
+    return "\n".join(f"> {escaping.mrkdwn(line)}" for line in text.splitlines() or [""])
 
 
 def transcript_language(session: Session, answer_id: int) -> str | None:

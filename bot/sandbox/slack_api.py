@@ -33,8 +33,45 @@ JSON = dict[str, Any]
 EnvelopeType = Literal["slash_commands", "interactive", "events_api"]
 
 GENERAL_CHANNEL = "C0GENERAL"
+MANIFEST = Path(__file__).resolve().parents[2] / "slack-app-manifest.yaml"
 _JSON_PARAMS = ("blocks", "attachments", "metadata", "view", "files")
 _TOKEN_KINDS = Literal["bot", "app"]
+
+
+# The bot-token scope each Web API method needs, from Slack's reference
+# (docs.slack.dev/reference/methods/<method>, "Scopes: Bot token"). "{kind}:read" and
+# "{kind}:history" depend on the conversation: channels:… for a public channel, groups:…
+# for a private one, im:… for a DM. None: any bot token may call it.
+METHOD_SCOPES: dict[str, str | None] = {
+    "auth.test": None,
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.delete": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.getPermalink": None,
+    "reactions.add": "reactions:write",
+    "views.open": None,
+    "views.publish": None,
+    "views.update": None,
+    "conversations.replies": "{kind}:history",
+    "conversations.history": "{kind}:history",
+    "conversations.members": "{kind}:read",
+    "conversations.info": "{kind}:read",
+    "conversations.open": "im:write",
+    "users.info": "users:read",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+    "files.info": "files:read",
+    "files.delete": "files:write",
+    "files.upload": "files:write",
+    "apps.connections.open": None,  # app-level token (connections:write), not the bot's
+}
+
+
+def manifest_bot_scopes(manifest: Path = MANIFEST) -> frozenset[str]:
+    """The bot scopes hirebot's Slack app manifest requests: what an install grants."""
+    data = yaml.safe_load(manifest.read_text())
+    return frozenset(str(s) for s in data["oauth_config"]["scopes"]["bot"])
 
 
 @dataclass(frozen=True)
@@ -267,6 +304,9 @@ class SlackApiEmulator:
         self.http_target: str | None = None
         self.ack_timeout: float = 5.0
         self.trigger_ttl: float = 3.0  # Slack expires trigger_ids after 3 s
+        # What installing the app granted the bot token: the manifest's scopes, unless a
+        # test takes one away to see what the bot does without it.
+        self.granted_scopes: set[str] = set(manifest_bot_scopes())
 
         self.calls: list[ApiCall] = []
         self.files: list[UploadedFile] = []
@@ -717,11 +757,37 @@ class SlackApiEmulator:
         auth_error = self._auth_error(token, "app" if method == "apps.connections.open" else "bot")
         if auth_error:
             return web.json_response({"ok": False, "error": auth_error})
+        # Slack names the token's scopes on every answer (what `hirebot doctor` checks).
+        headers = {"X-OAuth-Scopes": ",".join(sorted(self.granted_scopes))}
+        needed = self._needed_scope(method, params)
+        if needed is not None and needed not in self.granted_scopes:
+            refusal = {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": needed,
+                "provided": headers["X-OAuth-Scopes"],
+            }
+            return web.json_response(refusal, headers=headers)
         try:
             result = handler(self, params)
         except ApiError as e:
             result = {"ok": False, "error": e.error, **e.extra}
-        return web.json_response(result)
+        return web.json_response(result, headers=headers)
+
+    def _needed_scope(self, method: str, params: JSON) -> str | None:
+        """The scope ``method`` needs for these params (None: none, or not decidable here)."""
+        needed = METHOD_SCOPES.get(method)
+        if needed is None or "{kind}" not in needed:
+            return needed
+        key = str(params.get("channel") or "")
+        channel = self._channels.get(key)
+        if channel is not None:
+            kind = "im" if channel.is_im else "groups" if channel.is_private else "channels"
+        elif key in self._users:
+            kind = "im"
+        else:
+            return None  # no such conversation: the method answers channel_not_found
+        return needed.format(kind=kind)
 
     def _auth_error(self, token: str | None, needs: _TOKEN_KINDS) -> str | None:
         if not token:

@@ -23,13 +23,24 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
 from bot.errors import HirebotError
-from bot.flows import comments, extensions, openings, pipeline, reports, review, roles, say
+from bot.flows import (
+    comments,
+    escaping,
+    extensions,
+    openings,
+    pipeline,
+    reports,
+    review,
+    roles,
+    say,
+)
 from bot.flows.review import VoteChoice
 from bot.services import Services
 from bot.slack import events, modals
 from bot.slack.blocks import SCORE_ACTION, VOTE_ACTION_PREFIX
 from bot.slack.hire import AnswerAfterAck, HireCommand, HireCommands
 from bot.slack.home import home_view
+from bot.slack.membership import ChannelMembers, Viewers
 
 log = logging.getLogger(__name__)
 SOURCE = "slack"
@@ -51,7 +62,8 @@ def build_app(
         # Socket Mode requests are not signed; HTTP mode requests always are.
         request_verification_enabled=signing_secret is not None,
     )
-    commands = HireCommands(services, telegram_username)
+    viewers = Viewers(services, ChannelMembers(client))
+    commands = HireCommands(services, telegram_username, viewers)
 
     async def is_recruiter(user: str) -> bool:
         return await services.db.run(lambda s: roles.is_recruiter(s, user, services.recruiters))
@@ -201,11 +213,15 @@ def build_app(
 
     @app.view(modals.REJECT)
     async def submit_reject(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        who, user = f"#{view['private_metadata']}", body["user"]["id"]
+        # The command was guarded, but a form can be kept, shared or forged: check again.
+        if not await is_recruiter(user):
+            await ack(response_action="errors", errors={"message": roles.refusal("reject")})
+            return
         read = modals.read_reject(view)
         if isinstance(read, dict):
             await ack(response_action="errors", errors=read)
             return
-        who, user = f"#{view['private_metadata']}", body["user"]["id"]
 
         def work(session: Session, now: Any) -> None:
             line = pipeline.reject(
@@ -259,28 +275,13 @@ def build_app(
         if event.get("tab", "home") != "home":
             return
         user = event["user"]
-        recruiter = await is_recruiter(user)
-        channels = await services.db.run(reports.review_channels)
-        member_of = frozenset([c for c in channels if user in await _members(client, c)])
-        home = await services.db.run(
-            lambda s: reports.home(s, viewer=user, recruiter=recruiter, member_of=member_of)
-        )
+        viewer = await viewers.of(user)
+        home = await services.db.run(lambda s: reports.home(s, viewer))
         # The Home tab is a view, rendered on demand; publishing it again is harmless.
         await client.views_publish(user_id=user, view=home_view(home))
 
     events.register(app, services)
     return app
-
-
-async def _members(client: AsyncWebClient, channel: str) -> set[str]:
-    """Who is in ``channel`` (empty when hirebot cannot see it: it was never invited)."""
-    members: set[str] = set()
-    try:
-        async for page in await client.conversations_members(channel=channel, limit=1000):
-            members.update(page.get("members", []))
-    except SlackApiError as err:
-        log.warning("cannot list members of %s: %s", channel, err.response.get("error"))
-    return members
 
 
 def _rubric(session: Session, interview_id: int) -> list[str]:
@@ -293,7 +294,7 @@ def _comment_change(event: dict[str, Any]) -> Callable[[Session, Any], object] |
     channel = str(event.get("channel") or "")
     if subtype == "message_changed":
         message = event.get("message") or {}
-        ts, text = str(message.get("ts") or ""), str(message.get("text") or "")
+        ts, text = str(message.get("ts") or ""), escaping.from_slack(str(message.get("text") or ""))
         return lambda s, now: comments.edit(s, message_id=ts, text=text, now=now)
     if subtype == "message_deleted":
         deleted = str(event.get("deleted_ts") or "")
@@ -304,7 +305,8 @@ def _comment_change(event: dict[str, Any]) -> Callable[[Session, Any], object] |
         return None
     if not thread_id or thread_id == reply_id:
         return None  # a channel message, not a reply in a candidate's thread
-    author, said = str(event["user"]), str(event.get("text") or "")
+    # Stored as plain text, like everything people type; shown escaped (bot.flows.escaping).
+    author, said = str(event["user"]), escaping.from_slack(str(event.get("text") or ""))
     return lambda s, now: comments.record(
         s,
         channel=channel,

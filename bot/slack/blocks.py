@@ -1,10 +1,12 @@
 """Block Kit rendering of the candidate card and thread replies. Layout only; the numbers
-come from flows."""
+come from flows. The card's values are plain text (a name, a title): each goes into mrkdwn
+through ``escaping.mrkdwn``. A thread reply's text is mrkdwn already, escaped by its flow."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from bot.flows.escaping import mrkdwn
 from bot.flows.moments import format_deadline
 from bot.flows.ports import CandidateCard, ThreadNote
 from bot.flows.review import VoteChoice
@@ -27,9 +29,10 @@ Block = dict[str, Any]
 
 
 def card_text(card: CandidateCard) -> str:
-    """Plain-text fallback (notifications, screen readers)."""
+    """The fallback ``text`` (notifications, screen readers); Slack reads it as mrkdwn too."""
     return (
-        f"{card.candidate} · {card.opening} · {card.answered}/{card.questions} answered · "
+        f"{mrkdwn(card.candidate)} · {mrkdwn(card.opening)} · "
+        f"{card.answered}/{card.questions} answered · "
         f"{_STATUS.get(card.status, card.status)}"
     )
 
@@ -46,7 +49,7 @@ def scores_text(card: CandidateCard) -> str:
         return f"hidden until you vote ({card.scored_by} scored)"
     if not card.scores:
         return "none yet"
-    averages = " · ".join(f"{name} *{value:.1f}*" for name, value in card.scores.items())
+    averages = " · ".join(f"{mrkdwn(name)} *{value:.1f}*" for name, value in card.scores.items())
     return f"{averages} (by {card.scored_by})"
 
 
@@ -54,7 +57,10 @@ def card_blocks(card: CandidateCard) -> list[Block]:
     blocks: list[Block] = [
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"*{card.candidate}* · {card.opening}"},
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*{mrkdwn(card.candidate)}* · {mrkdwn(card.opening)}",
+            },
         },
         {
             "type": "context",
@@ -63,7 +69,7 @@ def card_blocks(card: CandidateCard) -> list[Block]:
                     "type": "mrkdwn",
                     "text": (
                         f"Progress *{card.answered}/{card.questions}* · "
-                        f"{_STATUS.get(card.status, card.status)} · Stage *{card.stage}* · "
+                        f"{_STATUS.get(card.status, card.status)} · Stage *{mrkdwn(card.stage)}* · "
                         f"Deadline {format_deadline(card.deadline)}"
                     ),
                 }

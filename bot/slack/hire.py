@@ -15,11 +15,22 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.errors import HirebotError
-from bot.flows import erasure, extensions, interview, openings, pipeline, reports, roles, say
+from bot.flows import (
+    erasure,
+    escaping,
+    extensions,
+    interview,
+    openings,
+    pipeline,
+    reports,
+    roles,
+    say,
+)
 from bot.flows.moments import format_deadline
 from bot.limits import ReviewLimit
 from bot.services import Services
 from bot.slack import modals
+from bot.slack.membership import Viewers
 
 USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
 • `/hire invite <opening> <name> [email] [lang=xx] [time=1.5]` 🔒 — the link to send them
@@ -48,9 +59,11 @@ class HireCommand:
 
     @classmethod
     def from_payload(cls, command: dict[str, Any]) -> HireCommand:
+        # Slack escapes &, < and > in what was typed (mentions stay <@U…>): unescape once,
+        # so a name is stored as typed and escaped again wherever it is shown.
         return cls(
             user=str(command["user_id"]),
-            text=str(command.get("text") or ""),
+            text=escaping.from_slack(str(command.get("text") or "")),
             trigger_id=str(command.get("trigger_id") or ""),
         )
 
@@ -90,8 +103,11 @@ Reply = str | OpenModal | AnswerAfterAck
 
 
 class HireCommands:
-    def __init__(self, services: Services, telegram_username: Callable[[], str]) -> None:
+    def __init__(
+        self, services: Services, telegram_username: Callable[[], str], viewers: Viewers
+    ) -> None:
         self._s = services
+        self._viewers = viewers
         self._telegram_username = telegram_username
         self._verbs: dict[str, Callable[[HireCommand], Awaitable[Reply]]] = {
             "invite": self.invite,
@@ -140,9 +156,6 @@ class HireCommands:
         except HirebotError as err:
             return str(err)
 
-    async def _is_recruiter(self, user: str) -> bool:
-        return await self._s.db.run(lambda s: roles.is_recruiter(s, user, self._s.recruiters))
-
     # ------------------------------------------------------------------ candidates
 
     async def invite(self, command: HireCommand) -> Reply:
@@ -184,21 +197,20 @@ class HireCommands:
         )
         link = f"https://t.me/{self._telegram_username()}?start={invitation.token}"
         deadline = format_deadline(invitation.deadline)
+        name, opening = escaping.mrkdwn(invitation.candidate), escaping.mrkdwn(invitation.opening)
         return (
-            f"Invited *{invitation.candidate}* to *{invitation.opening}* "
+            f"Invited *{name}* to *{opening}* "
             f"(#{invitation.interview_id}). Deadline: {deadline}.\n"
             f"Send them this link (it works for one Telegram account only):\n{link}\n\n"
-            f"Ready to paste:\n>Hi {invitation.candidate.split()[0]}, thanks for applying! "
+            f"Ready to paste:\n>Hi {name.split()[0]}, thanks for applying! "
             f"Our first step is a short async interview on Telegram: open {link} and answer "
             f"a few questions by voice or video, any time before {deadline}."
         )
 
     async def status(self, command: HireCommand) -> Reply:
         async def work() -> str:
-            recruiter = await self._is_recruiter(command.user)
-            return await self._s.db.run(
-                lambda s: reports.status(s, command.rest, viewer=command.user, recruiter=recruiter)
-            )
+            viewer = await self._viewers.of(command.user)
+            return await self._s.db.run(lambda s: reports.status(s, command.rest, viewer=viewer))
 
         return AnswerAfterAck(work)
 
@@ -267,9 +279,13 @@ class HireCommands:
         return await self._s.run(work)
 
     async def stats(self, command: HireCommand) -> Reply:
-        return AnswerAfterAck(
-            lambda: self._s.db.run(lambda s: reports.stats_text(s, command.rest or None))
-        )
+        async def work() -> str:
+            viewer = await self._viewers.of(command.user)
+            return await self._s.db.run(
+                lambda s: reports.stats_text(s, command.rest or None, viewer)
+            )
+
+        return AnswerAfterAck(work)
 
     # ------------------------------------------------------------------ openings, roles
 
@@ -286,7 +302,7 @@ class HireCommands:
         if not rows:
             return "No openings yet. Create one with `/hire opening new`."
         return "Openings:\n" + "\n".join(
-            f"• `{o.slug}` — {o.title} (reviews in <#{o.review_channel}>"
+            f"• `{o.slug}` — {escaping.mrkdwn(o.title)} (reviews in <#{o.review_channel}>"
             f"{', blind review' if o.blind_review else ''})"
             for o in rows
         )

@@ -1,9 +1,12 @@
-"""The App Home tab: openings with counts per stage, what waits for my vote, recent decisions."""
+"""The App Home tab: openings with counts per stage, what waits for my vote, recent decisions.
+
+``Home`` holds plain values (titles, names) and decision lines that are mrkdwn already."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from bot.flows.escaping import mrkdwn
 from bot.flows.moments import format_deadline
 from bot.flows.reports import Home
 
@@ -17,10 +20,13 @@ def home_view(home: Home) -> Block:
     if not home.openings:
         blocks.append(_text("No openings yet: `/hire opening new` creates one."))
     for opening in home.openings[:_LIST_ROWS]:
-        stages = ", ".join(f"{stage} {n}" for stage, n in opening.by_stage.items()) or "nobody yet"
+        stages = (
+            ", ".join(f"{mrkdwn(stage)} {n}" for stage, n in opening.by_stage.items())
+            or "nobody yet"
+        )
         blocks.append(
             _text(
-                f"*{opening.title}* (`{opening.slug}`, <#{opening.channel}>)\n"
+                f"*{mrkdwn(opening.title)}* (`{opening.slug}`, <#{opening.channel}>)\n"
                 f"{stages} · {opening.in_progress} still answering"
             )
         )
@@ -30,7 +36,7 @@ def home_view(home: Home) -> Block:
     for waiting in home.waiting_for_me[:_LIST_ROWS]:
         blocks.append(
             _text(
-                f"*{waiting.label}* · {waiting.opening} · completed "
+                f"*{mrkdwn(waiting.label)}* · {mrkdwn(waiting.opening)} · completed "
                 f"{format_deadline(waiting.completed_at)}"
             )
         )
@@ -38,7 +44,9 @@ def home_view(home: Home) -> Block:
     if not home.recent:
         blocks.append(_text("No decisions yet."))
     for decision in home.recent:
-        blocks.append(_text(f"*{decision.label}* · {decision.opening}\n{decision.line}"))
+        blocks.append(
+            _text(f"*{mrkdwn(decision.label)}* · {mrkdwn(decision.opening)}\n{decision.line}")
+        )
     return {"type": "home", "blocks": blocks}
 
 

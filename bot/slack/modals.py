@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.flows.escaping import mrkdwn
 from bot.flows.openings import ANSWER_TYPES, OpeningSpec
 from bot.flows.pipeline import RejectionDraft
 from bot.flows.review import ScoreForm
@@ -94,7 +95,10 @@ def score_view(form: ScoreForm) -> Block:
     blocks: list[Block] = [
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"*{form.candidate}* · {form.opening}"},
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*{mrkdwn(form.candidate)}* · {mrkdwn(form.opening)}",
+            },
         }
     ]
     for index, criterion in enumerate(form.rubric):
@@ -143,7 +147,7 @@ def reject_view(draft: RejectionDraft) -> Block:
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": f"Reject *{draft.candidate}* for *{draft.opening}*.",
+                "text": f"Reject *{mrkdwn(draft.candidate)}* for *{mrkdwn(draft.opening)}*.",
             },
         },
         _input(

@@ -1,0 +1,18 @@
+"""The bot-token scopes hirebot uses; ``slack-app-manifest.yaml`` requests exactly these (a
+test holds them together) and ``hirebot doctor`` names any an installation lacks."""
+
+from __future__ import annotations
+
+BOT_SCOPES = frozenset(
+    {
+        "chat:write",  # cards, thread replies, DMs, ephemeral reveals
+        "commands",  # /hire
+        "files:write",  # recordings in threads, exports in DMs; deleting them on erasure
+        "im:write",  # open the DM for an export
+        "channels:history",  # teammates' replies in candidate threads (public channels)
+        "groups:history",  # … and in private review channels
+        "channels:read",  # who reviews: members of a public review channel; doctor's check
+        "groups:read",  # … of a private review channel
+        "metadata.message:read",  # find our own replies again after a crash
+    }
+)
