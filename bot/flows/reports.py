@@ -464,6 +464,7 @@ class Home:
     openings: list[OpeningSummary]
     waiting_for_me: list[Waiting]
     recent: list[RecentDecision]
+    recruiter: bool = False
 
 
 def review_channels(session: Session) -> list[str]:
@@ -528,7 +529,7 @@ def home(session: Session, viewer: Viewer) -> Home:
         for d in decisions
     ]
     waiting.sort(key=lambda w: w.completed_at)
-    return Home(openings, waiting, recent)
+    return Home(openings, waiting, recent, recruiter=viewer.recruiter)
 
 
 # ---------------------------------------------------------------------- helpers

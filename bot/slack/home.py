@@ -17,8 +17,10 @@ _LIST_ROWS = 25
 
 def home_view(home: Home) -> Block:
     blocks: list[Block] = [_header("Openings")]
-    if not home.openings:
+    if not home.openings and home.recruiter:
         blocks.append(_text("No openings yet: `/hire opening new` creates one."))
+    elif not home.openings:
+        blocks.append(_text("None to show: you see the openings whose review channel you are in."))
     for opening in home.openings[:_LIST_ROWS]:
         stages = (
             ", ".join(f"{mrkdwn(stage)} {n}" for stage, n in opening.by_stage.items())

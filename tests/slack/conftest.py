@@ -98,10 +98,11 @@ async def replies(world: World, parent: SlackMessage, count: int) -> list[SlackM
     return await eventually(found, what=f"{count} replies in the thread")
 
 
-async def hire(world: World, user: str, text: str) -> str:
-    """``/hire text`` typed by ``user``: the ack's answer, or the one sent after the ack."""
+async def hire(world: World, user: str, text: str, channel: str = REVIEW_CHANNEL) -> str:
+    """``/hire text`` typed by ``user`` in ``channel``: the ack's answer, or the one sent
+    after the ack."""
     before = len([e for e in world.slack.ephemerals(user) if e["via"] == "response_url"])
-    reply = await world.slack.teammate(user).slash("/hire", text, REVIEW_CHANNEL)
+    reply = await world.slack.teammate(user).slash("/hire", text, channel)
     assert reply.status == 200
     if reply.text:
         return reply.text
