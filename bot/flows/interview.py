@@ -73,7 +73,9 @@ def invite(
         listing = (
             ", ".join(known) if known else "none yet — import one with hirebot openings import"
         )
-        raise NotFound(f"There is no opening called '{opening_slug}'. Openings: {listing}.")
+        raise NotFound(
+            f"There is no opening called '{escaping.mrkdwn(opening_slug)}'. Openings: {listing}."
+        )
     if not candidate_name.strip():
         raise NotFound(
             "Please give the candidate's name, e.g. /hire invite backend-engineer Jane Doe"

@@ -169,7 +169,9 @@ def _next_stage(current: str, requested: str | None) -> str:
         for name in STAGES:
             if name.lower() == requested.strip().lower():
                 return name
-        raise NotFound(f"Unknown stage '{requested}'. Stages: {', '.join(STAGES)}.")
+        raise NotFound(
+            f"Unknown stage '{escaping.mrkdwn(requested)}'. Stages: {', '.join(STAGES)}."
+        )
     index = STAGES.index(current) if current in STAGES else 0
     if index + 1 >= len(STAGES):
         raise IllegalTransition(f"The candidate is already at the last stage ({current}).")

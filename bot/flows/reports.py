@@ -212,7 +212,10 @@ def opening_by_slug(session: Session, slug: str) -> Opening:
     opening = session.exec(select(Opening).where(Opening.slug == slug)).first()
     if opening is None:
         known = ", ".join(session.exec(select(Opening.slug).order_by(col(Opening.slug))).all())
-        raise NotFound(f"There is no opening called '{slug}'. Openings: {known or 'none yet'}.")
+        raise NotFound(
+            f"There is no opening called '{escaping.mrkdwn(slug)}'. "
+            f"Openings: {known or 'none yet'}."
+        )
     return opening
 
 

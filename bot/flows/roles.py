@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.errors import InvalidRequest, NotAllowed
+from bot.flows import escaping
 from storage.models import Recruiter
 
 # What only a recruiter may do: the ``/hire`` verb, or "verb sub" for grouped commands.
@@ -53,7 +54,8 @@ def user_id(mention: str) -> str:
     match = _MENTION.match(mention.strip())
     if match is None:
         raise InvalidRequest(
-            f"'{mention}' is not a Slack user. Mention them, e.g. `/hire recruiters add @jane`."
+            f"'{escaping.mrkdwn(mention)}' is not a Slack user. "
+            "Mention them, e.g. `/hire recruiters add @jane`."
         )
     return match.group(1) or match.group(2)
 

@@ -143,7 +143,7 @@ class HireCommands:
         """The reply to one ``/hire`` command; errors become the sentence for the user."""
         handler = self._verbs.get(command.verb)
         if handler is None:
-            return f"I don't know `/hire {command.verb}`.\n{USAGE}"
+            return f"I don't know `/hire {escaping.mrkdwn(command.verb)}`.\n{USAGE}"
         try:
             return await handler(command)
         except HirebotError as err:
