@@ -300,6 +300,10 @@ async def test_files_upload_v2_into_thread(sandbox: SlackSandbox) -> None:
     assert (uploaded.channel, uploaded.thread_ts) == (CHANNEL, parent["ts"])
     (reply,) = sandbox.thread(CHANNEL, parent["ts"])
     assert reply.text == "Full transcript" and reply.files == [uploaded]
+    with pytest.raises(SlackApiError) as refused:  # hirebot's app never asks for files:read
+        await client.files_info(file=uploaded.id)
+    assert refused.value.response["needed"] == "files:read"
+    sandbox.granted_scopes.add("files:read")
     info = await client.files_info(file=uploaded.id)
     assert info["file"]["size"] == len(b"transcript bytes")
 
