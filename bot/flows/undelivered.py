@@ -22,7 +22,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.flows import roles, say
+from bot.flows import escaping, roles, say
 from bot.limits import DeliveryLimit
 from storage import channel_problems, outbox
 from storage.models import Interview, Opening
@@ -158,7 +158,7 @@ def _what(session: Session, ordering_key: str) -> str:
     if opening is None:
         return f"A message about candidate #{interview_id}"
     return (
-        f"A message about candidate #{interview_id} ({opening.title}) "
+        f"A message about candidate #{interview_id} ({escaping.mrkdwn(opening.title)}) "
         f"in <#{opening.review_channel}>"
     )
 

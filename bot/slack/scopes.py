@@ -11,8 +11,8 @@ BOT_SCOPES = frozenset(
         "im:write",  # open the DM for an export
         "channels:history",  # teammates' replies in candidate threads (public channels)
         "groups:history",  # … and in private review channels
-        "channels:read",  # who reviews: members of a public review channel; doctor's check
-        "groups:read",  # … of a private review channel
+        "channels:read",  # who reviews (public channel members); member_joined_channel; doctor
+        "groups:read",  # … the same for private review channels
         "metadata.message:read",  # find our own replies again after a crash
     }
 )
