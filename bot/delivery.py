@@ -19,8 +19,8 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.errors import ChannelUnavailable, DeliveryDeferred, DeliveryRefused
-from bot.flows import review, threads, undelivered
-from bot.flows.ports import CandidateChannel, Choice, ReviewChannel, ThreadNote
+from bot.flows import erasure, review, threads, undelivered
+from bot.flows.ports import CandidateChannel, Choice, Posted, ReviewChannel, ThreadNote
 from bot.flows.say import Kind, card_from_json, note_from_json
 from bot.limits import DeliveryLimit
 from storage import outbox
@@ -291,21 +291,47 @@ class Delivery:
                     await self._reviews.delete_file(file_id)
         elif kind == Kind.FILE_DELETE:
             await self._reviews.delete_file(str(payload["file_id"]))
+        elif kind == Kind.THREAD_CLEAR:
+            post = await self._posted(payload)
+            assert post.message_id is not None
+            await self._reviews.clear_thread(post.channel, post.message_id)
+        elif kind == Kind.COPY_DELETE:
+            await self._delete_copy(
+                Posted(str(payload["channel"]), payload.get("message_id"), payload.get("file_id"))
+            )
         elif kind == Kind.NOTIFY_USER:
-            await self._reviews.notify_user(str(payload["user"]), str(payload["text"]))
+            posted = await self._reviews.notify_user(str(payload["user"]), str(payload["text"]))
+            await self._keep_track(payload, posted)
         elif kind == Kind.PRIVATE_NOTE:
             await self._reviews.tell_privately(
                 str(payload["channel"]), str(payload["user"]), str(payload["text"])
             )
         elif kind == Kind.USER_FILE:
-            await self._reviews.send_file_to_user(
+            posted = await self._reviews.send_file_to_user(
                 str(payload["user"]),
                 str(payload["filename"]),
                 str(payload["title"]),
                 str(payload["content"]).encode(),
             )
+            await self._keep_track(payload, posted)
         else:
             raise DeliveryRefused(f"unknown outbox kind {kind!r} (row {row_id})")
+
+    async def _keep_track(self, payload: dict[str, Any], posted: Posted) -> None:
+        """Record a DM or file that names candidates, so erasing one of them deletes it."""
+        about = [int(i) for i in payload.get("about") or []]
+        if not about:
+            return
+        now = self._now()
+        kept = await self._db.run(lambda s: erasure.record_copy(s, about, posted, now))
+        if not kept:  # one of them was erased while this was on its way
+            await self._delete_copy(posted)
+
+    async def _delete_copy(self, posted: Posted) -> None:
+        if posted.file_id:
+            await self._reviews.delete_file(posted.file_id)
+        if posted.message_id:
+            await self._reviews.delete_message(posted.channel, posted.message_id)
 
     async def _post_in_thread(self, payload: dict[str, Any]) -> None:
         post = await self._posted(payload)

@@ -214,6 +214,7 @@ class Runtime:
         """The periodic work: deadlines, reminders, and deleting media nothing refers to."""
         try:
             await self.services.run(reminders.tick)
+            await self.services.run(outbox.prune_delivered)
             referenced = await self.db.run(answer_media.media_in_use)
             older_than = self._now() - timedelta(minutes=ReminderLimit.ORPHAN_MEDIA_MINUTES)
             await asyncio.to_thread(self.media.sweep, referenced, older_than)

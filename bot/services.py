@@ -11,7 +11,7 @@ from typing import TypeVar
 from sqlmodel import Session
 
 from storage import answer_media, inbound
-from storage.db import Database
+from storage.db import Database, scrub_deleted, take_scrub
 from storage.media import MediaStore
 
 T = TypeVar("T")
@@ -63,14 +63,16 @@ class Services:
     async def _commit(self, unit: Callable[[Session], T]) -> T:
         """Run ``unit`` in a transaction, then do what may only happen after its commit."""
 
-        def with_discards(session: Session) -> tuple[T, list[str]]:
+        def with_discards(session: Session) -> tuple[T, list[str], bool]:
             result = unit(session)
-            return result, answer_media.take_discarded(session)
+            return result, answer_media.take_discarded(session), take_scrub(session)
 
         try:
-            result, discarded = await self.db.run(with_discards)
+            result, discarded, scrub = await self.db.run(with_discards)
             for relpath in discarded:
                 await asyncio.to_thread(self.media.delete, relpath)
+            if scrub:
+                await asyncio.to_thread(scrub_deleted, self.db.engine)
         finally:
             self.committed()
         return result

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 T = TypeVar("T")
@@ -24,23 +26,87 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
+    """The engine for ``url``; statements are never logged with their parameters.
+
+    ``hide_parameters``: SQLAlchemy puts a failed statement's parameters (names, answers,
+    transcripts) into the exception message, which error logs would print.
+    """
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        _private_sqlite_file(make_url(url).database)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_pre_ping=True,
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` readable by this user only (0700), whatever the umask."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+
+
+def _private_sqlite_file(database: str | None) -> None:
+    """Create the database file 0600 in a 0700 folder before SQLite opens it.
+
+    SQLite creates the -wal, -shm and -journal files with the database file's own mode
+    (not the umask's), so making that one private makes them all private.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    private_dir(path.parent)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # an existing file, or a umask that took bits away
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm", "-journal"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            os.chmod(companion, 0o600)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the delivery and transcription workers read while a handler writes.
+    # secure_delete: deleted rows are overwritten with zeros, not left in free pages
+    # (an erased candidate's words must not stay readable in the file).
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def scrub_deleted(engine: Engine) -> None:
+    """After an erasure commits: leave no copy of deleted rows in SQLite's write-ahead log.
+
+    The WAL keeps whole earlier versions of pages; a TRUNCATE checkpoint copies the current
+    pages into the database file (where secure_delete zeroed what was deleted) and empties
+    the log. PostgreSQL has no equivalent; see the README's note on VACUUM.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+
+
+_SCRUB = "hirebot.scrub_after_commit"
+
+
+def request_scrub(session: Session) -> None:
+    """Ask for ``scrub_deleted`` once this transaction commits (an erasure)."""
+    session.info[_SCRUB] = True
+
+
+def take_scrub(session: Session) -> bool:
+    return bool(session.info.pop(_SCRUB, False))
 
 
 @contextmanager

@@ -314,3 +314,18 @@ class Decision(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_type=Text)
     by: str = Field(sa_type=String(32))
     created_at: datetime = Field(index=True)
+
+
+class SharedCopy(SQLModel, table=True):
+    """Something the bot put in Slack about a candidate outside their review thread.
+
+    A direct message naming them or an export that lists them: erasure deletes it from
+    Slack by these ids. (Replies in the thread itself are found by listing the thread.)
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    channel: str = Field(sa_type=String(32))
+    message_id: str | None = Field(default=None, sa_type=String(32))  # Slack ts
+    file_id: str | None = Field(default=None, sa_type=String(32))
+    created_at: datetime

@@ -7,11 +7,12 @@ claimed again once its lease runs out.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, update
+from sqlalchemy import and_, delete, exists, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -183,6 +184,62 @@ def _attempted(session: Session, row_id: int, **values: Any) -> None:
         .where(col(OutboxMessage.id) == row_id)
         .values(locked_until=None, attempts=OutboxMessage.attempts + 1, **values)
     )
+
+
+# A delivered row is history nobody needs, and it holds what was said (names, answers):
+# kept this long for diagnosis, then deleted by the periodic tick.
+KEEP_DELIVERED = timedelta(hours=24)
+
+
+def prune_delivered(session: Session, now: datetime) -> int:
+    """Delete rows delivered (or refused for good) more than ``KEEP_DELIVERED`` ago."""
+    older_than = now - KEEP_DELIVERED
+    result = session.execute(
+        delete(OutboxMessage)
+        .where(col(OutboxMessage.status).in_([OutboxStatus.SENT, OutboxStatus.FAILED]))
+        .where(func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < older_than)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def carrying(
+    session: Session, *, keys: Collection[str], about: Collection[int], words: Collection[str]
+) -> list[OutboxMessage]:
+    """Rows, in any state, of ``keys``, marked ``about`` one of these interviews, or holding
+    one of ``words`` (as a whole word) anywhere in their payload, under any key.
+
+    Read in Python, not with a JSON query: the outbox is short (delivered rows are pruned)
+    and the same code then searches SQLite and PostgreSQL alike.
+    """
+    found = [w for w in words if len(w) >= _SHORTEST_WORD]
+    pattern = (
+        re.compile("|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in found)) if found else None
+    )
+    about_set = set(about)
+    rows: list[OutboxMessage] = []
+    for row in session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all():
+        if (
+            row.ordering_key in keys
+            or about_set.intersection(row.payload.get("about") or [])
+            or (pattern is not None and any(pattern.search(s) for s in _strings(row.payload)))
+        ):
+            rows.append(row)
+    return rows
+
+
+# Shorter words (initials) would match unrelated messages.
+_SHORTEST_WORD = 3
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def next_due(session: Session, after: datetime | None = None) -> datetime | None:

@@ -1,88 +1,284 @@
-"""Erasure: a candidate's recordings, transcripts, answers and personal details, gone.
+"""Erasure: everything hirebot holds or posted that identifies a candidate, gone.
 
-What stays is what the hiring process needs to stay honest without identifying anyone: the
-interview row (status withdrawn, timestamps for stats) and reviewers' votes. The review
-thread is told the candidate withdrew, and the card loses the name.
+A person may have several interviews (two openings, a re-invite): erasure covers every
+interview whose candidate shares their Telegram account or their email.
+
+Gone: recordings (here and in Slack), answers, transcripts, the name, email and Telegram ids,
+teammates' notes as we stored them, scorers' notes, decision reasons, every outbox row that
+carries the name, email or words (under any key, delivered or not), the bot's replies in the
+review thread, and the direct messages and exports that named them. What stays is what keeps
+the hiring process honest without identifying anyone: the interview row (withdrawn, its
+timestamps for stats), votes and score numbers, and the card, which now says "withdrawn".
+Teammates' own replies in the thread cannot be deleted by a bot: they are listed for the team.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, or_, select
 
-from bot.flows import escaping, review, say
+from bot.flows import escaping, review, say, threads
 from bot.flows.lifecycle import Event, move
 from bot.flows.pipeline import find_interview
+from bot.flows.ports import Posted
 from bot.flows.say import Kind
-from storage import answer_media
-from storage.models import Answer, Candidate, Comment, Interview, OutboxMessage, OutboxStatus
+from storage import answer_media, interviews, outbox
+from storage.db import request_scrub
+from storage.models import (
+    Answer,
+    Candidate,
+    Comment,
+    Decision,
+    Interview,
+    InterviewStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Score,
+    SharedCopy,
+)
 
 
-def erase_interview(session: Session, *, interview_id: int, by: str, now: datetime) -> list[str]:
-    """Erase one interview's personal data; its media files are deleted after commit.
+@dataclass(frozen=True)
+class Erased:
+    interview_ids: tuple[int, ...]
+    # Teammate → their replies in the review threads, which stay (a bot cannot delete them).
+    replies_left: dict[str, int]
 
-    ``by`` names who asked ("the candidate", or a Slack mention of the recruiter). Returns
-    the media files that go (the caller need not delete them: Services does after commit).
+    def replies_line(self) -> str:
+        if not self.replies_left:
+            return ""
+        who = ", ".join(f"{n} by <@{user}>" for user, n in sorted(self.replies_left.items()))
+        return (
+            f" Teammates' replies in the review thread stay ({who}): a bot cannot delete them, "
+            "so please delete them yourselves if they identify the candidate."
+        )
+
+
+def person_of(session: Session, interview: Interview) -> list[Interview]:
+    """Every interview of the person ``interview`` belongs to that is not erased yet, locked.
+
+    The same person: the same candidate row, the same Telegram account or the same email.
     """
-    interview = session.get_one(Interview, interview_id)
     candidate = session.get_one(Candidate, interview.candidate_id)
-    answers = session.exec(select(Answer).where(Answer.interview_id == interview_id)).all()
+    same = [col(Candidate.id) == candidate.id]
+    if candidate.telegram_user_id is not None:
+        same.append(col(Candidate.telegram_user_id) == candidate.telegram_user_id)
+    if candidate.email:
+        same.append(func.lower(Candidate.email) == candidate.email.lower())
+    ids = session.exec(
+        select(Interview.id)
+        .join(Candidate, col(Candidate.id) == Interview.candidate_id)
+        .where(or_(*same))
+        .where(Interview.status != InterviewStatus.WITHDRAWN)
+        .order_by(col(Interview.id))
+    ).all()
+    found = [interviews.locked(session, i) for i in ids if i is not None]
+    return [i for i in found if i is not None]
+
+
+def erase_person(session: Session, interview: Interview, *, by: str, now: datetime) -> Erased:
+    """Erase every interview of ``interview``'s person; media files go after commit.
+
+    ``by`` names who asked ("the candidate", or a Slack mention of the recruiter).
+    """
+    found = person_of(session, interview)
+    ids = [i.id for i in found if i.id is not None]
+    words = _identifying_words(session, ids)
+    chats = {
+        c.telegram_chat_id
+        for c in session.exec(
+            select(Candidate).where(col(Candidate.id).in_([i.candidate_id for i in found]))
+        ).all()
+        if c.telegram_chat_id is not None
+    }
+    replies: Counter[str] = Counter()
+    files: dict[int, list[str]] = {}
+    for each in found:
+        assert each.id is not None
+        replies.update(_erase_rows(session, each, now))
+        files[each.id] = threads.forget(session, each.id)
+    session.flush()
+    _forget_outbox(session, found, words=words, chats=chats, now=now)
+    erased = Erased(tuple(ids), dict(replies))
+    for each in found:
+        assert each.id is not None
+        _tell_slack(session, each, files[each.id], erased, by, now)
+    request_scrub(session)  # SQLite: no copy of the deleted rows left in the WAL
+    return erased
+
+
+def _identifying_words(session: Session, interview_ids: Sequence[int]) -> list[str]:
+    """Names, emails and everything typed or said by or about the person (notes included)."""
+    texts: list[str | None] = []
+    for candidate in session.exec(
+        select(Candidate)
+        .join(Interview, col(Interview.candidate_id) == Candidate.id)
+        .where(col(Interview.id).in_(interview_ids))
+    ).all():
+        texts += [candidate.name, candidate.email]
+    for answer in session.exec(select(Answer).where(col(Answer.interview_id).in_(interview_ids))):
+        texts += [answer.text, answer.transcript_text]
+        texts += [str(s.get("text", "")) for s in answer.transcript_segments or []]
+    texts += session.exec(
+        select(Comment.text).where(col(Comment.interview_id).in_(interview_ids))
+    ).all()
+    texts += session.exec(
+        select(Score.note).where(col(Score.interview_id).in_(interview_ids))
+    ).all()
+    texts += session.exec(
+        select(Decision.reason).where(col(Decision.interview_id).in_(interview_ids))
+    ).all()
+    # Whole texts and each line: a quoted or reformatted copy still contains every line.
+    words = {t.strip() for t in texts if t and t.strip()}
+    words |= {line.strip() for t in list(words) for line in t.splitlines() if line.strip()}
+    return sorted(words)
+
+
+def _erase_rows(session: Session, interview: Interview, now: datetime) -> Counter[str]:
+    """Our rows about one interview; returns the teammates' replies that stay in Slack."""
+    assert interview.id is not None
+    answers = session.exec(select(Answer).where(Answer.interview_id == interview.id)).all()
     media = [a.media_path for a in answers if a.media_path]
     for answer in answers:
         session.delete(answer)
-    session.execute(delete(Comment).where(col(Comment.interview_id) == interview_id))
-    _forget_messages(session, interview_id, candidate.telegram_chat_id)
-    review.erase_thread(session, interview, now)  # transcripts and recordings already in Slack
+    replies = Counter(
+        session.exec(
+            select(Comment.author)
+            .where(Comment.interview_id == interview.id)
+            .where(col(Comment.deleted_at).is_(None))
+        ).all()
+    )
+    session.execute(delete(Comment).where(col(Comment.interview_id) == interview.id))
+    for score in session.exec(select(Score).where(Score.interview_id == interview.id)).all():
+        score.note = ""  # the numbers stay, like votes
+    for decision in session.exec(select(Decision).where(Decision.interview_id == interview.id)):
+        decision.reason = None
     move(interview, Event.ERASE)
-    candidate.name = f"Withdrawn candidate #{interview_id}"
+    candidate = session.get_one(Candidate, interview.candidate_id)
+    candidate.name = f"Withdrawn candidate #{interview.id}"
     candidate.email = None
     candidate.telegram_user_id = None
     candidate.telegram_chat_id = None
     candidate.timezone = None
     candidate.erased_at = now
     session.flush()
-    _redact_pending_card(session, interview)
+    for path in media:
+        answer_media.discard_if_unused(session, path)
+    return replies
+
+
+def _forget_outbox(
+    session: Session,
+    found: Iterable[Interview],
+    *,
+    words: list[str],
+    chats: set[int],
+    now: datetime,
+) -> None:
+    """Drop every outbox row that carries the person's name, email or words, sent or not.
+
+    A review-thread row that delivery is sending right now stays, with its content
+    replaced: it keeps its place in the thread's order, so the clean-up queued below runs
+    after it and finds (and deletes) whatever it posted.
+    """
+    cards = {i.id: say.card_json(review.card(session, i)) for i in found if i.id is not None}
+    keys = [f"review:{i}" for i in cards] + [f"tg:{chat}" for chat in chats]
+    for row in outbox.carrying(session, keys=keys, about=list(cards), words=words):
+        review_of = _review_interview(row)
+        if review_of in cards and _must_stay(row, now):
+            row.payload = _redacted(row, cards[review_of])
+        else:
+            session.delete(row)
+
+
+def _review_interview(row: OutboxMessage) -> int | None:
+    prefix, _, rest = row.ordering_key.partition(":")
+    return int(rest) if prefix == "review" and rest.isdigit() else None
+
+
+def _must_stay(row: OutboxMessage, now: datetime) -> bool:
+    if row.status != OutboxStatus.PENDING:
+        return False
+    if row.kind == Kind.CARD_POST:
+        return True  # the parent message must exist for the note below
+    in_flight = row.locked_until is not None and row.locked_until > now
+    return in_flight and row.kind in (Kind.CARD_UPDATE, Kind.THREAD_POST, Kind.THREAD_EDIT)
+
+
+def _redacted(row: OutboxMessage, card: dict[str, object]) -> dict[str, object]:
+    if row.kind in (Kind.CARD_POST, Kind.CARD_UPDATE):
+        return {**row.payload, "card": card}
+    return {**row.payload, "text": review.ERASED_ANSWER, "choices": []}
+
+
+def _tell_slack(
+    session: Session,
+    interview: Interview,
+    file_ids: list[str],
+    erased: Erased,
+    by: str,
+    now: datetime,
+) -> None:
+    """Delete what the bot posted about them in Slack; say so in the thread; rename the card."""
+    assert interview.id is not None
+    for file_id in file_ids:
+        say.delete_file(session, interview_id=interview.id, file_id=file_id, now=now)
+    copies = session.exec(select(SharedCopy).where(SharedCopy.interview_id == interview.id)).all()
+    for channel, message_id, shared_file in dict.fromkeys(
+        (c.channel, c.message_id, c.file_id) for c in copies
+    ):
+        say.delete_copy(
+            session,
+            interview_id=interview.id,
+            channel=channel,
+            message_id=message_id,
+            file_id=shared_file,
+            now=now,
+        )
+    # An export lists other candidates too: their records of the file go with it.
+    shared_files = [c.file_id for c in copies if c.file_id]
+    messages = [c.message_id for c in copies if c.message_id]
+    session.execute(
+        delete(SharedCopy).where(
+            or_(col(SharedCopy.file_id).in_(shared_files), col(SharedCopy.message_id).in_(messages))
+        )
+    )
+    post = review.review_post(session, interview.id)
+    assert post.id is not None
+    say.clear_thread(session, interview_id=interview.id, review_post_id=post.id, now=now)
     review.note_in_thread(
         session,
         interview,
         f"🗑️ The candidate withdrew; their recordings, transcripts and details were erased "
-        f"at the request of {by}.",
+        f"at the request of {by}.{erased.replies_line()}",
         now,
     )
     review.refresh_card(session, interview, now)
-    for path in media:
-        answer_media.discard_if_unused(session, path)
-    return media
 
 
-def _forget_messages(session: Session, interview_id: int, chat_id: int | None) -> None:
-    """Drop outbox rows that carry the candidate's words or our messages to them.
-
-    Delivered rows are history we no longer need; undelivered ones would re-post an erased
-    answer. Card posts and updates stay: the card must still turn into "withdrawn".
-    """
-    keys = [f"review:{interview_id}"] + ([f"tg:{chat_id}"] if chat_id is not None else [])
-    rows = session.exec(
-        select(OutboxMessage).where(col(OutboxMessage.ordering_key).in_(keys))
+def record_copy(session: Session, about: Sequence[int], posted: Posted, now: datetime) -> bool:
+    """Remember a DM or file that names these interviews' candidates; False (nothing
+    recorded: delete it) when one of them was erased while it was on its way."""
+    statuses = session.exec(
+        select(Interview.status).where(col(Interview.id).in_(about)).with_for_update(read=True)
     ).all()
-    for row in rows:
-        # A pending card post stays (the parent message must exist); it is redacted below.
-        if row.status == OutboxStatus.SENT or row.kind != Kind.CARD_POST:
-            session.delete(row)
-
-
-def _redact_pending_card(session: Session, interview: Interview) -> None:
-    """A card post not delivered yet goes out showing the withdrawn card, not the name."""
-    assert interview.id is not None
-    current = say.card_json(review.card(session, interview))
-    for row in session.exec(
-        select(OutboxMessage)
-        .where(OutboxMessage.ordering_key == f"review:{interview.id}")
-        .where(OutboxMessage.kind == Kind.CARD_POST)
-        .where(OutboxMessage.status == OutboxStatus.PENDING)
-    ).all():
-        row.payload = {**row.payload, "card": current}
+    if any(status == InterviewStatus.WITHDRAWN for status in statuses):
+        return False
+    for interview_id in about:
+        session.add(
+            SharedCopy(
+                interview_id=interview_id,
+                channel=posted.channel,
+                message_id=posted.message_id,
+                file_id=posted.file_id,
+                created_at=now,
+            )
+        )
+    return True
 
 
 def erase_for_recruiter(
@@ -91,12 +287,16 @@ def erase_for_recruiter(
     """``/hire erase``: first says what will go, then (confirmed) erases; a line for them."""
     found = find_interview(session, who)
     name = escaping.mrkdwn(session.get_one(Candidate, found.candidate_id).name)
+    if found.status == InterviewStatus.WITHDRAWN:
+        return f"#{found.id} was already erased: there is nothing left to delete."
+    numbers = ", ".join(f"#{i.id}" for i in person_of(session, found))
     if not confirmed:
         return (
-            f"This deletes {name}'s recordings, transcripts, answers and details for "
-            f"good, here and in Slack. To go ahead: `/hire erase #{found.id} confirm`"
+            f"This deletes {name}'s recordings, transcripts, answers and details ({numbers}) "
+            f"for good, here and in Slack. To go ahead: `/hire erase #{found.id} confirm`"
         )
-    assert found.id is not None
     # Services deletes the media files once this transaction has committed.
-    erase_interview(session, interview_id=found.id, by=f"<@{by}>", now=now)
-    return f"Erased {name}'s recordings, transcripts and details (#{found.id})."
+    erased = erase_person(session, found, by=f"<@{by}>", now=now)
+    return (
+        f"Erased {name}'s recordings, transcripts and details ({numbers}).{erased.replies_line()}"
+    )

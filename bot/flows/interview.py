@@ -125,6 +125,7 @@ def start(session: Session, *, token: str, person: TelegramPerson, now: datetime
             "from another Telegram account. They were refused; "
             "the link stays with the first account.",
             now,
+            about=[interview.id] if interview.id is not None else [],
         )
         return
     if candidate.telegram_user_id is None:
@@ -359,9 +360,8 @@ def _answer_erase(conv: Conversation, confirmed: bool) -> None:
         conv.say("withdrawn")
         return
     chat_id, language = conv.chat_id, conv.language
-    erasure.erase_interview(
-        conv.session, interview_id=conv.interview_id, by="the candidate", now=conv.now
-    )
+    # Every interview of theirs (another opening, a re-invite), not only this one.
+    erasure.erase_person(conv.session, conv.interview, by="the candidate", now=conv.now)
     # The candidate row no longer knows their chat; the goodbye goes to the chat we had.
     say.to_candidate(conv.session, chat_id, texts.text(language, "delete.done"), conv.now)
 

@@ -87,6 +87,15 @@ class ThreadNote:
     key: str | None = None
 
 
+@dataclass(frozen=True)
+class Posted:
+    """Where a direct message or file landed, so erasure can delete it later."""
+
+    channel: str
+    message_id: str | None = None
+    file_id: str | None = None
+
+
 class ReviewChannel(Protocol):
     """How hirebot talks to the hiring team (Slack today)."""
 
@@ -110,9 +119,22 @@ class ReviewChannel(Protocol):
         """Share ``media`` in the thread; return the file's id (to delete it on erasure)."""
         ...
 
-    async def delete_file(self, file_id: str) -> None: ...
+    async def delete_file(self, file_id: str) -> None:
+        """Delete a file the bot shared; one already gone counts as deleted."""
+        ...
 
-    async def notify_user(self, user: str, text: str) -> None: ...
+    async def delete_message(self, channel: str, message_id: str) -> None:
+        """Delete a message the bot posted; one already gone counts as deleted."""
+        ...
+
+    async def clear_thread(self, channel: str, thread_id: str) -> None:
+        """Delete every reply the bot posted under ``thread_id``, and their files.
+
+        Replies by people stay: a bot cannot delete them (erasure lists them instead).
+        """
+        ...
+
+    async def notify_user(self, user: str, text: str) -> Posted: ...
 
     async def tell_privately(self, channel: str, user: str, text: str) -> None:
         """A message only ``user`` sees, in ``channel`` (Slack: an ephemeral message)."""
@@ -120,7 +142,7 @@ class ReviewChannel(Protocol):
 
     async def send_file_to_user(
         self, user: str, filename: str, title: str, content: bytes
-    ) -> None: ...
+    ) -> Posted: ...
 
 
 class Transcriber(Protocol):

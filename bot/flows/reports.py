@@ -208,6 +208,15 @@ def interviews_of(session: Session, opening_slug: str | None) -> list[Interview]
     return list(session.exec(query).all())
 
 
+def named_in_export(session: Session, opening_slug: str | None) -> list[int]:
+    """The interviews whose candidates an export names (erased ones are only a number)."""
+    return [
+        i.id
+        for i in interviews_of(session, opening_slug)
+        if i.id is not None and i.status != InterviewStatus.WITHDRAWN
+    ]
+
+
 def opening_by_slug(session: Session, slug: str) -> Opening:
     opening = session.exec(select(Opening).where(Opening.slug == slug)).first()
     if opening is None:

@@ -345,12 +345,6 @@ def answer_submitted(session: Session, answer_id: int, now: datetime) -> None:
         )
 
 
-def erase_thread(session: Session, interview: Interview, now: datetime) -> None:
-    """Erasure: our replies in the thread lose their content, the recordings go from Slack."""
-    assert interview.id is not None
-    threads.erase(session, interview.id, "answer:", ERASED_ANSWER, now)
-
-
 def answer_transcribed(
     session: Session,
     answer_id: int,

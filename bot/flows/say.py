@@ -6,6 +6,7 @@ a port (CandidateChannel, ReviewChannel) after commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from enum import StrEnum
@@ -24,6 +25,8 @@ class Kind(StrEnum):
     THREAD_EDIT = "review.thread.edit"
     THREAD_UPLOAD = "review.thread.upload"
     FILE_DELETE = "review.file.delete"
+    THREAD_CLEAR = "review.thread.clear"  # erasure: delete every reply the bot posted
+    COPY_DELETE = "review.copy.delete"  # erasure: a DM or export file that named them
     NOTIFY_USER = "review.notify"
     PRIVATE_NOTE = "review.private"
     USER_FILE = "review.user.file"
@@ -182,6 +185,38 @@ def delete_file(session: Session, *, interview_id: int, file_id: str, now: datet
     )
 
 
+def clear_thread(
+    session: Session, *, interview_id: int, review_post_id: int, now: datetime
+) -> None:
+    """Delete every reply (and file) the bot posted under the candidate's card."""
+    outbox.enqueue(
+        session,
+        ordering_key=_thread_key(interview_id),
+        kind=Kind.THREAD_CLEAR,
+        payload={"review_post_id": review_post_id},
+        now=now,
+    )
+
+
+def delete_copy(
+    session: Session,
+    *,
+    interview_id: int,
+    channel: str,
+    message_id: str | None,
+    file_id: str | None,
+    now: datetime,
+) -> None:
+    """Delete a message or file shared outside the thread (see ``SharedCopy``)."""
+    outbox.enqueue(
+        session,
+        ordering_key=f"erase:{interview_id}",
+        kind=Kind.COPY_DELETE,
+        payload={"channel": channel, "message_id": message_id, "file_id": file_id},
+        now=now,
+    )
+
+
 def privately(session: Session, *, channel: str, user: str, text: str, now: datetime) -> None:
     """Something only ``user`` may see (a blind-review reveal), shown in ``channel``."""
     outbox.enqueue(
@@ -194,24 +229,44 @@ def privately(session: Session, *, channel: str, user: str, text: str, now: date
 
 
 def file_to_team_member(
-    session: Session, *, user: str, filename: str, title: str, content: str, now: datetime
+    session: Session,
+    *,
+    user: str,
+    filename: str,
+    title: str,
+    content: str,
+    now: datetime,
+    about: Sequence[int] = (),
 ) -> None:
-    """A text file (an export) sent to ``user``'s direct messages with the app."""
+    """A text file (an export) sent to ``user``'s direct messages with the app.
+
+    ``about``: the interviews whose candidates it lists; delivery records where the file
+    landed for each (``SharedCopy``), so erasing one of them deletes the file.
+    """
     outbox.enqueue(
         session,
         ordering_key=f"user:{user}",
         kind=Kind.USER_FILE,
-        payload={"user": user, "filename": filename, "title": title, "content": content},
+        payload={
+            "user": user,
+            "filename": filename,
+            "title": title,
+            "content": content,
+            "about": list(about),
+        },
         now=now,
     )
 
 
-def to_team_member(session: Session, user: str, text: str, now: datetime) -> None:
+def to_team_member(
+    session: Session, user: str, text: str, now: datetime, about: Sequence[int] = ()
+) -> None:
+    """A direct message; ``about`` as for ``file_to_team_member`` (a DM naming a candidate)."""
     outbox.enqueue(
         session,
         ordering_key=f"user:{user}",
         kind=Kind.NOTIFY_USER,
-        payload={"user": user, "text": text},
+        payload={"user": user, "text": text, "about": list(about)},
         now=now,
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot.errors import NotFound
 from bot.flows import say
@@ -105,27 +105,17 @@ def record_file(session: Session, thread_message_id: int, file_id: str) -> bool:
     return message is not None
 
 
-def erase(session: Session, interview_id: int, prefix: str, text: str, now: datetime) -> None:
-    """Replace the replies whose key starts with ``prefix`` by ``text``; delete their files.
+def forget(session: Session, interview_id: int) -> list[str]:
+    """Erasure: forget the interview's replies; returns their files' ids, to delete them.
 
-    Replies never posted are forgotten (erasure drops their outbox rows).
+    The replies themselves are deleted from Slack by listing the thread (``say.clear_thread``);
+    a reply still on its way finds its row gone and is redacted by delivery.
     """
+    files: list[str] = []
     for message in session.exec(
-        select(ThreadMessage)
-        .where(ThreadMessage.interview_id == interview_id)
-        .where(col(ThreadMessage.key).startswith(prefix))
+        select(ThreadMessage).where(ThreadMessage.interview_id == interview_id)
     ).all():
-        assert message.id is not None
         if message.file_id is not None:
-            say.delete_file(session, interview_id=interview_id, file_id=message.file_id, now=now)
-            message.file_id = None
-        if message.message_id is None:
-            session.delete(message)
-            continue
-        say.edit_in_thread(
-            session,
-            interview_id=interview_id,
-            thread_message_id=message.id,
-            note=ThreadNote(text=text, key=message.key),
-            now=now,
-        )
+            files.append(message.file_id)
+        session.delete(message)
+    return files

@@ -227,7 +227,7 @@ def build_app(
             line = pipeline.reject(
                 session, who=who, by=user, now=now, reason=read.reason, message=read.message
             )
-            say.to_team_member(session, user, line, now)
+            say.to_team_member(session, user, line, now, about=[int(view["private_metadata"])])
 
         try:
             await services.handle_once(SOURCE, f"view:{view['id']}", work)

@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import ChannelUnavailable, DeliveryDeferred, DeliveryRefused, MediaError
-from bot.flows.ports import CandidateCard, ThreadNote
+from bot.flows.ports import CandidateCard, Posted, ThreadNote
 from bot.limits import SlackUploadLimit
 from bot.slack.blocks import card_blocks, card_text, note_blocks
 from bot.transcription.media import playable_copy
@@ -58,6 +58,7 @@ class SlackReviewChannel:
         client = copy.copy(self._client)  # shares the token, session and retry handlers
         client.timeout = upload_timeout(size, self._upload_base_timeout)
         return client
+        self._me: str | None = None  # this bot's bot_id, from auth.test
 
     async def post_card(self, channel: str, card: CandidateCard) -> str:
         async with _translated(channel):
@@ -140,24 +141,62 @@ class SlackReviewChannel:
                 if err.response.get("error") != "file_not_found":  # already gone: done
                     raise
 
-    async def notify_user(self, user: str, text: str) -> None:
+    async def delete_message(self, channel: str, message_id: str) -> None:
+        async with _translated():
+            try:
+                await self._client.chat_delete(channel=channel, ts=message_id)
+            except SlackApiError as err:
+                if err.response.get("error") != "message_not_found":  # already gone: done
+                    raise
+
+    async def clear_thread(self, channel: str, thread_id: str) -> None:
+        """Delete our replies (ours: posted with this bot's id) and the files they carry."""
+        async with _translated(channel):
+            me = await self._bot_id()
+            ours: list[dict[str, Any]] = []
+            cursor: str | None = None
+            while True:
+                page = await self._client.conversations_replies(
+                    channel=channel, ts=thread_id, limit=200, cursor=cursor
+                )
+                ours += [
+                    m
+                    for m in page.get("messages") or []
+                    if m.get("ts") != thread_id and m.get("bot_id") == me
+                ]
+                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+                if not cursor:
+                    break
+        for message in ours:
+            for shared in message.get("files") or []:
+                await self.delete_file(str(shared["id"]))
+            await self.delete_message(channel, str(message["ts"]))
+
+    async def _bot_id(self) -> str:
+        if self._me is None:
+            self._me = str((await self._client.auth_test())["bot_id"])
+        return self._me
+
+    async def notify_user(self, user: str, text: str) -> Posted:
         async with _translated():
             # A bot may post to a user id: Slack opens the DM with the app.
-            await self._client.chat_postMessage(channel=user, text=text)
+            response = await self._client.chat_postMessage(channel=user, text=text)
+        return Posted(channel=str(response["channel"]), message_id=str(response["ts"]))
 
     async def tell_privately(self, channel: str, user: str, text: str) -> None:
         async with _translated(channel):
             await self._client.chat_postEphemeral(channel=channel, user=user, text=text)
 
-    async def send_file_to_user(self, user: str, filename: str, title: str, content: bytes) -> None:
+    async def send_file_to_user(
+        self, user: str, filename: str, title: str, content: bytes
+    ) -> Posted:
         async with _translated():
             opened = await self._client.conversations_open(users=user)
-            await self._uploading(len(content)).files_upload_v2(
-                channel=str(opened["channel"]["id"]),
-                content=content,
-                filename=filename,
-                title=title,
+            channel = str(opened["channel"]["id"])
+            response = await self._uploading(len(content)).files_upload_v2(
+                channel=channel, content=content, filename=filename, title=title
             )
+        return Posted(channel=channel, file_id=str(response["files"][0]["id"]))
 
 
 # Replies we may need to find again carry this metadata (Slack message metadata).

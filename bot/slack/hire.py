@@ -273,6 +273,7 @@ class HireCommands:
                 title=f"Candidates: {slug or 'all openings'}",
                 content=content,
                 now=now,
+                about=reports.named_in_export(session, slug),
             )
             return f"Exported {count} candidate{'s' if count != 1 else ''}: check your DMs."
 
