@@ -63,10 +63,13 @@ def decide(
     request = session.get(ExtensionRequest, request_id)
     if request is None:
         raise NotFound("That extension request no longer exists.")
+    # Lock the interview, then read the request again: a second approval (or the deadline
+    # tick) waits for the first to commit and then sees it, so only one of them wins.
+    interview = review.existing_interview(session, request.interview_id)
+    session.refresh(request)
     if request.status != ExtensionStatus.PENDING:
         who = f"<@{request.decided_by}>" if request.decided_by else "someone"
         raise IllegalTransition(f"This request was already {request.status} by {who}.")
-    interview = session.get_one(Interview, request.interview_id)
     if approve:
         return _extend(session, interview, days=days, by=by, now=now, request=request)
     request.status = ExtensionStatus.DENIED

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from bot.flows import interview, openings
+from bot.errors import IllegalTransition
+from bot.flows import extensions, interview, openings, reminders
 from bot.sandbox.world import OPENING_FILE
 from storage import interviews
 from storage.db import Database
+from storage.models import Decision, ExtensionRequest, Interview, InterviewStatus
 
 
 def test_a_second_change_to_an_interview_waits_for_the_first_and_sees_it(
@@ -58,3 +61,92 @@ def test_a_second_change_to_an_interview_waits_for_the_first_and_sees_it(
     # The second got the row only once the first was committing, and saw its change.
     assert seen["second_locked"] >= seen["first_committing"]  # type: ignore[operator]
     assert seen["stage"] == "Live interview"
+
+
+def _extension_requested(db: Database, now: datetime) -> tuple[int, int]:
+    """An invited candidate asked for more time: (interview id, request id)."""
+    spec = openings.parse(OPENING_FILE)
+    db.run_sync(lambda s: openings.save(s, spec, now))
+    invitation = db.run_sync(
+        lambda s: interview.invite(
+            s, opening_slug=spec.slug, candidate_name="Jane Doe", invited_by="U1", now=now
+        )
+    )
+    interview_id = invitation.interview_id
+    db.run_sync(lambda s: extensions.request_more_time(s, interview_id=interview_id, now=now))
+    request_id = db.run_sync(lambda s: s.exec(select(ExtensionRequest.id)).one())
+    assert request_id is not None
+    return interview_id, request_id
+
+
+def _hold_open(db: Database, work: Callable[[Session], object], holding: threading.Event) -> None:
+    """Run ``work`` in a transaction kept open a moment after it, as a slow process would."""
+    with Session(db.engine) as session:
+        work(session)
+        holding.set()
+        time.sleep(0.5)
+        session.commit()
+
+
+def _outcome(db: Database, work: Callable[[Session], object], seen: dict[str, object]) -> None:
+    try:
+        with Session(db.engine) as session:
+            seen["result"] = work(session)
+            session.commit()
+    except IllegalTransition as err:
+        seen["refused"] = str(err)
+
+
+def test_two_approvals_of_one_extension_request_cannot_both_win(
+    db: Database, database_url: str
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite allows one writer at a time; row locks are PostgreSQL's")
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    interview_id, request_id = _extension_requested(db, now)
+    deadline = db.run_sync(lambda s: s.get_one(Interview, interview_id).deadline_at)
+
+    def approve(by: str) -> Callable[[Session], object]:
+        return lambda s: extensions.decide(s, request_id=request_id, approve=True, by=by, now=now)
+
+    holding, second = threading.Event(), dict[str, object]()
+    first = threading.Thread(target=_hold_open, args=(db, approve("U1"), holding))
+    first.start()
+    holding.wait(5)
+    _outcome(db, approve("U2"), second)
+    first.join(10)
+
+    assert second == {"refused": "This request was already approved by <@U1>."}
+    decisions = db.run_sync(lambda s: s.exec(select(Decision.kind, Decision.by)).all())
+    assert decisions == [("extend", "U1")]
+    assert db.run_sync(lambda s: s.get_one(Interview, interview_id).deadline_at) == (
+        deadline + timedelta(days=3)
+    )
+
+
+def test_an_approval_racing_the_deadline_tick_reopens_the_expired_interview(
+    db: Database, database_url: str
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite allows one writer at a time; row locks are PostgreSQL's")
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    interview_id, request_id = _extension_requested(db, now)
+    later = now + timedelta(days=8)  # past the 7-day deadline
+
+    holding, second = threading.Event(), dict[str, object]()
+    tick = threading.Thread(
+        target=_hold_open, args=(db, lambda s: reminders.tick(s, later), holding)
+    )
+    tick.start()
+    holding.wait(5)  # the tick has expired the interview and not committed yet
+    _outcome(
+        db,
+        lambda s: extensions.decide(s, request_id=request_id, approve=True, by="U1", now=later),
+        second,
+    )
+    tick.join(10)
+
+    # The approval waited for the tick, saw the interview expired, and reopened it.
+    row = db.run_sync(lambda s: s.get_one(Interview, interview_id))
+    assert row.status == InterviewStatus.INVITED
+    assert row.deadline_at == later + timedelta(days=3)
