@@ -37,7 +37,7 @@ from bot.telegram.channel import TelegramCandidateChannel
 from bot.transcription import load_transcriber
 from bot.transcription.jobs import TranscriptionWorker, pool_size, transcription_pool
 from storage import answer_media, migrate, outbox
-from storage.db import Database, make_engine
+from storage.db import Database, make_engine, private_dir
 from storage.media import MediaStore
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class Runtime:
     async def start(self) -> None:
         quiet_http_logs()
         s = self.settings
-        s.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(s.data_dir)  # media and (SQLite) the database: this user's only
         await asyncio.to_thread(migrate.upgrade, s.db_url)
         self.db = Database(make_engine(s.db_url))
         self.media = MediaStore(s.media_dir)
