@@ -321,6 +321,8 @@ class SlackApiEmulator:
         self._users: dict[str, User] = {}
         self._failures: dict[str, _Failure] = {}
         self._holds: dict[str, asyncio.Event] = {}
+        self._next_holds: dict[str, tuple[Callable[[JSON], bool], asyncio.Event]] = {}
+        self._held_once: dict[str, asyncio.Event] = {}
         self._waiting: dict[str, int] = {}
         self._uploads: dict[str, _PendingUpload] = {}
         self._views_by_id: dict[str, JSON] = {}
@@ -412,10 +414,15 @@ class SlackApiEmulator:
         """Keep every call of ``method`` waiting (a slow Slack) until ``release(method)``."""
         self._holds[method] = asyncio.Event()
 
+    def hold_next(self, method: str, matching: Callable[[JSON], bool] = lambda _p: True) -> None:
+        """Keep only the next call of ``method`` whose params match waiting (one slow request
+        among others that go through) until ``release(method)``."""
+        self._next_holds[method] = (matching, asyncio.Event())
+
     def release(self, method: str) -> None:
-        gate = self._holds.pop(method, None)
-        if gate is not None:
-            gate.set()
+        for gate in (self._holds.pop(method, None), self._held_once.pop(method, None)):
+            if gate is not None:
+                gate.set()
 
     def held(self, method: str) -> int:
         """How many calls of ``method`` are waiting at the gate right now."""
@@ -736,6 +743,10 @@ class SlackApiEmulator:
         params, token = await self._read_params(request)
         self.calls.append(ApiCall(method, params))
         gate = self._holds.get(method)
+        once = self._next_holds.get(method)
+        if gate is None and once is not None and once[0](params):
+            del self._next_holds[method]
+            gate = self._held_once[method] = once[1]
         if gate is not None:
             self._waiting[method] = self._waiting.get(method, 0) + 1
             try:
