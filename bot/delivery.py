@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.errors import ChannelUnavailable, DeliveryDeferred, DeliveryRefused
+from bot.errors import ChannelUnavailable, DeliveryDeferred, DeliveryRefused, described
 from bot.flows import erasure, review, threads, undelivered
 from bot.flows.ports import CandidateChannel, Choice, Posted, ReviewChannel, ThreadNote
 from bot.flows.say import Kind, card_from_json, note_from_json
@@ -84,8 +84,8 @@ class Delivery:
             started = 0
             try:
                 started = await self._start_due(in_flight, finished)
-            except Exception:
-                log.exception("outbox delivery pass failed; retrying")
+            except Exception as err:
+                log.error("outbox delivery pass failed, retrying: %s", described(err))
             if started:
                 continue
             with contextlib.suppress(TimeoutError):
@@ -102,8 +102,8 @@ class Delivery:
         now = self._now()
         try:
             due = await self._db.run(lambda s: outbox.next_due(s, after=now))
-        except Exception:
-            log.exception("could not read the next retry time")
+        except Exception as err:
+            log.error("could not read the next retry time: %s", described(err))
             return poll_seconds
         if due is None:
             return poll_seconds
@@ -117,8 +117,8 @@ class Delivery:
             rows, until = set(self._sending), self._now() + lease
             try:
                 await self._db.run(partial(outbox.extend_lease, row_ids=rows, until=until))
-            except Exception:
-                log.exception("could not renew outbox leases; retrying")
+            except Exception as err:
+                log.error("could not renew outbox leases, retrying: %s", described(err))
 
     async def _start_due(
         self, in_flight: set[asyncio.Task[None]], finished: Callable[[asyncio.Task[None]], None]
@@ -165,7 +165,7 @@ class Delivery:
             await self._give_up(row_id, key, kind, f"refused: {err}")
             return
         except Exception as err:  # our bug or an unexpected SDK error: retry, then give up
-            log.exception("outbox %s (%s) failed unexpectedly", row_id, kind)
+            log.error("outbox %s (%s) failed unexpectedly: %s", row_id, kind, described(err))
             if undelivered.give_up_now(attempts, understood=False):
                 # The error's type, not its text: an exception's message may quote a payload.
                 reason = f"failed {attempts + 1} times: {type(err).__name__}"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import traceback
+from pathlib import Path
+
 
 class HirebotError(Exception):
     """Base class: ``str(err)`` is safe to show to the person who caused it."""
@@ -62,3 +65,19 @@ class ChannelUnavailable(DeliveryDeferred):
         super().__init__(f"cannot post in {channel}: {problem}")
         self.channel = channel
         self.problem = problem
+
+
+def described(err: BaseException) -> str:
+    """An exception as the logs may show it: its types and where it was raised.
+
+    Never its message: a database error's carries the statement's parameters, an SDK's the
+    payload it sent, a network error's the URL (Telegram's embeds the bot token).
+    """
+    names: list[str] = []
+    current: BaseException | None = err
+    while current is not None and len(names) < 3:
+        names.append(type(current).__qualname__)
+        current = current.__cause__ or current.__context__
+    frames = traceback.extract_tb(err.__traceback__)[-3:]
+    where = " < ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
+    return " from ".join(names) + (f" at {where}" if where else "")

@@ -26,6 +26,7 @@ from telegram.ext import Application
 
 from bot.config import Settings
 from bot.delivery import Delivery
+from bot.errors import described
 from bot.flows import reminders, review
 from bot.flows.ports import Transcriber
 from bot.limits import ReminderLimit
@@ -51,6 +52,25 @@ def quiet_http_logs() -> None:
     # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
     for name in ("httpx", "httpcore", "telegram.ext.Updater"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def keep_payloads_out_of_logs() -> None:
+    """At DEBUG the SDKs log whole requests, responses and updates (candidates' messages,
+    names, transcripts): drop those records, even when an operator asks for DEBUG.
+
+    Called once every client exists: some SDK loggers are created with their client.
+    """
+    for name in [*logging.root.manager.loggerDict, *_SDK_CLIENT_LOGGERS]:
+        if name.partition(".")[0] in _SDK_PACKAGES:
+            logging.getLogger(name).addFilter(_above_debug)
+
+
+_SDK_PACKAGES = frozenset({"telegram", "slack_sdk", "slack_bolt", "httpx", "httpcore", "aiohttp"})
+_SDK_CLIENT_LOGGERS = ("slack_sdk.web.async_base_client", "slack_sdk.socket_mode.aiohttp")
+
+
+def _above_debug(record: logging.LogRecord) -> bool:
+    return record.levelno > logging.DEBUG
 
 
 def _settle_garbage_collector() -> None:
@@ -93,6 +113,7 @@ class Runtime:
 
     async def start(self) -> None:
         quiet_http_logs()
+        keep_payloads_out_of_logs()
         s = self.settings
         private_dir(s.data_dir)  # media and (SQLite) the database: this user's only
         await asyncio.to_thread(migrate.upgrade, s.db_url)
@@ -170,6 +191,7 @@ class Runtime:
                 self.slack, s.secret("slack_app_token"), web_client=client
             )
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
+        keep_payloads_out_of_logs()
         _settle_garbage_collector()
         log.info(
             "hirebot is running: Telegram @%s, Slack %s, HTTP port %s",
@@ -218,8 +240,10 @@ class Runtime:
             referenced = await self.db.run(answer_media.media_in_use)
             older_than = self._now() - timedelta(minutes=ReminderLimit.ORPHAN_MEDIA_MINUTES)
             await asyncio.to_thread(self.media.sweep, referenced, older_than)
-        except Exception:
-            log.exception("periodic tick failed; it runs again at the next interval")
+        except Exception as err:
+            log.error(
+                "periodic tick failed, it runs again at the next interval: %s", described(err)
+            )
 
     def _committed(self) -> None:
         self.delivery.wake()

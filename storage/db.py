@@ -18,6 +18,15 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
+def _no_result_rows(record: logging.LogRecord) -> bool:
+    # SQLAlchemy's engine logger at DEBUG prints every result row (names, answers,
+    # transcripts); statements (INFO) stay, their parameters hidden by hide_parameters.
+    return record.levelno > logging.DEBUG
+
+
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_no_result_rows)
+
+
 def normalise_url(url: str) -> str:
     """Use psycopg 3 for plain ``postgresql://`` URLs (SQLAlchemy would pick psycopg2)."""
     if url.startswith("postgres://"):

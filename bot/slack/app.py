@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
-from bot.errors import HirebotError
+from bot.errors import HirebotError, described
 from bot.flows import (
     comments,
     escaping,
@@ -64,6 +64,11 @@ def build_app(
     )
     viewers = Viewers(services, ChannelMembers(client))
     commands = HireCommands(services, telegram_username, viewers)
+
+    @app.error
+    async def failed(error: Exception, body: dict[str, Any]) -> None:
+        # Bolt's own handler logs str(error): SQL parameters, a payload, a person's words.
+        log.error("slack %s failed: %s", _request_ids(body), described(error))
 
     async def is_recruiter(user: str) -> bool:
         return await services.db.run(lambda s: roles.is_recruiter(s, user, services.recruiters))
@@ -282,6 +287,21 @@ def build_app(
 
     events.register(app, services)
     return app
+
+
+def _request_ids(body: dict[str, Any]) -> str:
+    """What a failed request was, by kind and ids only (never its text)."""
+    event = body.get("event") or {}
+    view = body.get("view") or {}
+    actions = body.get("actions") or [{}]
+    parts = [
+        str(body.get("type") or body.get("command") or "request"),
+        str(event.get("type") or ""),
+        str(body.get("event_id") or ""),
+        str(actions[0].get("action_id") or ""),
+        str(view.get("callback_id") or ""),
+    ]
+    return " ".join(p for p in parts if p)
 
 
 def _rubric(session: Session, interview_id: int) -> list[str]:

@@ -24,7 +24,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.errors import MediaError
+from bot.errors import MediaError, described
 from bot.flows import interview
 from bot.flows.answering import Expect, ReceivedAnswer
 from bot.flows.interview import TelegramPerson
@@ -164,7 +164,12 @@ class CandidateHandlers:
         # Never log the update itself: it holds the candidate's messages.
         update_id = update.update_id if isinstance(update, Update) else None
         # The error type only: a network error's text can carry the request URL (with the token).
-        log.error("telegram update %s failed: %s", update_id, type(context.error).__name__)
+        error = context.error
+        log.error(
+            "telegram update %s failed: %s",
+            update_id,
+            described(error) if error is not None else "unknown error",
+        )
         if update_id is not None:
             failed_updates(context.application)[update_id] = True
 

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.errors import MediaError
+from bot.errors import MediaError, described
 from bot.flows import review
 from bot.flows.ports import Transcriber, Transcript
 from bot.limits import TranscriptionLimit
@@ -98,8 +98,8 @@ class TranscriptionWorker:
         while True:
             try:
                 worked = await self.transcribe_next()
-            except Exception:
-                log.exception("transcription pass failed; retrying")
+            except Exception as err:
+                log.error("transcription pass failed, retrying: %s", described(err))
                 worked = False
             if worked:
                 continue
@@ -144,7 +144,12 @@ class TranscriptionWorker:
         except MediaError as err:
             await self._finish(answer_id, None, str(err))
         except Exception as err:
-            log.warning("transcription of answer %s failed (attempt %s)", answer_id, attempts + 1)
+            log.warning(
+                "transcription of answer %s failed (attempt %s): %s",
+                answer_id,
+                attempts + 1,
+                described(err),
+            )
             if attempts + 1 >= TranscriptionLimit.MAX_ATTEMPTS:
                 await self._finish(answer_id, None, f"{type(err).__name__}: {err}")
             else:

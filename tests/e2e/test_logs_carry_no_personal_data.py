@@ -1,0 +1,63 @@
+"""Nothing personal in the logs: failing paths log error types and ids, never what people
+wrote, said or are called (a canary name and sentence go through each failure)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, World, eventually
+from storage import outbox
+from tests.e2e.conftest import invite
+from tests.slack.conftest import card
+
+NAME = "Zanzibar Quetzalcoatl"
+SENTENCE = "Purple elephants juggle quietly behind the lighthouse."
+LOGGERS = ("bot", "storage", "sqlalchemy", "slack_bolt", "slack_sdk", "telegram")
+
+
+def _logged(caplog: pytest.LogCaptureFixture) -> str:
+    """Everything captured, as a log file would hold it (messages and tracebacks)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    return "\n".join(handler.format(record) for record in caplog.records)
+
+
+async def test_failing_paths_log_types_and_ids_not_names_or_words(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for name in LOGGERS:
+        caplog.set_level(logging.DEBUG, logger=name)
+    async with World(data_dir=tmp_path) as w:
+        # Telegram refuses the candidate's messages; Slack fails the card's first post.
+        w.telegram.fail("sendMessage", status=403, description="Forbidden: bot was blocked")
+        w.slack.fail("chat.postMessage", status=500, error="internal_error")
+        zq = w.telegram.candidate(700_901, "Zanzibar", "Quetzalcoatl")
+        await zq.send_command("/start", await invite(w, f"{NAME} {SENTENCE}"))
+        await card(w)
+        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+        # The database refuses the export (after the ack): the flow fails with an
+        # IntegrityError whose statement carries the CSV, names included.
+        with w.bot.db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "CREATE TRIGGER refuse_exports BEFORE INSERT ON outboxmessage "
+                    "WHEN NEW.kind = 'review.user.file' "
+                    "BEGIN SELECT RAISE(ABORT, 'exports are refused'); END"
+                )
+            )
+        await w.slack.teammate(RECRUITER).slash("/hire", "export", REVIEW_CHANNEL)
+        await eventually(
+            lambda: any("IntegrityError" in r.getMessage() for r in caplog.records),
+            what="the failed export logged",
+        )
+
+    logged = _logged(caplog)
+
+    assert "IntegrityError" in logged  # the failure is there, by type
+    assert "refused for good" in logged and "deferred" in logged
+    assert NAME not in logged and "Zanzibar" not in logged
+    assert SENTENCE not in logged and "elephants" not in logged
