@@ -12,6 +12,7 @@ from bot.sandbox.world import (
     REVIEW_CHANNEL,
     SAMPLES,
     TEAMMATE,
+    SimulatedClock,
     World,
     answer_question,
     eventually,
@@ -143,3 +144,18 @@ async def test_a_transcript_edit_in_flight_during_erasure_does_not_stay_in_slack
         thread = w.slack.thread(REVIEW_CHANNEL, parent.ts)
         assert len(thread) == 1 and thread[0].text.startswith("🗑️ The candidate withdrew")
         assert w.slack.files == []
+
+
+async def test_the_periodic_tick_deletes_what_was_delivered_a_day_ago(tmp_path: Path) -> None:
+    clock = SimulatedClock()
+    async with World(data_dir=tmp_path, clock=clock) as w:
+        await invite(w)
+        await card(w)
+        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+        delivered = select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT)
+        assert db(w, lambda s: s.exec(delivered).all())  # the card post, with the name
+
+        clock.advance(hours=24, minutes=1)
+        await w.bot.tick()
+
+        assert db(w, lambda s: s.exec(delivered).all()) == []  # (the tick's reminder is new)

@@ -143,3 +143,20 @@ def test_a_channel_problem_is_reported_once_until_it_is_resolved(db: Database) -
     assert report("is_archived") is True  # a different problem: worth telling
     assert db.run_sync(lambda s: channel_problems.resolve(s, "C1")) is True
     assert report("not_in_channel") is True  # broken again later: told again
+
+
+def test_delivered_rows_are_pruned_a_day_after_delivery_and_pending_ones_never(
+    db: Database,
+) -> None:
+    sent_long_ago, sent_lately, refused, waiting = (
+        _enqueue(db, f"tg:{n}", text) for n, text in enumerate("abcd")
+    )
+    db.run_sync(lambda s: outbox.mark_sent(s, sent_long_ago, T0))
+    db.run_sync(lambda s: outbox.mark_sent(s, sent_lately, T0 + timedelta(hours=23)))
+    db.run_sync(lambda s: outbox.mark_failed(s, refused, "Telegram refused: blocked"))
+
+    pruned = db.run_sync(lambda s: outbox.prune_delivered(s, T0 + timedelta(hours=24, seconds=1)))
+
+    assert pruned == 2
+    left = db.run_sync(lambda s: s.exec(select(OutboxMessage.id).order_by(OutboxMessage.id)).all())  # type: ignore[arg-type]
+    assert left == [sent_lately, waiting]
