@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from storage.models import Comment, ReviewPost
+from storage.models import Comment, Interview, InterviewStatus, ReviewPost
 
 
 def thread_interview(session: Session, channel: str, thread_id: str) -> int | None:
@@ -36,6 +36,8 @@ def record(
     interview_id = thread_interview(session, channel, thread_id)
     if interview_id is None:
         return False
+    if session.get_one(Interview, interview_id).status == InterviewStatus.WITHDRAWN:
+        return True  # an erased candidate's thread: hirebot keeps nothing new about them
     if _find(session, message_id) is not None:
         return True  # the same message seen again (another event id for it)
     session.add(

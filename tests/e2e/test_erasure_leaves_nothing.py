@@ -203,12 +203,18 @@ async def test_recruiter_erasure_leaves_no_canary_in_tables_files_or_slack(
         )
         await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
         await eventually(lambda: not _in_slack(w, canaries, people_too=False), what="Slack clean")
+        # A teammate's later reply in the erased thread is not kept as a note either.
+        parent = await card(w)
+        await w.slack.teammate(TEAMMATE).reply_in_thread(
+            REVIEW_CHANNEL, parent.ts, f"Wait, was that {NAME}?"
+        )
 
         assert _in_tables(w, canaries) == []
         assert _in_files(data, canaries) == []
         assert _in_slack(w, canaries, people_too=False) == []
-        # What is left is Tom's own reply, which the recruiter was told about.
-        assert [m.user for m in w.slack.all_messages_newest_first() if NAME in m.text] == [TEAMMATE]
+        # What is left is Tom's own replies: a bot cannot delete them (the recruiter was told).
+        left = [m.user for m in w.slack.all_messages_newest_first() if NAME in m.text]
+        assert left == [TEAMMATE, TEAMMATE]
 
 
 async def test_delete_my_data_erases_both_interviews_of_one_person(
