@@ -48,6 +48,7 @@ class SlackReviewChannel:
     ) -> None:
         self._client = client
         self._upload_base_timeout = upload_base_timeout
+        self._me: str | None = None  # this bot's bot_id, from auth.test
 
     def _uploading(self, size: int) -> AsyncWebClient:
         """The client, with a timeout that fits a file of ``size`` bytes.
@@ -58,7 +59,6 @@ class SlackReviewChannel:
         client = copy.copy(self._client)  # shares the token, session and retry handlers
         client.timeout = upload_timeout(size, self._upload_base_timeout)
         return client
-        self._me: str | None = None  # this bot's bot_id, from auth.test
 
     async def post_card(self, channel: str, card: CandidateCard) -> str:
         async with _translated(channel):
