@@ -58,6 +58,6 @@ async def test_failing_paths_log_types_and_ids_not_names_or_words(
     logged = _logged(caplog)
 
     assert "IntegrityError" in logged  # the failure is there, by type
-    assert "refused for good" in logged and "deferred" in logged
+    assert "given up" in logged and "deferred" in logged  # Telegram refused, Slack failed
     assert NAME not in logged and "Zanzibar" not in logged
     assert SENTENCE not in logged and "elephants" not in logged
