@@ -82,3 +82,30 @@ class SlackLimit(IntEnum):
     # How long a review channel's member list is trusted before Slack is asked again: short
     # enough that leaving a channel soon hides its candidates, long enough to keep acks fast.
     MEMBERS_CACHE_SECONDS = 30
+
+
+class InboxLimit(IntEnum):
+    # An update whose handling fails (or kills the process) is tried this many times in all,
+    # then recorded as failed and the candidate is asked to try again.
+    MAX_ATTEMPTS = 3
+    FIRST_BACKOFF_SECONDS = 1
+    # Short, renewed while the update is handled: after a crash, another process (or the
+    # restarted one) takes the update over within seconds.
+    LEASE_SECONDS = 10
+    LEASE_RENEW_SECONDS = 3
+    # Updates of different chats handled at once; one chat's updates always one at a time.
+    CONCURRENT_CHATS = 8
+    # A handler still busy after this long is given up on (and retried), so a hung call
+    # cannot hold a candidate's chat forever.
+    HANDLE_SECONDS = 600
+    # Settled updates (ids and outcomes, no content) are forgotten after this many days;
+    # longer than Telegram keeps an unconfirmed update (24 h).
+    KEEP_DAYS = 7
+    # Polling: a failed getUpdates is retried after 1 s, doubling up to 30 s.
+    POLL_FIRST_BACKOFF_SECONDS = 1
+    POLL_MAX_BACKOFF_SECONDS = 30
+
+
+class ButtonLimit(IntEnum):
+    # Telegram refuses an inline button whose callback_data is over 64 bytes.
+    CALLBACK_DATA_BYTES = 64

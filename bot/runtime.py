@@ -1,8 +1,8 @@
 """Wiring: one place that builds and starts every part of a hirebot process.
 
 Start order: migrate → database → Telegram (getMe) → Slack app → workers → inbound traffic
-(Telegram polling, Slack Socket Mode or HTTP). Pending outbox rows and transcriptions left by
-a previous process are picked up by the workers as soon as they start.
+(Telegram polling, Slack Socket Mode or HTTP). Pending outbox rows, transcriptions and stored
+Telegram updates left by a previous process are picked up by the workers as soon as they start.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.config import Settings
@@ -29,21 +30,25 @@ from bot.delivery import Delivery
 from bot.errors import described
 from bot.flows import reminders, review
 from bot.flows.ports import Transcriber
-from bot.limits import ReminderLimit
+from bot.limits import InboxLimit, ReminderLimit
 from bot.services import Services, utc_now
 from bot.slack.app import build_app
 from bot.slack.channel import SlackReviewChannel
-from bot.telegram.adapter import build_application, failed_updates
+from bot.telegram.adapter import build_application
 from bot.telegram.channel import TelegramCandidateChannel
+from bot.telegram.dispatch import UpdateDispatcher, received
+from bot.telegram.polling import TelegramPoller
 from bot.transcription import load_transcriber
 from bot.transcription.jobs import TranscriptionWorker, pool_size, transcription_pool
-from storage import answer_media, migrate, outbox
+from storage import answer_media, inbox, migrate, outbox
 from storage.db import Database, make_engine, private_dir
 from storage.media import MediaStore
 
 log = logging.getLogger(__name__)
 
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
+# /health asks Telegram whether our webhook is still set; a load balancer will not wait long.
+HEALTH_TELEGRAM_SECONDS = 3
 # Allocations between young-generation collections (CPython's default is 700 or 2000).
 GC_FIRST_GENERATION_THRESHOLD = 50_000
 
@@ -106,7 +111,10 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self._executor = transcription_pool(self._whisper_workers)
         self._scheduler: AsyncIOScheduler | None = None
-        self._telegram_in_order = asyncio.Lock()
+        self._inbox_task: asyncio.Task[None] | None = None
+        self._polling_task: asyncio.Task[None] | None = None
+        self._poller: TelegramPoller | None = None
+        self._webhook_registered = False
         self._socket: AsyncSocketModeHandler | None = None
         self._web: web.AppRunner | None = None
         self.http_port: int | None = None
@@ -161,20 +169,26 @@ class Runtime:
             asyncio.create_task(self.transcription.run_forever(), name="transcription"),
         ]
         await self.telegram.start()
+        self.updates = UpdateDispatcher(self.services, self.telegram, now=self._now)
+        self._inbox_task = asyncio.create_task(self.updates.run_forever(), name="telegram-inbox")
         await self._start_web()  # listening before Telegram is told to push to it
         if s.telegram_webhook:
             await self.telegram.bot.set_webhook(
                 url=str(s.telegram_webhook_url),
                 secret_token=s.secret("telegram_webhook_secret"),
                 allowed_updates=Update.ALL_TYPES,
-                # One update at a time keeps each candidate's messages in order, whichever
-                # process behind a load balancer receives them.
-                max_connections=1,
             )
+            self._webhook_registered = True
         else:
-            assert self.telegram.updater is not None
-            await self.telegram.updater.start_polling(
-                poll_interval=0.0, timeout=self._poll_timeout, allowed_updates=Update.ALL_TYPES
+            self._poller = TelegramPoller(
+                self.telegram.bot,
+                self.db,
+                now=self._now,
+                stored=self.updates.wake,
+                timeout=self._poll_timeout,
+            )
+            self._polling_task = asyncio.create_task(
+                self._poller.run_forever(), name="telegram-polling"
             )
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._scheduler.add_job(
@@ -208,9 +222,14 @@ class Runtime:
                 await self._socket.close_async()  # type: ignore[no-untyped-call]
         if self._web is not None:
             await self._web.cleanup()
-        updater = self.telegram.updater
-        if updater is not None and updater.running:
-            await updater.stop()
+        # No new updates are taken; those stored and not handled wait in the inbox.
+        if self._polling_task is not None:
+            self._polling_task.cancel()
+        await self.updates.stop()
+        telegram_tasks = [t for t in (self._polling_task, self._inbox_task) if t is not None]
+        for task in telegram_tasks:
+            task.cancel()
+        await asyncio.gather(*telegram_tasks, return_exceptions=True)
         if self.telegram.running:
             await self.telegram.stop()
         self.delivery.stop_after_this_pass()
@@ -238,6 +257,8 @@ class Runtime:
             await self.services.run(reminders.tick)
             await self.services.run(outbox.prune_delivered)
             referenced = await self.db.run(answer_media.media_in_use)
+            settled_before = self._now() - timedelta(days=InboxLimit.KEEP_DAYS)
+            await self.db.run(lambda s: inbox.prune(s, settled_before))
             older_than = self._now() - timedelta(minutes=ReminderLimit.ORPHAN_MEDIA_MINUTES)
             await asyncio.to_thread(self.media.sweep, referenced, older_than)
         except Exception as err:
@@ -265,23 +286,25 @@ class Runtime:
         self.http_port = sockets[0].getsockname()[1] if sockets else self.settings.http_port
 
     async def _telegram_update(self, request: web.Request) -> web.Response:
-        """One pushed update, handled before answering: a 2xx tells Telegram it is safe.
+        """One pushed update: stored in the inbox, then answered 200 (Telegram forgets it).
 
-        A wrong secret is refused (a forged update changes nothing); a handler failure
-        answers 500, so Telegram delivers the update again later.
+        A wrong secret is refused (a forged update changes nothing). The update is handled
+        from the inbox like a polled one; a handler failure is retried a few times and then
+        recorded, never answered with an error that would make Telegram push it for a day.
+        Only a failure to store it answers 500, so that Telegram keeps it.
         """
         secret = self.settings.secret("telegram_webhook_secret")
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not secrets.compare_digest(given.encode(), secret.encode()):
             return web.Response(status=401)
         try:
-            update = Update.de_json(await request.json(), self.telegram.bot)
-        except (ValueError, TypeError, KeyError):
+            arrived = received(await request.json())
+        except (ValueError, TypeError, KeyError, AttributeError):
             return web.Response(status=400)
-        async with self._telegram_in_order:
-            await self.telegram.process_update(update)
-        failed = failed_updates(self.telegram).pop(update.update_id, None)
-        return web.Response(status=500 if failed else 200)
+        now = self._now()
+        await self.db.run(lambda s: inbox.store(s, [arrived], now))
+        self.updates.wake()
+        return web.Response(status=200)
 
     async def _slack_events(self, request: web.Request) -> web.Response:
         bolt_response = await self.slack.async_dispatch(await to_bolt_request(request))
@@ -294,13 +317,32 @@ class Runtime:
         if self._socket is not None:
             slack_ok = await self._socket.client.is_connected()
             slack = "socket mode connected" if slack_ok else "socket mode disconnected"
-        updater = self.telegram.updater
-        telegram_ok = updater is not None and updater.running
+        telegram_ok, telegram = await self._telegram_health()
         pending = await self.db.run(outbox.pending_count)
+        waiting = await self.db.run(inbox.pending_count)
         body = {
             "ok": slack_ok and telegram_ok,
             "slack": slack,
-            "telegram": "polling" if telegram_ok else "stopped",
+            "telegram": telegram,
             "outbox_pending": pending,
+            "inbox_pending": waiting,
         }
         return web.json_response(body, status=200 if body["ok"] else 503)
+
+    async def _telegram_health(self) -> tuple[bool, str]:
+        """Polling: Telegram answered the last getUpdates. Webhook: Telegram still pushes to
+        our URL (getWebhookInfo); if Telegram cannot be asked, our record that it was set."""
+        if self._poller is not None:
+            ok = self._poller.healthy
+            return ok, "polling" if ok else "polling failing"
+        if not self.settings.telegram_webhook:
+            return False, "stopped"
+        try:
+            info = await self.telegram.bot.get_webhook_info(
+                read_timeout=HEALTH_TELEGRAM_SECONDS, connect_timeout=HEALTH_TELEGRAM_SECONDS
+            )
+        except TelegramError:
+            registered = self._webhook_registered
+        else:
+            registered = info.url == str(self.settings.telegram_webhook_url)
+        return registered, "webhook registered" if registered else "webhook not registered"

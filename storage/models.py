@@ -2,7 +2,7 @@
 
 Reads like the domain: an Opening has Questions; a Candidate is invited to an Opening through an
 Interview; an Interview collects Answers, has one ReviewPost (the parent message in the review
-channel), Votes and Comments. OutboxMessage and ProcessedEvent keep delivery safe.
+channel), Votes and Comments. InboxUpdate, OutboxMessage and ProcessedEvent keep delivery safe.
 """
 
 from __future__ import annotations
@@ -242,6 +242,35 @@ class ProcessedEvent(SQLModel, table=True):
     source: str = Field(sa_type=String(16), primary_key=True)
     key: str = Field(sa_type=String(128), primary_key=True)
     created_at: datetime
+
+
+class InboxStatus(StrEnum):
+    PENDING = "pending"  # stored, not yet handled
+    DONE = "done"
+    FAILED = "failed"  # kept failing (see ``last_error``); given up on
+    IGNORED = "ignored"  # nothing hirebot acts on (a channel post, an edit, a group message)
+
+
+class InboxUpdate(SQLModel, table=True):
+    """A Telegram update, stored before Telegram is told it may forget it.
+
+    Handled from here in ``update_id`` order within ``chat_key`` (one candidate's chat).
+    ``payload`` is the raw update while it waits and is emptied once it is handled or given
+    up on: what stays is the id, the outcome and, for a failure, the error's type only.
+    """
+
+    __tablename__ = "inbox"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    chat_key: str | None = Field(default=None, sa_type=String(32), index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = _status_column(16)
+    attempts: int = 0
+    locked_until: datetime | None = None
+    next_attempt_at: datetime
+    last_error: str | None = Field(default=None, sa_type=String(64))
+    received_at: datetime
+    handled_at: datetime | None = None
 
 
 class Recruiter(SQLModel, table=True):

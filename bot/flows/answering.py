@@ -1,8 +1,8 @@
 """Questions one at a time: intro → Ready → answer → review (submit or re-record) → next.
 
 The per-question phase is an explicit state machine (``lifecycle.PHASES``). Buttons carry the
-question index and take they belong to, so a press on an old message is recognised as stale
-instead of acting on whatever question is current.
+interview, question index and take they belong to, so a press on an old message is recognised
+as stale instead of acting on whatever question (or interview) is current.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from sqlmodel import col, select
 from bot.flows import review, texts
 from bot.flows.conversation import Conversation
 from bot.flows.lifecycle import Event, PhaseEvent, move, step
-from bot.flows.ports import Choice
 from bot.limits import FileLimit, QuestionDefaults
 from storage import answer_media
 from storage.media import StoredMedia
@@ -102,7 +101,7 @@ def show_intro(conv: Conversation) -> None:
     q = current(conv)
     prep = texts.length(conv.language, q.prep_seconds)
     limit = texts.length(conv.language, q.answer_seconds)
-    ready = [[Choice(conv.text("ready"), f"ready:{q.index}")]]
+    ready = [[conv.choice(conv.text("ready"), f"ready:{q.index}")]]
     if q.practice:
         conv.say("intro.practice", ready, prep=prep, limit=limit)
         return
@@ -298,11 +297,11 @@ def _offer_review(conv: Conversation, answer: Answer | None) -> None:
     q = current(conv)
     length = texts.length(conv.language, answer.duration_seconds or 0)
     left = q.max_takes - answer.take
-    submit = Choice(conv.text("submit"), f"submit:{q.index}:{answer.take}")
+    submit = conv.choice(conv.text("submit"), f"submit:{q.index}:{answer.take}")
     if left <= 0:
         conv.say("review.last", [[submit]], length=length)
         return
-    again = Choice(conv.text("rerecord", left=left), f"rerecord:{q.index}:{answer.take}")
+    again = conv.choice(conv.text("rerecord", left=left), f"rerecord:{q.index}:{answer.take}")
     conv.say("review", [[submit, again]], length=length, take=answer.take, max_takes=q.max_takes)
 
 

@@ -7,15 +7,24 @@ formatting times in the candidate's time zone and writing to the outbox happen o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, select
 
-from bot.flows import say, texts
+from bot.flows import buttons, say, texts
 from bot.flows.ports import Choice
 from storage import interviews
-from storage.models import Candidate, Interview, Opening, Question
+from storage.models import (
+    Candidate,
+    Interview,
+    InterviewStatus,
+    Opening,
+    Question,
+    QuestionPhase,
+)
+
+_LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -59,6 +68,10 @@ class Conversation:
     def say(self, key: str, choices: list[list[Choice]] | None = None, /, **values: object) -> None:
         say.to_candidate(self.session, self.chat_id, self.text(key, **values), self.now, choices)
 
+    def choice(self, label: str, action: str) -> Choice:
+        """A button that acts on this interview only (see ``bot.flows.buttons``)."""
+        return Choice(label, buttons.pack(action, self.interview_id))
+
     def timezone(self) -> ZoneInfo:
         return zone(self.candidate.timezone or self.opening.timezone)
 
@@ -96,11 +109,31 @@ def of_interview(session: Session, interview: Interview, now: datetime) -> Conve
 
 
 def of_telegram_user(session: Session, user_id: int, now: datetime) -> Conversation | None:
-    """The Telegram user's most recent interview, if they have one."""
-    row = session.exec(
-        select(Interview)
-        .join(Candidate, col(Candidate.id) == Interview.candidate_id)
-        .where(Candidate.telegram_user_id == user_id)
-        .order_by(col(Interview.created_at).desc(), col(Interview.id).desc())
-    ).first()
-    return of_interview(session, row, now) if row is not None else None
+    """The interview the Telegram user is busy with, if they have one.
+
+    A person may hold several (two openings, a re-invitation). What they send without a
+    button goes to the one waiting for their recording, else the one waiting for them to
+    submit a take, else one in progress, else the newest.
+    """
+    rows = telegram_interviews(session, user_id)
+    return of_interview(session, max(rows, key=_busy_first), now) if rows else None
+
+
+def telegram_interviews(session: Session, user_id: int) -> list[Interview]:
+    """Every interview bound to this Telegram account."""
+    return list(
+        session.exec(
+            select(Interview)
+            .join(Candidate, col(Candidate.id) == Interview.candidate_id)
+            .where(Candidate.telegram_user_id == user_id)
+        ).all()
+    )
+
+
+def _busy_first(interview: Interview) -> tuple[bool, bool, datetime, bool, datetime, int]:
+    answering = interview.status == InterviewStatus.ANSWERING
+    recording = answering and interview.phase == QuestionPhase.ANSWERING
+    reviewing = answering and interview.phase == QuestionPhase.REVIEWING
+    in_progress = answering or interview.status == InterviewStatus.CONSENT_PENDING
+    shown = (interview.question_shown_at or _LONG_AGO) if recording else _LONG_AGO
+    return (recording, reviewing, shown, in_progress, interview.created_at, interview.id or 0)

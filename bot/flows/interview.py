@@ -16,9 +16,15 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.errors import NotFound
-from bot.flows import answering, erasure, escaping, extensions, review, say, texts
+from bot.flows import answering, buttons, erasure, escaping, extensions, review, say, texts
 from bot.flows.answering import Expect, ReceivedAnswer
-from bot.flows.conversation import Conversation, of_interview, of_telegram_user, zone
+from bot.flows.conversation import (
+    Conversation,
+    of_interview,
+    of_telegram_user,
+    telegram_interviews,
+    zone,
+)
 from bot.flows.lifecycle import ACTIVE, Event, move
 from bot.flows.ports import Choice
 from bot.limits import InviteLimit
@@ -29,6 +35,7 @@ CONSENT_DECLINE = "consent:decline"
 MORE_TIME = "more_time"
 ERASE_YES = "erase:yes"
 ERASE_NO = "erase:no"
+LANGUAGE = "lang:"
 
 Work = Callable[[Session, datetime], object]
 
@@ -52,8 +59,22 @@ class TelegramPerson:
     language_code: str | None
 
 
+# Marks an invite token already replaced by its hash (``seal_token``). Never part of a real
+# token: deep-link tokens are [A-Za-z0-9_-].
+SEALED = "~"
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def seal_token(token: str) -> str:
+    """What an update stored for later handling keeps of an invite token: its hash.
+
+    A token a person typed that merely looks sealed is sealed again, so a hash is never
+    accepted in place of the token itself.
+    """
+    return SEALED + hash_token(token)
 
 
 def invite(
@@ -106,9 +127,8 @@ def invite(
 
 def start(session: Session, *, token: str, person: TelegramPerson, now: datetime) -> None:
     """``/start <token>``: bind the invite to this Telegram account and ask for consent."""
-    interview = session.exec(
-        select(Interview).where(Interview.token_hash == hash_token(token))
-    ).first()
+    token_hash = token.removeprefix(SEALED) if token.startswith(SEALED) else hash_token(token)
+    interview = session.exec(select(Interview).where(Interview.token_hash == token_hash)).first()
     if interview is None:
         _tell_stranger(session, person, "unknown_invite", now)
         return
@@ -162,9 +182,14 @@ def resume(session: Session, *, person: TelegramPerson, now: datetime) -> None:
 
 
 def press(session: Session, *, person: TelegramPerson, data: str, now: datetime) -> None:
-    """A button under one of our messages."""
-    conv = _known(session, person, now)
+    """A button under one of our messages: it acts on the interview it names, only."""
+    pressed = buttons.parse(data)
+    conv = _pressed_on(session, person, pressed.interview_id, now)
     if conv is None:
+        return
+    data = pressed.action
+    if data.startswith(LANGUAGE):
+        _choose_language(conv, data.removeprefix(LANGUAGE))
         return
     if data in (ERASE_YES, ERASE_NO):
         _answer_erase(conv, data == ERASE_YES)
@@ -197,6 +222,25 @@ def press(session: Session, *, person: TelegramPerson, data: str, now: datetime)
     else:
         conv.say("stale_button")
         answering.repeat_step(conv)
+
+
+def _pressed_on(
+    session: Session, person: TelegramPerson, interview_id: int | None, now: datetime
+) -> Conversation | None:
+    """The interview a button belongs to, if it is this person's; else say why not."""
+    if interview_id is None:
+        # A button from before buttons named their interview: unambiguous with one only.
+        if len(telegram_interviews(session, person.user_id)) > 1:
+            _tell_stranger(session, person, "stale_button", now)
+            return None
+        return _known(session, person, now)
+    interview = session.get(Interview, interview_id)
+    owner = session.get(Candidate, interview.candidate_id) if interview is not None else None
+    if interview is None or owner is None or owner.telegram_user_id != person.user_id:
+        # A forged or foreign button: another person's interview is never touched.
+        _tell_stranger(session, person, "button_not_yours", now)
+        return None
+    return of_interview(session, interview, now)
 
 
 def expects(
@@ -245,8 +289,8 @@ def command(
             conv.say("withdrawn")
             return
         no, yes = (
-            Choice(conv.text("delete.no"), ERASE_NO),
-            Choice(conv.text("delete.yes"), ERASE_YES),
+            conv.choice(conv.text("delete.no"), ERASE_NO),
+            conv.choice(conv.text("delete.yes"), ERASE_YES),
         )
         conv.say("delete.confirm", [[no, yes]])
     elif name == "language":
@@ -286,14 +330,10 @@ def _choose_language(conv: Conversation, argument: str) -> None:
         conv.candidate.language = code
         conv.say("language.set")
         return
-    choices = [[Choice(name, f"lang:{code}") for code, name in texts.LANGUAGE_NAMES.items()]]
+    choices = [
+        [conv.choice(name, f"{LANGUAGE}{code}") for code, name in texts.LANGUAGE_NAMES.items()]
+    ]
     conv.say("language.choose", choices)
-
-
-def set_language(session: Session, *, person: TelegramPerson, code: str, now: datetime) -> None:
-    conv = _known(session, person, now)
-    if conv is not None:
-        _choose_language(conv, code)
 
 
 def _set_timezone(conv: Conversation, argument: str) -> None:
@@ -325,8 +365,8 @@ def _welcome(conv: Conversation) -> None:
     )
     choices = [
         [
-            Choice(conv.text("consent.agree"), CONSENT_AGREE),
-            Choice(conv.text("consent.decline"), CONSENT_DECLINE),
+            conv.choice(conv.text("consent.agree"), CONSENT_AGREE),
+            conv.choice(conv.text("consent.decline"), CONSENT_DECLINE),
         ]
     ]
     conv.say("consent", choices)
@@ -414,7 +454,7 @@ def expire(conv: Conversation) -> None:
 
 
 def _more_time_button(conv: Conversation) -> list[list[Choice]]:
-    return [[Choice(conv.text("ask_more_time"), MORE_TIME)]]
+    return [[conv.choice(conv.text("ask_more_time"), MORE_TIME)]]
 
 
 def _where_you_are(conv: Conversation) -> None:
@@ -431,6 +471,19 @@ def _where_you_are(conv: Conversation) -> None:
         conv.say("invite_expired", _more_time_button(conv), deadline=conv.deadline())
     else:
         conv.say("not_answering")
+
+
+def apologise(
+    session: Session, *, user_id: int, chat_id: int, language_code: str | None, now: datetime
+) -> None:
+    """An update we could not handle, even after retries: ask the person to try again."""
+    known = session.exec(
+        select(Candidate.language)
+        .where(Candidate.telegram_user_id == user_id)
+        .order_by(col(Candidate.id).desc())
+    ).first()
+    language = texts.language_for(known or language_code)
+    say.to_candidate(session, chat_id, texts.text(language, "went_wrong"), now)
 
 
 def _tell_stranger(session: Session, person: TelegramPerson, key: str, now: datetime) -> None:

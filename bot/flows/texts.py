@@ -175,6 +175,8 @@ _EN: dict[str, str] = {
         "I don't know the time zone '{value}'. Please send it like this: /timezone Europe/Berlin"
     ),
     "stale_button": "That button belongs to an earlier step.",
+    "button_not_yours": "That button does not belong to your interview, so nothing was changed.",
+    "went_wrong": "Sorry, something went wrong on our side. Please try again.",
     # Decisions
     "advanced": (
         "Good news, {name}! The hiring team for {opening} would like to move you forward to "
@@ -371,6 +373,12 @@ _DE: dict[str, str] = {
         "Die Zeitzone '{value}' kenne ich nicht. Bitte schick sie so: /timezone Europe/Berlin"
     ),
     "stale_button": "Dieser Knopf gehört zu einem früheren Schritt.",
+    "button_not_yours": (
+        "Dieser Knopf gehört nicht zu deinem Interview, deshalb wurde nichts geändert."
+    ),
+    "went_wrong": (
+        "Entschuldigung, bei uns ist etwas schiefgelaufen. Bitte versuche es noch einmal."
+    ),
     "advanced": (
         "Gute Nachrichten, {name}! Das Hiring-Team für {opening} möchte mit dir in die nächste "
         "Runde gehen: {stage}. Sie melden sich mit den Details."

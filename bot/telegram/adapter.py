@@ -1,19 +1,23 @@
 """Telegram updates → one flow call each. Parsing and rendering only; the rules are in flows.
 
 Conversation state lives in our tables, not in PTB's persistence, so any process can pick up
-any candidate after a restart. Updates are handled one at a time (PTB's default), so two quick
-messages from a candidate are handled in order.
+any candidate after a restart. Updates reach these handlers from the durable inbox
+(``bot.telegram.dispatch``), one at a time per chat, so a candidate's messages are handled in
+the order they were sent. PTB's own Updater is not used: it confirms updates before they are
+handled.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import mimetypes
 import tempfile
 from pathlib import Path, PurePosixPath
 
 from telegram import Audio, Document, Message, Update, Video, VideoNote, Voice
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -36,24 +40,33 @@ log = logging.getLogger(__name__)
 SOURCE = "telegram"
 CANDIDATE_COMMANDS = ("help", "status", "more_time", "delete_my_data", "language", "timezone")
 MediaFile = Voice | VideoNote | Video | Audio | Document
+# New messages only: an edit of an earlier message is not a new answer.
+_NEW = filters.UpdateType.MESSAGE
 _MEDIA = filters.VOICE | filters.VIDEO_NOTE | filters.VIDEO | filters.AUDIO | filters.Document.ALL
 
 
 def build_application(token: str, api_url: str, file_url: str, services: Services) -> Application:  # type: ignore[type-arg]
-    app = ApplicationBuilder().token(token).base_url(api_url).base_file_url(file_url).build()
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(api_url)
+        .base_file_url(file_url)
+        .updater(None)  # updates come from our inbox (bot.telegram.polling, the webhook)
+        .build()
+    )
     handlers = CandidateHandlers(services)
-    app.add_handler(CommandHandler("start", handlers.on_start))
-    app.add_handler(CommandHandler(list(CANDIDATE_COMMANDS), handlers.on_command))
+    app.add_handler(CommandHandler("start", handlers.on_start, filters=_NEW))
+    app.add_handler(CommandHandler(list(CANDIDATE_COMMANDS), handlers.on_command, filters=_NEW))
     app.add_handler(CallbackQueryHandler(handlers.on_button))
-    app.add_handler(MessageHandler(_MEDIA, handlers.on_media))
-    app.add_handler(MessageHandler(filters.ALL, handlers.on_other))
+    app.add_handler(MessageHandler(_MEDIA & _NEW, handlers.on_media))
+    app.add_handler(MessageHandler(_NEW, handlers.on_other))
     app.add_error_handler(handlers.on_error)
     return app
 
 
-def failed_updates(app: Application) -> dict[int, bool]:  # type: ignore[type-arg]
-    """Updates whose handling failed, so a webhook can ask Telegram to deliver them again."""
-    found: dict[int, bool] = app.bot_data.setdefault("hirebot.failed_updates", {})
+def failed_updates(app: Application) -> dict[int, str]:  # type: ignore[type-arg]
+    """Update id → the type of the error that stopped its handler (read by the dispatcher)."""
+    found: dict[int, str] = app.bot_data.setdefault("hirebot.failed_updates", {})
     return found
 
 
@@ -90,18 +103,13 @@ class CandidateHandlers:
         assert query is not None
         person = _person(update)
         data = query.data or ""
-        if data.startswith("lang:"):
-            code = data.removeprefix("lang:")
-            await self._once(
-                update,
-                lambda s, now: interview.set_language(s, person=person, code=code, now=now),
-            )
-        else:
-            await self._once(
-                update, lambda s, now: interview.press(s, person=person, data=data, now=now)
-            )
-        # Stops the button's spinner: a UI acknowledgement, not a message, so no outbox.
-        await query.answer()
+        await self._once(
+            update, lambda s, now: interview.press(s, person=person, data=data, now=now)
+        )
+        # Stops the button's spinner: a UI acknowledgement, not a message, so no outbox. On a
+        # retry after a crash Telegram refuses it ("query is too old"): the press still counts.
+        with contextlib.suppress(TelegramError):
+            await query.answer()
 
     async def on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A recording: check it is welcome, download, measure, store, then record it."""
@@ -171,7 +179,7 @@ class CandidateHandlers:
             described(error) if error is not None else "unknown error",
         )
         if update_id is not None:
-            failed_updates(context.application)[update_id] = True
+            failed_updates(context.application)[update_id] = type(context.error).__name__
 
     async def _expects(
         self, update: Update, person: TelegramPerson, kind: str, size: int | None
@@ -192,10 +200,13 @@ class CandidateHandlers:
 
 def _person(update: Update) -> TelegramPerson:
     user, chat = update.effective_user, update.effective_chat
-    assert user is not None and chat is not None
+    # The inbox passes on only messages and button presses of a person (dispatch.received).
+    assert user is not None
     return TelegramPerson(
         user_id=user.id,
-        chat_id=chat.id,
+        # A press on a message too old for Telegram to include has no chat: in a private
+        # chat its id is the user's.
+        chat_id=chat.id if chat is not None else user.id,
         first_name=user.first_name,
         language_code=user.language_code,
     )

@@ -1,0 +1,106 @@
+"""Long polling that never confirms an update before it is stored.
+
+PTB's Updater confirms a batch (by asking for the next offset) as soon as it has queued it in
+memory, so a crash loses every update still queued. Here a batch is committed to the inbox
+first; only then does the next ``getUpdates`` name an offset past it. The first poll of a
+process names no offset: Telegram hands back whatever it still holds, and updates stored
+before a crash are recognised by their ``update_id`` and stored once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from telegram import Bot, Update
+from telegram.error import RetryAfter, TelegramError
+
+from bot.limits import InboxLimit
+from bot.telegram.dispatch import received
+from storage import inbox
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class TelegramPoller:
+    def __init__(
+        self,
+        bot: Bot,
+        db: Database,
+        *,
+        now: Callable[[], datetime],
+        stored: Callable[[], None],
+        timeout: int,
+    ) -> None:
+        self._bot = bot
+        self._db = db
+        self._now = now
+        self._stored = stored
+        self._timeout = timeout
+        self._backoff = float(InboxLimit.POLL_FIRST_BACKOFF_SECONDS)
+        # True while Telegram answers: /health reports it.
+        self.healthy = False
+
+    async def run_forever(self) -> None:
+        offset: int | None = None
+        while await self._call(self._bot.delete_webhook()) is None:
+            pass  # polling is refused while a webhook is set
+        while True:
+            updates = await self._call(
+                self._bot.get_updates(
+                    offset=offset, timeout=self._timeout, allowed_updates=Update.ALL_TYPES
+                )
+            )
+            if not updates:
+                continue
+            await self._store([u.to_dict() for u in updates])
+            # Only now may Telegram forget them: the next poll names the offset past them.
+            offset = max(u.update_id for u in updates) + 1
+
+    async def _call(self, request: Awaitable[T]) -> T | None:
+        """Await one Bot API call; None (after a pause) when Telegram did not answer."""
+        try:
+            result = await request
+        except RetryAfter as err:
+            self.healthy = False
+            retry_after = err.retry_after
+            seconds = (
+                retry_after.total_seconds()
+                if isinstance(retry_after, timedelta)
+                else float(retry_after)
+            )
+            await asyncio.sleep(seconds)
+            return None
+        except TelegramError as err:
+            self.healthy = False
+            # The type only: a network error's text can carry the URL, which holds the token.
+            log.warning("getUpdates failed (%s); polling again shortly", type(err).__name__)
+            await self._pause()
+            return None
+        self.healthy = True
+        self._backoff = float(InboxLimit.POLL_FIRST_BACKOFF_SECONDS)
+        return result
+
+    async def _store(self, payloads: list[dict[str, object]]) -> None:
+        """Commit the batch, however long the database takes to come back."""
+        batch = [received(p) for p in payloads]
+        while True:
+            work = functools.partial(inbox.store, updates=batch, now=self._now())
+            try:
+                await self._db.run(work)
+            except Exception as err:
+                log.error("storing Telegram updates failed (%s); retrying", type(err).__name__)
+                await self._pause()
+                continue
+            self._stored()
+            return
+
+    async def _pause(self) -> None:
+        await asyncio.sleep(self._backoff)
+        self._backoff = min(self._backoff * 2, float(InboxLimit.POLL_MAX_BACKOFF_SECONDS))
