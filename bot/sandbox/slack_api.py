@@ -410,6 +410,11 @@ class SlackApiEmulator:
         """Make the next ``times`` calls of ``method`` fail the way Slack fails them."""
         self._failures[method] = _Failure(status, retry_after, error, times)
 
+    async def drop_sockets(self) -> None:
+        """Close every Socket Mode connection, as Slack does in an outage or a refresh."""
+        for ws in list(self._sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY)
+
     def hold(self, method: str) -> None:
         """Keep every call of ``method`` waiting (a slow Slack) until ``release(method)``."""
         self._holds[method] = asyncio.Event()

@@ -326,6 +326,8 @@ class TelegramSandbox:
         self._open_callbacks: set[str] = set()
         self._in_flight = 0
         self._last_activity = time.monotonic()
+        self._holding_updates = False
+        self._confirmation_hold: asyncio.Event | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -412,6 +414,33 @@ class TelegramSandbox:
         if update_id not in self._history:
             raise KeyError(f"no update with update_id {update_id}")
         self._queue.append(_QueuedUpdate(update_id, self._history[update_id], forced=True))
+        self._notify_nowait()
+
+    def hold_updates(self) -> None:
+        """Hand out no updates until :meth:`release_updates`: updates sent meanwhile reach
+        the bot as one batch, as after a network stall."""
+        self._holding_updates = True
+
+    def release_updates(self) -> None:
+        self._holding_updates = False
+        self._notify_nowait()
+
+    def hold_next_confirmation(self) -> asyncio.Event:
+        """Stall the next getUpdates that confirms handed-out updates, after confirming them.
+
+        Telegram forgets updates as soon as a getUpdates names an offset past them; the
+        returned event is set at that moment, and that request is never answered (the
+        sandbox closes it on exit), so a test can kill the bot right then.
+        """
+        self._confirmation_hold = asyncio.Event()
+        return self._confirmation_hold
+
+    def send_raw_update(self, update: JSONDict) -> None:
+        """Queue an update exactly as given (a channel post, an edit…): ``update_id`` is
+        assigned here."""
+        update = {**update, "update_id": self._next_update_id()}
+        self._history[update["update_id"]] = update
+        self._queue.append(_QueuedUpdate(update["update_id"], update))
         self._notify_nowait()
 
     def stored_file(self, file_id: str) -> bytes:
@@ -699,16 +728,24 @@ class TelegramSandbox:
         limit = max(1, min(100, int(params.get("limit") or 100)))
         timeout = max(0.0, float(params.get("timeout") or 0))
         allowed = params.get("allowed_updates") or None
+        handed_out = {q.update_id for q in self._queue if q.delivered}
         self._confirm(offset)
+        confirmed = handed_out - {q.update_id for q in self._queue}
+        if confirmed and self._confirmation_hold is not None:
+            self._confirmation_hold.set()
+            self._confirmation_hold = None
+            async with self._changed:
+                await self._changed.wait_for(lambda: self._closing)
+            return []
 
         def ready() -> bool:
-            return self._closing or bool(self._queue)
+            return self._closing or (bool(self._queue) and not self._holding_updates)
 
         if not ready() and timeout > 0:
             async with self._changed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait_for(ready), timeout)
-        if self._closing:
+        if self._closing or self._holding_updates:
             return []
         batch = sorted(self._queue, key=lambda q: q.update_id)
         if allowed:

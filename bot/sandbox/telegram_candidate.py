@@ -149,22 +149,27 @@ class SandboxCandidate:
                 continue
             for label, data in sent.buttons():
                 if label_or_data in (label, data):
-                    query_id = f"{self.user_id}{secrets.randbelow(10**9)}"
-                    query = CallbackQuery(
-                        id=query_id,
-                        from_user=self.user(),
-                        chat_instance=f"-{self.chat_id}7",
-                        data=data,
-                    ).to_dict()
-                    query["message"] = sent.payload
-                    self._sandbox._open_callback(query_id)
-                    update = Update(update_id=self._sandbox._next_update_id()).to_dict()
-                    update["callback_query"] = query
-                    return await self._sandbox._enqueue(update)
+                    return await self.press_forged(data, sent)
         available = [(s.message_id, s.buttons()) for s in candidates if s.buttons()]
         raise AssertionError(
             f"no button {label_or_data!r} for chat {self.chat_id}; available: {available}"
         )
+
+    async def press_forged(self, data: str, message: SentMessage) -> int:
+        """A press on ``message`` carrying ``data`` whatever its buttons say (a modified
+        client can send any callback data); returns its update_id."""
+        query_id = f"{self.user_id}{secrets.randbelow(10**9)}"
+        query = CallbackQuery(
+            id=query_id,
+            from_user=self.user(),
+            chat_instance=f"-{self.chat_id}7",
+            data=data,
+        ).to_dict()
+        query["message"] = message.payload
+        self._sandbox._open_callback(query_id)
+        update = Update(update_id=self._sandbox._next_update_id()).to_dict()
+        update["callback_query"] = query
+        return await self._sandbox._enqueue(update)
 
     # ------------------------------------------------------------------ media
 
