@@ -108,6 +108,7 @@ def claim(
         leased = row.locked_until is not None and row.locked_until > now
         if leased or row.next_attempt_at > now:
             continue
+        attempts = row.attempts + 1  # read before the UPDATE, which refreshes the object
         result = session.execute(
             update(InboxUpdate)
             .where(col(InboxUpdate.update_id) == row.update_id)
@@ -118,7 +119,7 @@ def claim(
             .values(locked_until=now + lease, attempts=InboxUpdate.attempts + 1)
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(Claimed(row.update_id, key, dict(row.payload), row.attempts + 1))
+            claimed.append(Claimed(row.update_id, key, dict(row.payload), attempts))
     return claimed
 
 
