@@ -177,6 +177,10 @@ class Runtime:
                 url=str(s.telegram_webhook_url),
                 secret_token=s.secret("telegram_webhook_secret"),
                 allowed_updates=Update.ALL_TYPES,
+                # One push at a time: an update is stored before the next one arrives, so a
+                # chat's updates enter the inbox in order. Storing is quick; handling is not
+                # on this path.
+                max_connections=1,
             )
             self._webhook_registered = True
         else:
