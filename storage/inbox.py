@@ -160,6 +160,31 @@ def _settle(session: Session, update_id: int, **values: Any) -> None:
     )
 
 
+def forget_chats(session: Session, chat_keys: Collection[str]) -> None:
+    """Erasure: nothing of these chats' updates stays, except what is still to be handled.
+
+    Settled rows lose their content and their chat key (a Telegram user id); the row being
+    handled now (the erasure's own update) loses its content. Rows still waiting were sent
+    after the erasure was asked for, and are handled as usual.
+    """
+    if not chat_keys:
+        return
+    mine = col(InboxUpdate.chat_key).in_(list(chat_keys))
+    session.execute(
+        update(InboxUpdate)
+        .where(mine)
+        .where(col(InboxUpdate.status) != InboxStatus.PENDING)
+        .values(payload={}, chat_key=None)
+    )
+    session.execute(
+        update(InboxUpdate)
+        .where(mine)
+        .where(col(InboxUpdate.status) == InboxStatus.PENDING)
+        .where(col(InboxUpdate.locked_until).is_not(None))
+        .values(payload={})
+    )
+
+
 def next_due(session: Session) -> datetime | None:
     """When the earliest waiting row may be claimed (its retry time or its lease's end)."""
     rows = session.exec(

@@ -26,7 +26,7 @@ from bot.flows.lifecycle import Event, move
 from bot.flows.pipeline import find_interview
 from bot.flows.ports import Posted
 from bot.flows.say import Kind
-from storage import answer_media, interviews, outbox
+from storage import answer_media, inbox, interviews, outbox
 from storage.db import request_scrub
 from storage.models import (
     Answer,
@@ -88,13 +88,11 @@ def erase_person(session: Session, interview: Interview, *, by: str, now: dateti
     found = person_of(session, interview)
     ids = [i.id for i in found if i.id is not None]
     words = _identifying_words(session, ids)
-    chats = {
-        c.telegram_chat_id
-        for c in session.exec(
-            select(Candidate).where(col(Candidate.id).in_([i.candidate_id for i in found]))
-        ).all()
-        if c.telegram_chat_id is not None
-    }
+    people = session.exec(
+        select(Candidate).where(col(Candidate.id).in_([i.candidate_id for i in found]))
+    ).all()
+    chats = {c.telegram_chat_id for c in people if c.telegram_chat_id is not None}
+    senders = {str(c.telegram_user_id) for c in people if c.telegram_user_id is not None}
     replies: Counter[str] = Counter()
     files: dict[int, list[str]] = {}
     for each in found:
@@ -103,6 +101,7 @@ def erase_person(session: Session, interview: Interview, *, by: str, now: dateti
         files[each.id] = threads.forget(session, each.id)
     session.flush()
     _forget_outbox(session, found, words=words, chats=chats, now=now)
+    inbox.forget_chats(session, senders)
     erased = Erased(tuple(ids), dict(replies))
     for each in found:
         assert each.id is not None
