@@ -51,13 +51,50 @@ class DeliveryLimit(IntEnum):
 
 
 class TranscriptionLimit(IntEnum):
+    # Counted when a worker claims the answer, so a file that kills the process (the OOM
+    # killer, a segfault in a decoder) uses its attempts too; after the last one the answer
+    # is posted as "transcript unavailable" and never tried again.
     MAX_ATTEMPTS = 3
-    # Longer than any answer takes (a 10-minute video on 2 cores: about a minute), so a live
-    # worker never loses its job; short enough that a crash delays a transcript by minutes.
-    LEASE_SECONDS = 600
+    # Short, and renewed every HEARTBEAT_SECONDS while the work runs: a live worker keeps its
+    # job however long the answer, and after a crash another process takes it over within
+    # a lease (reviewers wait seconds, not minutes).
+    LEASE_SECONDS = 30
+    HEARTBEAT_SECONDS = 10
     # Retry after 5 s, then 10 s, 20 s… at most 5 minutes.
     FIRST_BACKOFF_SECONDS = 5
     MAX_BACKOFF_SECONDS = 300
+
+
+class MediaLimit(IntEnum):
+    """Bounds on the work one untrusted recording may cause (a file's size says nothing about
+    its duration: 331 KB of FLAC can hold 30 minutes, 20 MB of MP3 six hours)."""
+
+    # Measuring stops this far past what the question allows (its limit × the candidate's
+    # time multiplier): enough to tell "a little over" from "far over" in soft mode.
+    MEASURE_GRACE_SECONDS = 30
+    # Soft limits keep an over-long answer, but only its first 20 minutes are stored,
+    # transcribed and converted for Slack; reviewers are told it was cut.
+    MAX_KEPT_SECONDS = 20 * 60
+    # Wall-clock budgets. A probe reads headers and decodes at most MAX_KEPT_SECONDS of
+    # audio (a second or two for any real voice note); past its budget the file is refused
+    # as unreadable. The Slack copy of a 20-minute video takes about a minute on 2 cores.
+    PROBE_SECONDS = 30
+    TRANSCODE_SECONDS = 300
+    # Audio handed to Whisper at a time: 5 minutes of 16 kHz float32 is 19 MB.
+    DECODE_CHUNK_SECONDS = 300
+    # The Slack copy's longest side, in pixels: a 4K video is scaled down, never up.
+    PLAYABLE_LONG_SIDE = 640
+    # Threads for probing and converting, apart from the database's: six large videos
+    # queue here instead of taking every core from the event loop.
+    WORKERS = 2
+    # Added to those threads' nice value: the event loop (acks to Slack within 3 s) wins
+    # every contest for a core against media and Whisper work.
+    NICENESS = 10
+
+
+class DatabaseLimit(IntEnum):
+    # Threads that run transactions for the event loop, separate from media work.
+    WORKERS = 8
 
 
 class ReviewLimit(IntEnum):

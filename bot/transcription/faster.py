@@ -14,6 +14,7 @@ from faster_whisper import WhisperModel
 from bot.errors import ConfigError
 from bot.flows.ports import Transcript
 from bot.transcription import result
+from bot.transcription.media import WHISPER_SAMPLE_RATE, FloatArray
 from bot.transcription.models import resolve_model
 
 log = logging.getLogger(__name__)
@@ -98,12 +99,14 @@ class FasterWhisperTranscriber:
         language = result.pick_language(
             language, english_only=self.english_only, known=self._languages, model=self.model_name
         )
-        audio = result.load_audio(media)
-        if audio.silent:
-            return result.silence(language, audio.duration_seconds)
+        return result.transcribe_chunks(media, language, self._hear)
+
+    def _hear(
+        self, samples: FloatArray, language: str | None
+    ) -> tuple[list[result.HeardSegment], str, float]:
         started = time.perf_counter()
         raw_segments, info = self._model.transcribe(
-            audio.samples,
+            samples,
             language=language,
             beam_size=self.beam_size,
             vad_filter=self.vad_filter,
@@ -125,12 +128,7 @@ class FasterWhisperTranscriber:
         ]
         log.debug(
             "transcribed %.1fs of audio in %.2fs",
-            audio.duration_seconds,
+            len(samples) / WHISPER_SAMPLE_RATE,
             time.perf_counter() - started,
         )
-        return result.transcript(
-            heard,
-            language=str(info.language),
-            probability=float(info.language_probability),
-            duration=audio.duration_seconds,
-        )
+        return heard, str(info.language), float(info.language_probability)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -20,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.errors import MediaError
+from bot.limits import MediaLimit
 
 WHISPER_SAMPLE_RATE = 16_000
 
@@ -49,6 +52,10 @@ class MediaInfo:
     have, and what we show reviewers (and check against a question's time limit) must be
     what the candidate actually said. A file without audio reports the container's claim
     (0.0 when it makes none).
+
+    Decoding stops at the probe's ``up_to_seconds``: ``complete`` is then False and the file
+    holds at least ``duration_seconds`` of sound. ``claimed_seconds`` is what the headers say
+    (None when they say nothing); it is only ever shown, never trusted.
     """
 
     duration_seconds: float
@@ -57,44 +64,77 @@ class MediaInfo:
     format_name: str
     audio_codec: str | None
     video_codec: str | None = None
+    complete: bool = True
+    claimed_seconds: float | None = None
+
+    @property
+    def shown_seconds(self) -> float:
+        """The length to tell a person: the headers' claim where decoding stopped short."""
+        if self.complete or self.claimed_seconds is None:
+            return self.duration_seconds
+        return max(self.duration_seconds, self.claimed_seconds)
 
 
-def probe(path: Path) -> MediaInfo:
-    """Describe ``path``; decodes the audio once to measure it (cheap for voice notes).
+def probe(
+    path: Path,
+    *,
+    up_to_seconds: float = MediaLimit.MAX_KEPT_SECONDS,
+    budget_seconds: float = MediaLimit.PROBE_SECONDS,
+) -> MediaInfo:
+    """Describe ``path``, decoding its audio (counting samples, holding none) only as far as
+    ``up_to_seconds``: a small file can hold hours, and nobody needs more than that to
+    decide. Raises MediaError (the "couldn't open" answer) past ``budget_seconds``.
 
     A file with no audio track is described (``has_audio=False``) rather than rejected, so
     the caller chooses the words; :func:`decode_audio` rejects it.
     """
+    deadline = time.monotonic() + budget_seconds
     container = _open(path)
     with container:
         audio = container.streams.audio[0] if container.streams.audio else None
         has_video = bool(container.streams.video)
         video_codec = _codec_name(container.streams.video[0]) if has_video else None
         format_name = str(container.format.name)
+        claimed = _claimed_seconds(container, audio)
         if audio is None:
-            claimed = container.duration
-            seconds = float(claimed) / av.time_base if claimed is not None else 0.0
-            return MediaInfo(seconds, False, has_video, format_name, None, video_codec)
+            return MediaInfo(claimed or 0.0, False, has_video, format_name, None, video_codec)
         codec = _codec_name(audio)
         sample_count = 0
         sample_rate = 0
-        for frame in _decode(container, audio):
+        complete = True
+        for frame in _decode(container, audio, deadline):
             # Counting samples per frame (not pts arithmetic) survives odd timestamps.
             sample_count += frame.samples
             sample_rate = frame.sample_rate or sample_rate
+            if sample_rate and sample_count >= up_to_seconds * sample_rate:
+                complete = False
+                break
         if sample_count == 0 or sample_rate == 0:
             raise MediaError(_NO_AUDIO_DECODED)
         return MediaInfo(
-            sample_count / sample_rate, True, has_video, format_name, codec, video_codec
+            sample_count / sample_rate,
+            True,
+            has_video,
+            format_name,
+            codec,
+            video_codec,
+            complete=complete,
+            claimed_seconds=claimed,
         )
 
 
-def decode_audio(path: Path, sample_rate: int = WHISPER_SAMPLE_RATE) -> FloatArray:
-    """Decode the first audio track of ``path`` to mono float32 samples in [-1, 1].
+def audio_chunks(
+    path: Path,
+    *,
+    sample_rate: int = WHISPER_SAMPLE_RATE,
+    chunk_seconds: float = MediaLimit.DECODE_CHUNK_SECONDS,
+    max_seconds: float = MediaLimit.MAX_KEPT_SECONDS,
+) -> Iterator[FloatArray]:
+    """The first ``max_seconds`` of the first audio track, as mono float32 chunks in [-1, 1].
 
-    The container is read packet by packet from disk and each frame is resampled as it
-    comes, so only the (small) resampled output is held in memory, never the whole file.
-    Video packets are skipped without being decoded.
+    Frames are resampled as they are read into one ``chunk_seconds`` buffer, handed over
+    when full: memory stays at a chunk or two whatever the file's length, and nothing past
+    ``max_seconds`` is decoded. Raises MediaError when there is no sound to hand over.
     """
     container = _open(path)
     with container:
@@ -103,22 +143,58 @@ def decode_audio(path: Path, sample_rate: int = WHISPER_SAMPLE_RATE) -> FloatArr
         audio = container.streams.audio[0]
         # "flt" is packed float32; with one channel, to_ndarray() is shape (1, n).
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
-        chunks: list[FloatArray] = []
-        try:
-            for frame in _decode(container, audio):
-                chunks.extend(_as_mono(out) for out in resampler.resample(frame))
-            chunks.extend(_as_mono(out) for out in resampler.resample(None))
-        except (av.FFmpegError, ValueError) as err:
-            # A resampler failure means a format we cannot convert: same answer as corrupt.
-            raise MediaError(_UNREADABLE) from err
-    if not chunks:
+        size = max(1, round(chunk_seconds * sample_rate))
+        left = round(max_seconds * sample_rate)
+        buffer = np.empty(size, dtype=np.float32)
+        filled = 0
+        handed = 0
+
+        def resampled() -> Iterator[FloatArray]:
+            try:
+                for frame in _decode(container, audio):
+                    for out in resampler.resample(frame):
+                        yield _as_mono(out)
+                for out in resampler.resample(None):
+                    yield _as_mono(out)
+            except (av.FFmpegError, ValueError) as err:
+                # A resampler failure means a format we cannot convert: same as corrupt.
+                raise MediaError(_UNREADABLE) from err
+
+        for piece in resampled():
+            piece = piece[:left]
+            left -= piece.size
+            while piece.size:
+                taken = min(piece.size, size - filled)
+                buffer[filled : filled + taken] = piece[:taken]
+                filled += taken
+                piece = piece[taken:]
+                if filled == size:
+                    # Decoders may overshoot a little (AAC clipping); Whisper wants [-1, 1].
+                    np.clip(buffer, -1.0, 1.0, out=buffer)
+                    yield buffer
+                    handed += 1
+                    buffer, filled = np.empty(size, dtype=np.float32), 0
+            if left <= 0:
+                break
+        if filled:
+            tail = buffer[:filled]
+            np.clip(tail, -1.0, 1.0, out=tail)
+            yield tail
+            handed += 1
+    if handed == 0:
         raise MediaError(_NO_AUDIO_DECODED)
-    samples = np.concatenate(chunks)
-    if samples.size == 0:
-        raise MediaError(_NO_AUDIO_DECODED)
-    # Decoders may overshoot a little (e.g. AAC clipping); Whisper expects [-1, 1].
-    np.clip(samples, -1.0, 1.0, out=samples)
-    return samples
+
+
+def decode_audio(
+    path: Path,
+    sample_rate: int = WHISPER_SAMPLE_RATE,
+    *,
+    max_seconds: float = MediaLimit.MAX_KEPT_SECONDS,
+) -> FloatArray:
+    """Decode the first ``max_seconds`` of ``path``'s first audio track to mono float32
+    samples in [-1, 1]. Video packets are skipped without being decoded."""
+    chunks = list(audio_chunks(path, sample_rate=sample_rate, max_seconds=max_seconds))
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
 
 
 def is_silent(
@@ -139,27 +215,39 @@ def is_silent(
         return True
     window = max(1, int(sample_rate * window_seconds))
     usable = samples.size - samples.size % window
-    if usable == 0:
-        loudest = _rms(samples)
-    else:
-        frames = samples[:usable].reshape(-1, window).astype(np.float64)
-        loudest = float(np.sqrt(np.mean(frames * frames, axis=1)).max())
-        if usable < samples.size:
-            loudest = max(loudest, _rms(samples[usable:]))
+    loudest = 0.0
+    if usable:
+        # A sum of squares per window in float32 (einsum makes no copy of the samples).
+        frames = samples[:usable].reshape(-1, window)
+        loudest = math.sqrt(float(np.einsum("ij,ij->i", frames, frames).max()) / window)
+    if usable < samples.size:
+        loudest = max(loudest, _rms(samples[usable:]))
     if loudest <= 0.0:
         return True
     return 20.0 * math.log10(loudest) < threshold_dbfs
 
 
-def playable_copy(src: Path, dest_dir: Path) -> Path | None:
+def playable_copy(
+    src: Path,
+    dest_dir: Path,
+    *,
+    max_seconds: float = MediaLimit.MAX_KEPT_SECONDS,
+    budget_seconds: float = MediaLimit.TRANSCODE_SECONDS,
+) -> Path | None:
     """Make a copy of ``src`` that Slack plays inline, or return None when ``src`` plays as is.
 
     Slack's player takes MP4/MOV video (H.264 with AAC) and MP3/M4A audio, but not Telegram's
     OGG/Opus voice notes nor WebM: reviewers would have to download those. Audio becomes an
     M4A (AAC), video an MP4 (H.264/AAC). The copy is named after ``src`` (a content hash in
     the media store), so asking twice returns the same file. Blocking: run it off the event
-    loop. Raises MediaError for a file that cannot be read.
+    loop. Raises MediaError for a file that cannot be read, or one whose copy would take
+    longer than ``budget_seconds``.
+
+    The work is bounded whatever the file claims: the copy ends where the sound ends (at
+    most ``max_seconds``), so a video track longer than its audio buys nothing; pictures are
+    scaled down to MediaLimit.PLAYABLE_LONG_SIDE and at most _MAX_FPS a second.
     """
+    deadline = time.monotonic() + budget_seconds
     container = _open(src)
     with container:
         audio = container.streams.audio[0] if container.streams.audio else None
@@ -168,11 +256,17 @@ def playable_copy(src: Path, dest_dir: Path) -> Path | None:
             str(container.format.name) in _PLAYABLE_FORMATS
             and (audio is None or _codec_name(audio) in _PLAYABLE_AUDIO)
             and (video is None or _codec_name(video) in _PLAYABLE_VIDEO)
+            and (video is None or _scaled(video) == _size(video))
         )
     if plays:
         return None
     if audio is None and video is None:
         raise MediaError(_UNREADABLE)
+    if audio is not None:
+        # Measured, not claimed: the sound's real length (within the same budget).
+        budget = max(0.0, deadline - time.monotonic())
+        sound = probe(src, up_to_seconds=max_seconds, budget_seconds=budget)
+        max_seconds = min(max_seconds, sound.duration_seconds)
     dest = dest_dir / f"{src.stem}.playable{'.mp4' if video is not None else '.m4a'}"
     if dest.exists():
         return dest
@@ -180,7 +274,9 @@ def playable_copy(src: Path, dest_dir: Path) -> Path | None:
     fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=".transcoding-", suffix=dest.suffix)
     os.close(fd)
     try:
-        _transcode(src, Path(tmp), with_video=video is not None)
+        _transcode(
+            src, Path(tmp), with_video=video is not None, until=max_seconds, deadline=deadline
+        )
         os.chmod(tmp, 0o600)
         os.replace(tmp, dest)
     except BaseException:
@@ -196,9 +292,25 @@ _PLAYABLE_VIDEO = {"h264"}
 _AAC_BIT_RATE = 96_000  # plenty for speech; a 2-minute answer is about 1.4 MB
 # Milliseconds: fine enough for any frame rate a phone records, and simple to reason about.
 _VIDEO_TIME_BASE = Fraction(1, 1000)
+# Pictures a second in the copy: a phone's 30; a file claiming 1000 fps encodes 30.
+_MAX_FPS = 30
 
 
-def _transcode(src: Path, dest: Path, *, with_video: bool) -> None:
+def _size(video: Any) -> tuple[int, int]:
+    context = video.codec_context
+    return int(context.width or 0), int(context.height or 0)
+
+
+def _scaled(video: Any) -> tuple[int, int]:
+    """Even dimensions (H.264 4:2:0 needs them), the long side at most PLAYABLE_LONG_SIDE."""
+    width, height = _size(video)
+    if width <= 0 or height <= 0:
+        raise MediaError(_UNREADABLE)
+    scale = min(1.0, MediaLimit.PLAYABLE_LONG_SIDE / max(width, height))
+    return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
+
+
+def _transcode(src: Path, dest: Path, *, with_video: bool, until: float, deadline: float) -> None:
     source = _open(src)
     with source, av.open(str(dest), "w", format="mp4" if with_video else "ipod") as out:
         streams: list[Any] = []
@@ -213,26 +325,39 @@ def _transcode(src: Path, dest: Path, *, with_video: bool) -> None:
         if with_video:
             in_video = source.streams.video[0]
             streams.append(in_video)
-            rate = in_video.average_rate or 30
+            rate = min(in_video.average_rate or _MAX_FPS, _MAX_FPS)
+            # One encoder thread: the media pool bounds how many copies run at once, and
+            # each may take one core, never all of them.
             out_video = out.add_stream(
-                "libx264", rate=rate, options={"preset": "veryfast", "crf": "26"}
+                "libx264", rate=rate, options={"preset": "veryfast", "crf": "26", "threads": "1"}
             )
-            # H.264 with 4:2:0 chroma needs even dimensions.
-            out_video.width = in_video.codec_context.width // 2 * 2
-            out_video.height = in_video.codec_context.height // 2 * 2
+            out_video.width, out_video.height = _scaled(in_video)
             out_video.pix_fmt = "yuv420p"
             out_video.codec_context.time_base = _VIDEO_TIME_BASE
         last_pts = -1
+        gap_ms = 1000 // _MAX_FPS
+        ended = {stream.index: False for stream in streams}
         try:
             for packet in source.demux(*streams):
+                if time.monotonic() > deadline:
+                    raise MediaError(_UNREADABLE)
+                if ended[packet.stream.index]:
+                    if all(ended.values()):
+                        break
+                    continue
                 for frame in packet.decode():
+                    if (frame.time or 0.0) > until:
+                        ended[packet.stream.index] = True
+                        break
                     if packet.stream.type == "audio":
                         frame.pts = None  # the encoder counts samples itself
                         out.mux(out_audio.encode(frame))
                         continue
                     # Re-stamp in milliseconds, strictly increasing (some WebM encoders
-                    # repeat timestamps, which x264 refuses).
-                    pts = max(last_pts + 1, round((frame.time or 0.0) * 1000))
+                    # repeat timestamps, which x264 refuses), at most _MAX_FPS a second.
+                    pts = max(0, round((frame.time or 0.0) * 1000))
+                    if last_pts >= 0 and pts < last_pts + gap_ms:
+                        continue
                     last_pts = pts
                     picture = frame.reformat(out_video.width, out_video.height, "yuv420p")
                     picture.pts = pts
@@ -246,8 +371,7 @@ def _transcode(src: Path, dest: Path, *, with_video: bool) -> None:
 
 
 def _rms(samples: FloatArray) -> float:
-    as64 = samples.astype(np.float64)
-    return float(np.sqrt(np.mean(as64 * as64)))
+    return math.sqrt(float(np.dot(samples, samples)) / samples.size)
 
 
 def _open(path: Path) -> Any:
@@ -273,12 +397,26 @@ def _codec_name(stream: Any) -> str:
         raise MediaError(_UNREADABLE) from err
 
 
-def _decode(container: Any, stream: Any) -> Any:
-    """Yield the decoded frames of ``stream``, mapping decoder errors to MediaError."""
+def _decode(container: Any, stream: Any, deadline: float | None = None) -> Iterator[Any]:
+    """Yield the decoded frames of ``stream``, mapping decoder errors to MediaError; past
+    ``deadline`` (time.monotonic()) the file counts as one we cannot open."""
     try:
-        yield from container.decode(stream)
+        for frame in container.decode(stream):
+            if deadline is not None and time.monotonic() > deadline:
+                raise MediaError(_UNREADABLE)
+            yield frame
     except av.FFmpegError as err:
         raise MediaError(_UNREADABLE) from err
+
+
+def _claimed_seconds(container: Any, audio: Any) -> float | None:
+    """The longest duration the headers claim (container, then audio stream), if any."""
+    claims: list[float] = []
+    if container.duration is not None and container.duration > 0:
+        claims.append(float(container.duration) / av.time_base)
+    if audio is not None and audio.duration is not None and audio.time_base is not None:
+        claims.append(float(audio.duration * audio.time_base))
+    return max(claims) if claims else None
 
 
 def _as_mono(frame: Any) -> FloatArray:

@@ -17,6 +17,7 @@ from bot.flows.ports import Transcript
 from bot.transcription import result
 from bot.transcription.checkpoint import openai_checkpoint
 from bot.transcription.faster import cpu_threads
+from bot.transcription.media import FloatArray
 from bot.transcription.models import cache_dir, resolve_model
 
 log = logging.getLogger(__name__)
@@ -94,14 +95,16 @@ class OpenAIWhisperTranscriber:
         language = result.pick_language(
             language, english_only=self.english_only, known=self._languages, model=self.model_name
         )
-        audio = result.load_audio(media)
-        if audio.silent:
-            return result.silence(language, audio.duration_seconds)
+        return result.transcribe_chunks(media, language, self._hear)
+
+    def _hear(
+        self, samples: FloatArray, language: str | None
+    ) -> tuple[list[result.HeardSegment], str, float]:
         probability = 1.0
         if language is None:
-            language, probability = self._detect_language(audio)
+            language, probability = self._detect_language(samples)
         outcome = self._model.transcribe(
-            audio.samples,
+            samples,
             language=language,
             beam_size=self.beam_size,
             fp16=self.device != "cpu",
@@ -119,14 +122,12 @@ class OpenAIWhisperTranscriber:
             )
             for s in outcome["segments"]
         ]
-        return result.transcript(
-            heard, language=language, probability=probability, duration=audio.duration_seconds
-        )
+        return heard, language, probability
 
-    def _detect_language(self, audio: result.Audio) -> tuple[str, float]:
+    def _detect_language(self, samples: FloatArray) -> tuple[str, float]:
         # The same rule as faster-whisper: the first 30 s decide.
         whisper = self._whisper
-        window = whisper.pad_or_trim(self._torch.from_numpy(audio.samples))
+        window = whisper.pad_or_trim(self._torch.from_numpy(samples))
         mel = whisper.log_mel_spectrogram(window, n_mels=self._model.dims.n_mels).to(self.device)
         with self._torch.no_grad():
             _tokens, probabilities = self._model.detect_language(mel)

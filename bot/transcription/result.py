@@ -7,13 +7,13 @@ to :func:`transcript`; so faster-whisper and openai-whisper answers read the sam
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.errors import ConfigError
 from bot.flows.ports import Segment, Transcript
-from bot.transcription.media import WHISPER_SAMPLE_RATE, FloatArray, decode_audio, is_silent
+from bot.transcription.media import WHISPER_SAMPLE_RATE, FloatArray, audio_chunks, is_silent
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +38,33 @@ class HeardSegment:
     compression_ratio: float
 
 
-@dataclass(frozen=True)
-class Audio:
-    """A decoded answer: 16 kHz mono samples, their true length, and whether anyone spoke."""
-
-    samples: FloatArray
-    duration_seconds: float
-    silent: bool
+# A backend's model run over one chunk of audio, in the language given (None: detect it):
+# what it heard (times from the chunk's start), the language, and how sure it is of it.
+Hear = Callable[[FloatArray, str | None], tuple[list[HeardSegment], str, float]]
 
 
-def load_audio(media: Path) -> Audio:
-    """Decode ``media`` for Whisper; raises MediaError when it cannot be heard at all."""
-    samples = decode_audio(media, WHISPER_SAMPLE_RATE)
-    return Audio(samples, len(samples) / WHISPER_SAMPLE_RATE, is_silent(samples))
+def transcribe_chunks(media: Path, language: str | None, hear: Hear) -> Transcript:
+    """Run ``hear`` over ``media`` chunk by chunk (MediaLimit.DECODE_CHUNK_SECONDS each, at
+    most MediaLimit.MAX_KEPT_SECONDS in all), so memory stays the same whatever the file's
+    length; raises MediaError when it cannot be heard at all.
+
+    Silent chunks are skipped (Whisper invents "Thank you." over silence); a recording that
+    is silent throughout gets the :func:`silence` transcript. The language found in the
+    first chunk with sound is kept for the rest, so one answer reads in one language.
+    """
+    heard: list[HeardSegment] = []
+    offset = 0.0
+    detected: tuple[str, float] | None = None
+    for samples in audio_chunks(media, sample_rate=WHISPER_SAMPLE_RATE):
+        if not is_silent(samples):
+            segments, found, probability = hear(samples, language)
+            if detected is None:
+                detected, language = (found, probability), found
+            heard.extend(replace(s, start=s.start + offset, end=s.end + offset) for s in segments)
+        offset += samples.size / WHISPER_SAMPLE_RATE
+    if detected is None:
+        return silence(language, offset)
+    return transcript(heard, language=detected[0], probability=detected[1], duration=offset)
 
 
 def silence(language: str | None, duration_seconds: float) -> Transcript:
