@@ -60,6 +60,9 @@ class TranscriptionLimit(IntEnum):
     # a lease (reviewers wait seconds, not minutes).
     LEASE_SECONDS = 30
     HEARTBEAT_SECONDS = 10
+    # A worker stuck this long on one answer stops renewing its lease (20 minutes of audio
+    # take a few minutes on 2 cores); another worker then takes the answer over.
+    MAX_WORK_SECONDS = 30 * 60
     # Retry after 5 s, then 10 s, 20 s… at most 5 minutes.
     FIRST_BACKOFF_SECONDS = 5
     MAX_BACKOFF_SECONDS = 300

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -134,11 +135,19 @@ def transaction(engine: Engine) -> Iterator[Session]:
             raise
 
 
-class Database:
-    """The engine plus a way to run one transaction off the event loop."""
+# Threads that run transactions for the event loop. Their own pool, not asyncio's default
+# one that anything may fill: media conversion or a slow file write never keeps a Slack
+# ack waiting for a thread. A few more than PostgreSQL's pool (5 + 5 overflow) would only
+# wait on connections; SQLite takes one writer at a time anyway.
+DATABASE_THREADS = 8
 
-    def __init__(self, engine: Engine) -> None:
+
+class Database:
+    """The engine plus a way to run one transaction off the event loop, in its own threads."""
+
+    def __init__(self, engine: Engine, *, threads: int = DATABASE_THREADS) -> None:
         self.engine = engine
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="database")
 
     def run_sync(self, work: Callable[[Session], T]) -> T:
         with transaction(self.engine) as session:
@@ -146,7 +155,9 @@ class Database:
 
     async def run(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one transaction in a thread: database I/O never blocks the loop."""
-        return await asyncio.to_thread(self.run_sync, work)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.run_sync, work)
 
     def dispose(self) -> None:
+        self._executor.shutdown(wait=False)
         self.engine.dispose()

@@ -1,20 +1,25 @@
 """Transcription work is the Answer row itself: pending until a worker claims it with a lease.
 
-A worker that dies mid-transcription leaves the lease to run out; the answer is then claimed
-again, so a crash never loses a transcript.
+Claiming counts an attempt, before any work starts: a file that kills the process (out of
+memory, a decoder crash) has used its attempt all the same. The attempt count is also the
+claim's identity: a worker renews its short lease, retries or finishes only while the count
+is still the one it claimed with, so a worker that lost its lease changes nothing. A worker
+that dies leaves the lease to run out; the answer is then claimed again, so a crash never
+loses a transcript.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, and_, or_, update
 from sqlmodel import Session, col, select
 
 from storage.models import Answer, TranscriptStatus
 
 
 def claim_next(session: Session, *, now: datetime, lease: timedelta) -> int | None:
+    """Claim the oldest pending answer that no live worker holds, counting an attempt."""
     free = or_(
         col(Answer.transcript_locked_until).is_(None), col(Answer.transcript_locked_until) < now
     )
@@ -31,24 +36,53 @@ def claim_next(session: Session, *, now: datetime, lease: timedelta) -> int | No
             .where(col(Answer.id) == answer_id)
             .where(col(Answer.transcript_status) == TranscriptStatus.PENDING)
             .where(free)
-            .values(transcript_locked_until=now + lease)
+            .values(
+                transcript_locked_until=now + lease,
+                transcript_attempts=Answer.transcript_attempts + 1,
+            )
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
             return answer_id
     return None
 
 
-def retry_later(session: Session, answer_id: int, *, at: datetime, error: str) -> int:
-    """Count a failed attempt and hold the answer until ``at``; returns attempts so far."""
-    answer = session.get_one(Answer, answer_id)
-    answer.transcript_attempts += 1
-    answer.transcript_locked_until = at
-    answer.transcript_error = error[:500]
-    return answer.transcript_attempts
+def _held(answer_id: int, attempt: int) -> ColumnElement[bool]:
+    """Still pending and still claimed by the worker that counted ``attempt``."""
+    return and_(
+        col(Answer.id) == answer_id,
+        col(Answer.transcript_status) == TranscriptStatus.PENDING,
+        col(Answer.transcript_attempts) == attempt,
+    )
 
 
-def release(session: Session, answer_id: int) -> None:
-    """Give a claimed answer back without counting an attempt."""
+def holds(session: Session, answer_id: int, attempt: int) -> bool:
+    """Whether the claim made with ``attempt`` is still the answer's current one."""
+    return session.exec(select(Answer.id).where(_held(answer_id, attempt))).first() is not None
+
+
+def extend_lease(session: Session, answer_id: int, attempt: int, *, until: datetime) -> bool:
+    """Renew a claim's lease; False when it was lost (another worker claimed it since)."""
+    result = session.execute(
+        update(Answer).where(_held(answer_id, attempt)).values(transcript_locked_until=until)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def retry_later(
+    session: Session, answer_id: int, attempt: int, *, at: datetime, error: str
+) -> None:
+    """Hold a failed answer until ``at`` (its attempt was counted when it was claimed)."""
     session.execute(
-        update(Answer).where(col(Answer.id) == answer_id).values(transcript_locked_until=None)
+        update(Answer)
+        .where(_held(answer_id, attempt))
+        .values(transcript_locked_until=at, transcript_error=error[:500])
+    )
+
+
+def release(session: Session, answer_id: int, attempt: int) -> None:
+    """Give a claimed answer back, the attempt uncounted (a graceful stop, not a failure)."""
+    session.execute(
+        update(Answer)
+        .where(_held(answer_id, attempt))
+        .values(transcript_locked_until=None, transcript_attempts=attempt - 1)
     )

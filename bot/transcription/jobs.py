@@ -18,6 +18,8 @@ import os
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -25,10 +27,11 @@ from bot.errors import MediaError, described
 from bot.flows import review
 from bot.flows.ports import Transcriber, Transcript
 from bot.limits import TranscriptionLimit
+from bot.transcription.pool import lower_priority
 from storage import transcripts
 from storage.db import Database
 from storage.media import MediaStore
-from storage.models import Answer, TranscriptStatus
+from storage.models import Answer
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,13 @@ def pool_size(cpus: int | None = None) -> int:
 
 def transcription_pool(workers: int | None = None) -> ThreadPoolExecutor:
     """The executor for TranscriptionWorker: ``workers`` threads (default: pool_size())."""
-    return ThreadPoolExecutor(max_workers=workers or pool_size(), thread_name_prefix="whisper")
+    return ThreadPoolExecutor(
+        max_workers=workers or pool_size(),
+        thread_name_prefix="whisper",
+        # The model's own compute threads are started from these and inherit their
+        # priority: the event loop wins every contest for a core.
+        initializer=lower_priority,
+    )
 
 
 def _detect(session: Session, answer_id: int) -> str | None:
@@ -71,7 +80,9 @@ class TranscriptionWorker:
         committed: Callable[[], None],
         language_of: LanguageOf = _detect,
         concurrency: int = 1,
+        heartbeat_seconds: float = TranscriptionLimit.HEARTBEAT_SECONDS,
     ) -> None:
+        self._heartbeat_seconds = heartbeat_seconds
         self._db = db
         self._media = media
         self._load = load
@@ -123,13 +134,31 @@ class TranscriptionWorker:
             return False
         answer, language = claimed
         assert answer.id is not None
-        answer_id, relpath, attempts = answer.id, answer.media_path, answer.transcript_attempts
+        answer_id, relpath, attempt = answer.id, answer.media_path, answer.transcript_attempts
         assert relpath is not None
+        if attempt > TranscriptionLimit.MAX_ATTEMPTS:
+            # Every earlier claim ended without a word from its worker: the process died
+            # (out of memory, killed, a crash in a decoder). This file is not tried again.
+            log.warning("answer %s: gave up after %s attempts", answer_id, attempt - 1)
+            gave_up = f"gave up after {attempt - 1} attempts: the worker stopped each time"
+            await self._finish(answer_id, attempt, None, gave_up)
+            return True
+        heartbeat = asyncio.create_task(
+            self._keep_lease(answer_id, attempt), name=f"transcript-lease-{answer_id}"
+        )
+        try:
+            await self._transcribe(answer_id, attempt, self._media.path(relpath), language)
+        finally:
+            heartbeat.cancel()
+        return True
+
+    async def _transcribe(
+        self, answer_id: int, attempt: int, path: Path, language: str | None
+    ) -> None:
         if self._transcriber is None:  # transcribe_next called without run_forever (tests)
             self._transcriber = await asyncio.get_running_loop().run_in_executor(
                 self._executor, self._load
             )
-        path = self._media.path(relpath)
         transcriber = self._transcriber
         loop = asyncio.get_running_loop()
         try:
@@ -139,36 +168,65 @@ class TranscriptionWorker:
         except asyncio.CancelledError:
             # Shutting down: hand the answer back at once instead of holding it for the
             # whole lease; transcription has no side effects, so redoing it is safe.
-            self._db.run_sync(lambda s: transcripts.release(s, answer_id))
+            self._db.run_sync(lambda s: transcripts.release(s, answer_id, attempt))
             raise
         except MediaError as err:
-            await self._finish(answer_id, None, str(err))
+            await self._finish(answer_id, attempt, None, str(err))
         except Exception as err:
             log.warning(
                 "transcription of answer %s failed (attempt %s): %s",
                 answer_id,
-                attempts + 1,
+                attempt,
                 described(err),
             )
-            if attempts + 1 >= TranscriptionLimit.MAX_ATTEMPTS:
-                await self._finish(answer_id, None, f"{type(err).__name__}: {err}")
+            if attempt >= TranscriptionLimit.MAX_ATTEMPTS:
+                await self._finish(answer_id, attempt, None, f"{type(err).__name__}: {err}")
             else:
-                at = self._now() + _backoff(attempts)
+                at = self._now() + _backoff(attempt - 1)
                 error = repr(err)
                 await self._db.run(
-                    lambda s: transcripts.retry_later(s, answer_id, at=at, error=error)
+                    lambda s: transcripts.retry_later(s, answer_id, attempt, at=at, error=error)
                 )
         else:
-            await self._finish(answer_id, result, None)
-        return True
+            await self._finish(answer_id, attempt, result, None)
 
-    async def _finish(self, answer_id: int, result: Transcript | None, error: str | None) -> None:
+    async def _keep_lease(self, answer_id: int, attempt: int) -> None:
+        """Renew the claim's short lease while the work runs (as delivery does for sends).
+
+        A worker that dies stops renewing, so another process takes the answer over within
+        one lease. A worker stuck for MAX_WORK_SECONDS stops renewing too, rather than
+        holding the answer forever; should it finish later, its result changes nothing.
+        """
+        lease = timedelta(seconds=TranscriptionLimit.LEASE_SECONDS)
+        stop_at = asyncio.get_running_loop().time() + TranscriptionLimit.MAX_WORK_SECONDS
+        while asyncio.get_running_loop().time() < stop_at:
+            await asyncio.sleep(self._heartbeat_seconds)
+            until = self._now() + lease
+            try:
+                held = await self._db.run(
+                    partial(
+                        transcripts.extend_lease, answer_id=answer_id, attempt=attempt, until=until
+                    )
+                )
+            except Exception as err:
+                log.error(
+                    "could not renew the lease of answer %s, retrying: %s",
+                    answer_id,
+                    described(err),
+                )
+                continue
+            if not held:
+                return
+
+    async def _finish(
+        self, answer_id: int, attempt: int, result: Transcript | None, error: str | None
+    ) -> None:
         now = self._now()
 
         def finish(session: Session) -> None:
-            if session.get_one(Answer, answer_id).transcript_status != TranscriptStatus.PENDING:
-                # A worker whose lease ran out (stalled, not dead) finished after another
-                # worker had done the job: posting again would duplicate it.
+            if not transcripts.holds(session, answer_id, attempt):
+                # This worker lost its lease (it stalled, it did not die) and another one
+                # claimed the answer since: posting too would duplicate or contradict it.
                 return
             if result is not None:
                 _record_details(session, answer_id, result)

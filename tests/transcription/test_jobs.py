@@ -16,7 +16,9 @@ from sqlmodel import Session, select
 from bot.flows.ports import Transcriber, Transcript
 from bot.flows.say import Kind
 from bot.limits import TranscriptionLimit
+from bot.sandbox.world import eventually
 from bot.transcription.jobs import TranscriptionWorker, pool_size
+from storage import transcripts
 from storage.db import Database
 from storage.media import MediaStore
 from storage.models import (
@@ -246,9 +248,97 @@ async def test_unreadable_recording_is_posted_at_once_without_retries(
     assert await worker.transcribe_next()
     answer = _answer(db, answer_id)
     assert answer.transcript_status == TranscriptStatus.FAILED
-    assert answer.transcript_attempts == 0
+    assert answer.transcript_attempts == 1, "one attempt, counted when it was claimed"
     assert "damaged" in (answer.transcript_error or "")
     assert len(_thread_posts(db)) == 1
+
+
+async def test_a_worker_that_dies_each_time_uses_its_attempts_then_the_answer_is_posted(
+    db: Database, media: MediaStore, transcriber: Transcriber, pool: ThreadPoolExecutor
+) -> None:
+    """A file that kills the process (the OOM killer) is not claimed and retried forever."""
+    answer_id = _pending_answer(db, media)
+    clock = Clock()
+    lease = timedelta(seconds=TranscriptionLimit.LEASE_SECONDS)
+    for attempt in range(1, TranscriptionLimit.MAX_ATTEMPTS + 1):
+        # A worker claims the answer, then its process dies before it can say anything.
+        claimed = db.run_sync(lambda s: transcripts.claim_next(s, now=clock.at, lease=lease))
+        assert claimed == answer_id
+        answer = _answer(db, answer_id)
+        assert answer.transcript_attempts == attempt, "counted at the claim, not the failure"
+        assert answer.transcript_status == TranscriptStatus.PENDING
+        clock.at += lease + timedelta(seconds=1)
+
+    worker = _worker(db, media, transcriber, clock, pool)
+    assert await worker.transcribe_next()
+    answer = _answer(db, answer_id)
+    assert answer.transcript_status == TranscriptStatus.FAILED
+    assert answer.transcript_attempts == TranscriptionLimit.MAX_ATTEMPTS + 1
+    assert "gave up after 3 attempts" in (answer.transcript_error or "")
+    posts = _thread_posts(db)
+    assert len(posts) == 1
+    assert "Transcript unavailable: please listen to the recording." in posts[0]
+    clock.at += timedelta(days=1)
+    assert not await worker.transcribe_next(), "never tried again"
+    assert _answer(db, answer_id).transcript_status == TranscriptStatus.FAILED
+
+
+async def test_lease_is_short_renewed_while_the_work_runs_and_lost_after_a_crash(
+    db: Database, media: MediaStore, transcriber: Transcriber, pool: ThreadPoolExecutor
+) -> None:
+    """Reviewers wait seconds after a crash, and a long transcription keeps its answer."""
+    answer_id = _pending_answer(db, media)
+    clock = Clock()
+    stuck = StuckModel()
+    first = TranscriptionWorker(
+        db,
+        media=media,
+        load=lambda: stuck,
+        executor=pool,
+        now=clock,
+        committed=lambda: None,
+        heartbeat_seconds=0.05,
+    )
+    running = asyncio.create_task(first.transcribe_next())
+    await asyncio.wait_for(stuck.started.wait(), timeout=10)
+    other = _worker(db, media, transcriber, clock, pool)
+    # The work outlasts many leases: each heartbeat renews it from the clock's "now".
+    for _ in range(5):
+        clock.at += timedelta(seconds=TranscriptionLimit.LEASE_SECONDS - 1)
+        await eventually(
+            lambda: _locked_until(db, answer_id) > clock.at + timedelta(seconds=1),
+            what="a renewed lease",
+        )
+        assert not await other.transcribe_next(), "a live worker keeps its answer"
+
+    # The process dies (its heartbeat with it): the lease runs out within 60 s.
+    running.cancel()
+    # (cancel() hands the answer back; a kill -9 does not, so put the claim back as it was.)
+    await asyncio.gather(running, return_exceptions=True)
+    assert TranscriptionLimit.LEASE_SECONDS < 60
+    crashed_at = clock.at
+    db.run_sync(lambda s: _reclaim_as_dead(s, answer_id, until=crashed_at))
+    clock.at = crashed_at + timedelta(seconds=TranscriptionLimit.LEASE_SECONDS - 1)
+    assert not await other.transcribe_next()
+    clock.at = crashed_at + timedelta(seconds=TranscriptionLimit.LEASE_SECONDS + 1)
+    assert await other.transcribe_next()
+    stuck.release.set()
+    answer = _answer(db, answer_id)
+    assert answer.transcript_status == TranscriptStatus.DONE
+    assert len(_thread_posts(db)) == 1
+
+
+def _locked_until(db: Database, answer_id: int) -> datetime:
+    locked = _answer(db, answer_id).transcript_locked_until
+    assert locked is not None
+    return locked if locked.tzinfo else locked.replace(tzinfo=UTC)
+
+
+def _reclaim_as_dead(session: Session, answer_id: int, *, until: datetime) -> None:
+    """The state a kill -9 leaves: claimed (attempt counted), leased until ``until``."""
+    answer = session.get_one(Answer, answer_id)
+    answer.transcript_attempts += 1
+    answer.transcript_locked_until = until + timedelta(seconds=TranscriptionLimit.LEASE_SECONDS)
 
 
 def test_pool_is_sized_to_the_machine() -> None:
