@@ -75,9 +75,10 @@ class MediaLimit(IntEnum):
     # Measuring stops this far past what the question allows (its limit × the candidate's
     # time multiplier): enough to tell "a little over" from "far over" in soft mode.
     MEASURE_GRACE_SECONDS = 30
-    # Soft limits keep an over-long answer, but only its first 20 minutes are stored,
-    # transcribed and converted for Slack; reviewers are told it was cut.
-    MAX_KEPT_SECONDS = 20 * 60
+    # No recording is kept past this: soft limits keep an over-long answer, but only its
+    # first 30 minutes (the longest limit an opening may set) are stored, transcribed and
+    # converted for Slack; reviewers are told it was cut.
+    MAX_KEPT_SECONDS = 30 * 60
     # Wall-clock budgets. A probe reads headers and decodes at most MAX_KEPT_SECONDS of
     # audio (a second or two for any real voice note); past its budget the file is refused
     # as unreadable. The Slack copy of a 20-minute video takes about a minute on 2 cores.

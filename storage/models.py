@@ -146,6 +146,9 @@ class Answer(SQLModel, table=True):
     elapsed_seconds: float | None = None  # question shown → answer received
     prep_seconds_used: float | None = None  # question shown → recording started
     over_limit: bool = False  # longer than the question's answer time (soft mode keeps it)
+    # Soft mode, a recording past MediaLimit.MAX_KEPT_SECONDS: only this many seconds of it
+    # are stored, transcribed and shown (None: the whole recording is kept).
+    cut_at_seconds: float | None = None
     late: bool = False  # took longer than the preparation time to start recording
     transcript_status: str = _status_column()
     transcript_text: str | None = Field(default=None, sa_type=Text)

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from bot.flows import review, texts
 from bot.flows.conversation import Conversation
 from bot.flows.lifecycle import Event, PhaseEvent, move, step
-from bot.limits import FileLimit, QuestionDefaults
+from bot.limits import FileLimit, MediaLimit, QuestionDefaults
 from storage import answer_media
 from storage.media import StoredMedia
 from storage.models import Answer, InterviewStatus, QuestionPhase, TranscriptStatus
@@ -34,6 +34,19 @@ class Expect(StrEnum):
 
 
 @dataclass(frozen=True)
+class MediaWelcome:
+    """The answer to "may I send this recording?": whether to take it, and how far to
+    measure it. A file's size says nothing about its length, so the adapter decodes no more
+    than ``measure_seconds``: enough to see it is over the limit, or to reach the ceiling."""
+
+    expect: Expect
+    measure_seconds: float = MediaLimit.MAX_KEPT_SECONDS
+
+    def refused(self) -> bool:
+        return self.expect == Expect.NOTHING
+
+
+@dataclass(frozen=True)
 class ReceivedAnswer:
     kind: str  # voice | video_note | video | audio | text
     media: StoredMedia | None
@@ -41,6 +54,10 @@ class ReceivedAnswer:
     duration_seconds: float | None  # measured from the file (or Telegram's claim for practice)
     sent_at: datetime | None = None  # Telegram's message date: when recording ended
     claimed_seconds: float | None = None  # what Telegram said the length was
+    # Measuring stopped at MediaWelcome.measure_seconds: the recording goes on past
+    # ``duration_seconds`` (and ``media`` holds only that much of it).
+    goes_on: bool = False
+    header_seconds: float | None = None  # the file's own claim (shown, never trusted)
 
 
 @dataclass(frozen=True)
@@ -156,6 +173,16 @@ def expects(conv: Conversation, kind: str, size_bytes: int | None) -> Expect:
     return Expect.PRACTICE if q.practice else Expect.ANSWER
 
 
+def measure_up_to(conv: Conversation) -> float:
+    """How much of a recording to decode: in strict mode just past the limit (the candidate's
+    extra time included), so that a recording of hours is refused after that much; in soft
+    mode up to the ceiling of what is ever kept."""
+    ceiling = float(MediaLimit.MAX_KEPT_SECONDS)
+    if not conv.opening.strict_limits:
+        return ceiling
+    return min(ceiling, current(conv).answer_seconds + MediaLimit.MEASURE_GRACE_SECONDS)
+
+
 def refuse_media(conv: Conversation, problem: str) -> None:
     """The file arrived but cannot be used (``no_sound`` or ``unreadable``)."""
     q = current(conv)
@@ -167,7 +194,9 @@ def receive(conv: Conversation, received: ReceivedAnswer) -> None:
     q = current(conv)
     duration = received.duration_seconds or 0.0
     over = duration > q.answer_seconds + QuestionDefaults.GRACE_SECONDS
-    length = texts.length(conv.language, duration)
+    # Measuring stopped early: tell the candidate the length the file claims, if longer.
+    told = max(duration, received.header_seconds or 0.0) if received.goes_on else duration
+    length = texts.length(conv.language, told)
     limit = texts.length(conv.language, q.answer_seconds)
     if q.practice:
         conv.say("practice_done", length=length)
@@ -201,6 +230,7 @@ def receive(conv: Conversation, received: ReceivedAnswer) -> None:
         prep_seconds_used=prep_used,
         late=prep_used > q.prep_seconds + QuestionDefaults.GRACE_SECONDS,
         over_limit=over,
+        cut_at_seconds=duration if received.goes_on else None,
         transcript_status=TranscriptStatus.NOT_NEEDED,
         transcript_text=received.text,
     )

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot.errors import NotFound
 from bot.flows import answering, buttons, erasure, escaping, extensions, review, say, texts
-from bot.flows.answering import Expect, ReceivedAnswer
+from bot.flows.answering import Expect, MediaWelcome, ReceivedAnswer
 from bot.flows.conversation import (
     Conversation,
     of_interview,
@@ -249,6 +249,17 @@ def expects(
     """Before downloading anything: is this answer welcome now? If not, say why."""
     conv = _answering(session, person, now)
     return Expect.NOTHING if conv is None else answering.expects(conv, kind, size_bytes)
+
+
+def expects_media(
+    session: Session, *, person: TelegramPerson, kind: str, size_bytes: int | None, now: datetime
+) -> MediaWelcome:
+    """:func:`expects` for a recording, with how far to measure it (see MediaWelcome)."""
+    conv = _answering(session, person, now)
+    if conv is None:
+        return MediaWelcome(Expect.NOTHING)
+    expect = answering.expects(conv, kind, size_bytes)
+    return MediaWelcome(expect, answering.measure_up_to(conv))
 
 
 def refuse_media(session: Session, *, person: TelegramPerson, problem: str, now: datetime) -> None:

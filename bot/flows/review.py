@@ -391,6 +391,12 @@ def answer_text(answer: Answer, question: Question, interview: Interview) -> str
     lines = [heading, " · ".join(f for f in facts if f)]
     if answer.over_limit:
         lines.append(f"⚠️ over the time limit ({seconds:.0f} s of {question.answer_seconds} s)")
+    if answer.cut_at_seconds is not None:
+        kept = int(answer.cut_at_seconds)
+        lines.append(
+            f"✂️ cut: the recording is longer; only its first {kept // 60}:{kept % 60:02d} "
+            "is kept and transcribed"
+        )
     if answer.late:
         lines.append(f"⏱️ took longer than the {question.prep_seconds} s preparation time")
     if answer.received_at > interview.deadline_at:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import math
 import tempfile
@@ -18,6 +17,7 @@ from bot.flows.ports import CandidateCard, Posted, ThreadNote
 from bot.limits import SlackUploadLimit
 from bot.slack.blocks import card_blocks, card_text, note_blocks
 from bot.transcription.media import playable_copy
+from bot.transcription.pool import run_media
 
 # Errors that no retry can fix; everything else (429, 5xx, network) is retried.
 _PERMANENT = {
@@ -120,7 +120,8 @@ class SlackReviewChannel:
         notes or WebM, so those go up as an M4A (or MP4) copy made for the upload only."""
         with tempfile.TemporaryDirectory(prefix="hirebot-upload-") as folder:
             try:
-                upload = await asyncio.to_thread(playable_copy, media, Path(folder)) or media
+                # In the media threads, bounded in size, length and time (see playable_copy).
+                upload = await run_media(playable_copy, media, Path(folder)) or media
             except MediaError:
                 upload = media  # still worth sharing: reviewers can download it
             async with _translated(channel):

@@ -9,11 +9,11 @@ handled.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import mimetypes
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from telegram import Audio, Document, Message, Update, Video, VideoNote, Voice
@@ -33,7 +33,8 @@ from bot.flows import interview
 from bot.flows.answering import Expect, ReceivedAnswer
 from bot.flows.interview import TelegramPerson
 from bot.services import Services
-from bot.transcription.media import probe
+from bot.transcription.media import MediaInfo, keep_first, probe
+from bot.transcription.pool import run_media
 
 log = logging.getLogger(__name__)
 
@@ -119,22 +120,27 @@ class CandidateHandlers:
         kind, media = _media_of(message)
         size = media.file_size
         key = str(update.update_id)
-        handled, expect = await self._s.handle_once(
+        handled, welcome = await self._s.handle_once(
             SOURCE,
             key,
-            lambda s, now: interview.expects(s, person=person, kind=kind, size_bytes=size, now=now),
-            done=lambda result: result == Expect.NOTHING,
+            lambda s, now: interview.expects_media(
+                s, person=person, kind=kind, size_bytes=size, now=now
+            ),
+            done=lambda result: result is None or result.refused(),
         )
-        if not handled or expect in (None, Expect.NOTHING):
+        if not handled or welcome is None or welcome.refused():
             return
-        if expect == Expect.PRACTICE:
+        if welcome.expect == Expect.PRACTICE:
             # Nothing of a practice answer is downloaded or kept: Telegram's length will do.
             received = ReceivedAnswer(kind, None, None, _seconds(media), message.date)
         else:
             telegram_file = await media.get_file()
             data = bytes(await telegram_file.download_as_bytearray())
-            problem, duration = await asyncio.to_thread(_measure, data)
-            if problem is not None:
+            # Untrusted work, bounded in time and length, in the media threads: the event
+            # loop goes on with everyone else's updates meanwhile.
+            measured = await run_media(_measure, data, welcome.measure_seconds)
+            if measured.problem is not None:
+                problem = measured.problem
                 await self._once(
                     update,
                     lambda s, now: interview.refuse_media(
@@ -142,12 +148,23 @@ class CandidateHandlers:
                     ),
                 )
                 return
+            assert measured.info is not None
+            info = measured.info
+            suffix = _suffix(kind, message, telegram_file.file_path)
+            if measured.kept is not None:  # only the part that was measured is stored
+                data, suffix = measured.kept, ".mkv"
             # The file is on disk (fsync'd) before its row commits, and the row commits
             # before the candidate hears "got it" (that message leaves via the outbox).
-            suffix = _suffix(kind, message, telegram_file.file_path)
-            stored = await asyncio.to_thread(self._s.media.put, data, suffix)
+            stored = await run_media(self._s.media.put, data, suffix)
             received = ReceivedAnswer(
-                kind, stored, None, duration, message.date, claimed_seconds=_seconds(media)
+                kind,
+                stored,
+                None,
+                info.duration_seconds,
+                message.date,
+                claimed_seconds=_seconds(media),
+                goes_on=not info.complete,
+                header_seconds=info.claimed_seconds,
             )
         await self._once(
             update,
@@ -236,18 +253,30 @@ def _kind_of_other(message: Message) -> str:
     return "other"
 
 
-def _measure(data: bytes) -> tuple[str | None, float | None]:
-    """The recording's real length, or why it cannot be used (``no_sound``, ``unreadable``)."""
+@dataclass(frozen=True)
+class _Measured:
+    problem: str | None  # why it cannot be used: ``no_sound`` or ``unreadable``
+    info: MediaInfo | None = None
+    kept: bytes | None = None  # the measured part alone, when the recording goes on past it
+
+
+def _measure(data: bytes, up_to_seconds: float) -> _Measured:
+    """The recording's real length (decoded no further than ``up_to_seconds``, within
+    MediaLimit.PROBE_SECONDS), or why it cannot be used. Blocking: run it in the media pool."""
     with tempfile.TemporaryDirectory(prefix="hirebot-probe-") as folder:
         path = Path(folder) / "answer"
         path.write_bytes(data)
         try:
-            info = probe(path)
+            info = probe(path, up_to_seconds=up_to_seconds)
+            if not info.has_audio:
+                return _Measured("no_sound")
+            if info.complete:
+                return _Measured(None, info)
+            kept = Path(folder) / "kept.mkv"
+            keep_first(path, kept, info.duration_seconds)
+            return _Measured(None, info, kept.read_bytes())
         except MediaError:
-            return "unreadable", None
-    if not info.has_audio:
-        return "no_sound", None
-    return None, info.duration_seconds
+            return _Measured("unreadable")
 
 
 def _suffix(kind: str, message: Message, file_path: str | None) -> str:

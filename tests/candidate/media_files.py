@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import math
 from fractions import Fraction
 from pathlib import Path
 
@@ -43,4 +45,72 @@ def silent_video(path: Path, seconds: int = 2) -> Path:
                 container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)
+    return path
+
+
+def long_mp3(path: Path, seconds: float, amplitude: float = 0.0, piece_seconds: int = 60) -> Path:
+    """An MP3 of ``seconds`` (8 kHz, 8 kbps: about 3.6 MB an hour), made in a moment.
+
+    MP3 is a plain run of frames, so one encoded minute written over and over plays as one
+    long recording: the way a hostile candidate packs hours into a small upload.
+    """
+    rate = 8_000
+    buffer = io.BytesIO()
+    options = {"write_xing": "0", "id3v2_version": "0"}
+    with av.open(buffer, "w", format="mp3", options=options) as container:
+        stream = container.add_stream("libmp3lame", rate=rate)
+        stream.layout = "mono"
+        stream.bit_rate = 8_000
+        t = np.arange(rate * piece_seconds) / rate
+        samples = (amplitude * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+        for start in range(0, len(samples), 1152):
+            chunk = samples[start : start + 1152].reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+            frame.sample_rate = rate
+            frame.pts = start
+            frame.time_base = Fraction(1, rate)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    piece = buffer.getvalue()
+    with path.open("wb") as out:
+        for _ in range(math.ceil(seconds / piece_seconds)):
+            out.write(piece)
+    return path
+
+
+def video_with_audio(
+    path: Path,
+    *,
+    width: int,
+    height: int,
+    video_seconds: float,
+    audio_seconds: float,
+    fps: int = 2,
+    format: str = "mp4",
+) -> Path:
+    """H.264 + AAC (in MP4 unless ``format`` says otherwise) whose picture and sound may
+    have different lengths."""
+    with av.open(str(path), "w", format=format) as container:
+        video = container.add_stream("libx264", rate=fps, options={"preset": "ultrafast"})
+        video.width, video.height = width, height
+        video.pix_fmt = "yuv420p"
+        audio = container.add_stream("aac", rate=16_000)
+        audio.layout = "mono"
+        image = np.full((height, width, 3), 90, dtype=np.uint8)
+        for index in range(round(video_seconds * fps)):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = index
+            frame.time_base = Fraction(1, fps)
+            container.mux(video.encode(frame))
+        t = np.arange(round(audio_seconds * 16_000)) / 16_000
+        sound = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+        for start in range(0, len(sound), 1024):
+            chunk = sound[start : start + 1024].reshape(1, -1)
+            piece = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+            piece.sample_rate = 16_000
+            piece.pts = start
+            piece.time_base = Fraction(1, 16_000)
+            container.mux(audio.encode(piece))
+        container.mux(video.encode(None))
+        container.mux(audio.encode(None))
     return path
