@@ -84,8 +84,11 @@ class MediaLimit(IntEnum):
     # as unreadable. The Slack copy of a 20-minute video takes about a minute on 2 cores.
     PROBE_SECONDS = 30
     TRANSCODE_SECONDS = 300
-    # Audio handed to Whisper at a time: 5 minutes of 16 kHz float32 is 19 MB.
-    DECODE_CHUNK_SECONDS = 300
+    # Audio handed to Whisper at a time. A minute of 16 kHz float32 is 4 MB, and
+    # faster-whisper's features for it (a complex128 STFT) about 50 MB more at their peak:
+    # five minutes took a tiny.en process from 300 to 490 MB, two minutes to 460 MB. A word
+    # said across a boundary may be misheard.
+    DECODE_CHUNK_SECONDS = 60
     # The Slack copy's longest side, in pixels: a 4K video is scaled down, never up.
     PLAYABLE_LONG_SIDE = 640
     # Threads for probing and converting, apart from the database's: six large videos

@@ -6,9 +6,10 @@ import argparse
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from bot.bench import slack, transcription
+    from bot.bench import media, slack, transcription
 
     bench = commands.add_parser("bench", help="measure speed, accuracy and memory")
     benches = bench.add_subparsers(dest="bench_command", required=True)
     transcription.register(benches)
     slack.register(benches)
+    media.register(benches)

@@ -26,9 +26,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, World, eventually, free_port
+from bot.sandbox.world import (
+    INVITE_LINK,
+    RECRUITER,
+    REVIEW_CHANNEL,
+    World,
+    eventually,
+    free_port,
+)
 
 TARGET_P99_MS = 100.0
+# With media work running in the bot (six large videos converted and transcribed).
+TARGET_MEDIA_P99_MS = 300.0
 
 
 @dataclass(frozen=True)
@@ -54,16 +63,77 @@ class Latencies:
 
 
 async def bench(
-    *, mode: str, requests: int, concurrency: int, candidates: int = 20
+    *, mode: str, requests: int, concurrency: int, candidates: int = 20, media: int = 0
 ) -> list[Latencies]:
     with tempfile.TemporaryDirectory(prefix="hirebot-bench-") as tmp:
         async with World(data_dir=Path(tmp), slack_mode=mode, autostart=False) as w:
             bot = await _start_bot_process(w, Path(tmp))
             try:
-                return await _bench_world(w, requests, concurrency, candidates)
+                if not media:
+                    return await _bench_world(w, requests, concurrency, candidates)
+                return await _bench_under_media_work(
+                    w, Path(tmp), requests, concurrency, candidates, media
+                )
             finally:
                 bot.terminate()
                 await bot.wait()
+
+
+# Each media candidate's answer: 110 s of 1080p video (the first question allows 120 s).
+_VIDEO_SECONDS = 110
+
+
+async def _bench_under_media_work(
+    w: World, data: Path, requests: int, concurrency: int, candidates: int, media: int
+) -> list[Latencies]:
+    """The same measurement while the bot converts ``media`` large videos for Slack and
+    transcribes them: each candidate submits one just before the measurement starts."""
+    from bot.bench.media import large_video
+
+    video = await asyncio.to_thread(large_video, data / "answer.mkv", _VIDEO_SECONDS)
+    rita = w.slack.teammate(RECRUITER)
+    links = []
+    for i in range(media):
+        reply = await rita.slash(
+            "/hire", f"invite backend-engineer Video Candidate{i}", REVIEW_CHANNEL
+        )
+        found = INVITE_LINK.search(reply.text or "")
+        assert found is not None
+        links.append(found.group(2))
+    await asyncio.gather(
+        *(_answer_with_video(w, 800_000 + i, token, video) for i, token in enumerate(links))
+    )
+    uploads_before = len(w.slack.files)
+    print(
+        f"{w.slack_mode:6} {media} candidates submitted {_VIDEO_SECONDS} s 1080p videos: "
+        "measuring while the bot converts and transcribes them",
+        flush=True,
+    )
+    started = time.perf_counter()
+    results = await _bench_world(w, requests, concurrency, candidates)
+    window = time.perf_counter() - started
+    converted = len(w.slack.files) - uploads_before
+    print(
+        f"{w.slack_mode:6} during the {window:.0f} s measured, {converted} of {media} "
+        "converted videos reached Slack",
+        flush=True,
+    )
+    return results
+
+
+async def _answer_with_video(w: World, user_id: int, token: str, video: Path) -> None:
+    person = w.telegram.candidate(user_id, "Video", f"Candidate{user_id}")
+    await person.send_command("/start", token)
+    await person.press("I agree", await person.wait_for_message("Do you agree?", timeout=600))
+    intro = await person.wait_for_message("Question 1 of 2.", timeout=600)
+    mark = len(person.inbox())
+    await person.press("Ready", intro)
+    await person.wait_for_message("Question 1 of 2:", after=mark, timeout=600)
+    mark = len(person.inbox())
+    await person.send_video(video, duration=_VIDEO_SECONDS, width=1920, height=1080)
+    got_it = await person.wait_for_message("Got it", after=mark, timeout=600)
+    await person.press("Submit ✅", got_it)
+    await person.wait_for_message("Answer 1 submitted", after=mark, timeout=600)
 
 
 async def _start_bot_process(w: World, data: Path) -> asyncio.subprocess.Process:
@@ -168,29 +238,39 @@ def register(benches: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     parser.add_argument("--requests", type=int, default=1000, help="per kind (default 1000)")
     parser.add_argument("--concurrency", type=int, default=20, help="in flight (default 20)")
     parser.add_argument("--mode", choices=["socket", "http", "both"], default="both")
+    parser.add_argument(
+        "--media",
+        type=int,
+        default=0,
+        help="candidates who submit a large video just before the measurement (default 0)",
+    )
     parser.set_defaults(handler=_command)
 
 
 def _command(args: argparse.Namespace) -> int:
     logging.getLogger().setLevel(logging.WARNING)  # the figures, not the bot's chatter
     modes = ["socket", "http"] if args.mode == "both" else [args.mode]
-    code: int = asyncio.run(run(modes=modes, requests=args.requests, concurrency=args.concurrency))
+    code: int = asyncio.run(
+        run(modes=modes, requests=args.requests, concurrency=args.concurrency, media=args.media)
+    )
     return code
 
 
-async def run(*, modes: list[str], requests: int, concurrency: int) -> int:
+async def run(*, modes: list[str], requests: int, concurrency: int, media: int = 0) -> int:
+    target = TARGET_MEDIA_P99_MS if media else TARGET_P99_MS
     print(
         f"hirebot bench slack: {requests} requests per kind, {concurrency} concurrent, "
-        f"target p99 < {TARGET_P99_MS:.0f} ms"
+        f"{media} videos converted and transcribed meanwhile, target p99 < {target:.0f} ms"
     )
     results: list[Latencies] = []
     for mode in modes:
-        for result in await bench(mode=mode, requests=requests, concurrency=concurrency):
+        found = await bench(mode=mode, requests=requests, concurrency=concurrency, media=media)
+        for result in found:
             print(result.line(), flush=True)
             results.append(result)
     # The target is Slack's side of the exchange: how soon the ack arrives. The "its answer"
     # lines (a report sent after the ack) are printed for information.
     worst = max(r.percentile(99) for r in results if not r.what.strip().startswith("→"))
-    verdict = "meets" if worst < TARGET_P99_MS else "MISSES"
-    print(f"worst ack p99 {worst:.1f} ms: {verdict} the {TARGET_P99_MS:.0f} ms target")
+    verdict = "meets" if worst < target else "MISSES"
+    print(f"worst ack p99 {worst:.1f} ms: {verdict} the {target:.0f} ms target")
     return 0

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-import io
-import math
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+
+from bot.bench.media import long_mp3
+from bot.sandbox.world import SAMPLES
+from bot.transcription.media import decode_audio
+
+__all__ = [
+    "long_mp3",
+    "silent_video",
+    "speech_voice_note",
+    "tone_voice_note",
+    "video_with_audio",
+]
 
 
 def tone_voice_note(path: Path, seconds: float, amplitude: float = 0.2) -> Path:
@@ -48,36 +58,6 @@ def silent_video(path: Path, seconds: int = 2) -> Path:
     return path
 
 
-def long_mp3(path: Path, seconds: float, amplitude: float = 0.0, piece_seconds: int = 60) -> Path:
-    """An MP3 of ``seconds`` (8 kHz, 8 kbps: about 3.6 MB an hour), made in a moment.
-
-    MP3 is a plain run of frames, so one encoded minute written over and over plays as one
-    long recording: the way a hostile candidate packs hours into a small upload.
-    """
-    rate = 8_000
-    buffer = io.BytesIO()
-    options = {"write_xing": "0", "id3v2_version": "0"}
-    with av.open(buffer, "w", format="mp3", options=options) as container:
-        stream = container.add_stream("libmp3lame", rate=rate)
-        stream.layout = "mono"
-        stream.bit_rate = 8_000
-        t = np.arange(rate * piece_seconds) / rate
-        samples = (amplitude * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-        for start in range(0, len(samples), 1152):
-            chunk = samples[start : start + 1152].reshape(1, -1)
-            frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
-            frame.sample_rate = rate
-            frame.pts = start
-            frame.time_base = Fraction(1, rate)
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    piece = buffer.getvalue()
-    with path.open("wb") as out:
-        for _ in range(math.ceil(seconds / piece_seconds)):
-            out.write(piece)
-    return path
-
-
 def video_with_audio(
     path: Path,
     *,
@@ -113,4 +93,24 @@ def video_with_audio(
             container.mux(audio.encode(piece))
         container.mux(video.encode(None))
         container.mux(audio.encode(None))
+    return path
+
+
+def speech_voice_note(path: Path, seconds: float) -> Path:
+    """An OGG/Opus voice note of the demo's first answer said over and over, ``seconds`` long."""
+    rate = 48_000
+    speech = decode_audio(SAMPLES / "answer1.ogg", rate)
+    samples = np.resize(speech, round(seconds * rate)).astype(np.float32)
+    with av.open(str(path), "w", format="ogg") as container:
+        stream = container.add_stream("libopus", rate=rate)
+        stream.layout = "mono"
+        for start in range(0, len(samples), 960):
+            frame = av.AudioFrame.from_ndarray(
+                samples[start : start + 960].reshape(1, -1), format="flt", layout="mono"
+            )
+            frame.sample_rate = rate
+            frame.pts = start
+            frame.time_base = Fraction(1, rate)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
     return path

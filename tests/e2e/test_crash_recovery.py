@@ -22,6 +22,7 @@ from bot.sandbox.world import (
 )
 from storage.db import make_engine
 from storage.models import Answer, OutboxMessage, OutboxStatus
+from tests.candidate.media_files import speech_voice_note
 from tests.recordings import assert_uploaded_recording
 
 
@@ -112,3 +113,56 @@ async def test_killed_bot_posts_stored_answer_exactly_once_after_restart(
             assert secret not in written
         assert "/file/bot" not in written
         assert "payment" not in written.lower()  # nor what the candidate said
+
+
+async def test_transcript_of_an_answer_whose_transcription_was_killed_is_posted_within_60s(
+    tmp_path: Path, database_url: str
+) -> None:
+    """kill -9 mid-transcription: the claim's short lease runs out, and the restarted bot
+    posts the transcript within a minute (not the ten a long lease would hold it for)."""
+    log = tmp_path / "bot.log"
+    # Long enough to be caught mid-transcription, short enough to redo in seconds.
+    answer = speech_voice_note(tmp_path / "answer.ogg", 20)
+    async with World(data_dir=tmp_path / "data", database_url=database_url, autostart=False) as w:
+        bot = await _start_bot(w, log)
+        rita = w.slack.teammate(RECRUITER)
+        reply = await rita.slash("/hire", "invite backend-engineer Jane Doe", REVIEW_CHANNEL)
+        link = INVITE_LINK.search(reply.text or "")
+        assert link is not None, reply.text
+        jane = w.telegram.candidate(700_003, "Jane", "Doe")
+        await jane.send_command("/start", link.group(2))
+        await jane.press("I agree", await jane.wait_for_message("Do you agree?"))
+        await answer_question(jane, 1, 2, lambda: jane.send_voice(answer, duration=20))
+        engine = make_engine(database_url)
+
+        def claimed() -> bool:
+            with Session(engine) as session:
+                answer = session.exec(select(Answer)).first()
+                return bool(
+                    answer is not None
+                    and answer.transcript_status == "pending"
+                    and answer.transcript_locked_until is not None
+                )
+
+        await eventually(claimed, seconds=60, what="the transcription to start")
+        bot.send_signal(signal.SIGKILL)
+        await bot.wait()
+        parent = w.slack.messages(REVIEW_CHANNEL)[0]
+        await eventually(lambda: w.slack.thread(REVIEW_CHANNEL, parent.ts), what="the post")
+        assert "Transcript pending" in w.slack.thread(REVIEW_CHANNEL, parent.ts)[0].text
+
+        bot = await _start_bot(w, log)
+        try:
+            await eventually(
+                lambda: "payment" in w.slack.thread(REVIEW_CHANNEL, parent.ts)[0].text.lower(),
+                seconds=60,
+                what="the transcript in the answer's post within 60 s of the restart",
+            )
+            with Session(engine) as session:
+                row = session.exec(select(Answer)).one()
+                assert row.transcript_status == "done"
+                assert row.transcript_attempts == 2, "the killed attempt was counted"
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(bot.wait(), 60)
+            engine.dispose()
