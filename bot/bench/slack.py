@@ -162,9 +162,10 @@ async def _bench_world(
         w.slack.add_user(user, user.lower())
     w.slack.channel(REVIEW_CHANNEL).members.extend(reviewers)
     rita = w.slack.teammate(RECRUITER)
+    total = len(w.slack.messages(REVIEW_CHANNEL)) + candidates  # cards already there, too
     for i in range(candidates):
         await rita.slash("/hire", f"invite backend-engineer Bench Candidate{i}", REVIEW_CHANNEL)
-    await eventually(lambda: len(w.slack.messages(REVIEW_CHANNEL)) == candidates, what="cards")
+    await eventually(lambda: len(w.slack.messages(REVIEW_CHANNEL)) == total, what="cards")
     cards = w.slack.messages(REVIEW_CHANNEL)
     people = [w.slack.teammate(u) for u in reviewers]
     answered: list[float] = []
