@@ -94,8 +94,8 @@ class MediaLimit(IntEnum):
     # Threads for probing and converting, apart from the database's: six large videos
     # queue here instead of taking every core from the event loop.
     WORKERS = 2
-    # Added to those threads' nice value: the event loop (acks to Slack within 3 s) wins
-    # every contest for a core against media and Whisper work.
+    # Added to those threads' nice value (and x264's, started from them): the event loop
+    # (acks to Slack within 3 s) wins every contest for a core against media work.
     NICENESS = 10
 
 

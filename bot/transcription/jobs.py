@@ -27,7 +27,6 @@ from bot.errors import MediaError, described
 from bot.flows import review
 from bot.flows.ports import Transcriber, Transcript
 from bot.limits import TranscriptionLimit
-from bot.transcription.pool import lower_priority
 from storage import transcripts
 from storage.db import Database
 from storage.media import MediaStore
@@ -55,13 +54,7 @@ def pool_size(cpus: int | None = None) -> int:
 
 def transcription_pool(workers: int | None = None) -> ThreadPoolExecutor:
     """The executor for TranscriptionWorker: ``workers`` threads (default: pool_size())."""
-    return ThreadPoolExecutor(
-        max_workers=workers or pool_size(),
-        thread_name_prefix="whisper",
-        # The model's own compute threads are started from these and inherit their
-        # priority: the event loop wins every contest for a core.
-        initializer=lower_priority,
-    )
+    return ThreadPoolExecutor(max_workers=workers or pool_size(), thread_name_prefix="whisper")
 
 
 def _detect(session: Session, answer_id: int) -> str | None:
