@@ -135,7 +135,11 @@ async def test_transcript_of_an_answer_whose_transcription_was_killed_is_posted_
         await answer_question(jane, 1, 2, lambda: jane.send_voice(answer, duration=20))
         engine = make_engine(database_url)
 
-        def claimed() -> bool:
+        parent = w.slack.messages(REVIEW_CHANNEL)[0]
+
+        def posted_and_claimed() -> bool:
+            if not w.slack.thread(REVIEW_CHANNEL, parent.ts):
+                return False
             with Session(engine) as session:
                 answer = session.exec(select(Answer)).first()
                 return bool(
@@ -144,11 +148,9 @@ async def test_transcript_of_an_answer_whose_transcription_was_killed_is_posted_
                     and answer.transcript_locked_until is not None
                 )
 
-        await eventually(claimed, seconds=60, what="the transcription to start")
+        await eventually(posted_and_claimed, seconds=60, what="the transcription to start")
         bot.send_signal(signal.SIGKILL)
         await bot.wait()
-        parent = w.slack.messages(REVIEW_CHANNEL)[0]
-        await eventually(lambda: w.slack.thread(REVIEW_CHANNEL, parent.ts), what="the post")
         assert "Transcript pending" in w.slack.thread(REVIEW_CHANNEL, parent.ts)[0].text
 
         bot = await _start_bot(w, log)
