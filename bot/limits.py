@@ -86,9 +86,12 @@ class MediaLimit(IntEnum):
     TRANSCODE_SECONDS = 300
     # Audio handed to Whisper at a time. A minute of 16 kHz float32 is 4 MB, and
     # faster-whisper's features for it (a complex128 STFT) about 50 MB more at their peak:
-    # five minutes took a tiny.en process from 300 to 490 MB, two minutes to 460 MB. A word
-    # said across a boundary may be misheard.
+    # five minutes took a tiny.en process from 300 to 490 MB, two minutes to 460 MB.
     DECODE_CHUNK_SECONDS = 60
+    # Each chunk ends in the quietest CHUNK_CUT_WINDOW_MS of its last CHUNK_CUT_SEARCH_MS,
+    # so a word is not split between two chunks.
+    CHUNK_CUT_SEARCH_MS = 5000
+    CHUNK_CUT_WINDOW_MS = 100
     # The Slack copy's longest side, in pixels: a 4K video is scaled down, never up.
     PLAYABLE_LONG_SIDE = 640
     # Threads for probing and converting, apart from the database's: six large videos

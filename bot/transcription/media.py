@@ -171,9 +171,14 @@ def audio_chunks(
                 if filled == size:
                     # Decoders may overshoot a little (AAC clipping); Whisper wants [-1, 1].
                     np.clip(buffer, -1.0, 1.0, out=buffer)
-                    yield buffer
+                    # Cut where the speaker pauses, not mid-word: the rest starts the next chunk.
+                    cut = _quietest_cut(buffer, sample_rate)
+                    carried = buffer[cut:]
+                    yield buffer[:cut]
                     handed += 1
-                    buffer, filled = np.empty(size, dtype=np.float32), 0
+                    buffer = np.empty(size, dtype=np.float32)
+                    buffer[: carried.size] = carried
+                    filled = carried.size
             if left <= 0:
                 break
         if filled:
@@ -183,6 +188,23 @@ def audio_chunks(
             handed += 1
     if handed == 0:
         raise MediaError(_NO_AUDIO_DECODED)
+
+
+def _quietest_cut(buffer: FloatArray, sample_rate: int) -> int:
+    """Where to end a full chunk: the middle of its quietest short window near the end.
+
+    A chunk cut at a fixed length splits whatever word is said there, and Whisper mishears
+    both halves; speech pauses every few seconds, so the quietest window among the last
+    MediaLimit.CHUNK_CUT_SEARCH_MS is almost always between two words.
+    """
+    window = max(1, MediaLimit.CHUNK_CUT_WINDOW_MS * sample_rate // 1000)
+    search = min(buffer.size // 2, MediaLimit.CHUNK_CUT_SEARCH_MS * sample_rate // 1000)
+    windows = search // window
+    if windows < 2:
+        return buffer.size
+    start = buffer.size - windows * window
+    energy = np.square(buffer[start:]).reshape(windows, window).sum(axis=1)
+    return start + int(np.argmin(energy)) * window + window // 2
 
 
 def decode_audio(

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import threading
+import wave
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 from bot.errors import MediaError
@@ -69,8 +71,26 @@ def test_audio_reaches_whisper_in_bounded_chunks_and_never_past_the_ceiling(
     for chunk in audio_chunks(hours_long, chunk_seconds=600, max_seconds=1500):
         assert chunk.dtype.name == "float32"
         biggest, total = max(biggest, chunk.size), total + chunk.size
-    assert biggest == 600 * WHISPER_SAMPLE_RATE
+    assert 595 * WHISPER_SAMPLE_RATE <= biggest <= 600 * WHISPER_SAMPLE_RATE
     assert total == 1500 * WHISPER_SAMPLE_RATE
+
+
+def test_a_chunk_ends_in_the_speakers_pause_not_mid_word(tmp_path: Path) -> None:
+    # A tone (the "speech") with one second of silence at 57.5 s, then more tone.
+    rate = WHISPER_SAMPLE_RATE
+    t = np.arange(70 * rate) / rate
+    samples = (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2")
+    samples[int(57.5 * rate) : int(58.5 * rate)] = 0
+    path = tmp_path / "pause.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples.tobytes())
+    first, second = audio_chunks(path, chunk_seconds=60)
+    assert 57.5 * rate < first.size < 58.5 * rate
+    assert first.size + second.size == 70 * rate
+    assert abs(float(first[-1])) < 1e-3 and abs(float(second[0])) < 1e-3
 
 
 def test_only_the_measured_part_of_a_long_recording_is_kept(
