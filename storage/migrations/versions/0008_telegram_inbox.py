@@ -1,7 +1,7 @@
 """telegram inbox: updates stored before their offset is confirmed
 
-Revision ID: 0006
-Revises: 0008
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-27
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0008"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """outbox rows wait for a Slack channel; channel problems reported once
 
-Revision ID: 0010
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-27
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0010"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """shared copies: what the bot put in Slack about a candidate, so erasure can delete it
 
-Revision ID: 0008
-Revises: 0010
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-27 18:50:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0010"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
