@@ -12,8 +12,6 @@ from sqlmodel import Session, select
 
 from bot.flows.say import Kind
 from bot.sandbox.world import (
-    INVITE_LINK,
-    RECRUITER,
     REVIEW_CHANNEL,
     SAMPLES,
     World,
@@ -23,6 +21,7 @@ from bot.sandbox.world import (
 from storage.db import make_engine
 from storage.models import Answer, OutboxMessage, OutboxStatus
 from tests.candidate.media_files import speech_voice_note
+from tests.e2e.conftest import invite, start_answering
 from tests.recordings import assert_uploaded_recording
 
 
@@ -49,13 +48,8 @@ async def test_killed_bot_posts_stored_answer_exactly_once_after_restart(
         # Slack's file upload is down, so the answer is stored and transcribed but not posted.
         w.slack.fail("files.getUploadURLExternal", status=503, times=1_000_000)
         bot = await _start_bot(w, log)
-        rita = w.slack.teammate(RECRUITER)
-        reply = await rita.slash("/hire", "invite backend-engineer Jane Doe", REVIEW_CHANNEL)
-        link = INVITE_LINK.search(reply.text or "")
-        assert link is not None, reply.text
         jane = w.telegram.candidate(700_002, "Jane", "Doe")
-        await jane.send_command("/start", link.group(2))
-        await jane.press("I agree", await jane.wait_for_message("Do you agree?"))
+        await start_answering(w, jane, await invite(w))
         await answer_question(
             jane, 1, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg", duration=7)
         )
@@ -125,13 +119,8 @@ async def test_transcript_of_an_answer_whose_transcription_was_killed_is_posted_
     answer = speech_voice_note(tmp_path / "answer.ogg", 20)
     async with World(data_dir=tmp_path / "data", database_url=database_url, autostart=False) as w:
         bot = await _start_bot(w, log)
-        rita = w.slack.teammate(RECRUITER)
-        reply = await rita.slash("/hire", "invite backend-engineer Jane Doe", REVIEW_CHANNEL)
-        link = INVITE_LINK.search(reply.text or "")
-        assert link is not None, reply.text
         jane = w.telegram.candidate(700_003, "Jane", "Doe")
-        await jane.send_command("/start", link.group(2))
-        await jane.press("I agree", await jane.wait_for_message("Do you agree?"))
+        await start_answering(w, jane, await invite(w))
         await answer_question(jane, 1, 2, lambda: jane.send_voice(answer, duration=20))
         engine = make_engine(database_url)
 
