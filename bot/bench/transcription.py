@@ -77,6 +77,14 @@ def bench(args: argparse.Namespace) -> int:
     from bot.transcription.cli import progress
     from bot.transcription.media import probe
 
+    # Checked first: the word error rate is scored after minutes of transcription.
+    try:
+        import jiwer  # noqa: F401
+    except ImportError as err:
+        raise ConfigError(
+            "hirebot bench transcription scores word error rates with jiwer, which is not "
+            "installed: pip install 'hirebot[bench]'."
+        ) from err
     references = _references(args.dir)
     files = sorted({name for refs in references.values() for name in refs})
     durations = {name: probe(args.dir / name).duration_seconds for name in files}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,14 @@ def test_wer_ignores_case_punctuation_and_digits() -> None:
     whisper = "the average response-time dropped from about 2 seconds, to under 300 milliseconds"
     assert normalise(reference) == normalise(whisper)
     assert normalise("It's 1,500 users.") == "its one thousand five hundred users"
+
+
+def test_bench_transcription_without_jiwer_says_what_to_install_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # None in sys.modules makes "import jiwer" raise ImportError; the folder does not exist,
+    # so the refusal must come before anything is read or transcribed.
+    monkeypatch.setitem(sys.modules, "jiwer", None)
+    assert main(["bench", "transcription", str(tmp_path / "not-read")]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'hirebot[bench]'" in err
