@@ -23,20 +23,13 @@ def test_a_second_change_to_an_interview_waits_for_the_first_and_sees_it(
 ) -> None:
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite allows one writer at a time; row locks are PostgreSQL's")
-    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-    spec = openings.parse(OPENING_FILE)
-    db.run_sync(lambda s: openings.save(s, spec, now))
-    invitation = db.run_sync(
-        lambda s: interview.invite(
-            s, opening_slug=spec.slug, candidate_name="Jane Doe", invited_by="U1", now=now
-        )
-    )
+    interview_id = _invited(db, datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
     first_holds_lock = threading.Event()
     seen: dict[str, object] = {}
 
     def first() -> None:
         with Session(db.engine) as session:
-            row = interviews.locked(session, invitation.interview_id)
+            row = interviews.locked(session, interview_id)
             assert row is not None
             first_holds_lock.set()
             time.sleep(0.5)
@@ -47,7 +40,7 @@ def test_a_second_change_to_an_interview_waits_for_the_first_and_sees_it(
     def second() -> None:
         first_holds_lock.wait(5)
         with Session(db.engine) as session:
-            row = interviews.locked(session, invitation.interview_id)
+            row = interviews.locked(session, interview_id)
             assert row is not None
             seen["second_locked"] = time.monotonic()
             seen["stage"] = row.stage
@@ -63,8 +56,8 @@ def test_a_second_change_to_an_interview_waits_for_the_first_and_sees_it(
     assert seen["stage"] == "Live interview"
 
 
-def _extension_requested(db: Database, now: datetime) -> tuple[int, int]:
-    """An invited candidate asked for more time: (interview id, request id)."""
+def _invited(db: Database, now: datetime) -> int:
+    """Jane Doe invited to the sample opening: her interview's id."""
     spec = openings.parse(OPENING_FILE)
     db.run_sync(lambda s: openings.save(s, spec, now))
     invitation = db.run_sync(
@@ -72,7 +65,12 @@ def _extension_requested(db: Database, now: datetime) -> tuple[int, int]:
             s, opening_slug=spec.slug, candidate_name="Jane Doe", invited_by="U1", now=now
         )
     )
-    interview_id = invitation.interview_id
+    return invitation.interview_id
+
+
+def _extension_requested(db: Database, now: datetime) -> tuple[int, int]:
+    """An invited candidate asked for more time: (interview id, request id)."""
+    interview_id = _invited(db, now)
     db.run_sync(lambda s: extensions.request_more_time(s, interview_id=interview_id, now=now))
     request_id = db.run_sync(lambda s: s.exec(select(ExtensionRequest.id)).one())
     assert request_id is not None
@@ -88,13 +86,23 @@ def _hold_open(db: Database, work: Callable[[Session], object], holding: threadi
         session.commit()
 
 
-def _outcome(db: Database, work: Callable[[Session], object], seen: dict[str, object]) -> None:
+def _race(
+    db: Database, first: Callable[[Session], object], second: Callable[[Session], object]
+) -> dict[str, object]:
+    """``first`` holds its transaction open while ``second`` runs: what ``second`` got
+    (``result``, or ``refused`` with the sentence of its IllegalTransition)."""
+    holding, seen = threading.Event(), dict[str, object]()
+    slow = threading.Thread(target=_hold_open, args=(db, first, holding))
+    slow.start()
+    holding.wait(5)  # ``first`` has done its work and not committed yet
     try:
         with Session(db.engine) as session:
-            seen["result"] = work(session)
+            seen["result"] = second(session)
             session.commit()
     except IllegalTransition as err:
         seen["refused"] = str(err)
+    slow.join(10)
+    return seen
 
 
 def test_two_approvals_of_one_extension_request_cannot_both_win(
@@ -109,12 +117,7 @@ def test_two_approvals_of_one_extension_request_cannot_both_win(
     def approve(by: str) -> Callable[[Session], object]:
         return lambda s: extensions.decide(s, request_id=request_id, approve=True, by=by, now=now)
 
-    holding, second = threading.Event(), dict[str, object]()
-    first = threading.Thread(target=_hold_open, args=(db, approve("U1"), holding))
-    first.start()
-    holding.wait(5)
-    _outcome(db, approve("U2"), second)
-    first.join(10)
+    second = _race(db, approve("U1"), approve("U2"))
 
     assert second == {"refused": "This request was already approved by <@U1>."}
     decisions = db.run_sync(lambda s: s.exec(select(Decision.kind, Decision.by)).all())
@@ -133,18 +136,12 @@ def test_an_approval_racing_the_deadline_tick_reopens_the_expired_interview(
     interview_id, request_id = _extension_requested(db, now)
     later = now + timedelta(days=8)  # past the 7-day deadline
 
-    holding, second = threading.Event(), dict[str, object]()
-    tick = threading.Thread(
-        target=_hold_open, args=(db, lambda s: reminders.tick(s, later), holding)
-    )
-    tick.start()
-    holding.wait(5)  # the tick has expired the interview and not committed yet
-    _outcome(
+    # The tick expires the interview and has not committed when the approval comes.
+    _race(
         db,
+        lambda s: reminders.tick(s, later),
         lambda s: extensions.decide(s, request_id=request_id, approve=True, by="U1", now=later),
-        second,
     )
-    tick.join(10)
 
     # The approval waited for the tick, saw the interview expired, and reopened it.
     row = db.run_sync(lambda s: s.get_one(Interview, interview_id))
