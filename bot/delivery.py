@@ -11,17 +11,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from sqlmodel import Session
 
+from bot import backoff
 from bot.errors import ChannelUnavailable, DeliveryDeferred, DeliveryRefused, described
-from bot.flows import erasure, review, threads, undelivered
-from bot.flows.ports import CandidateChannel, Choice, Posted, ReviewChannel, ThreadNote
-from bot.flows.say import Kind, card_from_json, note_from_json
+from bot.flows import erasure, outgoing, review, threads, undelivered
+from bot.flows.outgoing import Kind
+from bot.flows.ports import CandidateChannel, Posted, ReviewChannel, ThreadNote
 from bot.limits import DeliveryLimit
 from storage import outbox
 from storage.db import Database
@@ -51,6 +52,22 @@ class Delivery:
         self._wake = asyncio.Event()
         self._stopping = False
         self._sending: set[int] = set()  # outbox rows this process is delivering now
+        # Each kind of message to the one coroutine that delivers it.
+        self._handlers: dict[str, Callable[[Any], Awaitable[None]]] = {
+            Kind.CANDIDATE_TEXT: self._send_to_candidate,
+            Kind.CARD_POST: self._post_card,
+            Kind.CARD_UPDATE: self._update_card,
+            Kind.THREAD_POST: self._post_in_thread,
+            Kind.THREAD_EDIT: self._edit_in_thread,
+            Kind.THREAD_UPLOAD: self._upload_to_thread,
+            Kind.FILE_DELETE: self._delete_file,
+            Kind.THREAD_CLEAR: self._clear_thread,
+            Kind.COPY_DELETE: self._delete_shared_copy,
+            Kind.NOTIFY_USER: self._notify_user,
+            Kind.PRIVATE_NOTE: self._tell_privately,
+            Kind.USER_FILE: self._send_file_to_user,
+        }
+        assert self._handlers.keys() == set(Kind), "every kind of message needs a handler"
 
     def wake(self) -> None:
         """Something was committed to the outbox: deliver now rather than at the next poll."""
@@ -151,12 +168,32 @@ class Delivery:
         row = await self._db.run(lambda s: s.get(OutboxMessage, row_id))
         if row is None:
             return  # erased meanwhile (a candidate's /delete_my_data)
-        kind, payload, attempts = row.kind, dict(row.payload), row.attempts
+        kind, attempts = row.kind, row.attempts
         key, waited_for = row.ordering_key, row.waiting_for_channel
         try:
-            await self._send(kind, payload, row_id)
+            message = outgoing.read(kind, key, row.payload)
+        except outgoing.Unreadable as err:
+            # No retry will make it readable; the reason names fields, never their values.
+            await self._give_up(row_id, key, kind, f"unreadable: {err}")
+            return
+        try:
+            await self._handlers[message.kind](message)
         except ChannelUnavailable as err:
-            await self._wait_for_channel(row_id, kind, attempts, err)
+            delay, channel, problem = retry_delay(attempts, None), err.channel, err.problem
+            await self._settle(
+                row_id,
+                kind,
+                f"waits for channel {channel}: {err}",
+                lambda s, now: undelivered.channel_unavailable(
+                    s,
+                    row_id=row_id,
+                    channel=channel,
+                    problem=problem,
+                    retry_at=now + delay,
+                    recruiters=self._recruiters,
+                    now=now,
+                ),
+            )
             return
         except DeliveryDeferred as err:
             await self._retry_later(row_id, key, kind, attempts, str(err), err.retry_after)
@@ -183,26 +220,6 @@ class Delivery:
             )
             self._wake.set()
 
-    async def _wait_for_channel(
-        self, row_id: int, kind: str, attempts: int, err: ChannelUnavailable
-    ) -> None:
-        now = self._now()
-        at = now + timedelta(seconds=_backoff(attempts, None))
-        told = await self._db.run(
-            lambda s: undelivered.channel_unavailable(
-                s,
-                row_id=row_id,
-                channel=err.channel,
-                problem=err.problem,
-                retry_at=at,
-                recruiters=self._recruiters,
-                now=now,
-            )
-        )
-        log.warning("outbox %s (%s) waits for channel %s: %s", row_id, kind, err.channel, err)
-        if told:
-            self._wake.set()  # the recruiters' DMs are in the outbox now
-
     async def _retry_later(
         self,
         row_id: int,
@@ -212,114 +229,118 @@ class Delivery:
         reason: str,
         retry_after: float | None,
     ) -> None:
-        delay = _backoff(attempts, retry_after)
-        now = self._now()
-        told = await self._db.run(
-            lambda s: undelivered.retry_later(
+        delay = retry_delay(attempts, retry_after)
+        await self._settle(
+            row_id,
+            kind,
+            f"deferred {delay.total_seconds():.1f}s: {reason}",
+            lambda s, now: undelivered.retry_later(
                 s,
                 row_id=row_id,
                 ordering_key=key,
                 attempts=attempts,
-                retry_at=now + timedelta(seconds=delay),
+                retry_at=now + delay,
                 error=reason,
                 rate_limited=retry_after is not None,
                 recruiters=self._recruiters,
                 now=now,
-            )
+            ),
         )
-        log.warning("outbox %s (%s) deferred %.1fs: %s", row_id, kind, delay, reason)
-        if told:
-            self._wake.set()
 
     async def _give_up(self, row_id: int, key: str, kind: str, reason: str) -> None:
-        now = self._now()
-        told = await self._db.run(
-            lambda s: undelivered.give_up(
+        await self._settle(
+            row_id,
+            kind,
+            f"given up: {reason}",
+            lambda s, now: undelivered.give_up(
                 s,
                 row_id=row_id,
                 ordering_key=key,
                 error=reason,
                 recruiters=self._recruiters,
                 now=now,
-            )
+            ),
+            level=logging.ERROR,
         )
-        log.error("outbox %s (%s) given up: %s", row_id, kind, reason)
+
+    async def _settle(
+        self,
+        row_id: int,
+        kind: str,
+        outcome: str,
+        record: Callable[[Session, datetime], bool],
+        level: int = logging.WARNING,
+    ) -> None:
+        """Record what becomes of a failed row (one ``bot.flows.undelivered`` call, True when
+        it told the recruiters) and log it; deliver what it queued for them at once."""
+        now = self._now()
+        told = await self._db.run(lambda s: record(s, now))
+        log.log(level, "outbox %s (%s) %s", row_id, kind, outcome)
         if told:
             self._wake.set()
 
-    async def _send(self, kind: str, payload: dict[str, Any], row_id: int) -> None:
-        if kind == Kind.CANDIDATE_TEXT:
-            choices = [[Choice(**c) for c in row] for row in payload["choices"]]
-            await self._candidates.send_text(
-                int(payload["chat_id"]),
-                str(payload["text"]),
-                choices,
-            )
-        elif kind == Kind.CARD_POST:
-            post_id = int(payload["review_post_id"])
-            post = await self._post(post_id)
-            card = card_from_json(payload["card"])
-            if post.message_id is None:
-                message_id = await self._reviews.post_card(post.channel, card)
-                await self._db.run(lambda s: review.record_posted(s, post_id, message_id))
-        elif kind == Kind.CARD_UPDATE:
-            post = await self._posted(payload)
-            card = card_from_json(payload["card"])
-            assert post.message_id is not None
-            await self._reviews.update_card(post.channel, post.message_id, card)
-        elif kind == Kind.THREAD_POST:
-            await self._post_in_thread(payload)
-        elif kind == Kind.THREAD_EDIT:
-            channel, edited = await self._thread_message(int(payload["thread_message_id"]))
-            if edited is None:
-                # Its post came earlier in this conversation and is done: it failed for good.
-                raise DeliveryRefused("the thread message to edit was never posted")
-            await self._reviews.edit_in_thread(channel, edited, note_from_json(payload))
-        elif kind == Kind.THREAD_UPLOAD:
-            post = await self._posted(payload)
-            assert post.message_id is not None
-            file_id = await self._reviews.upload_to_thread(
-                post.channel,
-                post.message_id,
-                self._media.path(str(payload["media_path"])),
-                str(payload.get("media_title") or ""),
-            )
-            if "thread_message_id" in payload:
-                owner = int(payload["thread_message_id"])
-                if not await self._db.run(lambda s: threads.record_file(s, owner, file_id)):
-                    # The candidate's data was erased while this upload was in flight.
-                    await self._reviews.delete_file(file_id)
-        elif kind == Kind.FILE_DELETE:
-            await self._reviews.delete_file(str(payload["file_id"]))
-        elif kind == Kind.THREAD_CLEAR:
-            post = await self._posted(payload)
-            assert post.message_id is not None
-            await self._reviews.clear_thread(post.channel, post.message_id)
-        elif kind == Kind.COPY_DELETE:
-            await self._delete_copy(
-                Posted(str(payload["channel"]), payload.get("message_id"), payload.get("file_id"))
-            )
-        elif kind == Kind.NOTIFY_USER:
-            posted = await self._reviews.notify_user(str(payload["user"]), str(payload["text"]))
-            await self._keep_track(payload, posted)
-        elif kind == Kind.PRIVATE_NOTE:
-            await self._reviews.tell_privately(
-                str(payload["channel"]), str(payload["user"]), str(payload["text"])
-            )
-        elif kind == Kind.USER_FILE:
-            posted = await self._reviews.send_file_to_user(
-                str(payload["user"]),
-                str(payload["filename"]),
-                str(payload["title"]),
-                str(payload["content"]).encode(),
-            )
-            await self._keep_track(payload, posted)
-        else:
-            raise DeliveryRefused(f"unknown outbox kind {kind!r} (row {row_id})")
+    # One handler per kind of message (bot.flows.outgoing), each one call on a port plus
+    # whatever must be recorded about it.
 
-    async def _keep_track(self, payload: dict[str, Any], posted: Posted) -> None:
+    async def _send_to_candidate(self, message: outgoing.CandidateText) -> None:
+        choices = [list(row) for row in message.choices]
+        await self._candidates.send_text(message.chat_id, message.text, choices)
+
+    async def _post_card(self, message: outgoing.CardPost) -> None:
+        post_id = message.review_post_id
+        post = await self._db.run(lambda s: s.get_one(ReviewPost, post_id))
+        if post.message_id is None:
+            message_id = await self._reviews.post_card(post.channel, message.card)
+            await self._db.run(lambda s: review.record_posted(s, post_id, message_id))
+
+    async def _update_card(self, message: outgoing.CardUpdate) -> None:
+        channel, ts = await self._card(message.review_post_id)
+        await self._reviews.update_card(channel, ts, message.card)
+
+    async def _edit_in_thread(self, message: outgoing.ThreadEdit) -> None:
+        channel, edited = await self._thread_message(message.thread_message_id)
+        if edited is None:
+            # Its post came earlier in this conversation and is done: it failed for good.
+            raise DeliveryRefused("the thread message to edit was never posted")
+        await self._reviews.edit_in_thread(channel, edited, message.note)
+
+    async def _upload_to_thread(self, message: outgoing.ThreadUpload) -> None:
+        channel, ts = await self._card(message.review_post_id)
+        file_id = await self._reviews.upload_to_thread(
+            channel, ts, self._media.path(message.media_path), message.media_title or ""
+        )
+        owner = message.thread_message_id
+        if owner is not None and not await self._db.run(
+            lambda s: threads.record_file(s, owner, file_id)
+        ):
+            # The candidate's data was erased while this upload was in flight.
+            await self._reviews.delete_file(file_id)
+
+    async def _delete_file(self, message: outgoing.FileDelete) -> None:
+        await self._reviews.delete_file(message.file_id)
+
+    async def _clear_thread(self, message: outgoing.ThreadClear) -> None:
+        channel, ts = await self._card(message.review_post_id)
+        await self._reviews.clear_thread(channel, ts)
+
+    async def _delete_shared_copy(self, message: outgoing.CopyDelete) -> None:
+        await self._delete_copy(Posted(message.channel, message.message_id, message.file_id))
+
+    async def _notify_user(self, message: outgoing.NotifyUser) -> None:
+        posted = await self._reviews.notify_user(message.user, message.text)
+        await self._keep_track(message.about, posted)
+
+    async def _tell_privately(self, message: outgoing.PrivateNote) -> None:
+        await self._reviews.tell_privately(message.channel, message.user, message.text)
+
+    async def _send_file_to_user(self, message: outgoing.UserFile) -> None:
+        posted = await self._reviews.send_file_to_user(
+            message.user, message.filename, message.title, message.content.encode()
+        )
+        await self._keep_track(message.about, posted)
+
+    async def _keep_track(self, about: Sequence[int], posted: Posted) -> None:
         """Record a DM or file that names candidates, so erasing one of them deletes it."""
-        about = [int(i) for i in payload.get("about") or []]
         if not about:
             return
         now = self._now()
@@ -333,14 +354,13 @@ class Delivery:
         if posted.message_id:
             await self._reviews.delete_message(posted.channel, posted.message_id)
 
-    async def _post_in_thread(self, payload: dict[str, Any]) -> None:
-        post = await self._posted(payload)
-        assert post.message_id is not None
-        note = note_from_json(payload)
-        if "thread_message_id" not in payload:  # a note nobody edits later
-            await self._reviews.post_in_thread(post.channel, post.message_id, note)
+    async def _post_in_thread(self, message: outgoing.ThreadPost) -> None:
+        channel, ts = await self._card(message.review_post_id)
+        note = message.note
+        if message.thread_message_id is None:  # a note nobody edits later
+            await self._reviews.post_in_thread(channel, ts, note)
             return
-        message_id = int(payload["thread_message_id"])
+        message_id = message.thread_message_id
         existing = await self._db.run(lambda s: s.get(ThreadMessage, message_id))
         if existing is None:
             raise DeliveryRefused("the thread message was erased before it was posted")
@@ -348,17 +368,17 @@ class Delivery:
             return  # posted and recorded by an earlier attempt
         if existing.posting_since is not None and note.key:
             # An earlier attempt may have posted and died before recording it: look first.
-            found = await self._reviews.find_in_thread(post.channel, post.message_id, note.key)
+            found = await self._reviews.find_in_thread(channel, ts, note.key)
             if found is not None:
                 await self._db.run(lambda s: threads.record_posted(s, message_id, found))
                 return
         now = self._now()
         await self._db.run(lambda s: threads.record_posting(s, message_id, now))
-        ts = await self._reviews.post_in_thread(post.channel, post.message_id, note)
-        if not await self._db.run(lambda s: threads.record_posted(s, message_id, ts)):
+        reply = await self._reviews.post_in_thread(channel, ts, note)
+        if not await self._db.run(lambda s: threads.record_posted(s, message_id, reply)):
             # The candidate's data was erased while this post was in flight: redact it too.
             await self._reviews.edit_in_thread(
-                post.channel, ts, ThreadNote(text=review.ERASED_ANSWER)
+                channel, reply, ThreadNote(text=review.ERASED_ANSWER)
             )
 
     async def _thread_message(self, thread_message_id: int) -> tuple[str, str | None]:
@@ -370,25 +390,25 @@ class Delivery:
 
         return await self._db.run(load)
 
-    async def _post(self, review_post_id: int) -> ReviewPost:
-        return await self._db.run(lambda s: s.get_one(ReviewPost, review_post_id))
-
-    async def _posted(self, payload: dict[str, Any]) -> ReviewPost:
-        post = await self._post(int(payload["review_post_id"]))
+    async def _card(self, review_post_id: int) -> tuple[str, str]:
+        """The channel and ``ts`` of the candidate's card, the parent of every reply."""
+        post = await self._db.run(lambda s: s.get_one(ReviewPost, review_post_id))
         if post.message_id is None:
             # The card post comes first in this conversation and is done, so it failed for
             # good (reported then): a reply with no parent can never be posted.
             raise DeliveryRefused("the candidate's card was never posted")
-        return post
+        return post.channel, post.message_id
 
 
-def _backoff(attempts: int, retry_after: float | None) -> float:
+def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
     """The platform's Retry-After as given; else doubling from 1 s, at most 5 minutes.
 
     Adding our own doubling to Slack's word would turn five 429s of 1 s into 31 s.
     """
     if retry_after is not None:
-        return retry_after
-    return float(
-        min(DeliveryLimit.FIRST_BACKOFF_SECONDS * 2**attempts, DeliveryLimit.MAX_BACKOFF_SECONDS)
+        return timedelta(seconds=retry_after)
+    return backoff.doubling(
+        attempts,
+        first=DeliveryLimit.FIRST_BACKOFF_SECONDS,
+        most=DeliveryLimit.MAX_BACKOFF_SECONDS,
     )

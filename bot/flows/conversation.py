@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, select
 
-from bot.flows import buttons, say, texts
+from bot.flows import buttons, outgoing, texts
 from bot.flows.ports import Choice
 from storage import interviews
 from storage.models import (
@@ -66,7 +66,9 @@ class Conversation:
         return texts.text(self.language, key, **values)
 
     def say(self, key: str, choices: list[list[Choice]] | None = None, /, **values: object) -> None:
-        say.to_candidate(self.session, self.chat_id, self.text(key, **values), self.now, choices)
+        outgoing.to_candidate(
+            self.session, self.chat_id, self.text(key, **values), self.now, choices
+        )
 
     def choice(self, label: str, action: str) -> Choice:
         """A button that acts on this interview only (see ``bot.flows.buttons``)."""

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.flows import say, texts
+from bot.flows import outgoing, texts
 from storage.models import Candidate, Interview, Opening
 
 KEYS = ("advanced", "rejected", "extension_approved", "extension_denied")
@@ -53,5 +53,5 @@ def tell(session: Session, interview: Interview, message: str, now: datetime) ->
     candidate = session.get_one(Candidate, interview.candidate_id)
     if candidate.telegram_chat_id is None:
         return False
-    say.to_candidate(session, candidate.telegram_chat_id, message, now)
+    outgoing.to_candidate(session, candidate.telegram_chat_id, message, now)
     return True

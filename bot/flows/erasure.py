@@ -21,11 +21,10 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, func, or_, select
 
-from bot.flows import escaping, review, say, threads
+from bot.flows import escaping, outgoing, review, threads
 from bot.flows.lifecycle import Event, move
 from bot.flows.pipeline import find_interview
-from bot.flows.ports import Posted
-from bot.flows.say import Kind
+from bot.flows.ports import CandidateCard, Posted
 from storage import answer_media, inbox, interviews, outbox
 from storage.db import request_scrub
 from storage.models import (
@@ -184,34 +183,36 @@ def _forget_outbox(
     replaced: it keeps its place in the thread's order, so the clean-up queued below runs
     after it and finds (and deletes) whatever it posted.
     """
-    cards = {i.id: say.card_json(review.card(session, i)) for i in found if i.id is not None}
-    keys = [f"review:{i}" for i in cards] + [f"tg:{chat}" for chat in chats]
+    cards = {i.id: review.card(session, i) for i in found if i.id is not None}
+    keys = [outgoing.review_key(i) for i in cards]
+    keys += [outgoing.candidate_key(chat) for chat in chats]
     for row in outbox.carrying(session, keys=keys, about=list(cards), words=words):
-        review_of = _review_interview(row)
-        if review_of in cards and _must_stay(row, now):
-            row.payload = _redacted(row, cards[review_of])
-        else:
+        review_of = outgoing.interview_of(row.ordering_key)
+        kept = _redacted(row, cards[review_of], now) if review_of in cards else None
+        if kept is None:
             session.delete(row)
+        else:
+            row.payload = outgoing.encode(kept)
 
 
-def _review_interview(row: OutboxMessage) -> int | None:
-    prefix, _, rest = row.ordering_key.partition(":")
-    return int(rest) if prefix == "review" and rest.isdigit() else None
-
-
-def _must_stay(row: OutboxMessage, now: datetime) -> bool:
+def _redacted(row: OutboxMessage, card: CandidateCard, now: datetime) -> outgoing.Message | None:
+    """The row's message without the person in it, if the row must stay; else None."""
     if row.status != OutboxStatus.PENDING:
-        return False
-    if row.kind == Kind.CARD_POST:
-        return True  # the parent message must exist for the note below
+        return None
     in_flight = row.locked_until is not None and row.locked_until > now
-    return in_flight and row.kind in (Kind.CARD_UPDATE, Kind.THREAD_POST, Kind.THREAD_EDIT)
-
-
-def _redacted(row: OutboxMessage, card: dict[str, object]) -> dict[str, object]:
-    if row.kind in (Kind.CARD_POST, Kind.CARD_UPDATE):
-        return {**row.payload, "card": card}
-    return {**row.payload, "text": review.ERASED_ANSWER, "choices": []}
+    try:
+        message = outgoing.read(row.kind, row.ordering_key, row.payload)
+    except outgoing.Unreadable:
+        return None  # delivery would give it up: nothing of it can reach Slack
+    match message:
+        case outgoing.CardPost():
+            # Always: the parent message must exist for the note below.
+            return message.model_copy(update={"card": card})
+        case outgoing.CardUpdate() if in_flight:
+            return message.model_copy(update={"card": card})
+        case outgoing.ThreadPost() | outgoing.ThreadEdit() if in_flight:
+            return message.model_copy(update={"text": review.ERASED_ANSWER, "choices": ()})
+    return None
 
 
 def _tell_slack(
@@ -225,12 +226,12 @@ def _tell_slack(
     """Delete what the bot posted about them in Slack; say so in the thread; rename the card."""
     assert interview.id is not None
     for file_id in file_ids:
-        say.delete_file(session, interview_id=interview.id, file_id=file_id, now=now)
+        outgoing.delete_file(session, interview_id=interview.id, file_id=file_id, now=now)
     copies = session.exec(select(SharedCopy).where(SharedCopy.interview_id == interview.id)).all()
     for channel, message_id, shared_file in dict.fromkeys(
         (c.channel, c.message_id, c.file_id) for c in copies
     ):
-        say.delete_copy(
+        outgoing.delete_copy(
             session,
             interview_id=interview.id,
             channel=channel,
@@ -248,7 +249,7 @@ def _tell_slack(
     )
     post = review.review_post(session, interview.id)
     assert post.id is not None
-    say.clear_thread(session, interview_id=interview.id, review_post_id=post.id, now=now)
+    outgoing.clear_thread(session, interview_id=interview.id, review_post_id=post.id, now=now)
     review.note_in_thread(
         session,
         interview,

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.errors import NotFound
-from bot.flows import answering, buttons, erasure, escaping, extensions, review, say, texts
+from bot.flows import answering, buttons, erasure, escaping, extensions, outgoing, review, texts
 from bot.flows.answering import Expect, MediaWelcome, ReceivedAnswer
 from bot.flows.conversation import (
     Conversation,
@@ -138,7 +138,7 @@ def start(session: Session, *, token: str, person: TelegramPerson, now: datetime
     candidate = session.get_one(Candidate, interview.candidate_id)
     if candidate.telegram_user_id not in (None, person.user_id):
         _tell_stranger(session, person, "invite_taken", now)
-        say.to_team_member(
+        outgoing.to_team_member(
             session,
             interview.invited_by,
             f"⚠️ Someone else tried to use {escaping.mrkdwn(candidate.name)}'s invitation link "
@@ -414,7 +414,7 @@ def _answer_erase(conv: Conversation, confirmed: bool) -> None:
     # Every interview of theirs (another opening, a re-invite), not only this one.
     erasure.erase_person(conv.session, conv.interview, by="the candidate", now=conv.now)
     # The candidate row no longer knows their chat; the goodbye goes to the chat we had.
-    say.to_candidate(conv.session, chat_id, texts.text(language, "delete.done"), conv.now)
+    outgoing.to_candidate(conv.session, chat_id, texts.text(language, "delete.done"), conv.now)
 
 
 # Where the candidate is
@@ -494,9 +494,9 @@ def apologise(
         .order_by(col(Candidate.id).desc())
     ).first()
     language = texts.language_for(known or language_code)
-    say.to_candidate(session, chat_id, texts.text(language, "went_wrong"), now)
+    outgoing.to_candidate(session, chat_id, texts.text(language, "went_wrong"), now)
 
 
 def _tell_stranger(session: Session, person: TelegramPerson, key: str, now: datetime) -> None:
     language = texts.language_for(person.language_code)
-    say.to_candidate(session, person.chat_id, texts.text(language, key), now)
+    outgoing.to_candidate(session, person.chat_id, texts.text(language, key), now)

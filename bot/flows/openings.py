@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlmodel import Session, col, select
 
 from bot.errors import InvalidRequest, OpeningFileError
-from bot.flows import decision_texts, escaping, say
+from bot.flows import decision_texts, escaping, outgoing
 from bot.limits import InviteLimit, QuestionDefaults
 from storage.models import Answer, Opening, Question
 
@@ -206,7 +206,7 @@ def create(session: Session, spec: OpeningSpec, *, by: str, now: datetime) -> Op
     if session.exec(select(Opening.id).where(Opening.slug == spec.slug)).first() is not None:
         raise InvalidRequest(f"An opening called `{spec.slug}` exists already: pick another title.")
     opening, _ = save(session, spec, now)
-    say.to_team_member(
+    outgoing.to_team_member(
         session,
         by,
         f"Created opening *{escaping.mrkdwn(opening.title)}* (`{opening.slug}`, "

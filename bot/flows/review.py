@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, func, select
 
 from bot.errors import InvalidRequest, NotFound
-from bot.flows import escaping, say, threads
+from bot.flows import escaping, outgoing, threads
 from bot.flows.ports import CandidateCard, Transcript
 from bot.limits import ReviewLimit
 from storage import interviews
@@ -138,21 +138,23 @@ def open_review(session: Session, interview: Interview, now: datetime) -> None:
     session.add(post)
     session.flush()
     assert post.id is not None
-    say.post_card(session, post.id, card(session, interview), now)
+    outgoing.post_card(session, post.id, card(session, interview), now)
 
 
 def refresh_card(session: Session, interview: Interview, now: datetime) -> None:
     assert interview.id is not None
     post = review_post(session, interview.id)
     assert post.id is not None
-    say.update_card(session, post.id, card(session, interview), now)
+    outgoing.update_card(session, post.id, card(session, interview), now)
 
 
 def note_in_thread(session: Session, interview: Interview, text: str, now: datetime) -> None:
     assert interview.id is not None
     post = review_post(session, interview.id)
     assert post.id is not None
-    say.to_thread(session, interview_id=interview.id, review_post_id=post.id, text=text, now=now)
+    outgoing.to_thread(
+        session, interview_id=interview.id, review_post_id=post.id, text=text, now=now
+    )
 
 
 def record_posted(session: Session, review_post_id: int, message_id: str) -> None:
@@ -192,7 +194,7 @@ def vote(
     refresh_card(session, interview, now)
     opening = session.get_one(Opening, interview.opening_id)
     if opening.blind_review:
-        say.privately(
+        outgoing.privately(
             session,
             channel=review_post(session, interview_id).channel,
             user=reviewer,
@@ -261,7 +263,7 @@ def score(
     session.flush()
     refresh_card(session, interview, now)
     if opening.blind_review and has_voted(session, interview_id, reviewer):
-        say.privately(
+        outgoing.privately(
             session,
             channel=review_post(session, interview_id).channel,
             user=reviewer,
@@ -320,7 +322,7 @@ def answer_submitted(session: Session, answer_id: int, now: datetime) -> None:
         post = review_post(session, interview.id)
         message = threads.find(session, interview.id, _answer_key(answer_id))
         assert post.id is not None and message is not None and message.id is not None
-        say.upload_to_thread(
+        outgoing.upload_to_thread(
             session,
             interview_id=interview.id,
             review_post_id=post.id,

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from bot.errors import NotFound
-from bot.flows import say
+from bot.flows import outgoing
 from bot.flows.ports import Choice, ThreadNote
 from storage.models import ReviewPost, ThreadMessage
 
@@ -49,7 +49,7 @@ def post(
     session.add(message)
     session.flush()
     assert message.id is not None and parent_post.id is not None
-    say.keyed_to_thread(
+    outgoing.keyed_to_thread(
         session,
         interview_id=interview_id,
         review_post_id=parent_post.id,
@@ -73,7 +73,7 @@ def edit(
     if message is None:
         return False
     assert message.id is not None
-    say.edit_in_thread(
+    outgoing.edit_in_thread(
         session,
         interview_id=interview_id,
         thread_message_id=message.id,
@@ -108,7 +108,7 @@ def record_file(session: Session, thread_message_id: int, file_id: str) -> bool:
 def forget(session: Session, interview_id: int) -> list[str]:
     """Erasure: forget the interview's replies; returns their files' ids, to delete them.
 
-    The replies themselves are deleted from Slack by listing the thread (``say.clear_thread``);
+    The replies themselves are deleted from Slack by listing the thread (``outgoing.clear_thread``);
     a reply still on its way finds its row gone and is redacted by delivery.
     """
     files: list[str] = []

@@ -22,7 +22,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.flows import escaping, roles, say
+from bot.flows import escaping, outgoing, roles
 from bot.limits import DeliveryLimit
 from storage import channel_problems, outbox
 from storage.models import Interview, Opening
@@ -146,11 +146,11 @@ def give_up(
 
 def _reported(ordering_key: str) -> bool:
     # Not a team member's own DMs: a report about a failed DM is itself a DM.
-    return say.interview_of(ordering_key) is not None or say.to_a_candidate(ordering_key)
+    return outgoing.interview_of(ordering_key) is not None or outgoing.to_a_candidate(ordering_key)
 
 
 def _what(session: Session, ordering_key: str) -> str:
-    interview_id = say.interview_of(ordering_key)
+    interview_id = outgoing.interview_of(ordering_key)
     if interview_id is None:
         return "A message to a candidate on Telegram"
     interview = session.get(Interview, interview_id)
@@ -168,4 +168,4 @@ def _tell_recruiters(session: Session, recruiters: Iterable[str], text: str, now
     if not told:
         log.warning("a delivery problem needs a recruiter, and none is configured")
     for user in told:
-        say.to_team_member(session, user, text, now)
+        outgoing.to_team_member(session, user, text, now)

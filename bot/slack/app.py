@@ -28,11 +28,11 @@ from bot.flows import (
     escaping,
     extensions,
     openings,
+    outgoing,
     pipeline,
     reports,
     review,
     roles,
-    say,
 )
 from bot.flows.review import VoteChoice
 from bot.services import Services
@@ -232,7 +232,7 @@ def build_app(
             line = pipeline.reject(
                 session, who=who, by=user, now=now, reason=read.reason, message=read.message
             )
-            say.to_team_member(session, user, line, now, about=[int(view["private_metadata"])])
+            outgoing.to_team_member(session, user, line, now, about=[int(view["private_metadata"])])
 
         try:
             await services.handle_once(SOURCE, f"view:{view['id']}", work)

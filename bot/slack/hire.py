@@ -21,10 +21,10 @@ from bot.flows import (
     extensions,
     interview,
     openings,
+    outgoing,
     pipeline,
     reports,
     roles,
-    say,
 )
 from bot.flows.moments import format_deadline
 from bot.limits import ReviewLimit
@@ -266,7 +266,7 @@ class HireCommands:
         def work(session: Session, now: Any) -> str:
             content, count = reports.export_csv(session, slug)
             name = f"hirebot-{slug or 'all-openings'}-{now:%Y%m%d-%H%M}.csv"
-            say.file_to_team_member(
+            outgoing.file_to_team_member(
                 session,
                 user=command.user,
                 filename=name,

@@ -21,6 +21,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
+from bot import backoff
 from bot.flows import interview
 from bot.limits import InboxLimit
 from bot.services import Services
@@ -145,8 +146,7 @@ class UpdateDispatcher:
             await self._s.db.run(lambda s: inbox.mark_done(s, row.update_id, now))
             return
         if row.attempts < InboxLimit.MAX_ATTEMPTS:
-            delay = InboxLimit.FIRST_BACKOFF_SECONDS * 2 ** (row.attempts - 1)
-            at = now + timedelta(seconds=delay)
+            at = now + backoff.doubling(row.attempts - 1, first=InboxLimit.FIRST_BACKOFF_SECONDS)
             await self._s.db.run(
                 lambda s: inbox.mark_retry(s, row.update_id, at=at, error_type=error)
             )

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from bot import backoff
 from bot.errors import MediaError, described
 from bot.flows import review
 from bot.flows.ports import Transcriber, Transcript
@@ -175,7 +176,12 @@ class TranscriptionWorker:
             if attempt >= TranscriptionLimit.MAX_ATTEMPTS:
                 await self._finish(answer_id, attempt, None, f"{type(err).__name__}: {err}")
             else:
-                at = self._now() + _backoff(attempt - 1)
+                # Attempts count from 1: the first retry waits FIRST_BACKOFF_SECONDS.
+                at = self._now() + backoff.doubling(
+                    attempt - 1,
+                    first=TranscriptionLimit.FIRST_BACKOFF_SECONDS,
+                    most=TranscriptionLimit.MAX_BACKOFF_SECONDS,
+                )
                 error = repr(err)
                 await self._db.run(
                     lambda s: transcripts.retry_later(s, answer_id, attempt, at=at, error=error)
@@ -227,12 +233,6 @@ class TranscriptionWorker:
 
         await self._db.run(finish)
         self._committed()
-
-
-def _backoff(attempts: int) -> timedelta:
-    """Wait before the next attempt: 5 s, 10 s, 20 s… capped (see TranscriptionLimit)."""
-    first, cap = TranscriptionLimit.FIRST_BACKOFF_SECONDS, TranscriptionLimit.MAX_BACKOFF_SECONDS
-    return timedelta(seconds=min(cap, first * 2**attempts))
 
 
 def _record_details(session: Session, answer_id: int, transcript: Transcript) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from bot.flows.say import Kind
+from bot.flows.outgoing import Kind
 from bot.sandbox.world import (
     REVIEW_CHANNEL,
     SAMPLES,

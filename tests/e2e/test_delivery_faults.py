@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.delivery import _backoff
-from bot.flows.say import Kind
+from bot.delivery import retry_delay
+from bot.flows.outgoing import Kind
 from bot.sandbox.world import (
     RECRUITER,
     REVIEW_CHANNEL,
@@ -176,8 +176,8 @@ async def test_a_card_slack_refuses_for_good_is_reported_once_and_wedges_nothing
 
 
 def test_each_retry_waits_what_the_platform_said_or_doubles_up_to_five_minutes() -> None:
-    assert [_backoff(attempts, 1.0) for attempts in range(5)] == [1.0] * 5
-    assert [_backoff(attempts, None) for attempts in (0, 1, 2, 8, 9, 30)] == [
+    assert [retry_delay(attempts, 1.0).total_seconds() for attempts in range(5)] == [1.0] * 5
+    assert [retry_delay(attempts, None).total_seconds() for attempts in (0, 1, 2, 8, 9, 30)] == [
         1.0,
         2.0,
         4.0,

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.flows import undelivered
-from bot.flows.say import Kind
+from bot.flows.outgoing import Kind
 from bot.limits import DeliveryLimit
 from storage import migrate, outbox
 from storage.db import Database, make_engine

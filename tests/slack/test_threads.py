@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.flows.say import Kind
+from bot.flows.outgoing import Kind
 from bot.sandbox.world import (
     REVIEW_CHANNEL,
     SAMPLES,

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from bot.flows.outgoing import Kind
 from bot.flows.ports import Transcriber, Transcript
-from bot.flows.say import Kind
 from bot.limits import TranscriptionLimit
 from bot.sandbox.world import eventually
 from bot.transcription.jobs import TranscriptionWorker, pool_size

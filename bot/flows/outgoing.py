@@ -1,0 +1,432 @@
+"""The outbox vocabulary: every message a flow may have sent, one model per kind.
+
+A flow records what it wants said inside its own transaction (``enqueue``, or one of the
+helpers below); after commit the delivery worker (bot.delivery) reads each row back once
+(``read``) and hands the message to the handler for its kind, one call on a port
+(CandidateChannel, ReviewChannel). Adding a kind: a model here, a handler there.
+
+A row's payload is its model as JSON, ``kind`` included. Rows written before the models
+existed have no ``kind`` in their payload: they are read by the row's kind column, and their
+keys, exactly as they were written (see ``_from_before_models``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from sqlmodel import Session
+
+from bot.flows.ports import CandidateCard, Choice, ThreadNote
+from storage import outbox
+
+
+class Kind(StrEnum):
+    CANDIDATE_TEXT = "candidate.text"
+    CARD_POST = "review.card.post"
+    CARD_UPDATE = "review.card.update"
+    THREAD_POST = "review.thread.post"
+    THREAD_EDIT = "review.thread.edit"
+    THREAD_UPLOAD = "review.thread.upload"
+    FILE_DELETE = "review.file.delete"
+    THREAD_CLEAR = "review.thread.clear"  # erasure: delete every reply the bot posted
+    COPY_DELETE = "review.copy.delete"  # erasure: a DM or export file that named them
+    NOTIFY_USER = "review.notify"
+    PRIVATE_NOTE = "review.private"
+    USER_FILE = "review.user.file"
+
+
+# Ordering keys: the rows of one key are delivered one at a time, in order.
+_CANDIDATE_KEY = "tg:"  # one candidate's Telegram chat
+_REVIEW_KEY = "review:"  # one review thread: the card is posted before any reply or update
+_ERASE_KEY = "erase:"  # the copies outside the thread of one erased interview
+_USER_KEY = "user:"  # one team member's direct messages
+
+
+def candidate_key(chat_id: int) -> str:
+    return f"{_CANDIDATE_KEY}{chat_id}"
+
+
+def review_key(interview_id: int) -> str:
+    return f"{_REVIEW_KEY}{interview_id}"
+
+
+def interview_of(ordering_key: str) -> int | None:
+    """The interview whose review thread ``ordering_key`` orders, if it is one."""
+    rest = ordering_key.removeprefix(_REVIEW_KEY)
+    return int(rest) if rest != ordering_key and rest.isdigit() else None
+
+
+def to_a_candidate(ordering_key: str) -> bool:
+    """Whether ``ordering_key`` orders the messages to one candidate's Telegram chat."""
+    return ordering_key.startswith(_CANDIDATE_KEY)
+
+
+class _Message(BaseModel):
+    # Frozen: a message is what was decided in the flow's transaction, not a thing to edit.
+    # Unknown keys are ignored, so a row written by a newer version still goes out.
+    model_config = ConfigDict(frozen=True)
+
+
+class _InThread(_Message):
+    """Anything about one candidate's review thread, delivered in the thread's order."""
+
+    interview_id: int
+
+    @property
+    def ordering_key(self) -> str:
+        return review_key(self.interview_id)
+
+
+class _ToUser(_Message):
+    """Something for one team member, delivered in the order it was said to them."""
+
+    user: str
+
+    @property
+    def ordering_key(self) -> str:
+        return f"{_USER_KEY}{self.user}"
+
+
+class CandidateText(_Message):
+    kind: Literal[Kind.CANDIDATE_TEXT] = Kind.CANDIDATE_TEXT
+    chat_id: int
+    text: str
+    choices: tuple[tuple[Choice, ...], ...] = ()
+
+    @property
+    def ordering_key(self) -> str:
+        return candidate_key(self.chat_id)
+
+
+class CardPost(_Message):
+    kind: Literal[Kind.CARD_POST] = Kind.CARD_POST
+    review_post_id: int
+    card: CandidateCard
+
+    @property
+    def ordering_key(self) -> str:
+        return review_key(self.card.interview_id)
+
+
+class CardUpdate(_Message):
+    """The whole card again (see ``update_card``)."""
+
+    kind: Literal[Kind.CARD_UPDATE] = Kind.CARD_UPDATE
+    review_post_id: int
+    card: CandidateCard
+
+    @property
+    def ordering_key(self) -> str:
+        return review_key(self.card.interview_id)
+
+
+class _Note(_InThread):
+    text: str
+    key: str | None = None
+    choices: tuple[Choice, ...] = ()
+
+    @property
+    def note(self) -> ThreadNote:
+        return ThreadNote(text=self.text, choices=self.choices, key=self.key or None)
+
+
+class ThreadPost(_Note):
+    """A reply under the card. With ``thread_message_id`` its Slack id is recorded on that
+    ``ThreadMessage`` so it can be edited later; without, nobody edits it (a decision, a
+    deadline, a reminder)."""
+
+    kind: Literal[Kind.THREAD_POST] = Kind.THREAD_POST
+    review_post_id: int
+    thread_message_id: int | None = None
+
+
+class ThreadEdit(_Note):
+    kind: Literal[Kind.THREAD_EDIT] = Kind.THREAD_EDIT
+    thread_message_id: int
+
+
+class ThreadUpload(_InThread):
+    """A recording uploaded under the card; its file id is recorded on ``thread_message_id``."""
+
+    kind: Literal[Kind.THREAD_UPLOAD] = Kind.THREAD_UPLOAD
+    review_post_id: int
+    media_path: str
+    media_title: str | None = None
+    thread_message_id: int | None = None  # None only in rows from before answers were keyed
+
+
+class FileDelete(_InThread):
+    kind: Literal[Kind.FILE_DELETE] = Kind.FILE_DELETE
+    file_id: str
+
+
+class ThreadClear(_InThread):
+    """Delete every reply (and file) the bot posted under the candidate's card."""
+
+    kind: Literal[Kind.THREAD_CLEAR] = Kind.THREAD_CLEAR
+    review_post_id: int
+
+
+class CopyDelete(_Message):
+    """Delete a message or file shared outside the thread (see ``SharedCopy``)."""
+
+    kind: Literal[Kind.COPY_DELETE] = Kind.COPY_DELETE
+    interview_id: int
+    channel: str
+    message_id: str | None = None
+    file_id: str | None = None
+
+    @property
+    def ordering_key(self) -> str:
+        return f"{_ERASE_KEY}{self.interview_id}"
+
+
+class NotifyUser(_ToUser):
+    """A direct message; ``about``: the interviews whose candidates it names (erasure)."""
+
+    kind: Literal[Kind.NOTIFY_USER] = Kind.NOTIFY_USER
+    text: str
+    about: tuple[int, ...] = ()
+
+
+class PrivateNote(_ToUser):
+    """Something only ``user`` may see (a blind-review reveal), shown in ``channel``."""
+
+    kind: Literal[Kind.PRIVATE_NOTE] = Kind.PRIVATE_NOTE
+    channel: str
+    text: str
+
+
+class UserFile(_ToUser):
+    """A text file (an export) in ``user``'s direct messages; ``about`` as for a DM."""
+
+    kind: Literal[Kind.USER_FILE] = Kind.USER_FILE
+    filename: str
+    title: str
+    content: str
+    about: tuple[int, ...] = ()
+
+
+Message = Annotated[
+    CandidateText
+    | CardPost
+    | CardUpdate
+    | ThreadPost
+    | ThreadEdit
+    | ThreadUpload
+    | FileDelete
+    | ThreadClear
+    | CopyDelete
+    | NotifyUser
+    | PrivateNote
+    | UserFile,
+    Field(discriminator="kind"),
+]
+_MESSAGE: TypeAdapter[Message] = TypeAdapter(Message)
+_KINDS = frozenset(Kind)
+
+
+def enqueue(session: Session, message: Message, now: datetime) -> None:
+    """Record ``message`` in the outbox, in the flow's transaction."""
+    outbox.enqueue(
+        session,
+        ordering_key=message.ordering_key,
+        kind=message.kind,
+        payload=encode(message),
+        now=now,
+    )
+
+
+def encode(message: Message) -> dict[str, Any]:
+    return message.model_dump(mode="json")
+
+
+class Unreadable(ValueError):
+    """An outbox row no model fits: an unknown kind or a malformed payload. Its text names
+    the kind and the fields at fault, never their values (they may be a candidate's words)."""
+
+
+def read(kind: str, ordering_key: str, payload: object) -> Message:
+    """The message an outbox row holds, whenever it was written."""
+    if kind not in _KINDS:
+        raise Unreadable(f"unknown kind {kind!r}")
+    if not isinstance(payload, Mapping):
+        raise Unreadable(f"{kind}: the payload is not a JSON object")
+    if "kind" not in payload:
+        payload = _from_before_models(kind, ordering_key, payload)
+    elif payload["kind"] != kind:
+        raise Unreadable(f"{kind}: the payload says it is another kind")
+    try:
+        return _MESSAGE.validate_python(payload)
+    except ValidationError as err:
+        wrong = sorted(
+            {
+                f"{'.'.join(str(part) for part in e['loc'][1:]) or 'payload'} ({e['type']})"
+                for e in err.errors(include_input=False, include_url=False)
+            }
+        )
+        raise Unreadable(f"{kind}: {', '.join(wrong)}") from None
+
+
+def _from_before_models(kind: str, ordering_key: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A payload written before the models: the same keys, but the kind only in the row's
+    column and the interview only in the ordering key (``review:12``, ``erase:12``)."""
+    upgraded = {**payload, "kind": kind}
+    for prefix in (_REVIEW_KEY, _ERASE_KEY):
+        rest = ordering_key.removeprefix(prefix)
+        if rest != ordering_key and rest.isdigit() and "interview_id" not in upgraded:
+            upgraded["interview_id"] = int(rest)
+    return upgraded
+
+
+# What the flows say, by what they mean. Each builds one message and enqueues it.
+
+
+def to_candidate(
+    session: Session,
+    chat_id: int,
+    text: str,
+    now: datetime,
+    choices: list[list[Choice]] | None = None,
+) -> None:
+    rows = tuple(tuple(row) for row in choices or ())
+    enqueue(session, CandidateText(chat_id=chat_id, text=text, choices=rows), now)
+
+
+def post_card(session: Session, review_post_id: int, card: CandidateCard, now: datetime) -> None:
+    enqueue(session, CardPost(review_post_id=review_post_id, card=card), now)
+
+
+def update_card(session: Session, review_post_id: int, card: CandidateCard, now: datetime) -> None:
+    """Re-render the card. Each update carries the whole card, so one still waiting to go out
+    is replaced rather than followed: a burst of votes makes one Slack call, not one each
+    (chat.update is rate-limited per channel)."""
+    message = CardUpdate(review_post_id=review_post_id, card=card)
+    outbox.drop_pending(session, ordering_key=message.ordering_key, kind=message.kind)
+    enqueue(session, message, now)
+
+
+def to_thread(
+    session: Session,
+    *,
+    interview_id: int,
+    review_post_id: int,
+    text: str,
+    now: datetime,
+) -> None:
+    """A note in the thread that is never edited later (decisions, deadlines, reminders)."""
+    message = ThreadPost(interview_id=interview_id, review_post_id=review_post_id, text=text)
+    enqueue(session, message, now)
+
+
+def keyed_to_thread(
+    session: Session,
+    *,
+    interview_id: int,
+    review_post_id: int,
+    thread_message_id: int,
+    note: ThreadNote,
+    now: datetime,
+) -> None:
+    """Post a reply whose id is recorded on ``ThreadMessage`` so it can be edited later."""
+    message = ThreadPost(
+        interview_id=interview_id,
+        review_post_id=review_post_id,
+        thread_message_id=thread_message_id,
+        text=note.text,
+        key=note.key,
+        choices=note.choices,
+    )
+    enqueue(session, message, now)
+
+
+def edit_in_thread(
+    session: Session, *, interview_id: int, thread_message_id: int, note: ThreadNote, now: datetime
+) -> None:
+    message = ThreadEdit(
+        interview_id=interview_id,
+        thread_message_id=thread_message_id,
+        text=note.text,
+        key=note.key,
+        choices=note.choices,
+    )
+    enqueue(session, message, now)
+
+
+def upload_to_thread(
+    session: Session,
+    *,
+    interview_id: int,
+    review_post_id: int,
+    media_path: str,
+    media_title: str,
+    thread_message_id: int,
+    now: datetime,
+) -> None:
+    """Upload a recording under the reply ``thread_message_id`` (which records its file id)."""
+    message = ThreadUpload(
+        interview_id=interview_id,
+        review_post_id=review_post_id,
+        media_path=media_path,
+        media_title=media_title,
+        thread_message_id=thread_message_id,
+    )
+    enqueue(session, message, now)
+
+
+def delete_file(session: Session, *, interview_id: int, file_id: str, now: datetime) -> None:
+    enqueue(session, FileDelete(interview_id=interview_id, file_id=file_id), now)
+
+
+def clear_thread(
+    session: Session, *, interview_id: int, review_post_id: int, now: datetime
+) -> None:
+    enqueue(session, ThreadClear(interview_id=interview_id, review_post_id=review_post_id), now)
+
+
+def delete_copy(
+    session: Session,
+    *,
+    interview_id: int,
+    channel: str,
+    message_id: str | None,
+    file_id: str | None,
+    now: datetime,
+) -> None:
+    message = CopyDelete(
+        interview_id=interview_id, channel=channel, message_id=message_id, file_id=file_id
+    )
+    enqueue(session, message, now)
+
+
+def privately(session: Session, *, channel: str, user: str, text: str, now: datetime) -> None:
+    enqueue(session, PrivateNote(channel=channel, user=user, text=text), now)
+
+
+def file_to_team_member(
+    session: Session,
+    *,
+    user: str,
+    filename: str,
+    title: str,
+    content: str,
+    now: datetime,
+    about: Sequence[int] = (),
+) -> None:
+    """``about``: the interviews whose candidates the file lists; delivery records where it
+    landed for each (``SharedCopy``), so erasing one of them deletes the file."""
+    message = UserFile(
+        user=user, filename=filename, title=title, content=content, about=tuple(about)
+    )
+    enqueue(session, message, now)
+
+
+def to_team_member(
+    session: Session, user: str, text: str, now: datetime, about: Sequence[int] = ()
+) -> None:
+    """A direct message; ``about`` as for ``file_to_team_member`` (a DM naming a candidate)."""
+    enqueue(session, NotifyUser(user=user, text=text, about=tuple(about)), now)
