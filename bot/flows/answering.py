@@ -122,7 +122,7 @@ def show_intro(conv: Conversation) -> None:
     if q.practice:
         conv.say("intro.practice", ready, prep=prep, limit=limit)
         return
-    takes = conv.text("takes.many", count=q.max_takes) if q.max_takes > 1 else ""
+    takes = conv.text("takes", count=q.max_takes) if q.max_takes > 1 else ""
     conv.say("intro", ready, number=q.number, total=q.total, prep=prep, limit=limit, takes=takes)
 
 
@@ -283,7 +283,7 @@ def rerecord(conv: Conversation, index: int, take: int) -> None:
     answer_media.discard_if_unused(conv.session, replaced)
     step(conv.interview, PhaseEvent.RERECORD)
     conv.interview.question_shown_at = conv.now
-    conv.say("rerecord.go", left=left - 1)
+    conv.say("rerecord.go", count=left - 1)
 
 
 def repeat_step(conv: Conversation) -> None:
@@ -313,8 +313,8 @@ def _complete(conv: Conversation) -> None:
     respond_by = conv.now + timedelta(days=conv.opening.respond_within_days)
     conv.say(
         "completed",
-        total=len(conv.questions),
-        respond_by=conv.when(respond_by).split(",")[0],
+        count=len(conv.questions),
+        respond_by=conv.day(respond_by),
     )
     assert conv.interview.status == InterviewStatus.COMPLETED
 
@@ -331,7 +331,7 @@ def _offer_review(conv: Conversation, answer: Answer | None) -> None:
     if left <= 0:
         conv.say("review.last", [[submit]], length=length)
         return
-    again = conv.choice(conv.text("rerecord", left=left), f"rerecord:{q.index}:{answer.take}")
+    again = conv.choice(conv.text("rerecord", count=left), f"rerecord:{q.index}:{answer.take}")
     conv.say("review", [[submit, again]], length=length, take=answer.take, max_takes=q.max_takes)
 
 

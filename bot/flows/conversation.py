@@ -75,16 +75,23 @@ class Conversation:
         return Choice(label, buttons.pack(action, self.interview_id))
 
     def timezone(self) -> ZoneInfo:
-        return zone(self.candidate.timezone or self.opening.timezone)
+        return candidate_zone(self.candidate, self.opening)
 
     def when(self, moment: datetime) -> str:
-        """A moment as the candidate reads it, in their time zone."""
-        tz = self.timezone()
-        local = moment.astimezone(tz)
-        return local.strftime("%a %d %b %Y, %H:%M ") + (tz.key if tz.key != "UTC" else "UTC")
+        """A moment as the candidate reads it: their language, their time zone."""
+        return texts.moment(self.language, moment, self.timezone())
+
+    def day(self, moment: datetime) -> str:
+        """The date alone, as the candidate reads it."""
+        return texts.day(self.language, moment, self.timezone())
 
     def deadline(self) -> str:
         return self.when(self.interview.deadline_at)
+
+
+def candidate_zone(candidate: Candidate, opening: Opening) -> ZoneInfo:
+    """The candidate's own time zone (``/timezone``), else the opening's."""
+    return zone(candidate.timezone or opening.timezone)
 
 
 def zone(name: str | None) -> ZoneInfo:

@@ -2,7 +2,9 @@
 
 An opening may override any of ``KEYS`` (openings YAML ``candidate_messages``); a template
 may use only ``PLACEHOLDERS``. The candidate's language applies to the defaults only: an
-opening's own wording is the team's, in the language the team wrote it in.
+opening's own wording is the team's, in the language the team wrote it in, so its
+``{deadline}`` is written in the opening's language (English where it names none). Either way
+the deadline is in the candidate's time zone.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.flows import outgoing, texts
+from bot.flows.conversation import candidate_zone
 from storage.models import Candidate, Interview, Opening
 
 KEYS = ("advanced", "rejected", "extension_approved", "extension_denied")
@@ -32,20 +35,27 @@ def check_template(key: str, template: str) -> None:
 
 
 def render(
-    session: Session, interview: Interview, key: str, *, stage: str = "", deadline: str = ""
+    session: Session,
+    interview: Interview,
+    key: str,
+    *,
+    stage: str = "",
+    deadline: datetime | None = None,
 ) -> str:
     opening = session.get_one(Opening, interview.opening_id)
     candidate = session.get_one(Candidate, interview.candidate_id)
+    template = opening.candidate_messages.get(key)
+    language = texts.language_for(opening.language if template else candidate.language)
+    zone = candidate_zone(candidate, opening)
     values = {
         "name": candidate.name.split()[0],
         "opening": opening.title,
         "stage": stage,
-        "deadline": deadline,
+        "deadline": texts.moment(language, deadline, zone) if deadline else "",
     }
-    template = opening.candidate_messages.get(key)
     if template:
         return template.format(**values)
-    return texts.text(candidate.language, key, **values)
+    return texts.text(language, key, **values)
 
 
 def tell(session: Session, interview: Interview, message: str, now: datetime) -> bool:

@@ -76,8 +76,9 @@ def decide(
     request.decided_by = by
     request.decided_at = now
     record_decision(session, interview, "deny_extension", by, now)
-    deadline = format_deadline(interview.deadline_at)
-    message = decision_texts.render(session, interview, "extension_denied", deadline=deadline)
+    message = decision_texts.render(
+        session, interview, "extension_denied", deadline=interview.deadline_at
+    )
     told = decision_texts.tell(session, interview, message, now)
     _close_request(session, request, f"❌ <@{by}> denied more time.", now)
     return summary(session, interview, "will keep their deadline", told)
@@ -107,7 +108,9 @@ def _extend(
     interview.deadline_at = max(interview.deadline_at, now) + timedelta(days=days)
     deadline = format_deadline(interview.deadline_at)
     record_decision(session, interview, "extend", by, now, reason=f"+{days} days")
-    message = decision_texts.render(session, interview, "extension_approved", deadline=deadline)
+    message = decision_texts.render(
+        session, interview, "extension_approved", deadline=interview.deadline_at
+    )
     told = decision_texts.tell(session, interview, message, now)
     line = f"⏳ <@{by}> gave {days} more day{'s' if days != 1 else ''}: new deadline {deadline}."
     if request is not None:

@@ -330,19 +330,19 @@ def _status(conv: Conversation) -> None:
         "status",
         opening=conv.opening.title,
         answered=answering.answered_count(conv),
-        total=len(conv.questions),
+        count=len(conv.questions),
         deadline=conv.deadline(),
     )
 
 
 def _choose_language(conv: Conversation, argument: str) -> None:
     code = argument.strip().lower()
-    if code in texts.CATALOGUES:
+    if code in texts.language_names():
         conv.candidate.language = code
         conv.say("language.set")
         return
     choices = [
-        [conv.choice(name, f"{LANGUAGE}{code}") for code, name in texts.LANGUAGE_NAMES.items()]
+        [conv.choice(name, f"{LANGUAGE}{code}") for code, name in texts.language_names().items()]
     ]
     conv.say("language.choose", choices)
 
@@ -360,18 +360,13 @@ def _set_timezone(conv: Conversation, argument: str) -> None:
 
 
 def _welcome(conv: Conversation) -> None:
-    total = len(conv.questions)
-    are = (
-        conv.text("are_questions.one")
-        if total == 1
-        else conv.text("are_questions.many", count=total)
-    )
+    company = conv.opening.company
     conv.say(
         "welcome",
         name=conv.candidate.name.split()[0],
         opening=conv.opening.title,
-        company=f" at {conv.opening.company}" if conv.opening.company else "",
-        are_questions=are,
+        at_company=conv.text("at_company", company=company) if company else "",
+        count=len(conv.questions),
         deadline=conv.deadline(),
     )
     choices = [

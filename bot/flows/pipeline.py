@@ -198,7 +198,7 @@ def remind(session: Session, *, who: str, now: datetime) -> str:
             "there is nothing to remind them of."
         )
     deadline = format_deadline(found.deadline_at)
-    message = render(session, found, "team_reminder", deadline=deadline)
+    message = render(session, found, "team_reminder", deadline=found.deadline_at)
     if not tell(session, found, message, now):
         return (
             f"{name} hasn't opened their invitation yet, so Telegram can't "

@@ -102,7 +102,7 @@ def _send(conv: Conversation, rule: Rule, answered: int) -> None:
     }
     if rule.kind == "not_started":
         minutes = max(5, round(sum(q.answer_seconds + q.prep_seconds for q in conv.questions) / 60))
-        conv.say("remind.not_started", minutes=minutes, **values)
+        conv.say("remind.not_started", count=minutes, **values)
     else:
         conv.say("remind.before_deadline", answered=answered, total=len(conv.questions), **values)
 

@@ -254,7 +254,7 @@ async def test_german_speaking_candidate_is_interviewed_in_german(tmp_path: Path
     async with World(data_dir=tmp_path) as w:
         hans = w.telegram.candidate(700_200, "Hans", "Meier", language_code="de")
         await hans.send_command("/start", await invite(w, "Hans Meier"))
-        consent = await hans.wait_for_message("Bist du einverstanden?")
+        consent = await hans.wait_for_message("Sind Sie einverstanden?")
         assert [label for label, _ in consent.buttons()] == ["Einverstanden", "Nein, danke"]
         await hans.press("Einverstanden")
         intro = await hans.wait_for_message("Frage 1 von 2.")

@@ -31,7 +31,7 @@ async def test_an_update_that_keeps_failing_is_recorded_and_the_candidate_told_o
     async with World(data_dir=tmp_path, database_url=database_url, telegram_mode=mode) as w:
         hans = w.telegram.candidate(700_800, "Hans", "Meier", language_code="de")
         await hans.send_command("/start", await invite(w, "Hans Meier"))
-        await hans.wait_for_message("Bist du einverstanden?")
+        await hans.wait_for_message("Sind Sie einverstanden?")
         calls: list[str] = []
 
         def broken(*args: Any, **kwargs: Any) -> None:
