@@ -28,7 +28,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot storage tests
 
+# The catalogues are compiled in memory when the bot starts (bot/flows/catalogues.py): check
+# that each one compiles and says every message, with English's placeholders, before the tests.
 test: lint
+	$(BIN)/python -m bot.flows.catalogues --check
 	$(BIN)/pytest
 
 clean:

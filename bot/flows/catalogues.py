@@ -14,7 +14,9 @@ There is no build step and no ``.mo`` file: the first use of a language compiles
 memory with Babel (``read_po`` → ``write_mo``) into a standard ``gettext.GNUTranslations``, so a
 fresh clone or an installed wheel works as is, and an edited ``.po`` is what runs. The tests
 compile every catalogue the same way (``make test`` therefore compiles them all).
-``python -m bot.flows.catalogues`` writes the template again from ``en.po``.
+``python -m bot.flows.catalogues`` writes the template again from ``en.po``;
+``python -m bot.flows.catalogues --check`` compiles each catalogue and lists its problems
+(``make test`` runs it before pytest).
 """
 
 from __future__ import annotations
@@ -136,7 +138,9 @@ def problems(catalog: Catalog, english: Catalog) -> list[str]:
             found.append(f"{k}: unreadable placeholders ({err})")
             continue
         if last != english_forms[-1]:
-            found.append(f"{k}: placeholders {sorted(last)}, English has {sorted(english_forms[-1])}")
+            found.append(
+                f"{k}: placeholders {sorted(last)}, English has {sorted(english_forms[-1])}"
+            )
         allowed = set().union(*english_forms)
         for form in others:
             if not form <= allowed:
@@ -177,5 +181,24 @@ def write_template() -> None:
         write_po(file, template(), width=100, omit_header=False, sort_output=False)
 
 
+def check() -> int:
+    """Compile every catalogue as the bot will and report what is missing; 1 on a problem."""
+    english = read(SOURCE_LANGUAGE)
+    failed = 0
+    for language in languages():
+        catalog = read(language)
+        compile_catalogue(catalog)
+        found = problems(catalog, english)
+        print(f"{language}: {sum(1 for m in catalog if m.id)} messages, {len(found)} problems")
+        for problem in found:
+            print(f"  {po_path(language).relative_to(LOCALES.parent.parent)}: {problem}")
+        failed |= bool(found)
+    return failed
+
+
 if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["--check"]:
+        sys.exit(check())
     write_template()

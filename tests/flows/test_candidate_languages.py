@@ -1,0 +1,101 @@
+"""Candidates read the bot in their language, with dates in their locale and time zone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session, col, select
+
+from bot.flows import extensions, interview, openings, pipeline, reminders
+from bot.flows.interview import TelegramPerson
+from storage import migrate
+from storage.db import Database, make_engine
+from storage.models import OutboxMessage
+
+# Monday 23 November 2026, midday in Berlin; the default deadline is a week later.
+T0 = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+CHAT = 4242
+# The deadline (30 Nov, 11:00 UTC), extended by three days, as each candidate in Berlin reads it.
+DEADLINE = {
+    "en": "Mon 30 Nov 2026, 12:00 Europe/Berlin",
+    "de": "Mo., 30. Nov. 2026, 12:00 Uhr (Europe/Berlin)",
+    "es": "lun, 30 nov 2026, 12:00 (Europe/Berlin)",
+    "fr": "lun. 30 nov. 2026, 12:00 (Europe/Berlin)",
+}
+EXTENDED = {
+    "en": "Thu 3 Dec 2026, 12:00 Europe/Berlin",
+    "de": "Do., 3. Dez. 2026, 12:00 Uhr (Europe/Berlin)",
+    "es": "jue, 3 dic 2026, 12:00 (Europe/Berlin)",
+    "fr": "jeu. 3 déc. 2026, 12:00 (Europe/Berlin)",
+}
+WELCOME = {
+    "en": "Welcome to your async interview for Backend Engineer at Acme.\nThere are 2 questions.",
+    "de": "Interview für Backend Engineer bei Acme.\nEs gibt 2 Fragen.",
+    "es": "entrevista asíncrona para Backend Engineer en Acme.\nHay 2 preguntas.",
+    "fr": "pour le poste de Backend Engineer chez Acme.\nIl y a 2 questions.",
+}
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    migrate.upgrade(database_url)
+    database = Database(make_engine(database_url))
+    yield database
+    database.dispose()
+
+
+def _candidate_texts(session: Session) -> list[str]:
+    rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+    return [str(r.payload["text"]) for r in rows if r.payload.get("chat_id") == CHAT]
+
+
+def _invite_and_start(session: Session, language_code: str) -> TelegramPerson:
+    spec = openings.OpeningSpec(
+        slug="backend",
+        title="Backend Engineer",
+        company="Acme",
+        review_channel="C0REVIEW",
+        questions=[openings.QuestionSpec(text="Why us?"), openings.QuestionSpec(text="And?")],
+    )
+    openings.save(session, spec, T0)
+    invitation = interview.invite(
+        session, opening_slug="backend", candidate_name="Hans Meier", invited_by="U0RITA", now=T0
+    )
+    person = TelegramPerson(CHAT, CHAT, "Hans", language_code)
+    interview.start(session, token=invitation.token, person=person, now=T0)
+    return person
+
+
+@pytest.mark.parametrize("language", ["en", "de", "es", "fr"])
+def test_welcome_reminders_and_extensions_use_the_candidates_language_and_zone(
+    db: Database, language: str
+) -> None:
+    def story(session: Session) -> list[str]:
+        person = _invite_and_start(session, language)
+        interview.command(session, person=person, name="timezone", argument="Europe/Berlin", now=T0)
+        pipeline.remind(session, who="Hans Meier", now=T0)
+        extensions.extend(session, who="Hans Meier", days=3, by="U0RITA", now=T0)
+        # 72 hours before the new deadline, at 12:00 in Berlin: not quiet hours.
+        reminders.tick(session, T0 + timedelta(days=7))
+        return _candidate_texts(session)
+
+    welcome, _consent, _timezone_set, team_reminder, extended, before_deadline = db.run_sync(story)
+    assert WELCOME[language] in welcome
+    assert DEADLINE[language] in team_reminder
+    assert EXTENDED[language] in extended
+    assert EXTENDED[language] in before_deadline
+    for told in (team_reminder, extended, before_deadline):
+        assert "UTC" not in told
+
+
+def test_a_language_telegram_names_that_has_no_catalogue_gets_english(db: Database) -> None:
+    def story(session: Session) -> list[str]:
+        _invite_and_start(session, "pt-BR")
+        return _candidate_texts(session)
+
+    welcome, consent = db.run_sync(story)
+    assert welcome.startswith("Hi Hans! Welcome to your async interview")
+    assert "Mon 30 Nov 2026, 11:00 UTC" in welcome
+    assert consent.endswith("Do you agree?")
