@@ -31,7 +31,7 @@ lint: $(STAMP)
 # The catalogues are compiled in memory when the bot starts (bot/flows/catalogues.py): check
 # that each one compiles and says every message, with English's placeholders, before the tests.
 test: lint
-	$(BIN)/python -m bot.flows.catalogues --check
+	$(BIN)/python -m bot.flows.translating --check
 	$(BIN)/pytest
 
 clean:

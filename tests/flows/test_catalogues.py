@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 
-from bot.flows import catalogues, texts
+from bot.flows import catalogues, texts, translating
 from bot.flows.openings import ANSWER_TYPES
 
 LANGUAGES = catalogues.languages()
@@ -47,7 +47,7 @@ def test_a_catalogue_has_every_message_translated_with_englishs_placeholders(
     language: str,
 ) -> None:
     catalog = catalogues.read(language)
-    assert catalogues.problems(catalog, catalogues.read("en")) == []
+    assert translating.problems(catalog, catalogues.read("en")) == []
     # Babel's own checks (plural forms, python-format) agree.
     assert [(m.id, errors) for m, errors in catalog.check()] == []
 
@@ -63,7 +63,7 @@ def test_the_checks_find_a_missing_fuzzy_untranslated_or_misplaced_message() -> 
         "{opening}: {answered} von {total} Frage.",
         "{opening}: {answered} von {count} Fragen. Frist: {deadline}.",
     )
-    assert sorted(catalogues.problems(catalog, catalogues.read("en"))) == [
+    assert sorted(translating.problems(catalog, catalogues.read("en"))) == [
         "extension_denied: placeholders ['name'], English has ['deadline', 'name', 'opening']",
         "help: fuzzy",
         "minutes: placeholders ['m', 's'], English has ['m', 's:02d']",
@@ -85,14 +85,47 @@ def test_no_message_is_left_in_english(language: str) -> None:
 
 
 def test_the_template_lists_every_english_message_with_its_text() -> None:
-    def entries(catalog: Catalog) -> list[tuple[object, ...]]:
-        # Comments as words: a tool may wrap them at another width.
-        return [(m.id, " ".join(" ".join(m.auto_comments).split())) for m in catalog if m.id]
-
-    with catalogues.TEMPLATE.open("rb") as file:
+    with translating.template_path().open("rb") as file:
         on_disk = read_po(file)
-    # If this fails, run `python -m bot.flows.catalogues` and `pybabel update` (see its docs).
-    assert entries(on_disk) == entries(catalogues.template())
+    # If this fails, run `python -m bot.flows.translating` (see its docstring).
+    assert translating.comments(on_disk) == translating.comments(translating.template())
+    assert translating.check() == []
+
+
+def test_rewording_english_marks_its_translations_fuzzy_and_a_new_message_untranslated(
+    tmp_path: Path,
+) -> None:
+    locales = tmp_path / "bot" / "locales"
+    shutil.copytree(catalogues.LOCALES, locales)
+    english = catalogues.read("en", locales)
+    english["ready"].string = "I'm ready"
+    english.add("goodbye", "Goodbye, {name}!")
+    with catalogues.po_path("en", locales).open("wb") as file:
+        write_po(file, english, sort_output=False)
+    assert "bot/locales/messages.pot: older than en.po" in " ".join(translating.check(locales))
+
+    todo = translating.update(locales)
+
+    assert todo == {
+        "de": ["ready", "goodbye"],
+        "es": ["ready", "goodbye"],
+        "fr": ["ready", "goodbye"],
+    }
+    german = catalogues.read("de", locales)
+    assert german["ready"].fuzzy and german["ready"].string == "Bereit"
+    assert not german["submit"].fuzzy
+    assert sorted(translating.check(locales)) == [
+        f"bot/locales/{language}/LC_MESSAGES/hirebot.po: {problem}"
+        for language in ("de", "es", "fr")
+        for problem in ("goodbye: not translated", "ready: fuzzy")
+    ]
+    # Translated again, the catalogue is complete; the template stays as it is.
+    german["ready"].flags.discard("fuzzy")
+    german["goodbye"].string = "Auf Wiedersehen, {name}!"
+    with catalogues.po_path("de", locales).open("wb") as file:
+        write_po(file, german, sort_output=False)
+    assert not any("/de/" in problem for problem in translating.check(locales))
+    assert translating.update(locales)["de"] == []
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
