@@ -17,7 +17,7 @@ from storage.models import Answer, InboxStatus, InboxUpdate, Interview, OutboxMe
 from tests.e2e.conftest import invite
 
 SORRY = "Sorry, something went wrong on our side. Please try again."
-SORRY_DE = "Entschuldigung, bei uns ist etwas schiefgelaufen. Bitte versuche es noch einmal."
+SORRY_DE = "Entschuldigung, bei uns ist etwas schiefgelaufen. Bitte versuchen Sie es noch einmal."
 
 
 def _row(world: World, update_id: int) -> InboxUpdate | None:
