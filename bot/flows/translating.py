@@ -46,7 +46,7 @@ def template(locales: Path = LOCALES) -> Catalog:
         copyright_holder="",
         fuzzy=False,
         creation_date=english.creation_date,  # written again, the template stays the same
-        header_comment="# What hirebot's candidates read, by key (see bot/flows/catalogues.py).",
+        header_comment="# What hirebot's candidates read, by key (see bot/flows/translating.py).",
     )
     for message in english:
         if not message.id:
