@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.flows import extensions, interview, openings, pipeline, reminders
+from bot.flows import extensions, interview, openings, outgoing, pipeline, reminders
 from bot.flows.interview import TelegramPerson
+from bot.flows.outgoing import CandidateText
 from storage import migrate
 from storage.db import Database, make_engine
 from storage.models import OutboxMessage
@@ -48,7 +49,8 @@ def db(database_url: str) -> Iterator[Database]:
 
 def _candidate_texts(session: Session) -> list[str]:
     rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
-    return [str(r.payload["text"]) for r in rows if r.payload.get("chat_id") == CHAT]
+    messages = [outgoing.read(r.kind, r.ordering_key, r.payload) for r in rows]
+    return [m.text for m in messages if isinstance(m, CandidateText) and m.chat_id == CHAT]
 
 
 def _invite_and_start(session: Session, language_code: str) -> TelegramPerson:
