@@ -53,13 +53,16 @@ def _candidate_texts(session: Session) -> list[str]:
     return [m.text for m in messages if isinstance(m, CandidateText) and m.chat_id == CHAT]
 
 
-def _invite_and_start(session: Session, language_code: str) -> TelegramPerson:
-    spec = openings.OpeningSpec(
-        slug="backend",
-        title="Backend Engineer",
-        company="Acme",
-        review_channel="C0REVIEW",
-        questions=[openings.QuestionSpec(text="Why us?"), openings.QuestionSpec(text="And?")],
+def _invite_and_start(session: Session, language_code: str, **opening: object) -> TelegramPerson:
+    spec = openings.OpeningSpec.model_validate(
+        {
+            "slug": "backend",
+            "title": "Backend Engineer",
+            "company": "Acme",
+            "review_channel": "C0REVIEW",
+            "questions": [{"text": "Why us?"}, {"text": "And?"}],
+            **opening,
+        }
     )
     openings.save(session, spec, T0)
     invitation = interview.invite(
@@ -101,3 +104,19 @@ def test_a_language_telegram_names_that_has_no_catalogue_gets_english(db: Databa
     assert welcome.startswith("Hi Hans! Welcome to your async interview")
     assert "Mon 30 Nov 2026, 11:00 UTC" in welcome
     assert consent.endswith("Do you agree?")
+
+
+def test_an_openings_own_wording_gets_its_deadline_in_the_openings_language(
+    db: Database,
+) -> None:
+    """The team wrote this message in German: its date reads German, in the candidate's zone."""
+
+    def story(session: Session) -> list[str]:
+        own = {"extension_approved": "Hallo {name}, Ihre neue Frist: {deadline}."}
+        person = _invite_and_start(session, "en", language="de", candidate_messages=own)
+        interview.command(session, person=person, name="timezone", argument="Asia/Tokyo", now=T0)
+        extensions.extend(session, who="Hans Meier", days=3, by="U0RITA", now=T0)
+        return _candidate_texts(session)
+
+    extended = db.run_sync(story)[-1]
+    assert extended == "Hallo Hans, Ihre neue Frist: Do., 3. Dez. 2026, 20:00 Uhr (Asia/Tokyo)."
