@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 
 from bot.flows import catalogues
 
-CONSENT_VERSION = "2026-11-v1"
+# The consent text a candidate agreed to, stored on the interview. v2: the German consent was
+# reworded (formal "Sie") and Spanish and French were added; what is asked is unchanged.
+CONSENT_VERSION = "2026-11-v2"
 
 # The Babel locale each catalogue's dates and lists are written in. English is British, like
 # its wording ("recognise"); the other languages use their CLDR defaults.
