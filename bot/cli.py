@@ -1,37 +1,34 @@
 """``hirebot`` — run | demo | migrate | openings import | doctor | transcribe | bench."""
 
+# This module is what every ``hirebot`` command imports first, so it imports only what
+# building the parser needs (``hirebot --help`` answers at once): each command imports its
+# own modules when it runs (the settings, the database, Bolt and PTB, Whisper, the sandbox
+# and the benchmarks). tests/test_cli_imports.py keeps it that way.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import logging
-import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot import bench, transcription
-from bot.config import Settings
 from bot.errors import HirebotError
+from bot.transcription import cli as transcribe_command
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hirebot", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot with real Slack and Telegram tokens")
-    demo = commands.add_parser("demo", help="play a whole interview against local emulators")
-    demo.add_argument("--quiet", action="store_true", help="print only the summary")
-    commands.add_parser("migrate", help="apply database migrations")
-    openings = commands.add_parser("openings", help="manage openings")
-    openings_sub = openings.add_subparsers(dest="openings_command", required=True)
-    load = openings_sub.add_parser("import", help="create or update openings from YAML files")
-    load.add_argument("files", nargs="+", type=Path)
-    doctor = commands.add_parser("doctor", help="check tokens, database, data dir, Whisper")
-    doctor.set_defaults(handler=lambda _args: _doctor(Settings()))
-    # Commands that register themselves set a ``handler`` to call with the parsed arguments.
-    transcription.register(commands)
-    bench.register(commands)
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        # The benches' own parser, so that their modules (numpy, PyAV, the sandbox and
+        # through it the whole runtime) load for ``hirebot bench`` only.
+        from bot.bench.commands import parse as parse_bench
+
+        args = parse_bench(argv[1:])
+    else:
+        args = _parser().parse_args(argv)
 
     # The demo prints the conversation itself; only problems should interrupt it.
     level = logging.WARNING if args.command == "demo" else logging.INFO
@@ -44,23 +41,57 @@ def main(argv: list[str] | None = None) -> int:
             handled: int = args.handler(args)
             return handled
         if args.command == "run":
-            return _run(Settings())
+            return _run(_settings())
         if args.command == "demo":
+            import asyncio
+
             from bot.demo import play
 
             code: int = asyncio.run(play(verbose=not args.quiet))
             return code
         if args.command == "migrate":
-            return _migrate(Settings())
+            return _migrate(_settings())
         if args.command == "openings":
-            return _import_openings(Settings(), args.files)
+            return _import_openings(_settings(), args.files)
     except HirebotError as err:
         print(f"hirebot: {err}", file=sys.stderr)
         return 2
     return 1
 
 
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hirebot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot with real Slack and Telegram tokens")
+    demo = commands.add_parser("demo", help="play a whole interview against local emulators")
+    demo.add_argument("--quiet", action="store_true", help="print only the summary")
+    commands.add_parser("migrate", help="apply database migrations")
+    openings = commands.add_parser("openings", help="manage openings")
+    openings_sub = openings.add_subparsers(dest="openings_command", required=True)
+    load = openings_sub.add_parser("import", help="create or update openings from YAML files")
+    load.add_argument("files", nargs="+", type=Path)
+    doctor = commands.add_parser("doctor", help="check tokens, database, data dir, Whisper")
+    doctor.set_defaults(handler=lambda _args: _doctor(_settings()))
+    # Commands that register themselves set a ``handler`` to call with the parsed arguments.
+    transcribe_command.register(commands)
+    # Listed here for --help only: main() hands ``hirebot bench …`` to the benches' parser.
+    commands.add_parser("bench", help="measure speed, accuracy and memory (hirebot bench -h)")
+    return parser
+
+
+def _settings() -> Settings:
+    # pydantic-settings takes a noticeable part of a second to import: only commands that
+    # read the settings pay for it.
+    from bot.config import Settings
+
+    return Settings()
+
+
 def _run(settings: Settings) -> int:
+    import asyncio
+    import contextlib
+    import signal
+
     from bot.runtime import Runtime
 
     settings.check_for_run()
@@ -79,6 +110,8 @@ def _run(settings: Settings) -> int:
 
 
 def _doctor(settings: Settings) -> int:
+    import asyncio
+
     from bot.doctor import diagnose, report
 
     checks = asyncio.run(diagnose(settings))

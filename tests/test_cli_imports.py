@@ -1,0 +1,68 @@
+"""``hirebot --help`` and ``hirebot transcribe`` load only what they need.
+
+Each runs in a fresh interpreter (this one has everything loaded already) that prints the
+modules it holds afterwards: the sandbox, the benchmarks, Bolt, PTB or torch there mean a
+command pays seconds for code it never runs. No timing is asserted; what is loaded is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.transcription.conftest import ANSWER1_OGG
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Never needed by --help nor by transcribe.
+HEAVY = ("slack_bolt", "slack_sdk", "telegram", "bot.sandbox", "bot.bench", "torch", "whisper")
+# Needed by transcribe (Whisper, decoding), never by --help; nor are the settings, the
+# database layer or the event loop.
+TRANSCRIBING = ("faster_whisper", "ctranslate2", "av", "numpy")
+HELP_SKIPS = (*HEAVY, *TRANSCRIBING, "pydantic_settings", "sqlmodel", "sqlalchemy", "asyncio")
+
+_PROBE = """
+import contextlib, io, json, sys
+from bot.cli import main
+
+def loaded(names):
+    return sorted(n for n in names if any(m == n or m.startswith(n + ".") for m in sys.modules))
+
+names = json.loads(sys.argv[1])
+with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+    main(["--help"])
+after_help = loaded(names)
+code = main(sys.argv[2:]) if len(sys.argv) > 2 else None
+print(json.dumps({"help": after_help, "command": loaded(names), "code": code}))
+"""
+
+
+def probe(names: tuple[str, ...], *command: str, tmp_path: Path) -> dict[str, object]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HIREBOT_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(names), *command],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,  # no .env from the checkout
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_help_loads_neither_platforms_nor_whisper_nor_settings(tmp_path: Path) -> None:
+    names = (*HELP_SKIPS, "bot.cli", "argparse")
+    assert probe(names, tmp_path=tmp_path)["help"] == ["argparse", "bot.cli"]
+
+
+def test_transcribe_loads_whisper_but_no_platform_sandbox_or_bench(tmp_path: Path) -> None:
+    names = (*HEAVY, *TRANSCRIBING)
+    result = probe(names, "transcribe", "--model", "tiny.en", str(ANSWER1_OGG), tmp_path=tmp_path)
+    assert result["code"] == 0
+    assert result["command"] == sorted(TRANSCRIBING)
