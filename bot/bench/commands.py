@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.bench import media, slack, transcription
+from bot.bench import decoding, media, overhead, slack, transcription
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -16,6 +16,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     transcription.register(benches)
     slack.register(benches)
     media.register(benches)
+    decoding.register(benches)
+    overhead.register(benches)
     args = parser.parse_args(argv)
     args.command = "bench"
     return args

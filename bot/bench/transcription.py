@@ -78,14 +78,8 @@ def bench(args: argparse.Namespace) -> int:
     from bot.transcription.media import probe
 
     # Checked first: the word error rate is scored after minutes of transcription.
-    try:
-        import jiwer  # noqa: F401
-    except ImportError as err:
-        raise ConfigError(
-            "hirebot bench transcription scores word error rates with jiwer, which is not "
-            "installed: pip install 'hirebot[bench]'."
-        ) from err
-    references = _references(args.dir)
+    require_jiwer("transcription")
+    references = references_in(args.dir)
     files = sorted({name for refs in references.values() for name in refs})
     durations = {name: probe(args.dir / name).duration_seconds for name in files}
     openai = importlib.util.find_spec("torch") is not None
@@ -113,7 +107,20 @@ def bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _references(directory: Path) -> dict[str, dict[str, str]]:
+def require_jiwer(bench: str) -> None:
+    """Refuse before any work when jiwer (the ``bench`` extra) is missing: word error rates
+    are scored after minutes of transcription."""
+    try:
+        import jiwer  # noqa: F401
+    except ImportError as err:
+        raise ConfigError(
+            f"hirebot bench {bench} scores word error rates with jiwer, which is not "
+            "installed: pip install 'hirebot[bench]'."
+        ) from err
+
+
+def references_in(directory: Path) -> dict[str, dict[str, str]]:
+    """The reference transcripts of ``directory``'s transcripts.json, by set and file."""
     index = directory / "transcripts.json"
     if not index.is_file():
         raise ConfigError(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from babel import Locale, UnknownLocaleError
 from sqlmodel import Session, col, func, select
 
 from bot.errors import InvalidRequest, NotFound
@@ -315,9 +316,8 @@ def answer_submitted(session: Session, answer_id: int, now: datetime) -> None:
     interview = session.get_one(Interview, answer.interview_id)
     question = session.get_one(Question, answer.question_id)
     assert interview.id is not None
-    posted = threads.post(
-        session, interview.id, _answer_key(answer_id), answer_text(answer, question, interview), now
-    )
+    text = answer_text(answer, question, interview, expected_language(session, interview))
+    posted = threads.post(session, interview.id, _answer_key(answer_id), text, now)
     if posted and answer.media_path is not None:
         post = review_post(session, interview.id)
         message = threads.find(session, interview.id, _answer_key(answer_id))
@@ -360,6 +360,7 @@ def answer_transcribed(
         answer.transcript_status = TranscriptStatus.DONE
         answer.transcript_text = transcript.text
         answer.transcript_language = transcript.language
+        answer.transcript_language_probability = transcript.language_probability
         answer.transcript_low_confidence = transcript.low_confidence
         answer.duration_seconds = transcript.duration_seconds
     else:
@@ -369,7 +370,7 @@ def answer_transcribed(
     interview = session.get_one(Interview, answer.interview_id)
     question = session.get_one(Question, answer.question_id)
     assert interview.id is not None
-    text = answer_text(answer, question, interview)
+    text = answer_text(answer, question, interview, expected_language(session, interview))
     if not threads.edit(session, interview.id, _answer_key(answer_id), text, now):
         # Not posted on submission (a flow that predates answer_submitted): post it now.
         answer_submitted(session, answer_id, now)
@@ -379,7 +380,15 @@ def _answer_key(answer_id: int) -> str:
     return f"answer:{answer_id}"
 
 
-def answer_text(answer: Answer, question: Question, interview: Interview) -> str:
+def expected_language(session: Session, interview: Interview) -> str:
+    """The language an answer should be in: the opening's, else the candidate's own."""
+    opening = session.get_one(Opening, interview.opening_id)
+    return opening.language or session.get_one(Candidate, interview.candidate_id).language
+
+
+def answer_text(
+    answer: Answer, question: Question, interview: Interview, expected_language: str
+) -> str:
     """The answer's post: question, facts and flags, then the transcript or its state."""
     seconds = answer.duration_seconds or answer.telegram_duration or 0
     facts = [
@@ -410,11 +419,44 @@ def answer_text(answer: Answer, question: Question, interview: Interview) -> str
         lines.append("_Transcript pending…_ the recording is below.")
     elif status == TranscriptStatus.DONE:
         lines.append(_quote(answer.transcript_text or "(no speech heard)"))
+        heard_in = language_note(answer, expected_language)
+        if heard_in:
+            lines.append(heard_in)
         if answer.transcript_low_confidence:
             lines.append("_⚠️ Low confidence transcript: listen to check._")
     else:
         lines.append("_Transcript unavailable: please listen to the recording._")
     return "\n".join(lines)[: ReviewLimit.THREAD_TEXT_CHARS]
+
+
+# Whisper's probability for the language it chose; below this it was guessing between
+# languages (a clear answer scores above 0.9, even a short one), so the text may be in the
+# wrong one.
+UNSURE_LANGUAGE_PROBABILITY = 0.5
+
+
+def language_note(answer: Answer, expected_language: str) -> str | None:
+    """What reviewers should know about the transcript's language, if anything: that it is
+    not the one expected (the opening's, or the candidate's), or that Whisper was unsure."""
+    language = answer.transcript_language
+    if not language or not answer.transcript_text:  # nothing heard, no language to judge
+        return None
+    probability = answer.transcript_language_probability
+    unsure = probability is not None and probability < UNSURE_LANGUAGE_PROBABILITY
+    if language == expected_language and not unsure:
+        return None
+    note = f"🌐 Transcribed as {language_name(language)}"
+    if unsure:
+        note += f", but Whisper was only {probability:.0%} sure of the language"
+    return f"_{note}._"
+
+
+def language_name(code: str) -> str:
+    """``"es"`` → ``"Spanish"``: reviewers read names, not ISO codes."""
+    try:
+        return str(Locale.parse(code).get_language_name("en"))
+    except (ValueError, UnknownLocaleError):
+        return code  # a code Whisper knows but CLDR does not: still better than nothing
 
 
 _KIND_LABELS = {

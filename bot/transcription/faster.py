@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 # ctranslate2 defaults to 4 threads; on a small box more would oversubscribe the cores the
 # bot's event loop and database also need.
 MAX_CPU_THREADS = 4
+BEAM_SIZE = 5
+# Each answer is short and independent; conditioning on earlier windows mainly lets one
+# misheard phrase repeat itself through the rest of the answer.
+CONDITION_ON_PREVIOUS_TEXT = False
 
 
 def cpu_threads() -> int:
@@ -47,7 +51,7 @@ class FasterWhisperTranscriber:
         compute_type: str | None = None,
         threads: int = 0,
         workers: int = 1,
-        beam_size: int = 5,
+        beam_size: int = BEAM_SIZE,
         vad_filter: bool = False,
     ) -> None:
         self.model_name = str(model)
@@ -110,9 +114,7 @@ class FasterWhisperTranscriber:
             language=language,
             beam_size=self.beam_size,
             vad_filter=self.vad_filter,
-            # Each answer is short and independent; conditioning on earlier windows mainly
-            # lets one misheard phrase repeat itself through the rest of the answer.
-            condition_on_previous_text=False,
+            condition_on_previous_text=CONDITION_ON_PREVIOUS_TEXT,
         )
         # The segments are a lazy generator: the model runs while we iterate.
         heard = [

@@ -236,10 +236,9 @@ class TranscriptionWorker:
 
 
 def _record_details(session: Session, answer_id: int, transcript: Transcript) -> None:
-    # What reviewers need beyond the text (review.answer_transcribed stores the text): how
-    # sure the language is, and when each sentence was said.
+    # What reviewers need beyond what review.answer_transcribed stores and shows (the text,
+    # the language and how sure Whisper was of it): when each sentence was said.
     answer = session.get_one(Answer, answer_id)
-    answer.transcript_language_probability = transcript.language_probability
     answer.transcript_segments = [
         {"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text}
         for s in transcript.segments

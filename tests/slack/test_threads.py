@@ -8,7 +8,9 @@ from pathlib import Path
 from sqlmodel import select
 
 from bot.flows.outgoing import Kind
+from bot.sandbox.slack_api import SlackMessage
 from bot.sandbox.world import (
+    OPENING_FILE,
     REVIEW_CHANNEL,
     SAMPLES,
     TEAMMATE,
@@ -155,3 +157,26 @@ async def test_slack_429_storm_while_answers_post_delays_but_loses_and_repeats_n
         assert len(refused) == 1 + 3 + 3  # the card, three 429s, then each post exactly once
         rows = db(w, lambda s: s.exec(select(OutboxMessage)).all())
         assert all(r.status == OutboxStatus.SENT for r in rows)
+
+
+async def test_answer_post_says_the_transcript_is_not_in_the_openings_language(
+    tmp_path: Path,
+) -> None:
+    # A German opening, but the candidate answered in English (and tiny.en hears only
+    # English): reviewers must not take the text for what the opening asked for.
+    opening = tmp_path / "opening.yaml"
+    opening.write_text(OPENING_FILE.read_text() + "language: de\n")
+    async with World(data_dir=tmp_path, opening_file=opening) as w:
+        jane = w.telegram.candidate(700_105, "Jane", "Doe")
+        await start_answering(w, jane, await invite(w))
+        await answer_question(jane, 1, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg"))
+        parent = await card(w)
+
+        def transcribed() -> SlackMessage | None:
+            thread = w.slack.thread(REVIEW_CHANNEL, parent.ts)
+            return next((m for m in thread if "payment service" in m.text), None)
+
+        answer = await eventually(transcribed, seconds=60, what="the transcript in the post")
+        lines = answer.text.splitlines()
+        assert lines[-1] == "_🌐 Transcribed as English._"
+        assert lines[-2].startswith("> ") and "payment service in Python" in lines[-2]
