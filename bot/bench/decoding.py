@@ -6,8 +6,8 @@ threads), beam 5, language en, no VAD: our decoding (bot.transcription.media.aud
 or faster-whisper's ``decode_audio``, each with ``condition_on_previous_text`` off and on;
 then the pipeline as it ships (``FasterWhisperTranscriber.transcribe``, what ``hirebot
 transcribe`` and the bot run). The set is every file of DIR with a reference, plus each real
-recording re-encoded as a Telegram voice note (OGG/Opus, 48 kHz mono, 32 kbps): what
-candidates actually send, and where the decoder resamples.
+recording re-encoded as a Telegram voice note (OGG/Opus, 48 kHz mono, 32 kbps) and as a
+video note's sound (AAC): what candidates actually send, and where the decoder resamples.
 """
 
 from __future__ import annotations
@@ -32,6 +32,11 @@ from bot.bench.transcription import (
 
 VOICE_NOTE_RATE = 48_000
 VOICE_NOTE_BITRATE = 32_000
+# Each real recording again, the ways candidates send it: group → (suffix, codec, container).
+RE_ENCODED = {
+    "real as voice note": (".ogg", "libopus", "ogg"),
+    "real as video note": (".m4a", "aac", "mp4"),
+}
 
 
 @dataclass(frozen=True)
@@ -78,18 +83,19 @@ def build_set(directory: Path, references: dict[str, dict[str, str]], out: Path)
         for group, refs in references.items()
         for name, text in refs.items()
     ]
-    for name, text in references.get("real", {}).items():
-        note = voice_note(directory / name, out / f"{Path(name).stem}.ogg")
-        samples.append(Sample("real as voice note", note, text))
+    for group, (suffix, codec, container) in RE_ENCODED.items():
+        for name, text in references.get("real", {}).items():
+            copy = re_encode(directory / name, out / f"{Path(name).stem}{suffix}", codec, container)
+            samples.append(Sample(group, copy, text))
     return samples
 
 
-def voice_note(source: Path, dest: Path) -> Path:
-    """``source`` re-encoded the way Telegram stores a voice note: OGG/Opus, 48 kHz mono."""
+def re_encode(source: Path, dest: Path, codec: str, container: str) -> Path:
+    """``source``'s sound encoded again with ``codec`` at 48 kHz mono, as Telegram keeps it."""
     import av
 
-    with av.open(str(source)) as src, av.open(str(dest), "w", format="ogg") as out:
-        stream = out.add_stream("libopus", rate=VOICE_NOTE_RATE)
+    with av.open(str(source)) as src, av.open(str(dest), "w", format=container) as out:
+        stream: Any = out.add_stream(codec, rate=VOICE_NOTE_RATE)
         stream.layout = "mono"
         stream.bit_rate = VOICE_NOTE_BITRATE
         resampler = av.AudioResampler(format="s16", layout="mono", rate=VOICE_NOTE_RATE)
@@ -141,12 +147,14 @@ def _ways(model: str) -> dict[str, Callable[[Path], str]]:
         return run
 
     ways = {
-        f"{name:<15} condition {'on ' if condition else 'off'}": way(decode, condition)
+        f"{name:<15} {'on' if condition else 'off':<13}": way(decode, condition)
         for name, decode in decoders.items()
         for condition in (False, True)
     }
     shipped = FasterWhisperTranscriber(model, device="cpu", compute_type="int8")
-    ways["pipeline as shipped"] = lambda path: shipped.transcribe(path, LANGUAGE).text
+    ways[f"{'pipeline':<15} {'(as shipped)':<13}"] = lambda path: (
+        shipped.transcribe(path, LANGUAGE).text
+    )
     return ways
 
 
@@ -169,5 +177,5 @@ def _table(samples: list[Sample], texts: dict[str, list[str]]) -> str:
                 [normalise(heard[i]) for i in chosen],
             )
             cells.append(f"{100 * float(wer):>18.2f} %")
-        lines.append(f"{label:<29}" + "".join(cells))
+        lines.append(label + "".join(cells))
     return "\n".join(lines)
