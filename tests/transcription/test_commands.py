@@ -60,12 +60,17 @@ def test_wer_ignores_case_punctuation_and_digits() -> None:
     assert normalise("It's 1,500 users.") == "its one thousand five hundred users"
 
 
-def test_bench_transcription_without_jiwer_says_what_to_install_before_any_work(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("bench", ["transcription", "decoding"])
+def test_bench_without_jiwer_says_what_to_install_before_any_work(
+    bench: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # None in sys.modules makes "import jiwer" raise ImportError; the folder does not exist,
     # so the refusal must come before anything is read or transcribed.
     monkeypatch.setitem(sys.modules, "jiwer", None)
-    assert main(["bench", "transcription", str(tmp_path / "not-read")]) == 2
+    assert main(["bench", bench, str(tmp_path / "not-read")]) == 2
     err = capsys.readouterr().err
+    assert f"hirebot bench {bench} scores word error rates with jiwer" in err
     assert "pip install 'hirebot[bench]'" in err
