@@ -13,9 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.transcription.conftest import ANSWER1_OGG
-
 ROOT = Path(__file__).resolve().parents[1]
+ANSWER1_OGG = ROOT / "bot" / "sandbox" / "samples" / "answer1.ogg"
 
 # Never needed by --help nor by transcribe.
 HEAVY = ("slack_bolt", "slack_sdk", "telegram", "bot.sandbox", "bot.bench", "torch", "whisper")
