@@ -77,7 +77,7 @@ def bench(args: argparse.Namespace) -> int:
 
 
 def build_set(directory: Path, references: dict[str, dict[str, str]], out: Path) -> list[Sample]:
-    """Every referenced file of ``directory``, and each real one again as a voice note."""
+    """Every referenced file of ``directory``, and each real one again as in RE_ENCODED."""
     samples = [
         Sample(group, directory / name, text)
         for group, refs in references.items()
