@@ -68,14 +68,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def transcribe_files(args: argparse.Namespace) -> int:
-    from bot.config import Settings
     from bot.transcription import load_transcriber
 
     # faster-whisper logs every file's duration at INFO, which would break the progress lines.
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)
-    settings = Settings()
-    backend = args.backend or settings.whisper_backend
-    model = args.model or settings.whisper_model
+    backend, model = args.backend, args.model
+    if backend is None or model is None:
+        # Only then: pydantic-settings takes a noticeable part of a second to import.
+        from bot.config import Settings
+
+        settings = Settings()
+        backend = backend or settings.whisper_backend
+        model = model or settings.whisper_model
     with progress(f"loading {model} ({backend})"):
         transcriber = load_transcriber(backend, model)
     failures = 0
