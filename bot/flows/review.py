@@ -429,9 +429,8 @@ def answer_text(
     return "\n".join(lines)[: ReviewLimit.THREAD_TEXT_CHARS]
 
 
-# Whisper's probability for the language it chose; below this it was guessing between
-# languages (a clear answer scores above 0.9, even a short one), so the text may be in the
-# wrong one.
+# Whisper's probability for the language it chose: below one half, the other languages
+# together were likelier than its pick, so the text may well be in the wrong one.
 UNSURE_LANGUAGE_PROBABILITY = 0.5
 
 
