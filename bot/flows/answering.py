@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from sqlmodel import col, select
 
-from bot.flows import review, texts
+from bot.flows import buttons, review, texts
 from bot.flows.conversation import Conversation
 from bot.flows.lifecycle import Event, PhaseEvent, move, step
 from bot.limits import FileLimit, MediaLimit, QuestionDefaults
@@ -118,7 +118,7 @@ def show_intro(conv: Conversation) -> None:
     q = current(conv)
     prep = texts.length(conv.language, q.prep_seconds)
     limit = texts.length(conv.language, q.answer_seconds)
-    ready = [[conv.choice(conv.text("ready"), f"ready:{q.index}")]]
+    ready = [[conv.choice(conv.text("ready"), buttons.Ready(q.index))]]
     if q.practice:
         conv.say("intro.practice", ready, prep=prep, limit=limit)
         return
@@ -327,11 +327,11 @@ def _offer_review(conv: Conversation, answer: Answer | None) -> None:
     q = current(conv)
     length = texts.length(conv.language, answer.duration_seconds or 0)
     left = q.max_takes - answer.take
-    submit = conv.choice(conv.text("submit"), f"submit:{q.index}:{answer.take}")
+    submit = conv.choice(conv.text("submit"), buttons.Submit(q.index, answer.take))
     if left <= 0:
         conv.say("review.last", [[submit]], length=length)
         return
-    again = conv.choice(conv.text("rerecord", count=left), f"rerecord:{q.index}:{answer.take}")
+    again = conv.choice(conv.text("rerecord", count=left), buttons.Rerecord(q.index, answer.take))
     conv.say("review", [[submit, again]], length=length, take=answer.take, max_takes=q.max_takes)
 
 

@@ -1,40 +1,320 @@
-"""A candidate's button: the action it asks for and the interview it belongs to.
+"""Button data: what a pressed button asks for, as one typed class per button.
 
-A person may hold several interviews (two openings, or a re-invitation), so every button names
-its interview: a press acts on that interview only, and only for the Telegram account the
-interview is bound to. Packed and parsed here only; the adapter passes the data through.
+Like aiogram's ``CallbackData``: each button is a frozen dataclass with a prefix and typed
+fields; ``pack()`` writes the string a platform carries (Telegram's ``callback_data``, a Slack
+button's ``value``) and ``unpack()`` reads it back as the same typed object. Flows define and
+read buttons here only; the adapters pass the string through untouched.
 
-Format: ``<action>@<interview id>``, e.g. ``submit:2:1@17``. Buttons sent before interviews
-were named carry the action alone and still work where the person has one interview.
+Format: ``<prefix>[<sep><field>…][@<interview id>]``, e.g. ``submit:2:1@17``, ``vote_yes@17``.
+A person may hold several interviews (two openings, a re-invitation), so a candidate's button
+names its interview: a press acts on that interview only, and only for the Telegram account the
+interview is bound to. The format is the one buttons already sent carry, so they keep working;
+candidates' buttons sent before interviews were named carry no ``@<id>`` and still work where
+the person has one interview.
+
+Data that is not one of our buttons (forged, malformed, from a version long gone) raises
+``StaleButton``; the flows answer it as a stale button and change nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import Any, ClassVar, Self, get_type_hints
 
+from bot.errors import HirebotError
+from bot.flows.review import VoteChoice
 from bot.limits import ButtonLimit
 
 _OWNER = "@"
+# Plain ASCII digits only: str.isdigit() also accepts "²" and "١", which int() then refuses.
+_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+class StaleButton(HirebotError):
+    """Data that is none of our buttons: forged, malformed or long out of date.
+
+    Its sentence is the same whatever was wrong, for whoever pressed it.
+    """
+
+    def __init__(self, why: str = "") -> None:
+        super().__init__("That button is out of date or not one of mine: nothing changed.")
+        self.why = why  # for a test or a debugger; never shown
+
+
+class ButtonTooLong(ValueError):
+    """A button that Telegram would refuse: its data is over 64 bytes."""
 
 
 @dataclass(frozen=True)
-class Press:
-    action: str  # ready:<index> | submit:<index>:<take> | consent:agree | lang:<code> | …
-    interview_id: int | None  # None: an old button that names no interview
+class ButtonData:
+    """One kind of button. Subclasses are frozen dataclasses declared with a prefix::
+
+        @dataclass(frozen=True)
+        class Submit(ButtonData, prefix="submit"):
+            index: int
+            take: int
+            interview_id: int | None = None
+
+    Fields are ``int`` (0 or more), ``str`` or a ``StrEnum``, written in declaration order;
+    a field named ``interview_id`` is written after ``@`` instead (left out when None).
+    """
+
+    prefix: ClassVar[str]
+    sep: ClassVar[str]
+
+    def __init_subclass__(cls, *, prefix: str, sep: str = ":", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not prefix or _OWNER in prefix or _OWNER in sep:
+            raise TypeError(f"{cls.__name__}: a prefix is needed, and neither may hold {_OWNER!r}")
+        cls.prefix, cls.sep = prefix, sep
+
+    @property
+    def action(self) -> str:
+        """The data without its interview: what the button asks for.
+
+        Slack routes a press by this (its ``action_id``, unique within a card); the whole
+        packed data travels in the button's ``value``.
+        """
+        parts = [self.prefix]
+        for name, kind in _fields(type(self)):
+            parts.append(_write(type(self), name, kind, getattr(self, name)))
+        return type(self).sep.join(parts)
+
+    def pack(self) -> str:
+        data = self.action
+        interview_id = getattr(self, "interview_id", None)
+        if interview_id is not None:
+            data += f"{_OWNER}{_write(type(self), 'interview_id', int, interview_id)}"
+        if len(data.encode()) > ButtonLimit.CALLBACK_DATA_BYTES:
+            raise ButtonTooLong(
+                f"button data over {ButtonLimit.CALLBACK_DATA_BYTES} bytes: {data!r}"
+            )
+        return data
+
+    @classmethod
+    def unpack(cls, data: str) -> Self:
+        """The button ``data`` was packed from; ``StaleButton`` if it is not one of these."""
+        action, owner, interview = data.rpartition(_OWNER) if _OWNER in data else (data, "", "")
+        if not action.startswith(cls.prefix):
+            raise StaleButton(f"not a {cls.__name__} button")
+        rest, names = action[len(cls.prefix) :], _fields(cls)
+        if names:
+            if not rest.startswith(cls.sep):
+                raise StaleButton(f"not a {cls.__name__} button")
+            parts = rest[len(cls.sep) :].split(cls.sep)
+        elif rest:
+            raise StaleButton(f"not a {cls.__name__} button")
+        else:
+            parts = []
+        if len(parts) != len(names):
+            raise StaleButton(f"{cls.__name__} has {len(names)} fields, not {len(parts)}")
+        values = {name: _read(kind, part) for (name, kind), part in zip(names, parts, strict=True)}
+        if owner:
+            if not _owned(cls):
+                raise StaleButton(f"{cls.__name__} names no interview")
+            values["interview_id"] = _read(int, interview)
+        elif _owned(cls) == "required":
+            raise StaleButton(f"{cls.__name__} must name its interview")
+        return cls(**values)
+
+    @classmethod
+    def action_pattern(cls) -> re.Pattern[str]:
+        """Matches the ``action`` of every button of this kind (Bolt routes by it)."""
+        rest = "$" if not _fields(cls) else re.escape(cls.sep)
+        return re.compile(f"^{re.escape(cls.prefix)}{rest}")
+
+    @classmethod
+    def from_slack(cls, action_id: str, value: str) -> Self:
+        """A pressed Slack button: its ``value`` is the packed data.
+
+        Cards posted before values were packed carry the bare interview id as the value
+        (``vote_yes`` / ``17``); they read as ``vote_yes@17``. A value that does not belong
+        to its ``action_id`` is not one of ours.
+        """
+        data = f"{action_id}{_OWNER}{value}" if _NUMBER.fullmatch(value) else value
+        button = cls.unpack(data)
+        if button.action != action_id:
+            raise StaleButton("the button's value does not match its action")
+        return button
 
 
-def pack(action: str, interview_id: int) -> str:
-    data = f"{action}{_OWNER}{interview_id}"
-    if len(data.encode()) > ButtonLimit.CALLBACK_DATA_BYTES:
-        raise ValueError(f"button data over {ButtonLimit.CALLBACK_DATA_BYTES} bytes: {data!r}")
-    return data
+# ------------------------------------------------------------------ the candidate's buttons
 
 
-def parse(data: str) -> Press:
-    action, owner, interview = data.rpartition(_OWNER)
-    if not owner:
-        return Press(data, None)
-    if not interview.isdigit():
-        # Not one of ours; an action no step knows, answered as a stale button.
-        return Press("", None)
-    return Press(action, int(interview))
+class Consent(StrEnum):
+    AGREE = "agree"
+    DECLINE = "decline"
+
+
+class Confirm(StrEnum):
+    YES = "yes"
+    NO = "no"
+
+
+@dataclass(frozen=True)
+class Ready(ButtonData, prefix="ready"):
+    """Show me question ``index`` (after its preparation time)."""
+
+    index: int
+    interview_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Submit(ButtonData, prefix="submit"):
+    """Keep take ``take`` as the answer to question ``index``."""
+
+    index: int
+    take: int
+    interview_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Rerecord(ButtonData, prefix="rerecord"):
+    """Record question ``index`` again instead of take ``take``."""
+
+    index: int
+    take: int
+    interview_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ConsentAnswer(ButtonData, prefix="consent"):
+    answer: Consent
+    interview_id: int | None = None
+
+
+@dataclass(frozen=True)
+class EraseAnswer(ButtonData, prefix="erase"):
+    """The answer to "delete everything?" (``/delete_my_data``)."""
+
+    answer: Confirm
+    interview_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Language(ButtonData, prefix="lang"):
+    code: str
+    interview_id: int | None = None
+
+
+@dataclass(frozen=True)
+class MoreTime(ButtonData, prefix="more_time"):
+    interview_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Stale:
+    """Pressed data that is none of the candidate's buttons, and the interview it names."""
+
+    interview_id: int | None = None
+
+
+CandidateButton = Ready | Submit | Rerecord | ConsentAnswer | EraseAnswer | Language | MoreTime
+_CANDIDATE: tuple[type[CandidateButton], ...] = (
+    Ready,
+    Submit,
+    Rerecord,
+    ConsentAnswer,
+    EraseAnswer,
+    Language,
+    MoreTime,
+)
+
+
+def candidate_press(data: str) -> CandidateButton | Stale:
+    """A candidate's pressed button, or ``Stale`` with the interview it names if readable."""
+    for kind in _CANDIDATE:
+        try:
+            return kind.unpack(data)
+        except StaleButton:
+            continue
+    _, owner, interview = data.rpartition(_OWNER)
+    return Stale(int(interview) if owner and _NUMBER.fullmatch(interview) else None)
+
+
+# ------------------------------------------------------------------ the team's buttons (Slack)
+
+
+class Verdict(StrEnum):
+    APPROVE = "approve"
+    DENY = "deny"
+
+
+@dataclass(frozen=True)
+class Vote(ButtonData, prefix="vote", sep="_"):
+    """A reviewer's vote on the candidate card."""
+
+    choice: VoteChoice
+    interview_id: int
+
+
+@dataclass(frozen=True)
+class OpenScore(ButtonData, prefix="score_open"):
+    """Open the scoring form for the card's interview."""
+
+    interview_id: int
+
+
+@dataclass(frozen=True)
+class ExtensionDecision(ButtonData, prefix="extension"):
+    """A recruiter's answer to a candidate's request for more time."""
+
+    verdict: Verdict
+    request_id: int
+
+
+# ------------------------------------------------------------------ reading and writing fields
+
+
+_HINTS: dict[type[ButtonData], dict[str, Any]] = {}
+
+
+def _hints(cls: type[ButtonData]) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = get_type_hints(cls)  # annotations are strings until asked for
+    return _HINTS[cls]
+
+
+def _fields(cls: type[ButtonData]) -> tuple[tuple[str, type], ...]:
+    """The fields written before ``@``, with their types, in declaration order."""
+    hints = _hints(cls)
+    return tuple((f.name, hints[f.name]) for f in fields(cls) if f.name != "interview_id")
+
+
+def _owned(cls: type[ButtonData]) -> str:
+    """Whether the button names its interview: "required", "optional" or "" (never)."""
+    hint = _hints(cls).get("interview_id")
+    if hint is None:
+        return ""
+    return "required" if hint is int else "optional"
+
+
+def _write(cls: type[ButtonData], name: str, kind: type, value: object) -> str:
+    if isinstance(value, StrEnum):
+        text = value.value
+    elif isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"{cls.__name__}.{name}: {type(value).__name__} is not int, str or enum")
+    elif isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"{cls.__name__}.{name} must be 0 or more, not {value}")
+        text = str(value)
+    else:
+        text = value
+    if cls.sep in text or _OWNER in text:
+        raise ValueError(f"{cls.__name__}.{name} may not contain {cls.sep!r} or {_OWNER!r}")
+    return text
+
+
+def _read(kind: type, text: str) -> Any:
+    if kind is int:
+        if not _NUMBER.fullmatch(text):
+            raise StaleButton("not a number")
+        return int(text)
+    if isinstance(kind, type) and issubclass(kind, StrEnum):
+        try:
+            return kind(text)
+        except ValueError:
+            raise StaleButton(f"not a {kind.__name__}") from None
+    return text

@@ -6,7 +6,7 @@ formatting times in the candidate's time zone and writing to the outbox happen o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -70,9 +70,9 @@ class Conversation:
             self.session, self.chat_id, self.text(key, **values), self.now, choices
         )
 
-    def choice(self, label: str, action: str) -> Choice:
-        """A button that acts on this interview only (see ``bot.flows.buttons``)."""
-        return Choice(label, buttons.pack(action, self.interview_id))
+    def choice(self, label: str, button: buttons.CandidateButton) -> Choice:
+        """``button``, made to act on this interview only (see ``bot.flows.buttons``)."""
+        return Choice(label, replace(button, interview_id=self.interview_id).pack())
 
     def timezone(self) -> ZoneInfo:
         return candidate_zone(self.candidate, self.opening)

@@ -13,14 +13,12 @@ from sqlmodel import Session, col, select
 
 from bot.errors import IllegalTransition, InvalidRequest, NotFound
 from bot.flows import decision_texts, lifecycle, review, threads
+from bot.flows.buttons import ExtensionDecision, Verdict
 from bot.flows.moments import format_deadline
 from bot.flows.pipeline import find_interview, record_decision, summary
 from bot.flows.ports import Choice
 from bot.limits import ReviewLimit
 from storage.models import ExtensionRequest, ExtensionStatus, Interview
-
-APPROVE = "extension:approve"
-DENY = "extension:deny"
 
 
 def request_more_time(session: Session, *, interview_id: int, now: datetime) -> bool:
@@ -154,9 +152,13 @@ def _request_text(requested_at: datetime, deadline: datetime | None) -> str:
 def _buttons(request_id: int) -> tuple[Choice, ...]:
     days = ReviewLimit.EXTENSION_DEFAULT_DAYS
     return (
-        Choice(f"✅ Approve +{days} days", f"{APPROVE}:{request_id}"),
-        Choice("❌ Deny", f"{DENY}:{request_id}"),
+        Choice(f"✅ Approve +{days} days", _button(Verdict.APPROVE, request_id)),
+        Choice("❌ Deny", _button(Verdict.DENY, request_id)),
     )
+
+
+def _button(verdict: Verdict, request_id: int) -> str:
+    return ExtensionDecision(verdict, request_id).pack()
 
 
 def _key(request_id: int) -> str:

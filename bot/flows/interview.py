@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.errors import NotFound
+from bot.errors import InvalidRequest, NotFound
 from bot.flows import answering, buttons, erasure, escaping, extensions, outgoing, review, texts
 from bot.flows.answering import Expect, MediaWelcome, ReceivedAnswer
 from bot.flows.conversation import (
@@ -27,15 +27,8 @@ from bot.flows.conversation import (
 )
 from bot.flows.lifecycle import ACTIVE, Event, move
 from bot.flows.ports import Choice
-from bot.limits import InviteLimit
+from bot.limits import InviteLimit, ReviewLimit
 from storage.models import Candidate, Interview, InterviewStatus, Opening
-
-CONSENT_AGREE = "consent:agree"
-CONSENT_DECLINE = "consent:decline"
-MORE_TIME = "more_time"
-ERASE_YES = "erase:yes"
-ERASE_NO = "erase:no"
-LANGUAGE = "lang:"
 
 Work = Callable[[Session, datetime], object]
 
@@ -88,6 +81,11 @@ def invite(
     language: str = "en",
     time_multiplier: float = 1.0,
 ) -> Invitation:
+    """Invite a candidate; ``time_multiplier`` scales every time limit (extra time)."""
+    if not 1.0 <= time_multiplier <= ReviewLimit.EXTRA_TIME_MAX_FACTOR:
+        raise InvalidRequest(
+            f"Extra time goes from 1 to {ReviewLimit.EXTRA_TIME_MAX_FACTOR}, e.g. `time=1.5`."
+        )
     opening = session.exec(select(Opening).where(Opening.slug == opening_slug)).first()
     if opening is None:
         known = session.exec(select(Opening.slug).order_by(col(Opening.slug))).all()
@@ -183,45 +181,37 @@ def resume(session: Session, *, person: TelegramPerson, now: datetime) -> None:
 
 def press(session: Session, *, person: TelegramPerson, data: str, now: datetime) -> None:
     """A button under one of our messages: it acts on the interview it names, only."""
-    pressed = buttons.parse(data)
+    pressed = buttons.candidate_press(data)
     conv = _pressed_on(session, person, pressed.interview_id, now)
     if conv is None:
         return
-    data = pressed.action
-    if data.startswith(LANGUAGE):
-        _choose_language(conv, data.removeprefix(LANGUAGE))
-        return
-    if data in (ERASE_YES, ERASE_NO):
-        _answer_erase(conv, data == ERASE_YES)
-        return
-    if data == MORE_TIME:
-        request_more_time(conv)
-        return
+    # Language, erasure and more time are answered even after the interview closed.
+    match pressed:
+        case buttons.Language(code=code):
+            _choose_language(conv, code)
+            return
+        case buttons.EraseAnswer(answer=answer):
+            _answer_erase(conv, answer == buttons.Confirm.YES)
+            return
+        case buttons.MoreTime():
+            request_more_time(conv)
+            return
     if _closed(conv):
         return
-    if data in (CONSENT_AGREE, CONSENT_DECLINE):
-        _answer_consent(conv, data == CONSENT_AGREE)
+    if isinstance(pressed, buttons.ConsentAnswer):
+        _answer_consent(conv, pressed.answer == buttons.Consent.AGREE)
         return
-    if conv.interview.status != InterviewStatus.ANSWERING:
+    if conv.interview.status != InterviewStatus.ANSWERING or isinstance(pressed, buttons.Stale):
         conv.say("stale_button")
-        _where_you_are(conv)
+        _where_you_are(conv)  # while answering: the current step again
         return
-    verb, *numbers = data.split(":")
-    try:
-        index, take = int(numbers[0]), int(numbers[1]) if len(numbers) > 1 else 0
-    except (IndexError, ValueError):
-        conv.say("stale_button")
-        answering.repeat_step(conv)
-        return
-    if verb == "ready":
-        answering.ready(conv, index)
-    elif verb == "submit":
-        answering.submit(conv, index, take)
-    elif verb == "rerecord":
-        answering.rerecord(conv, index, take)
-    else:
-        conv.say("stale_button")
-        answering.repeat_step(conv)
+    match pressed:
+        case buttons.Ready(index=index):
+            answering.ready(conv, index)
+        case buttons.Submit(index=index, take=take):
+            answering.submit(conv, index, take)
+        case buttons.Rerecord(index=index, take=take):
+            answering.rerecord(conv, index, take)
 
 
 def _pressed_on(
@@ -300,8 +290,8 @@ def command(
             conv.say("withdrawn")
             return
         no, yes = (
-            conv.choice(conv.text("delete.no"), ERASE_NO),
-            conv.choice(conv.text("delete.yes"), ERASE_YES),
+            conv.choice(conv.text("delete.no"), buttons.EraseAnswer(buttons.Confirm.NO)),
+            conv.choice(conv.text("delete.yes"), buttons.EraseAnswer(buttons.Confirm.YES)),
         )
         conv.say("delete.confirm", [[no, yes]])
     elif name == "language":
@@ -342,7 +332,7 @@ def _choose_language(conv: Conversation, argument: str) -> None:
         conv.say("language.set")
         return
     choices = [
-        [conv.choice(name, f"{LANGUAGE}{code}") for code, name in texts.language_names().items()]
+        [conv.choice(name, buttons.Language(code)) for code, name in texts.language_names().items()]
     ]
     conv.say("language.choose", choices)
 
@@ -371,8 +361,10 @@ def _welcome(conv: Conversation) -> None:
     )
     choices = [
         [
-            conv.choice(conv.text("consent.agree"), CONSENT_AGREE),
-            conv.choice(conv.text("consent.decline"), CONSENT_DECLINE),
+            conv.choice(conv.text("consent.agree"), buttons.ConsentAnswer(buttons.Consent.AGREE)),
+            conv.choice(
+                conv.text("consent.decline"), buttons.ConsentAnswer(buttons.Consent.DECLINE)
+            ),
         ]
     ]
     conv.say("consent", choices)
@@ -460,7 +452,7 @@ def expire(conv: Conversation) -> None:
 
 
 def _more_time_button(conv: Conversation) -> list[list[Choice]]:
-    return [[conv.choice(conv.text("ask_more_time"), MORE_TIME)]]
+    return [[conv.choice(conv.text("ask_more_time"), buttons.MoreTime())]]
 
 
 def _where_you_are(conv: Conversation) -> None:

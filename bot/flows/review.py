@@ -10,7 +10,7 @@ from enum import StrEnum
 from babel import Locale, UnknownLocaleError
 from sqlmodel import Session, col, func, select
 
-from bot.errors import InvalidRequest, NotFound
+from bot.errors import IllegalTransition, InvalidRequest, NotFound
 from bot.flows import escaping, outgoing, threads
 from bot.flows.ports import CandidateCard, Transcript
 from bot.limits import ReviewLimit
@@ -19,6 +19,7 @@ from storage.models import (
     Answer,
     Candidate,
     Interview,
+    InterviewStatus,
     Opening,
     Question,
     ReviewPost,
@@ -173,6 +174,11 @@ def vote(
     name, the tally and the scores, privately, right after voting.
     """
     interview = existing_interview(session, interview_id)
+    if interview.status == InterviewStatus.WITHDRAWN:
+        # The card stays in the channel, buttons and all; the person behind it is gone.
+        raise IllegalTransition(
+            f"{alias(interview)}'s data was erased: the interview takes no more votes."
+        )
     existing = session.exec(
         select(Vote).where(Vote.interview_id == interview_id).where(Vote.reviewer == reviewer)
     ).first()

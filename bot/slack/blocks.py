@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.flows.buttons import ButtonData, OpenScore, Vote
 from bot.flows.escaping import mrkdwn
 from bot.flows.moments import format_deadline
 from bot.flows.ports import CandidateCard, ThreadNote
 from bot.flows.review import VoteChoice
 
-VOTE_ACTION_PREFIX = "vote_"
-SCORE_ACTION = "score_open"
 _VOTE_LABELS = {VoteChoice.YES: "👍 Yes", VoteChoice.MAYBE: "🤔 Maybe", VoteChoice.NO: "👎 No"}
 _STATUS = {
     "invited": "Invited",
@@ -89,13 +88,15 @@ def card_blocks(card: CandidateCard) -> list[Block]:
                 "elements": [{"type": "mrkdwn", "text": f"Scores: {scores_text(card)}"}],
             }
         )
-    buttons: list[Block] = [
-        _button(f"{VOTE_ACTION_PREFIX}{choice.value}", label, str(card.interview_id))
+    elements = [
+        _card_button(label, Vote(choice, card.interview_id))
         for choice, label in _VOTE_LABELS.items()
     ]
     if card.rubric:
-        buttons.append(_button(SCORE_ACTION, "📝 Score", str(card.interview_id)))
-    blocks.append({"type": "actions", "block_id": f"vote-{card.interview_id}", "elements": buttons})
+        elements.append(_card_button("📝 Score", OpenScore(card.interview_id)))
+    blocks.append(
+        {"type": "actions", "block_id": f"vote-{card.interview_id}", "elements": elements}
+    )
     return blocks
 
 
@@ -110,6 +111,11 @@ def note_blocks(note: ThreadNote) -> list[Block] | None:
             "elements": [_button(c.data, c.label, c.data) for c in note.choices],
         },
     ]
+
+
+def _card_button(label: str, button: ButtonData) -> Block:
+    # The action id routes the press (unique within the card); the value is the packed data.
+    return _button(button.action, label, button.pack())
 
 
 def _button(action_id: str, label: str, value: str) -> Block:

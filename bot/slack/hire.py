@@ -27,7 +27,6 @@ from bot.flows import (
     roles,
 )
 from bot.flows.moments import format_deadline
-from bot.limits import ReviewLimit
 from bot.services import Services
 from bot.slack import modals
 from bot.slack.membership import Viewers
@@ -174,10 +173,6 @@ class HireCommands:
             else:
                 name_words.append(word)
         name = " ".join(name_words)
-        if not 1.0 <= multiplier <= ReviewLimit.EXTRA_TIME_MAX_FACTOR:
-            return (
-                f"Extra time goes from 1 to {ReviewLimit.EXTRA_TIME_MAX_FACTOR}, e.g. `time=1.5`."
-            )
         if not slug or not name:
             return (
                 "Usage: `/hire invite <opening> <candidate name> [email] [lang=xx] [time=1.5]`, "

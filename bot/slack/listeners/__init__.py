@@ -1,0 +1,25 @@
+"""Every Bolt listener, one module per kind, each registered by its ``register``.
+
+As in bolt-python's app templates: ``commands`` (``/hire``), ``actions`` (buttons), ``views``
+(form submissions), ``events`` (thread replies, the bot joining a channel), ``home`` (the App
+Home tab). What they share (re-delivery keys, the recruiter check) is in ``requests``.
+"""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.services import Services
+from bot.slack.hire import HireCommands
+from bot.slack.listeners import actions, commands, events, home, views
+from bot.slack.membership import Viewers
+
+
+def register(
+    app: AsyncApp, services: Services, *, hire_commands: HireCommands, viewers: Viewers
+) -> None:
+    commands.register(app, hire_commands)
+    actions.register(app, services)
+    views.register(app, services)
+    events.register(app, services)
+    home.register(app, services, viewers)

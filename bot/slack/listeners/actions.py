@@ -1,0 +1,139 @@
+"""Buttons: a vote or the score form on a candidate card, a decision on more time.
+
+Each press is acked first and worked on after (Slack wants the ack within 3 s). The button's
+data is read by its typed class in ``bot.flows.buttons``; data that is not one of ours, and
+a press the flow refuses, change nothing and tell the person why, privately.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import BoltResponse
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import HirebotError
+from bot.flows import extensions, review
+from bot.flows.buttons import ExtensionDecision, OpenScore, Verdict, Vote
+from bot.services import Services
+from bot.slack import modals
+from bot.slack.listeners.requests import SOURCE, Next, action_key, bind, is_recruiter
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    app.action(Vote.action_pattern())(bind(vote, services=services))
+    app.action(OpenScore.action_pattern())(bind(open_score, services=services))
+    app.action(
+        ExtensionDecision.action_pattern(),
+        middleware=[bind(recruiters_only, services=services)],
+    )(bind(decide_extension, services=services))
+
+
+async def recruiters_only(
+    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, next: Next, *, services: Services
+) -> BoltResponse | None:
+    """Only recruiters decide on more time; anyone else is told so and nothing runs."""
+    if not await is_recruiter(services, body["user"]["id"]):
+        response = await ack()
+        await respond(
+            text="Only recruiters can decide on more time.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return response
+    await next()
+    return None
+
+
+async def vote(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    *,
+    services: Services,
+) -> None:
+    await ack()
+    reviewer = body["user"]["id"]
+    try:
+        pressed = Vote.from_slack(action["action_id"], str(action.get("value") or ""))
+        await services.handle_once(
+            SOURCE,
+            action_key(body, action),
+            lambda s, now: review.vote(
+                s,
+                interview_id=pressed.interview_id,
+                reviewer=reviewer,
+                choice=pressed.choice,
+                now=now,
+            ),
+        )
+    except HirebotError as err:
+        log.info("vote refused: %s", type(err).__name__)
+        await _tell_privately(client, body, str(err))
+
+
+async def open_score(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    *,
+    services: Services,
+) -> None:
+    await ack()
+    reviewer = body["user"]["id"]
+    recruiter = await is_recruiter(services, reviewer)
+    try:
+        pressed = OpenScore.from_slack(action["action_id"], str(action.get("value") or ""))
+        form = await services.db.run(
+            lambda s: review.score_form(s, pressed.interview_id, reviewer, recruiter=recruiter)
+        )
+    except HirebotError as err:
+        await respond(text=str(err), response_type="ephemeral", replace_original=False)
+        return
+    await client.views_open(trigger_id=body["trigger_id"], view=modals.score_view(form))
+
+
+async def decide_extension(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    *,
+    services: Services,
+) -> None:
+    await ack()
+    user = body["user"]["id"]
+    try:
+        pressed = ExtensionDecision.from_slack(action["action_id"], str(action.get("value") or ""))
+        _, line = await services.handle_once(
+            SOURCE,
+            action_key(body, action),
+            lambda s, now: extensions.decide(
+                s,
+                request_id=pressed.request_id,
+                approve=pressed.verdict == Verdict.APPROVE,
+                by=user,
+                now=now,
+            ),
+        )
+    except HirebotError as err:
+        line = str(err)
+    if line:
+        await respond(text=line, response_type="ephemeral", replace_original=False)
+
+
+async def _tell_privately(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    """An ephemeral message to the person who pressed, in the channel of the button."""
+    channel = str((body.get("channel") or {}).get("id") or "")
+    try:
+        await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
+    except SlackApiError as err:
+        log.warning("chat.postEphemeral failed: %s", err.response.get("error"))

@@ -1,0 +1,107 @@
+"""Form submissions: a score, a rejection, a new opening.
+
+A submission is read and saved, then acked; or acked with the errors to show in the form
+(Slack keeps it open). A form can be kept, shared or forged: who may submit it is checked
+again here, not only when it was opened.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from sqlmodel import Session
+
+from bot.errors import HirebotError
+from bot.flows import openings, outgoing, pipeline, review, roles
+from bot.services import Services
+from bot.slack import modals
+from bot.slack.listeners.requests import SOURCE, bind, is_recruiter, view_key
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    app.view(modals.SCORE)(bind(submit_score, services=services))
+    app.view(modals.REJECT)(bind(submit_reject, services=services))
+    app.view(modals.OPENING_NEW)(bind(submit_opening, services=services))
+
+
+async def submit_score(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], *, services: Services
+) -> None:
+    interview_id = int(view["private_metadata"])
+    reviewer = body["user"]["id"]
+    rubric = await services.db.run(lambda s: _rubric(s, interview_id))
+    read = modals.read_score(view, rubric)
+    if isinstance(read, dict):
+        await ack(response_action="errors", errors=read)
+        return
+    scores, note = read
+    try:
+        await services.handle_once(
+            SOURCE,
+            view_key(view),
+            lambda s, now: review.score(
+                s,
+                interview_id=interview_id,
+                reviewer=reviewer,
+                scores=scores,
+                note=note,
+                now=now,
+            ),
+        )
+    except HirebotError as err:
+        await ack(response_action="errors", errors={"note": str(err)})
+        return
+    await ack()
+
+
+async def submit_reject(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], *, services: Services
+) -> None:
+    who, user = f"#{view['private_metadata']}", body["user"]["id"]
+    if not await is_recruiter(services, user):
+        await ack(response_action="errors", errors={"message": roles.refusal("reject")})
+        return
+    read = modals.read_reject(view)
+    if isinstance(read, dict):
+        await ack(response_action="errors", errors=read)
+        return
+
+    def work(session: Session, now: datetime) -> None:
+        line = pipeline.reject(
+            session, who=who, by=user, now=now, reason=read.reason, message=read.message
+        )
+        outgoing.to_team_member(session, user, line, now, about=[int(view["private_metadata"])])
+
+    try:
+        await services.handle_once(SOURCE, view_key(view), work)
+    except HirebotError as err:
+        await ack(response_action="errors", errors={"message": str(err)})
+        return
+    await ack()
+
+
+async def submit_opening(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], *, services: Services
+) -> None:
+    spec = modals.read_opening(view)
+    if isinstance(spec, dict):
+        await ack(response_action="errors", errors=spec)
+        return
+    user = body["user"]["id"]
+    if not await is_recruiter(services, user):
+        await ack(response_action="errors", errors={"title": roles.refusal("opening new")})
+        return
+    try:
+        await services.handle_once(
+            SOURCE, view_key(view), lambda s, now: openings.create(s, spec, by=user, now=now)
+        )
+    except HirebotError as err:
+        await ack(response_action="errors", errors={"title": str(err)})
+        return
+    await ack()
+
+
+def _rubric(session: Session, interview_id: int) -> list[str]:
+    return review.score_form(session, interview_id, "", recruiter=True).rubric
