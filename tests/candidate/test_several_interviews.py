@@ -136,3 +136,32 @@ async def test_the_emulator_refuses_callback_data_over_64_bytes(tmp_path: Path) 
                 with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
                     await bot.send_message(jane.chat_id, "too long", reply_markup=markup)
         assert [m.text for m in jane.inbox()] == ["fits"]
+
+
+async def test_malformed_button_data_is_answered_as_a_stale_button_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    async with World(data_dir=tmp_path) as w:
+        jane = w.telegram.candidate(700_905, "Jane", "Doe")
+        await jane.send_command("/start", await invite(w))
+        await jane.press("I agree", await jane.wait_for_message("Do you agree?"))
+        intro = await jane.wait_for_message("Question 1 of 2.")
+        before = _interviews(w)
+        [(mine, *_)] = before
+        for data in (
+            f"ready:x@{mine}",
+            f"submit:0@{mine}",
+            f"consent:maybe@{mine}",
+            f"readyy:0@{mine}",
+            "ready:-1",
+            "ready:0@abc",
+            "garbage",
+        ):
+            mark = len(jane.inbox())
+            await jane.press_forged(data, intro)
+            stale = await jane.wait_for_message(after=mark)
+            assert stale.text == "That button belongs to an earlier step.", data
+            await jane.wait_for_message("Question 1 of 2.", after=mark + 1)  # where she is
+            await w.telegram.wait_idle()
+            assert _interviews(w) == before, data
+        assert _answers(w) == []
