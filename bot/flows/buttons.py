@@ -29,7 +29,8 @@ from bot.limits import ButtonLimit
 
 _OWNER = "@"
 # Plain ASCII digits only: str.isdigit() also accepts "²" and "١", which int() then refuses.
-_NUMBER = re.compile(r"[0-9]{1,18}")
+_ID = re.compile(r"[0-9]{1,18}")
+_NUMBER = re.compile(r"-?[0-9]{1,18}")  # a field may be negative: the practice question is -1
 
 
 class StaleButton(HirebotError):
@@ -57,7 +58,7 @@ class ButtonData:
             take: int
             interview_id: int | None = None
 
-    Fields are ``int`` (0 or more), ``str`` or a ``StrEnum``, written in declaration order;
+    Fields are ``int``, ``str`` or a ``StrEnum``, written in declaration order;
     a field named ``interview_id`` is written after ``@`` instead (left out when None).
     """
 
@@ -86,7 +87,9 @@ class ButtonData:
         data = self.action
         interview_id = getattr(self, "interview_id", None)
         if interview_id is not None:
-            data += f"{_OWNER}{_write(type(self), 'interview_id', int, interview_id)}"
+            if interview_id < 0:
+                raise ValueError(f"{type(self).__name__}: no interview has id {interview_id}")
+            data += f"{_OWNER}{interview_id}"
         if len(data.encode()) > ButtonLimit.CALLBACK_DATA_BYTES:
             raise ButtonTooLong(
                 f"button data over {ButtonLimit.CALLBACK_DATA_BYTES} bytes: {data!r}"
@@ -114,7 +117,9 @@ class ButtonData:
         if owner:
             if not _owned(cls):
                 raise StaleButton(f"{cls.__name__} names no interview")
-            values["interview_id"] = _read(int, interview)
+            if not _ID.fullmatch(interview):
+                raise StaleButton("not an interview id")
+            values["interview_id"] = int(interview)
         elif _owned(cls) == "required":
             raise StaleButton(f"{cls.__name__} must name its interview")
         return cls(**values)
@@ -133,7 +138,7 @@ class ButtonData:
         (``vote_yes`` / ``17``); they read as ``vote_yes@17``. A value that does not belong
         to its ``action_id`` is not one of ours.
         """
-        data = f"{action_id}{_OWNER}{value}" if _NUMBER.fullmatch(value) else value
+        data = f"{action_id}{_OWNER}{value}" if _ID.fullmatch(value) else value
         button = cls.unpack(data)
         if button.action != action_id:
             raise StaleButton("the button's value does not match its action")
@@ -231,7 +236,7 @@ def candidate_press(data: str) -> CandidateButton | Stale:
         except StaleButton:
             continue
     _, owner, interview = data.rpartition(_OWNER)
-    return Stale(int(interview) if owner and _NUMBER.fullmatch(interview) else None)
+    return Stale(int(interview) if owner and _ID.fullmatch(interview) else None)
 
 
 # ------------------------------------------------------------------ the team's buttons (Slack)
@@ -297,8 +302,6 @@ def _write(cls: type[ButtonData], name: str, kind: type, value: object) -> str:
     elif isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError(f"{cls.__name__}.{name}: {type(value).__name__} is not int, str or enum")
     elif isinstance(value, int):
-        if value < 0:
-            raise ValueError(f"{cls.__name__}.{name} must be 0 or more, not {value}")
         text = str(value)
     else:
         text = value

@@ -153,7 +153,7 @@ async def test_malformed_button_data_is_answered_as_a_stale_button_and_changes_n
             f"submit:0@{mine}",
             f"consent:maybe@{mine}",
             f"readyy:0@{mine}",
-            "ready:-1",
+            "ready:+1",
             "ready:0@abc",
             "garbage",
         ):

@@ -35,6 +35,7 @@ from bot.limits import ButtonLimit
 
 EVERY_KIND: list[ButtonData] = [
     Ready(0, 17),
+    Ready(-1, 17),  # the practice question
     Ready(3),
     Submit(2, 1, 17),
     Rerecord(2, 1, 17),
@@ -65,6 +66,7 @@ def test_every_button_reads_back_as_what_was_packed(button: ButtonData) -> None:
     [
         # As sent since buttons named their interview: ``<action>@<interview id>``.
         ("ready:0@17", Ready(0, 17)),
+        ("ready:-1@17", Ready(-1, 17)),
         ("submit:2:1@17", Submit(2, 1, 17)),
         ("rerecord:1:2@5", Rerecord(1, 2, 5)),
         ("consent:agree@17", ConsentAnswer(Consent.AGREE, 17)),
@@ -122,7 +124,7 @@ def test_a_button_over_telegrams_64_bytes_is_refused_when_packed() -> None:
 
 
 def test_a_field_that_would_break_the_format_is_refused_when_packed() -> None:
-    for bad in (Language("de:fr"), Language("de@1"), Ready(-1)):
+    for bad in (Language("de:fr"), Language("de@1"), Ready(0, -5)):
         with pytest.raises(ValueError):
             bad.pack()
 
@@ -135,7 +137,9 @@ def test_a_field_that_would_break_the_format_is_refused_when_packed() -> None:
         "ready",
         "ready:",
         "ready:x",
-        "ready:-1",
+        "ready:+1",
+        "ready:--1",
+        "ready:1-",
         "ready:١",  # a digit, but not one we write
         "ready:0:1",
         "submit:2",
@@ -156,6 +160,7 @@ def test_a_stale_button_still_names_its_interview_so_a_foreign_one_is_refused_as
     assert buttons.candidate_press("anything@17") == Stale(17)
     assert buttons.candidate_press("ready:0@abc") == Stale(None)
     assert buttons.candidate_press("ready:0@") == Stale(None)
+    assert buttons.candidate_press("ready:0@-17") == Stale(None)
 
 
 @pytest.mark.parametrize(
