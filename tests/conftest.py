@@ -1,4 +1,7 @@
-"""Shared fixtures: a database on SQLite and on PostgreSQL, and a clean proxy environment."""
+"""Shared fixtures: a database on SQLite and on PostgreSQL, and a clean proxy environment.
+
+Helpers that tests import live in ``tests/helpers``; a conftest only declares fixtures.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from storage import migrate
+from storage.db import Database, make_engine
 
 PG_ADMIN_URL = os.environ.get(
     "HIREBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -61,3 +67,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     finally:
         with psycopg.connect(_libpq(PG_ADMIN_URL), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """A migrated database (SQLite and PostgreSQL)."""
+    migrate.upgrade(database_url)
+    database = Database(make_engine(database_url))
+    yield database
+    database.dispose()

@@ -19,7 +19,7 @@ from bot.sandbox.world import (
     visible_text,
 )
 from storage.models import Interview, ReminderSent
-from tests.e2e.conftest import invite
+from tests.helpers.stories import invite
 
 MONDAY_10_UTC = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

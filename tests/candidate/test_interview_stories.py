@@ -22,7 +22,7 @@ from bot.sandbox.world import (
 from storage import outbox
 from storage.models import Answer, Candidate, Interview, OutboxMessage
 from tests.candidate.media_files import silent_video, tone_voice_note
-from tests.e2e.conftest import invite, start_answering
+from tests.helpers.stories import invite, start_answering
 from tests.recordings import assert_uploaded_recording
 
 THREE_KINDS = """

@@ -12,7 +12,7 @@ from telegram.error import BadRequest
 from bot.sandbox.telegram import TelegramSandbox
 from bot.sandbox.world import SAMPLES, World
 from storage.models import Answer, Interview
-from tests.e2e.conftest import invite
+from tests.helpers.stories import invite
 
 
 def _interviews(world: World) -> list[tuple[int, str, int, str]]:

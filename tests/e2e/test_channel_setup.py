@@ -20,7 +20,7 @@ from bot.sandbox.world import (
 )
 from storage import outbox
 from storage.models import ChannelProblem, OutboxMessage, OutboxStatus
-from tests.e2e.conftest import invite, start_answering
+from tests.helpers.stories import invite, start_answering
 
 
 def _card_row(w: World, name_in_card: str) -> OutboxMessage | None:

@@ -21,7 +21,7 @@ from bot.sandbox.world import (
 from storage.db import make_engine
 from storage.models import Answer, OutboxMessage, OutboxStatus
 from tests.candidate.media_files import speech_voice_note
-from tests.e2e.conftest import invite, start_answering
+from tests.helpers.stories import invite, start_answering
 from tests.recordings import assert_uploaded_recording
 
 

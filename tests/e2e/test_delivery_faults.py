@@ -24,7 +24,7 @@ from bot.sandbox.world import (
 )
 from storage import outbox
 from storage.models import Answer, OutboxMessage, OutboxStatus, Vote
-from tests.e2e.conftest import invite, start_answering
+from tests.helpers.stories import invite, start_answering
 
 
 async def test_redelivered_voice_update_stores_one_answer(tmp_path: Path) -> None:

@@ -32,8 +32,8 @@ from storage.models import (
     Score,
     TranscriptStatus,
 )
-from tests.e2e.conftest import start_answering
-from tests.slack.conftest import card, db, hire, opened_view, picked, text_value
+from tests.helpers.slack import card, db, hire, opened_view, picked, text_value
+from tests.helpers.stories import start_answering
 
 NAME = "Zanzibar Quetzalcoatl"
 EMAIL = "zq.canary@example.org"

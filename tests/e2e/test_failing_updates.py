@@ -14,7 +14,7 @@ from bot.flows import interview
 from bot.limits import InboxLimit
 from bot.sandbox.world import SAMPLES, WEBHOOK_SECRET, World, eventually
 from storage.models import Answer, InboxStatus, InboxUpdate, Interview, OutboxMessage
-from tests.e2e.conftest import invite
+from tests.helpers.stories import invite
 
 SORRY = "Sorry, something went wrong on our side. Please try again."
 SORRY_DE = "Entschuldigung, bei uns ist etwas schiefgelaufen. Bitte versuchen Sie es noch einmal."

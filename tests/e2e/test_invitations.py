@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, TEAMMATE, World, eventually
 from storage.models import Interview
-from tests.e2e.conftest import invite
+from tests.helpers.stories import invite
 
 
 async def test_teammate_who_is_not_a_recruiter_cannot_invite(tmp_path: Path) -> None:

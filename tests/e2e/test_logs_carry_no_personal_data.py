@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, World, eventually
 from storage import outbox
-from tests.e2e.conftest import invite
-from tests.slack.conftest import card
+from tests.helpers.slack import card
+from tests.helpers.stories import invite
 
 NAME = "Zanzibar Quetzalcoatl"
 SENTENCE = "Purple elephants juggle quietly behind the lighthouse."

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 from bot.sandbox.world import REVIEW_CHANNEL, SAMPLES, World, eventually
 from storage.db import make_engine
 from storage.models import Answer, InboxStatus, InboxUpdate, OutboxMessage, OutboxStatus
-from tests.e2e.conftest import invite, start_answering
 from tests.e2e.test_crash_recovery import _start_bot
+from tests.helpers.stories import invite, start_answering
 
 
 async def test_six_updates_queued_when_the_bot_is_killed_are_each_handled_exactly_once(

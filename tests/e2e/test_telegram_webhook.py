@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.sandbox.world import SAMPLES, World, answer_question, eventually
 from storage.models import Answer, Interview
-from tests.e2e.conftest import invite
+from tests.helpers.stories import invite
 
 
 async def test_candidate_answers_through_a_webhook_and_redelivery_changes_nothing(

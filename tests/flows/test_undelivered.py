@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlmodel import Session, select
 
 from bot.flows import undelivered
 from bot.flows.outgoing import Kind
 from bot.limits import DeliveryLimit
-from storage import migrate, outbox
-from storage.db import Database, make_engine
+from storage import outbox
+from storage.db import Database
 from storage.models import OutboxMessage
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 RECRUITERS = frozenset({"U0RITA"})
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    migrate.upgrade(database_url)
-    database = Database(make_engine(database_url))
-    yield database
-    database.dispose()
 
 
 def _row(db: Database, key: str, attempts: int) -> int:

@@ -21,8 +21,8 @@ from bot.sandbox.world import (
     visible_text,
 )
 from storage.models import Decision, ExtensionRequest, Interview
-from tests.e2e.conftest import invite, start_answering
-from tests.slack.conftest import blind_opening, card, db, opened_view, replies, text_value
+from tests.helpers.slack import blind_opening, card, db, opened_view, replies, text_value
+from tests.helpers.stories import invite, start_answering
 
 
 @pytest.mark.parametrize("slack_mode", ["socket", "http"])

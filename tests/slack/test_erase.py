@@ -19,8 +19,8 @@ from bot.sandbox.world import (
 )
 from storage import outbox
 from storage.models import Answer, Candidate, OutboxMessage, OutboxStatus
-from tests.e2e.conftest import invite, start_answering
-from tests.slack.conftest import card, db, hire
+from tests.helpers.slack import card, db, hire
+from tests.helpers.stories import invite, start_answering
 
 
 async def test_recruiter_erases_a_candidate_and_the_thread_keeps_nothing_of_them(

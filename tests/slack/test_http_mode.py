@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, World
 from storage.models import Interview
-from tests.slack.conftest import db
+from tests.helpers.slack import db
 
 
 def _invite_body(w: World) -> bytes:

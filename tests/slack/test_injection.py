@@ -20,8 +20,8 @@ from bot.sandbox.world import (
     eventually,
     visible_text,
 )
-from tests.e2e.conftest import invite, start_answering
-from tests.slack.conftest import card, hire, opened_view, replies, text_value
+from tests.helpers.slack import card, hire, opened_view, replies, text_value
+from tests.helpers.stories import invite, start_answering
 
 # What Slack sends when a recruiter types "@channel &Bob @U123" as a candidate's name: real
 # mention entities, and the ampersand escaped.

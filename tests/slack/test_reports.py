@@ -10,8 +10,7 @@ from sqlmodel import select
 
 from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, TEAMMATE, World, eventually
 from storage.models import Opening, Question
-from tests.e2e.conftest import invite
-from tests.slack.conftest import (
+from tests.helpers.slack import (
     card,
     channel_value,
     checked,
@@ -23,6 +22,7 @@ from tests.slack.conftest import (
     picked,
     text_value,
 )
+from tests.helpers.stories import invite
 
 
 async def test_status_stats_and_export_tell_the_team_where_things_stand(tmp_path: Path) -> None:

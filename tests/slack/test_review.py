@@ -9,8 +9,7 @@ from sqlmodel import select
 
 from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, TEAMMATE, World, eventually, visible_text
 from storage.models import Score, Vote
-from tests.e2e.conftest import invite
-from tests.slack.conftest import (
+from tests.helpers.slack import (
     blind_opening,
     card,
     db,
@@ -19,6 +18,7 @@ from tests.slack.conftest import (
     picked,
     text_value,
 )
+from tests.helpers.stories import invite
 
 
 @pytest.mark.parametrize("slack_mode", ["socket", "http"])

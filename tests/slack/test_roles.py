@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, TEAMMATE, World
 from storage.models import Candidate, Interview, OutboxMessage, Recruiter
-from tests.slack.conftest import db, hire
+from tests.helpers.slack import db, hire
 
 RECRUITER_COMMANDS = [
     "invite backend-engineer Jane Doe",

@@ -16,7 +16,7 @@ from bot.sandbox.slack_api import METHOD_SCOPES, manifest_bot_scopes
 from bot.sandbox.world import REVIEW_CHANNEL, SLACK_BOT_TOKEN, TEAMMATE, World, eventually
 from bot.slack.membership import ChannelMembers
 from bot.slack.scopes import BOT_SCOPES
-from tests.slack.conftest import hire
+from tests.helpers.slack import hire
 
 
 def test_the_manifest_grants_exactly_the_scopes_hirebot_uses() -> None:

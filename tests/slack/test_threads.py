@@ -20,9 +20,9 @@ from bot.sandbox.world import (
 )
 from storage import outbox
 from storage.models import Comment, OutboxMessage, OutboxStatus, ThreadMessage
-from tests.e2e.conftest import invite, start_answering
+from tests.helpers.slack import card, db, hire, replies
+from tests.helpers.stories import invite, start_answering
 from tests.recordings import assert_uploaded_recording
-from tests.slack.conftest import card, db, hire, replies
 
 
 async def test_answer_is_posted_at_once_even_when_transcription_never_comes(

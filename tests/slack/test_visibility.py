@@ -12,8 +12,8 @@ from bot.flows.roles import refusal
 from bot.sandbox.slack_api import GENERAL_CHANNEL
 from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, TEAMMATE, World, eventually
 from storage.models import Decision, Interview, OutboxMessage
-from tests.e2e.conftest import invite, start_answering
-from tests.slack.conftest import blind_opening, card, db, hire, opened_view, text_value
+from tests.helpers.slack import blind_opening, card, db, hire, opened_view, text_value
+from tests.helpers.stories import invite, start_answering
 
 OUTSIDER = "U0OUTSIDER"
 NOTHING_TO_REVIEW = (

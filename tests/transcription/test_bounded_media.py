@@ -22,8 +22,7 @@ from bot.transcription.media import (
 )
 from bot.transcription.pool import run_media
 from tests.candidate.media_files import long_mp3, video_with_audio
-
-from .conftest import ANSWER1_OGG
+from tests.helpers.media import ANSWER1_OGG
 
 UNREADABLE = (
     "We couldn't open this file: it looks damaged or isn't a recording we can play. "

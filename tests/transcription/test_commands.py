@@ -10,8 +10,7 @@ import pytest
 from bot.bench.transcription import normalise, spell_number
 from bot.cli import main
 from bot.flows.ports import Transcriber
-
-from .conftest import ANSWER1_OGG
+from tests.helpers.media import ANSWER1_OGG
 
 
 def test_operator_transcribes_a_voice_note_from_the_command_line(

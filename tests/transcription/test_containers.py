@@ -10,8 +10,7 @@ import pytest
 
 from bot.flows.ports import Transcriber
 from bot.transcription.media import decode_audio, playable_copy, probe
-
-from .conftest import CONTAINERS, Container, encode
+from tests.helpers.media import CONTAINERS, Container, encode
 
 # Slack plays these inline; everything else gets an M4A or MP4 copy.
 PLAYS_AS_IS = {"mp4 h264-aac video note", "mp3", "m4a aac"}

@@ -9,8 +9,7 @@ from bot.errors import ConfigError, MediaError
 from bot.flows.ports import Transcriber
 from bot.transcription import load_transcriber
 from bot.transcription.result import HeardSegment, is_low_confidence
-
-from .conftest import ANSWER1_OGG, ANSWER1_SECONDS, ANSWER2_MP4
+from tests.helpers.media import ANSWER1_OGG, ANSWER1_SECONDS, ANSWER2_MP4
 
 
 def test_answer1(transcriber: Transcriber) -> None:

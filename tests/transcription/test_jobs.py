@@ -32,8 +32,7 @@ from storage.models import (
     ReviewPost,
     TranscriptStatus,
 )
-
-from .conftest import ANSWER1_OGG
+from tests.helpers.media import ANSWER1_OGG
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -8,8 +8,7 @@ import pytest
 
 from bot.errors import MediaError
 from bot.transcription.media import decode_audio, is_silent, probe
-
-from .conftest import (
+from tests.helpers.media import (
     ANSWER1_OGG,
     ANSWER1_SECONDS,
     ANSWER2_MP4,

@@ -9,8 +9,7 @@ import pytest
 
 from bot.flows.ports import Transcriber
 from bot.transcription.checkpoint import openai_checkpoint, read_model_bin, state_dict
-
-from .conftest import ANSWER1_OGG, ANSWER1_SECONDS, ANSWER2_MP4, TORCH_MISSING
+from tests.helpers.media import ANSWER1_OGG, ANSWER1_SECONDS, ANSWER2_MP4, TORCH_MISSING
 
 
 @pytest.fixture(scope="module")

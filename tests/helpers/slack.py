@@ -18,7 +18,7 @@ from bot.sandbox.world import (
     answer_question,
     eventually,
 )
-from tests.e2e.conftest import start_answering
+from tests.helpers.stories import start_answering
 
 T = TypeVar("T")
 
