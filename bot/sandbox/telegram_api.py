@@ -325,6 +325,7 @@ class TelegramSandbox:
         self._candidates: dict[int, SandboxCandidate] = {}
         self._open_callbacks: set[str] = set()
         self._in_flight = 0
+        self.parked_polls = 0  # getUpdates calls waiting for an update (a long poll)
         self._last_activity = time.monotonic()
         self._holding_updates = False
         self._confirmation_hold: asyncio.Event | None = None
@@ -742,9 +743,13 @@ class TelegramSandbox:
             return self._closing or (bool(self._queue) and not self._holding_updates)
 
         if not ready() and timeout > 0:
-            async with self._changed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait_for(ready), timeout)
+            self.parked_polls += 1
+            try:
+                async with self._changed:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._changed.wait_for(ready), timeout)
+            finally:
+                self.parked_polls -= 1
         if self._closing or self._holding_updates:
             return []
         batch = sorted(self._queue, key=lambda q: q.update_id)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from pydantic import SecretStr
+from sqlmodel import Session, select
 
 from bot.config import Settings
 from bot.flows import openings
@@ -149,6 +150,43 @@ class World:
     def bot(self) -> Runtime:
         assert self.runtime is not None, "the bot is not running"
         return self.runtime
+
+    async def wait_idle(self, seconds: float = 30.0) -> None:
+        """Wait until the bot has finished with everything that reached it.
+
+        That is: Telegram has no update the bot has not taken, the inbox none it has not
+        handled, no Slack listener is still running after its ack, and the outbox nothing due
+        now (a retry scheduled later does not count). A check that something did *not*
+        happen waits for this instead of sleeping and hoping the bot was quick enough.
+        """
+        from storage import inbox
+        from storage.models import OutboxMessage, OutboxStatus
+
+        await self.telegram.wait_idle(timeout=seconds)
+
+        def nothing_due(session: Session) -> bool:
+            due = session.exec(
+                select(OutboxMessage.id)
+                .where(OutboxMessage.status == OutboxStatus.PENDING)
+                .where(OutboxMessage.next_attempt_at <= self.clock())
+                .limit(1)
+            ).first()
+            return due is None and inbox.pending_count(session) == 0
+
+        await eventually(
+            lambda: not _slack_listeners_running() and self.bot.db.run_sync(nothing_due),
+            seconds=seconds,
+            what="the bot to finish what it was given",
+        )
+
+
+def _slack_listeners_running() -> bool:
+    """Whether a Bolt listener still runs after its ack (Bolt runs each as its own task)."""
+    return any(
+        getattr(task.get_coro(), "__qualname__", "").endswith("run_ack_function_asynchronously")
+        for task in asyncio.all_tasks()
+        if not task.done()
+    )
 
 
 def free_port() -> int:

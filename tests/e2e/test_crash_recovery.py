@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.flows.outgoing import Kind
@@ -18,6 +19,7 @@ from bot.sandbox.world import (
     answer_question,
     eventually,
 )
+from storage import outbox
 from storage.db import make_engine
 from storage.models import Answer, OutboxMessage, OutboxStatus
 from tests.candidate.media_files import speech_voice_note
@@ -87,7 +89,10 @@ async def test_killed_bot_posts_stored_answer_exactly_once_after_restart(
                 seconds=60,
                 what="the transcript in the answer's post",
             )
-            await asyncio.sleep(2.0)  # room for a duplicate to show up, if there were one
+            # A duplicate could only come from a row still to send: wait until none is left.
+            await eventually(
+                lambda: _pending_in(engine) == 0, seconds=60, what="the outbox to be delivered"
+            )
             replies = w.slack.thread(REVIEW_CHANNEL, parent.ts)
             assert len(replies) == 2, [r.text for r in replies]  # the answer, its recording
             assert replies[0].ts == answer_post.ts and replies[0].edits == 1
@@ -157,3 +162,8 @@ async def test_transcript_of_an_answer_whose_transcription_was_killed_is_posted_
             bot.send_signal(signal.SIGTERM)
             await asyncio.wait_for(bot.wait(), 60)
             engine.dispose()
+
+
+def _pending_in(engine: Engine) -> int:
+    with Session(engine) as session:
+        return outbox.pending_count(session)

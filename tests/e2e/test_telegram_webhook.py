@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from aiohttp import ClientSession
@@ -29,7 +28,7 @@ async def test_candidate_answers_through_a_webhook_and_redelivery_changes_nothin
         pushed = len(w.telegram.webhook_deliveries)
         w.telegram.redeliver(w.telegram.webhook_deliveries[-1][0])  # Telegram retries one
         await eventually(lambda: len(w.telegram.webhook_deliveries) > pushed)
-        await asyncio.sleep(0.3)
+        await w.wait_idle()
         answers = w.bot.db.run_sync(lambda s: s.exec(select(Answer)).all())
         assert [(a.take, a.submitted) for a in answers] == [(1, True)]
 

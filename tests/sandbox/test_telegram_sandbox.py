@@ -29,6 +29,7 @@ from telegram.ext import (
 )
 
 from bot.sandbox.telegram import TelegramSandbox
+from bot.sandbox.world import eventually
 
 Ctx = ContextTypes.DEFAULT_TYPE
 
@@ -290,7 +291,7 @@ async def test_exit_is_quick_while_ptb_long_polls() -> None:
     await app.initialize()
     assert app.updater is not None
     await app.updater.start_polling(timeout=dtm.timedelta(seconds=30))
-    await asyncio.sleep(0.2)  # PTB is now parked in a 30 s getUpdates
+    await eventually(lambda: sandbox.parked_polls == 1, what="PTB's 30 s getUpdates")
     started = time.monotonic()
     await sandbox.__aexit__(None, None, None)
     assert time.monotonic() - started < 2

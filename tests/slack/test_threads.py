@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from sqlmodel import select
@@ -112,8 +111,7 @@ async def test_answer_posted_before_a_crash_is_found_not_posted_again(tmp_path: 
 
         w.bot.db.run_sync(forget_the_post)
         w.bot.delivery.wake()
-        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
-        await asyncio.sleep(0.3)
+        await w.wait_idle()
         answers = [m for m in w.slack.thread(REVIEW_CHANNEL, parent.ts) if "Q1." in m.text]
         assert len(answers) == 1
         recorded = db(w, lambda s: s.exec(select(ThreadMessage)).one())

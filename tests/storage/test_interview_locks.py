@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from bot.errors import IllegalTransition
@@ -32,7 +33,7 @@ def test_a_second_change_to_an_interview_waits_for_the_first_and_sees_it(
             row = interviews.locked(session, interview_id)
             assert row is not None
             first_holds_lock.set()
-            time.sleep(0.5)
+            _until_another_waits_for_a_lock(db)
             row.stage = "Live interview"
             seen["first_committing"] = time.monotonic()
             session.commit()
@@ -78,12 +79,34 @@ def _extension_requested(db: Database, now: datetime) -> tuple[int, int]:
 
 
 def _hold_open(db: Database, work: Callable[[Session], object], holding: threading.Event) -> None:
-    """Run ``work`` in a transaction kept open a moment after it, as a slow process would."""
+    """Run ``work`` in a transaction kept open until another one waits for its locks, as a
+    slow process's would be."""
     with Session(db.engine) as session:
         work(session)
         holding.set()
-        time.sleep(0.5)
+        _until_another_waits_for_a_lock(db)
         session.commit()
+
+
+def _until_another_waits_for_a_lock(db: Database, seconds: float = 10.0) -> None:
+    """Return once another transaction is blocked on a lock in this database.
+
+    If none ever blocks (a change that forgot to lock), give up after ``seconds``: the
+    test's assertions then say what went wrong.
+    """
+    deadline = time.monotonic() + seconds
+    with db.engine.connect() as watcher:
+        while time.monotonic() < deadline:
+            waiting = watcher.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+            if waiting:
+                return
+            watcher.rollback()  # a fresh snapshot of pg_stat_activity next time
+            time.sleep(0.01)
 
 
 def _race(
