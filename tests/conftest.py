@@ -6,9 +6,12 @@ Helpers that tests import live in ``tests/helpers``; a conftest only declares fi
 from __future__ import annotations
 
 import os
+import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,11 +50,78 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+class _Templates:
+    """Migrated databases to copy, made once per process (per xdist worker) on first use.
+
+    Migrating an empty database takes most of a second; copying a migrated SQLite file or
+    creating a PostgreSQL database from a template takes a fraction of that.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._sqlite: Path | None = None
+        self._postgres: str | None = None
+        self._dropping: list[threading.Thread] = []
+
+    def sqlite(self) -> Path:
+        if self._sqlite is None:
+            path = self._folder / "migrated.db"
+            migrate.upgrade(f"sqlite:///{path}")
+            self._sqlite = path
+        return self._sqlite
+
+    def postgres(self, admin: Any) -> str:
+        if self._postgres is None:
+            name = f"hirebot_template_{uuid.uuid4().hex[:12]}"
+            admin.execute(f'CREATE DATABASE "{name}"')
+            migrate.upgrade(_url_of(name))
+            self._postgres = name
+        return self._postgres
+
+    def drop_later(self, name: str) -> None:
+        """Drop a test's database on a thread of its own: dropping waits on a checkpoint
+        (seconds on a busy disk) that the next test need not wait for."""
+        self._dropping.append(threading.Thread(target=_drop, args=(name,)))
+        self._dropping[-1].start()
+
+    def drop(self) -> None:
+        for thread in self._dropping:
+            thread.join()
+        if self._postgres is not None:
+            _drop(self._postgres)
+
+
+def _drop(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_libpq(PG_ADMIN_URL), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _url_of(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def _templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Templates]:
+    templates = _Templates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    templates.drop()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a new PostgreSQL database."""
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, _templates: _Templates
+) -> Iterator[str]:
+    """A fresh database: a SQLite file, or a new PostgreSQL database (one per test, so
+    xdist workers never share one). Empty, unless the test also asks for ``db``: then it
+    starts as a copy of a migrated one."""
+    migrated = "db" in request.fixturenames
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hirebot.db'}"
+        path = tmp_path / "hirebot.db"
+        if migrated:
+            shutil.copyfile(_templates.sqlite(), path)
+        yield f"sqlite:///{path}"
         return
     if _PG_SKIP:
         if os.environ.get("HIREBOT_REQUIRE_POSTGRES"):
@@ -61,18 +131,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
     name = f"hirebot_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_libpq(PG_ADMIN_URL), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        template = f' TEMPLATE "{_templates.postgres(admin)}"' if migrated else ""
+        admin.execute(f'CREATE DATABASE "{name}"{template}')
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield _url_of(name)
     finally:
-        with psycopg.connect(_libpq(PG_ADMIN_URL), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _templates.drop_later(name)
 
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
     """A migrated database (SQLite and PostgreSQL)."""
-    migrate.upgrade(database_url)
+    migrate.upgrade(database_url)  # a no-op on the migrated copy; a check that it is current
     database = Database(make_engine(database_url))
     yield database
     database.dispose()
