@@ -43,6 +43,12 @@ def _libpq(url: str) -> str:
 _PG_SKIP = _postgres_reason()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: xdist hands tests out in this order, so the long ones start at once
+    instead of leaving one worker busy at the end while the others wait."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     # slack_sdk ignores NO_PROXY; loopback traffic must never go through a proxy.

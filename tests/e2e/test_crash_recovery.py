@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -23,23 +22,11 @@ from storage import outbox
 from storage.db import make_engine
 from storage.models import Answer, OutboxMessage, OutboxStatus
 from tests.candidate.media_files import speech_voice_note
-from tests.helpers.stories import invite, start_answering
+from tests.helpers.stories import invite, start_answering, start_bot_process
 from tests.recordings import assert_uploaded_recording
 
-
-async def _start_bot(world: World, log: Path) -> asyncio.subprocess.Process:
-    env = {**os.environ, **world.environment()}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        env=env,
-        stdout=log.open("ab"),
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    await eventually(lambda: world.slack.connected_sockets() > 0, seconds=60, what="the bot")
-    return process
+# Each boots the bot as its own process, kills it and waits out a lease.
+pytestmark = pytest.mark.slow
 
 
 async def test_killed_bot_posts_stored_answer_exactly_once_after_restart(
@@ -49,7 +36,7 @@ async def test_killed_bot_posts_stored_answer_exactly_once_after_restart(
     async with World(data_dir=tmp_path / "data", database_url=database_url, autostart=False) as w:
         # Slack's file upload is down, so the answer is stored and transcribed but not posted.
         w.slack.fail("files.getUploadURLExternal", status=503, times=1_000_000)
-        bot = await _start_bot(w, log)
+        bot = await start_bot_process(w, log)
         jane = w.telegram.candidate(700_002, "Jane", "Doe")
         await start_answering(w, jane, await invite(w))
         await answer_question(
@@ -82,7 +69,7 @@ async def test_killed_bot_posts_stored_answer_exactly_once_after_restart(
         assert w.slack.files == []
 
         w.slack.fail("files.getUploadURLExternal", times=0)  # Slack is back
-        bot = await _start_bot(w, log)
+        bot = await start_bot_process(w, log)
         try:
             await eventually(
                 lambda: "payment" in w.slack.thread(REVIEW_CHANNEL, parent.ts)[0].text.lower(),
@@ -123,7 +110,7 @@ async def test_transcript_of_an_answer_whose_transcription_was_killed_is_posted_
     # Long enough to be caught mid-transcription, short enough to redo in seconds.
     answer = speech_voice_note(tmp_path / "answer.ogg", 20)
     async with World(data_dir=tmp_path / "data", database_url=database_url, autostart=False) as w:
-        bot = await _start_bot(w, log)
+        bot = await start_bot_process(w, log)
         jane = w.telegram.candidate(700_003, "Jane", "Doe")
         await start_answering(w, jane, await invite(w))
         await answer_question(jane, 1, 2, lambda: jane.send_voice(answer, duration=20))
@@ -147,7 +134,7 @@ async def test_transcript_of_an_answer_whose_transcription_was_killed_is_posted_
         await bot.wait()
         assert "Transcript pending" in w.slack.thread(REVIEW_CHANNEL, parent.ts)[0].text
 
-        bot = await _start_bot(w, log)
+        bot = await start_bot_process(w, log)
         try:
             await eventually(
                 lambda: "payment" in w.slack.thread(REVIEW_CHANNEL, parent.ts)[0].text.lower(),

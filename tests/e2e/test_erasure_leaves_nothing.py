@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
@@ -34,6 +35,9 @@ from storage.models import (
 )
 from tests.helpers.slack import card, db, hire, opened_view, picked, text_value
 from tests.helpers.stories import start_answering
+
+# Whole interviews with real transcription, then a search of every table, file and message.
+pytestmark = pytest.mark.slow
 
 NAME = "Zanzibar Quetzalcoatl"
 EMAIL = "zq.canary@example.org"

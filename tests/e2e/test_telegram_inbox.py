@@ -6,21 +6,22 @@ import asyncio
 import signal
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.sandbox.world import REVIEW_CHANNEL, SAMPLES, World, eventually
 from storage.db import make_engine
 from storage.models import Answer, InboxStatus, InboxUpdate, OutboxMessage, OutboxStatus
-from tests.e2e.test_crash_recovery import _start_bot
-from tests.helpers.stories import invite, start_answering
+from tests.helpers.stories import invite, start_answering, start_bot_process
 
 
+@pytest.mark.slow  # the bot runs as its own process, killed and started again
 async def test_six_updates_queued_when_the_bot_is_killed_are_each_handled_exactly_once(
     tmp_path: Path, database_url: str
 ) -> None:
     log = tmp_path / "bot.log"
     async with World(data_dir=tmp_path / "data", database_url=database_url, autostart=False) as w:
-        bot = await _start_bot(w, log)
+        bot = await start_bot_process(w, log)
         engine = make_engine(database_url)
         try:
             jane = w.telegram.candidate(700_100, "Jane", "Doe")
@@ -54,7 +55,7 @@ async def test_six_updates_queued_when_the_bot_is_killed_are_each_handled_exactl
             await bot.wait()
             assert w.telegram.pending_updates == 0  # Telegram will never hand them out again
 
-            bot = await _start_bot(w, log)
+            bot = await start_bot_process(w, log)
             for person in others:
                 await person.wait_for_message("Do you agree?", timeout=60)
             got_it = await jane.wait_for_message("Got it", after=mark, timeout=60)

@@ -33,6 +33,7 @@ from storage.models import (
 from tests.recordings import assert_uploaded_recording
 
 
+@pytest.mark.slow  # the whole story, with real transcription and media conversion
 @pytest.mark.parametrize("slack_mode", ["socket", "http"])
 async def test_candidate_answers_and_team_reviews_and_recruiter_advances(
     tmp_path: Path, database_url: str, slack_mode: str

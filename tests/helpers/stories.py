@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+from pathlib import Path
+
 from bot.sandbox.telegram import SandboxCandidate
-from bot.sandbox.world import INVITE_LINK, RECRUITER, REVIEW_CHANNEL, World
+from bot.sandbox.world import INVITE_LINK, RECRUITER, REVIEW_CHANNEL, World, eventually
 
 
 async def invite(world: World, name: str = "Jane Doe") -> str:
@@ -23,3 +28,20 @@ async def start_answering(
     await candidate.send_command("/start", token)
     await candidate.press("I agree", await candidate.wait_for_message("Do you agree?"))
     await candidate.wait_for_message(f"Question 1 of {total}.")
+
+
+async def start_bot_process(world: World, log: Path) -> asyncio.subprocess.Process:
+    """``hirebot run`` as its own process (to be killed), logging to ``log``; returns once
+    it is connected to Slack."""
+    env = {**os.environ, **world.environment()}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        env=env,
+        stdout=log.open("ab"),
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    await eventually(lambda: world.slack.connected_sockets() > 0, seconds=60, what="the bot")
+    return process
