@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from bot.sandbox.world import REVIEW_CHANNEL, SAMPLES, World, eventually
@@ -16,6 +17,9 @@ from bot.transcription.media import probe
 from storage.models import Answer, Interview
 from tests.candidate.media_files import long_mp3
 from tests.candidate.test_interview_stories import _answers, _begin, _opening
+
+# Measures, cuts, stores and transcribes half an hour of audio.
+pytestmark = pytest.mark.slow
 
 
 async def test_hours_long_voice_note_is_refused_in_strict_mode_with_its_real_length(

@@ -12,6 +12,9 @@ from bot.flows.ports import Transcriber
 from bot.transcription.media import decode_audio, playable_copy, probe
 from tests.helpers.media import CONTAINERS, Container, encode
 
+# Encodes the answer in nine containers and transcribes each.
+pytestmark = pytest.mark.slow
+
 # Slack plays these inline; everything else gets an M4A or MP4 copy.
 PLAYS_AS_IS = {"mp4 h264-aac video note", "mp3", "m4a aac"}
 # AAC adds encoder priming and padding (about 0.1 s here); the other codecs keep the exact

@@ -11,6 +11,9 @@ from bot.flows.ports import Transcriber
 from bot.transcription.checkpoint import openai_checkpoint, read_model_bin, state_dict
 from tests.helpers.media import ANSWER1_OGG, ANSWER1_SECONDS, ANSWER2_MP4, TORCH_MISSING
 
+# Loads torch and builds an openai-whisper checkpoint, then transcribes with it.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def tiny_en() -> Path:
