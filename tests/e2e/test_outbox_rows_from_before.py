@@ -35,7 +35,7 @@ from storage.models import (
     SharedCopy,
     ThreadMessage,
 )
-from tests.e2e.conftest import invite, start_answering
+from tests.helpers.stories import invite, start_answering
 
 # (kind column, ordering key, payload) as say.py wrote them; filled in per interview below.
 Row = tuple[str, str, dict[str, Any]]

@@ -3,7 +3,7 @@ models (payloads without ``kind``) still read as the same messages (SQLite and P
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -29,19 +29,11 @@ from bot.flows.outgoing import (
     UserFile,
 )
 from bot.flows.ports import CandidateCard, Choice, ThreadNote
-from storage import migrate, outbox
-from storage.db import Database, make_engine
+from storage import outbox
+from storage.db import Database
 from storage.models import OutboxMessage
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    migrate.upgrade(database_url)
-    database = Database(make_engine(database_url))
-    yield database
-    database.dispose()
 
 
 CARD = CandidateCard(
