@@ -35,6 +35,9 @@ def build_app(
     telegram_username: Callable[[], str],
 ) -> AsyncApp:
     app = AsyncApp(
+        # Named, Bolt does not walk the caller's stack (inspect.stack reads every frame's
+        # source file: about 0.1 s an app, more under a deep stack such as a test's).
+        name="hirebot",
         client=client,
         signing_secret=signing_secret or "",
         # Socket Mode requests are not signed; HTTP mode requests always are.
