@@ -16,7 +16,7 @@ from bot.sandbox.world import REVIEW_CHANNEL, SAMPLES, World, eventually
 from bot.transcription.media import probe
 from storage.models import Answer, Interview
 from tests.candidate.media_files import long_mp3
-from tests.candidate.test_interview_stories import _answers, _begin, _opening
+from tests.helpers.candidate import answers_stored, begin_three_questions, three_question_opening
 
 # Measures, cuts, stores and transcribes half an hour of audio.
 pytestmark = pytest.mark.slow
@@ -27,8 +27,8 @@ async def test_hours_long_voice_note_is_refused_in_strict_mode_with_its_real_len
 ) -> None:
     # Three hours in 10 MB; the candidate's app claims 9 s.
     hours = long_mp3(tmp_path / "hours.mp3", 3 * 3600, amplitude=0.1)
-    async with World(data_dir=tmp_path / "d", opening_file=_opening(tmp_path)) as w:
-        jane = await _begin(w)
+    async with World(data_dir=tmp_path / "d", opening_file=three_question_opening(tmp_path)) as w:
+        jane = await begin_three_questions(w)
         await jane.press("Ready")
         await jane.wait_for_message("Question 1 of 3:")
         mark = len(jane.inbox())
@@ -38,7 +38,7 @@ async def test_hours_long_voice_note_is_refused_in_strict_mode_with_its_real_len
             "Your answer is 180:35 min long, and this question allows up to 10 s. Please "
             "record a shorter answer — this one wasn't saved and doesn't count as a take."
         )
-        assert _answers(w) == []
+        assert answers_stored(w) == []
         interview = w.bot.db.run_sync(lambda s: s.exec(select(Interview)).one())
         assert (interview.question_index, interview.phase) == (0, "answering")
         await eventually(lambda: not list((tmp_path / "d" / "media").glob("*/*")), what="no file")
@@ -52,8 +52,10 @@ async def test_hours_long_answer_is_cut_at_the_ceiling_in_soft_mode_and_reviewer
 ) -> None:
     # Silence, so that Whisper skips it: the point is what is kept, not what is heard.
     long_note = long_mp3(tmp_path / "long.mp3", 35 * 60)
-    async with World(data_dir=tmp_path / "d", opening_file=_opening(tmp_path, strict=False)) as w:
-        jane = await _begin(w)
+    async with World(
+        data_dir=tmp_path / "d", opening_file=three_question_opening(tmp_path, strict=False)
+    ) as w:
+        jane = await begin_three_questions(w)
         await jane.press("Ready")
         await jane.wait_for_message("Question 1 of 3:")
         mark = len(jane.inbox())
@@ -64,7 +66,7 @@ async def test_hours_long_answer_is_cut_at_the_ceiling_in_soft_mode_and_reviewer
         await jane.wait_for_message("Answer 1 submitted", after=mark)
         heads_up = next(m for m in jane.inbox() if "Heads-up" in (m.text or ""))
         assert heads_up.text == "Heads-up: this answer is 35:07 min, over the 10 s suggested."
-        [answer] = _answers(w)
+        [answer] = answers_stored(w)
         assert answer.over_limit and answer.submitted
         assert answer.cut_at_seconds is not None and 1800 <= answer.cut_at_seconds < 1801
         # Only the first 30 minutes are stored.

@@ -6,12 +6,10 @@ and the team received and what was stored.
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 from sqlmodel import select
 
-from bot.sandbox.telegram import SandboxCandidate
 from bot.sandbox.world import (
     REVIEW_CHANNEL,
     SAMPLES,
@@ -20,50 +18,26 @@ from bot.sandbox.world import (
     eventually,
 )
 from storage import outbox
-from storage.models import Answer, Candidate, Interview, OutboxMessage
+from storage.models import Candidate, Interview, OutboxMessage
 from tests.candidate.media_files import silent_video, tone_voice_note
+from tests.helpers.candidate import (
+    answers_stored,
+    begin_three_questions,
+    three_question_opening,
+)
 from tests.helpers.stories import invite, start_answering
 from tests.recordings import assert_uploaded_recording
 
-THREE_KINDS = """
-slug: backend-engineer
-title: Backend Engineer
-review_channel: C0REVIEW01
-strict_limits: {strict}
-questions:
-  - text: Tell us about a system you built.
-    answer_seconds: 10
-    max_takes: 2
-  - text: How do you handle disagreement?
-  - text: Show us something you made.
-"""
-
-
-def _opening(tmp_path: Path, strict: bool = True, body: str = THREE_KINDS) -> Path:
-    path = tmp_path / "opening.yaml"
-    path.write_text(textwrap.dedent(body).format(strict=str(strict).lower()))
-    return path
-
-
-async def _begin(w: World, user_id: int = 700_100, language: str = "en") -> SandboxCandidate:
-    jane = w.telegram.candidate(user_id, "Jane", "Doe", language_code=language)
-    await start_answering(w, jane, await invite(w), total=3)
-    return jane
-
-
-def _answers(w: World) -> list[Answer]:
-    return list(w.bot.db.run_sync(lambda s: s.exec(select(Answer).order_by(Answer.id)).all()))  # type: ignore[arg-type]
-
 
 async def test_full_interview_with_voice_video_note_and_video(tmp_path: Path) -> None:
-    async with World(data_dir=tmp_path, opening_file=_opening(tmp_path)) as w:
-        jane = await _begin(w)
+    async with World(data_dir=tmp_path, opening_file=three_question_opening(tmp_path)) as w:
+        jane = await begin_three_questions(w)
         await answer_question(jane, 1, 3, lambda: jane.send_voice(SAMPLES / "answer1.ogg"))
         await answer_question(jane, 2, 3, lambda: jane.send_video_note(SAMPLES / "answer2.mp4"))
         await answer_question(jane, 3, 3, lambda: jane.send_video(SAMPLES / "answer2.mp4"))
         done = await jane.wait_for_message("you've submitted all 3 answers")
         assert "you'll hear back from them here by" in (done.text or "")
-        answers = _answers(w)
+        answers = answers_stored(w)
         assert [(a.media_kind, a.take, a.submitted) for a in answers] == [
             ("voice", 1, True),
             ("video_note", 1, True),
@@ -88,8 +62,8 @@ async def test_full_interview_with_voice_video_note_and_video(tmp_path: Path) ->
 async def test_candidate_rerecords_first_answer_and_only_the_submitted_take_is_posted(
     tmp_path: Path,
 ) -> None:
-    async with World(data_dir=tmp_path, opening_file=_opening(tmp_path)) as w:
-        jane = await _begin(w)
+    async with World(data_dir=tmp_path, opening_file=three_question_opening(tmp_path)) as w:
+        jane = await begin_three_questions(w)
         await jane.press("Ready")
         await jane.wait_for_message("Question 1 of 3:")
         await jane.send_voice(SAMPLES / "answer2.ogg")
@@ -107,7 +81,7 @@ async def test_candidate_rerecords_first_answer_and_only_the_submitted_take_is_p
         await jane.press("Submit ✅", first)
         await jane.wait_for_message("belongs to an earlier step")
 
-        take1, take2 = _answers(w)
+        take1, take2 = answers_stored(w)
         assert (take1.take, take1.superseded, take1.submitted, take1.media_path) == (
             1,
             True,
@@ -133,8 +107,8 @@ async def test_candidate_rerecords_first_answer_and_only_the_submitted_take_is_p
 
 async def test_over_limit_answer_is_refused_in_strict_mode(tmp_path: Path) -> None:
     long_note = tone_voice_note(tmp_path / "long.ogg", 15)
-    async with World(data_dir=tmp_path / "d", opening_file=_opening(tmp_path)) as w:
-        jane = await _begin(w)
+    async with World(data_dir=tmp_path / "d", opening_file=three_question_opening(tmp_path)) as w:
+        jane = await begin_three_questions(w)
         await jane.press("Ready")
         await jane.wait_for_message("Question 1 of 3:")
         mark = len(jane.inbox())
@@ -144,7 +118,7 @@ async def test_over_limit_answer_is_refused_in_strict_mode(tmp_path: Path) -> No
             "Your answer is 15 s long, and this question allows up to 10 s. Please record a "
             "shorter answer — this one wasn't saved and doesn't count as a take."
         )
-        assert _answers(w) == []
+        assert answers_stored(w) == []
         # The candidate records a shorter one: it is take 1 of 2.
         await jane.send_voice(SAMPLES / "answer1.ogg")
         await jane.wait_for_message("take 1 of 2")
@@ -153,12 +127,14 @@ async def test_over_limit_answer_is_refused_in_strict_mode(tmp_path: Path) -> No
 async def test_over_limit_answer_is_kept_and_flagged_in_soft_mode(tmp_path: Path) -> None:
     # Silence: Whisper skips it at once (a tone would make it loop for half a minute).
     long_note = tone_voice_note(tmp_path / "long.ogg", 15, amplitude=0.0)
-    async with World(data_dir=tmp_path / "d", opening_file=_opening(tmp_path, strict=False)) as w:
-        jane = await _begin(w)
+    async with World(
+        data_dir=tmp_path / "d", opening_file=three_question_opening(tmp_path, strict=False)
+    ) as w:
+        jane = await begin_three_questions(w)
         await answer_question(jane, 1, 3, lambda: jane.send_voice(long_note, duration=15))
         heads_up = next(m for m in jane.inbox() if "Heads-up" in (m.text or ""))
         assert heads_up.text == "Heads-up: this answer is 15 s, over the 10 s suggested."
-        [answer] = _answers(w)
+        [answer] = answers_stored(w)
         assert answer.over_limit and answer.submitted
         parent = w.slack.messages(REVIEW_CHANNEL)[0]
         post = await eventually(
@@ -176,8 +152,8 @@ async def test_every_kind_of_bad_input_gets_a_specific_answer_and_changes_nothin
     pdf = tmp_path / "cv.pdf"
     pdf.write_bytes(b"%PDF-1.4 not a recording")
     types = "voice note, video note or video"
-    async with World(data_dir=tmp_path / "d", opening_file=_opening(tmp_path)) as w:
-        jane = await _begin(w)
+    async with World(data_dir=tmp_path / "d", opening_file=three_question_opening(tmp_path)) as w:
+        jane = await begin_three_questions(w)
         await jane.press("Ready")
         await jane.wait_for_message("Question 1 of 3:")
         cases = [
@@ -224,7 +200,7 @@ async def test_every_kind_of_bad_input_gets_a_specific_answer_and_changes_nothin
             await send
             reply = await jane.wait_for_message(after=mark)
             assert reply.text == expected
-        assert _answers(w) == []
+        assert answers_stored(w) == []
         interview = w.bot.db.run_sync(lambda s: s.exec(select(Interview)).one())
         assert (interview.question_index, interview.phase) == (0, "answering")
         assert list((tmp_path / "d" / "media").glob("*/*")) == []
@@ -234,8 +210,8 @@ async def test_every_kind_of_bad_input_gets_a_specific_answer_and_changes_nothin
 
 
 async def test_candidate_resumes_after_a_restart_and_is_never_asked_twice(tmp_path: Path) -> None:
-    async with World(data_dir=tmp_path, opening_file=_opening(tmp_path)) as w:
-        jane = await _begin(w)
+    async with World(data_dir=tmp_path, opening_file=three_question_opening(tmp_path)) as w:
+        jane = await begin_three_questions(w)
         await answer_question(jane, 1, 3, lambda: jane.send_voice(SAMPLES / "answer1.ogg"))
         await jane.wait_for_message("Question 2 of 3.")
         await w.stop_bot()
@@ -247,7 +223,7 @@ async def test_candidate_resumes_after_a_restart_and_is_never_asked_twice(tmp_pa
         assert jane.inbox().index(intro) > jane.inbox().index(back)
         assert not any("Question 1 of 3" in (m.text or "") for m in jane.inbox()[mark:])
         await answer_question(jane, 2, 3, lambda: jane.send_video_note(SAMPLES / "answer2.mp4"))
-        assert [a.take for a in _answers(w)] == [1, 1]
+        assert [a.take for a in answers_stored(w)] == [1, 1]
 
 
 async def test_german_speaking_candidate_is_interviewed_in_german(tmp_path: Path) -> None:
@@ -292,8 +268,8 @@ async def test_status_help_and_more_time(tmp_path: Path) -> None:
 
 
 async def test_delete_my_data_leaves_no_file_or_row_behind(tmp_path: Path) -> None:
-    async with World(data_dir=tmp_path, opening_file=_opening(tmp_path)) as w:
-        jane = await _begin(w)
+    async with World(data_dir=tmp_path, opening_file=three_question_opening(tmp_path)) as w:
+        jane = await begin_three_questions(w)
         await answer_question(jane, 1, 3, lambda: jane.send_voice(SAMPLES / "answer1.ogg"))
         parent = w.slack.messages(REVIEW_CHANNEL)[0]
         await eventually(lambda: w.slack.thread(REVIEW_CHANNEL, parent.ts), seconds=60)
@@ -303,7 +279,7 @@ async def test_delete_my_data_leaves_no_file_or_row_behind(tmp_path: Path) -> No
         await jane.wait_for_message("Done: your recordings")
         await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
 
-        assert _answers(w) == []
+        assert answers_stored(w) == []
         assert list((tmp_path / "media").glob("*/*")) == []
         candidate = w.bot.db.run_sync(lambda s: s.exec(select(Candidate)).one())
         assert candidate.name.startswith("Withdrawn candidate")
@@ -338,7 +314,9 @@ questions:
 
 
 async def test_practice_question_is_never_kept_or_shown_to_reviewers(tmp_path: Path) -> None:
-    async with World(data_dir=tmp_path, opening_file=_opening(tmp_path, body=PRACTICE)) as w:
+    async with World(
+        data_dir=tmp_path, opening_file=three_question_opening(tmp_path, body=PRACTICE)
+    ) as w:
         jane = w.telegram.candidate(700_500, "Jane", "Doe")
         await jane.send_command("/start", await invite(w))
         await jane.press("I agree", await jane.wait_for_message("Do you agree?"))
@@ -349,7 +327,7 @@ async def test_practice_question_is_never_kept_or_shown_to_reviewers(tmp_path: P
         done = await jane.wait_for_message("that was 6 s")
         assert "not kept" in (done.text or "")
         await jane.wait_for_message("Question 1 of 1.")
-        assert _answers(w) == []
+        assert answers_stored(w) == []
         assert list((tmp_path / "media").glob("*/*")) == []
         assert not any(c.method == "getFile" for c in w.telegram.calls)  # never downloaded
         parent = w.slack.messages(REVIEW_CHANNEL)[0]
@@ -361,7 +339,9 @@ async def test_extra_time_accommodation_scales_preparation_and_answer_time(
 ) -> None:
     from bot.flows import interview
 
-    async with World(data_dir=tmp_path, opening_file=_opening(tmp_path, body=PRACTICE)) as w:
+    async with World(
+        data_dir=tmp_path, opening_file=three_question_opening(tmp_path, body=PRACTICE)
+    ) as w:
         invitation = await w.bot.services.run(
             lambda s, now: interview.invite(
                 s,
@@ -413,8 +393,8 @@ async def test_two_quick_messages_are_answered_in_the_order_they_were_sent(
 async def test_an_answer_post_in_flight_during_erasure_does_not_stay_in_slack(
     tmp_path: Path,
 ) -> None:
-    async with World(data_dir=tmp_path, opening_file=_opening(tmp_path)) as w:
-        jane = await _begin(w)
+    async with World(data_dir=tmp_path, opening_file=three_question_opening(tmp_path)) as w:
+        jane = await begin_three_questions(w)
         parent = w.slack.messages(REVIEW_CHANNEL)[0]
         w.slack.hold("chat.postMessage")  # Slack is slow: the answer post hangs in flight
         await answer_question(jane, 1, 3, lambda: jane.send_voice(SAMPLES / "answer1.ogg"))
