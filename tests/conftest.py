@@ -42,6 +42,12 @@ def _libpq(url: str) -> str:
 
 _PG_SKIP = _postgres_reason()
 
+# CTranslate2 and torch run on OpenMP, whose idle threads spin for work by default. Two xdist
+# workers transcribing at once on a small machine then burn each other's CPU: on
+# tests/slack/test_threads.py and test_erase.py with -n 2, 29-35 s of CPU and 54-68 s wall
+# spinning against 18-20 s and 28-32 s passive. Set before a worker loads either library.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Slow tests first: xdist hands tests out in this order, so the long ones start at once
