@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,8 +10,7 @@ from sqlmodel import Session, col, select
 from bot.flows import extensions, interview, openings, outgoing, pipeline, reminders
 from bot.flows.interview import TelegramPerson
 from bot.flows.outgoing import CandidateText
-from storage import migrate
-from storage.db import Database, make_engine
+from storage.db import Database
 from storage.models import OutboxMessage
 
 # Monday 23 November 2026, midday in Berlin; the default deadline is a week later.
@@ -37,14 +35,6 @@ WELCOME = {
     "es": "entrevista asíncrona para Backend Engineer en Acme.\nHay 2 preguntas.",
     "fr": "pour le poste de Backend Engineer chez Acme.\nIl y a 2 questions.",
 }
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    migrate.upgrade(database_url)
-    database = Database(make_engine(database_url))
-    yield database
-    database.dispose()
 
 
 def _candidate_texts(session: Session) -> list[str]:
