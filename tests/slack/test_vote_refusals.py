@@ -13,8 +13,8 @@ from bot.sandbox.slack import SandboxTeammate
 from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, TEAMMATE, World, eventually, visible_text
 from storage import outbox
 from storage.models import Vote
-from tests.e2e.conftest import invite
-from tests.slack.conftest import card, db
+from tests.helpers.slack import card, db
+from tests.helpers.stories import invite
 
 STALE = "That button is out of date or not one of mine: nothing changed."
 
