@@ -67,3 +67,32 @@ def test_transcribe_loads_whisper_but_no_platform_sandbox_or_bench(tmp_path: Pat
     result = probe(names, *command, str(ANSWER1_OGG), tmp_path=tmp_path)
     assert result["code"] == 0
     assert result["command"] == sorted(TRANSCRIBING)
+
+
+def test_bench_help_loads_no_bench_module_and_a_bench_loads_only_its_own(tmp_path: Path) -> None:
+    # `hirebot bench -h` lists every bench without importing one (the Slack bench alone pulls
+    # in the sandbox and the whole runtime); `hirebot bench media -h` imports the media bench.
+    probe_bench = (
+        "import contextlib, io, json, sys\n"
+        "from bot.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(sys.argv[2:])\n"
+        "names = json.loads(sys.argv[1])\n"
+        "print(json.dumps(sorted(n for n in names if n in sys.modules)))\n"
+    )
+    names = ("bot.bench.commands", "bot.bench.slack", "bot.bench.media", "bot.sandbox")
+    for argv, expected in (
+        (["bench", "--help"], ["bot.bench.commands"]),
+        (["bench", "media", "--help"], ["bot.bench.commands", "bot.bench.media"]),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", probe_bench, json.dumps(names), *argv],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "HIREBOT_DATA_DIR": str(tmp_path)},
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert json.loads(done.stdout.strip().splitlines()[-1]) == expected

@@ -46,11 +46,8 @@ class Sample:
     reference: str
 
 
-def register(benches: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = benches.add_parser(
-        "decoding",
-        help="WER of our decoding vs faster-whisper's, condition_on_previous_text off/on",
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """This bench's options: bot.bench.commands imports this module only when it is chosen."""
     parser.add_argument("dir", nargs="?", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--model", default="tiny.en", help="Whisper model (default tiny.en)")
     parser.set_defaults(handler=bench)

@@ -94,8 +94,8 @@ def _one_minute(speech: npt.NDArray[np.float32]) -> bytes:
         return long_mp3(Path(folder) / "m.mp3", 60, sound=speech).read_bytes()
 
 
-def register(benches: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = benches.add_parser("media", help="peak RSS of a bot handed hours in 20 MB")
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """This bench's options: bot.bench.commands imports this module only when it is chosen."""
     parser.add_argument(
         "--megabytes",
         type=float,

@@ -44,10 +44,8 @@ for path in spec["files"]:
 """
 
 
-def register(benches: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = benches.add_parser(
-        "transcribe-overhead", help="hirebot transcribe vs raw faster-whisper, end to end"
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """This bench's options: bot.bench.commands imports this module only when it is chosen."""
     parser.add_argument("files", nargs="*", type=Path, help="default: the shipped answers")
     parser.add_argument("--model", default="tiny.en", help="Whisper model (default tiny.en)")
     parser.add_argument("--language", default="en", help="pinned language (default en)")

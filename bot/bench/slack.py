@@ -234,8 +234,8 @@ async def _load(
     await asyncio.gather(*(worker(index) for index in range(concurrency)))
 
 
-def register(benches: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = benches.add_parser("slack", help="Slack ack latency under concurrent load")
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """This bench's options: bot.bench.commands imports this module only when it is chosen."""
     parser.add_argument("--requests", type=int, default=1000, help="per kind (default 1000)")
     parser.add_argument("--concurrency", type=int, default=20, help="in flight (default 20)")
     parser.add_argument("--mode", choices=["socket", "http", "both"], default="both")

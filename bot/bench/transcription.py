@@ -63,10 +63,8 @@ class Outcome:
         return self.audio_seconds / self.seconds
 
 
-def register(benches: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = benches.add_parser(
-        "transcription", help="real-time factor, WER, load time and peak RSS per backend"
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """This bench's options: bot.bench.commands imports this module only when it is chosen."""
     parser.add_argument("dir", nargs="?", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--models", default="tiny.en", help="comma-separated, e.g. tiny.en,base")
     parser.add_argument("--repeat", type=int, default=3, help="passes; each file's median counts")
