@@ -45,7 +45,8 @@ _PG_SKIP = _postgres_reason()
 # CTranslate2 and torch run on OpenMP, whose idle threads spin for work by default. Two xdist
 # workers transcribing at once on a small machine then burn each other's CPU: on
 # tests/slack/test_threads.py and test_erase.py with -n 2, 29-35 s of CPU and 54-68 s wall
-# spinning against 18-20 s and 28-32 s passive. Set before a worker loads either library.
+# spinning against 18-20 s and 28-32 s passive. bot/transcription sets it for the product;
+# set here too, before any test imports either library by another way (the benches' raw runs).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 

@@ -6,6 +6,7 @@ loading takes seconds and hundreds of MB, so every worker thread shares it.
 
 from __future__ import annotations
 
+import os
 import threading
 
 from bot.errors import ConfigError
@@ -15,6 +16,13 @@ from bot.transcription.cli import register
 __all__ = ["BACKENDS", "load_transcriber", "register"]
 
 BACKENDS = ("faster-whisper", "openai-whisper")
+
+# CTranslate2 and torch run on OpenMP, whose idle threads spin for work by default: between
+# answers they would keep the cores busy that the bot's event loop needs to ack Slack within
+# 3 s. Passive threads sleep instead (measured in the test suite: two transcribing processes
+# went from 29-35 s CPU to 18-20 s for the same work). Set before either library is imported;
+# an operator's own OMP_WAIT_POLICY wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _cache: dict[tuple[str, str, int], Transcriber] = {}
 # Held while loading, so two threads asking at once load the model once, not twice.
