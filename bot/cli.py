@@ -129,32 +129,32 @@ def _migrate(settings: Settings) -> int:
 
 
 def _import_openings(settings: Settings, files: list[Path]) -> int:
+    from datetime import datetime
+
     from sqlmodel import Session
 
     from bot.flows import openings
     from bot.flows.openings import OpeningSpec
-    from bot.services import utc_now
+    from bot.unit_of_work import opened
     from storage import migrate
-    from storage.db import Database, make_engine
     from storage.models import Opening
 
     specs = [openings.parse(path) for path in files]  # all valid before any is saved
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.db_url)
-    db = Database(make_engine(settings.db_url))
-    try:
+    with opened(settings.db_url, settings.media_dir) as uow:
         for spec in specs:
 
-            def save(session: Session, spec: OpeningSpec = spec) -> tuple[Opening, bool]:
-                return openings.save(session, spec, utc_now())
+            def save(
+                session: Session, now: datetime, spec: OpeningSpec = spec
+            ) -> tuple[Opening, bool]:
+                return openings.save(session, spec, now)
 
-            opening, created = db.run_sync(save)
+            opening, created = uow.run_sync(save)
             verb = "created" if created else "updated"
             print(
                 f"{verb} opening {opening.slug}: {opening.title} ({len(spec.questions)} questions)"
             )
-    finally:
-        db.dispose()
     return 0
 
 

@@ -13,7 +13,6 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from sqlmodel import Session
@@ -24,9 +23,8 @@ from bot.flows import erasure, outgoing, review, threads, undelivered
 from bot.flows.outgoing import Kind
 from bot.flows.ports import CandidateChannel, Posted, ReviewChannel, ThreadNote
 from bot.limits import DeliveryLimit
+from bot.unit_of_work import UnitOfWork
 from storage import outbox
-from storage.db import Database
-from storage.media import MediaStore
 from storage.models import OutboxMessage, ReviewPost, ThreadMessage
 
 log = logging.getLogger(__name__)
@@ -35,20 +33,17 @@ log = logging.getLogger(__name__)
 class Delivery:
     def __init__(
         self,
-        db: Database,
+        uow: UnitOfWork,
         *,
         candidates: CandidateChannel,
         reviews: ReviewChannel,
-        media: MediaStore,
-        now: Callable[[], datetime],
-        recruiters: frozenset[str] = frozenset(),
     ) -> None:
-        self._db = db
-        self._recruiters = recruiters  # told when a message cannot get through
+        self._uow = uow
+        self._recruiters = uow.recruiters  # told when a message cannot get through
         self._candidates = candidates
         self._reviews = reviews
-        self._media = media
-        self._now = now
+        self._media = uow.media
+        self._now = uow.now
         self._wake = asyncio.Event()
         self._stopping = False
         self._sending: set[int] = set()  # outbox rows this process is delivering now
@@ -118,7 +113,7 @@ class Delivery:
         """
         now = self._now()
         try:
-            due = await self._db.run(lambda s: outbox.next_due(s, after=now))
+            due = await self._uow.run(lambda s, _now: outbox.next_due(s, after=now))
         except Exception as err:
             log.error("could not read the next retry time: %s", described(err))
             return poll_seconds
@@ -131,9 +126,13 @@ class Delivery:
         lease = timedelta(seconds=DeliveryLimit.LEASE_SECONDS)
         while True:
             await asyncio.sleep(DeliveryLimit.LEASE_SECONDS / 3)
-            rows, until = set(self._sending), self._now() + lease
+            rows = set(self._sending)
+
+            def renew(session: Session, now: datetime, rows: set[int] = rows) -> None:
+                outbox.extend_lease(session, rows, until=now + lease)
+
             try:
-                await self._db.run(partial(outbox.extend_lease, row_ids=rows, until=until))
+                await self._uow.run(renew)
             except Exception as err:
                 log.error("could not renew outbox leases, retrying: %s", described(err))
 
@@ -148,8 +147,8 @@ class Delivery:
         # Only the oldest pending row of each ordering key is due, and a row in flight stays
         # pending (leased) until sent: no conversation ever has two messages on the way.
         sending = set(self._sending)
-        ids = await self._db.run(
-            lambda s: outbox.claim_due(s, now=now, lease=lease, limit=room, exclude=sending)
+        ids = await self._uow.run(
+            lambda s, _now: outbox.claim_due(s, now=now, lease=lease, limit=room, exclude=sending)
         )
         for row_id in ids:
             self._sending.add(row_id)  # now, not when the task first runs: the next pass
@@ -165,7 +164,7 @@ class Delivery:
             self._sending.discard(row_id)
 
     async def _attempt(self, row_id: int) -> None:
-        row = await self._db.run(lambda s: s.get(OutboxMessage, row_id))
+        row = await self._uow.run(lambda s, _now: s.get(OutboxMessage, row_id))
         if row is None:
             return  # erased meanwhile (a candidate's /delete_my_data)
         kind, attempts = row.kind, row.attempts
@@ -211,12 +210,12 @@ class Delivery:
                 await self._retry_later(row_id, key, kind, attempts, type(err).__name__, None)
             return
         now = self._now()
-        await self._db.run(lambda s: outbox.mark_sent(s, row_id, now))
+        await self._uow.run(lambda s, _now: outbox.mark_sent(s, row_id, now))
         if waited_for is not None:
             # The channel works again (the bot's invitation was missed, or it was
             # unarchived): the other messages waiting for it need not wait for their retry.
-            await self._db.run(
-                lambda s: undelivered.channel_available(s, channel=waited_for, now=now)
+            await self._uow.run(
+                lambda s, _now: undelivered.channel_available(s, channel=waited_for, now=now)
             )
             self._wake.set()
 
@@ -273,8 +272,7 @@ class Delivery:
     ) -> None:
         """Record what becomes of a failed row (one ``bot.flows.undelivered`` call, True when
         it told the recruiters) and log it; deliver what it queued for them at once."""
-        now = self._now()
-        told = await self._db.run(lambda s: record(s, now))
+        told = await self._uow.run(record)
         log.log(level, "outbox %s (%s) %s", row_id, kind, outcome)
         if told:
             self._wake.set()
@@ -288,10 +286,10 @@ class Delivery:
 
     async def _post_card(self, message: outgoing.CardPost) -> None:
         post_id = message.review_post_id
-        post = await self._db.run(lambda s: s.get_one(ReviewPost, post_id))
+        post = await self._uow.run(lambda s, _now: s.get_one(ReviewPost, post_id))
         if post.message_id is None:
             message_id = await self._reviews.post_card(post.channel, message.card)
-            await self._db.run(lambda s: review.record_posted(s, post_id, message_id))
+            await self._uow.run(lambda s, _now: review.record_posted(s, post_id, message_id))
 
     async def _update_card(self, message: outgoing.CardUpdate) -> None:
         channel, ts = await self._card(message.review_post_id)
@@ -310,8 +308,8 @@ class Delivery:
             channel, ts, self._media.path(message.media_path), message.media_title or ""
         )
         owner = message.thread_message_id
-        if owner is not None and not await self._db.run(
-            lambda s: threads.record_file(s, owner, file_id)
+        if owner is not None and not await self._uow.run(
+            lambda s, _now: threads.record_file(s, owner, file_id)
         ):
             # The candidate's data was erased while this upload was in flight.
             await self._reviews.delete_file(file_id)
@@ -344,7 +342,7 @@ class Delivery:
         if not about:
             return
         now = self._now()
-        kept = await self._db.run(lambda s: erasure.record_copy(s, about, posted, now))
+        kept = await self._uow.run(lambda s, _now: erasure.record_copy(s, about, posted, now))
         if not kept:  # one of them was erased while this was on its way
             await self._delete_copy(posted)
 
@@ -361,7 +359,7 @@ class Delivery:
             await self._reviews.post_in_thread(channel, ts, note)
             return
         message_id = message.thread_message_id
-        existing = await self._db.run(lambda s: s.get(ThreadMessage, message_id))
+        existing = await self._uow.run(lambda s, _now: s.get(ThreadMessage, message_id))
         if existing is None:
             raise DeliveryRefused("the thread message was erased before it was posted")
         if existing.message_id is not None:
@@ -370,29 +368,29 @@ class Delivery:
             # An earlier attempt may have posted and died before recording it: look first.
             found = await self._reviews.find_in_thread(channel, ts, note.key)
             if found is not None:
-                await self._db.run(lambda s: threads.record_posted(s, message_id, found))
+                await self._uow.run(lambda s, _now: threads.record_posted(s, message_id, found))
                 return
         now = self._now()
-        await self._db.run(lambda s: threads.record_posting(s, message_id, now))
+        await self._uow.run(lambda s, _now: threads.record_posting(s, message_id, now))
         reply = await self._reviews.post_in_thread(channel, ts, note)
-        if not await self._db.run(lambda s: threads.record_posted(s, message_id, reply)):
+        if not await self._uow.run(lambda s, _now: threads.record_posted(s, message_id, reply)):
             # The candidate's data was erased while this post was in flight: redact it too.
             await self._reviews.edit_in_thread(
                 channel, reply, ThreadNote(text=review.ERASED_ANSWER)
             )
 
     async def _thread_message(self, thread_message_id: int) -> tuple[str, str | None]:
-        def load(session: Session) -> tuple[str, str | None]:
+        def load(session: Session, _now: datetime) -> tuple[str, str | None]:
             message = session.get(ThreadMessage, thread_message_id)
             if message is None:
                 raise DeliveryRefused("the thread message was erased before it was posted")
             return threads.parent(session, message.interview_id).channel, message.message_id
 
-        return await self._db.run(load)
+        return await self._uow.run(load)
 
     async def _card(self, review_post_id: int) -> tuple[str, str]:
         """The channel and ``ts`` of the candidate's card, the parent of every reply."""
-        post = await self._db.run(lambda s: s.get_one(ReviewPost, review_post_id))
+        post = await self._uow.run(lambda s, _now: s.get_one(ReviewPost, review_post_id))
         if post.message_id is None:
             # The card post comes first in this conversation and is done, so it failed for
             # good (reported then): a reply with no parent can never be posted.

@@ -20,8 +20,8 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.flows import roles
 from bot.slack.scopes import BOT_SCOPES
+from bot.unit_of_work import opened
 from storage import migrate
-from storage.db import Database, make_engine
 from storage.models import Opening
 
 
@@ -80,11 +80,8 @@ def _database(settings: Settings) -> list[Check]:
             )
         ]
     checks = [Check(True, f"Database reachable, migrations current ({head}).")]
-    db = Database(make_engine(settings.db_url))
-    try:
-        people = db.run_sync(lambda s: roles.everyone(s, settings.recruiter_ids))
-    finally:
-        db.dispose()
+    with opened(settings.db_url, settings.media_dir) as uow:
+        people = uow.run_sync(lambda s, _now: roles.everyone(s, settings.recruiter_ids))
     if people:
         checks.append(Check(True, f"{len(people)} recruiter(s) can invite and decide."))
     else:
@@ -162,15 +159,13 @@ async def _slack_connection(settings: Settings) -> Check:
 
 
 async def _review_channels(settings: Settings, client: AsyncWebClient) -> list[Check]:
-    db = Database(make_engine(settings.db_url))
     try:
-        openings = db.run_sync(
-            lambda s: list(s.exec(select(Opening).order_by(col(Opening.slug))).all())
-        )
+        with opened(settings.db_url, settings.media_dir) as uow:
+            openings = uow.run_sync(
+                lambda s, _now: list(s.exec(select(Opening).order_by(col(Opening.slug))).all())
+            )
     except Exception:
         return []  # the database line already says what is wrong
-    finally:
-        db.dispose()
     checks: list[Check] = []
     for opening in openings:
         try:

@@ -31,7 +31,6 @@ from bot.errors import described
 from bot.flows import reminders, review
 from bot.flows.ports import Transcriber
 from bot.limits import InboxLimit, ReminderLimit
-from bot.services import Services, utc_now
 from bot.slack.app import build_app
 from bot.slack.channel import SlackReviewChannel
 from bot.telegram.adapter import build_application
@@ -40,6 +39,7 @@ from bot.telegram.dispatch import UpdateDispatcher, received
 from bot.telegram.polling import TelegramPoller
 from bot.transcription import load_transcriber
 from bot.transcription.jobs import TranscriptionWorker, pool_size, transcription_pool
+from bot.unit_of_work import UnitOfWork, utc_now
 from storage import answer_media, inbox, migrate, outbox
 from storage.db import Database, make_engine, private_dir
 from storage.media import MediaStore
@@ -127,7 +127,7 @@ class Runtime:
         await asyncio.to_thread(migrate.upgrade, s.db_url)
         self.db = Database(make_engine(s.db_url))
         self.media = MediaStore(s.media_dir)
-        self.services = Services(
+        self.uow = UnitOfWork(
             db=self.db,
             media=self.media,
             recruiters=s.recruiter_ids,
@@ -135,32 +135,26 @@ class Runtime:
             committed=self._committed,
         )
         self.telegram: Application = build_application(  # type: ignore[type-arg]
-            s.secret("telegram_token"), s.telegram_api_url, s.telegram_file_url, self.services
+            s.secret("telegram_token"), s.telegram_api_url, s.telegram_file_url, self.uow
         )
         await self.telegram.initialize()
         client = AsyncWebClient(token=s.secret("slack_bot_token"), base_url=s.slack_api_url)
         signing_secret = None if s.slack_socket_mode else s.secret("slack_signing_secret")
         self.slack: AsyncApp = build_app(
             client,
-            self.services,
+            self.uow,
             signing_secret=signing_secret,
             telegram_username=lambda: self.telegram.bot.username,
         )
         self.delivery = Delivery(
-            self.db,
+            self.uow,
             candidates=TelegramCandidateChannel(self.telegram.bot),
             reviews=SlackReviewChannel(client),
-            media=self.media,
-            now=self._now,
-            recruiters=s.recruiter_ids,
         )
         self.transcription = TranscriptionWorker(
-            self.db,
-            media=self.media,
+            self.uow,
             load=self._load_model,
             executor=self._executor,
-            now=self._now,
-            committed=self._committed,
             concurrency=self._whisper_workers,
             language_of=review.transcript_language,
         )
@@ -169,7 +163,7 @@ class Runtime:
             asyncio.create_task(self.transcription.run_forever(), name="transcription"),
         ]
         await self.telegram.start()
-        self.updates = UpdateDispatcher(self.services, self.telegram, now=self._now)
+        self.updates = UpdateDispatcher(self.uow, self.telegram)
         self._inbox_task = asyncio.create_task(self.updates.run_forever(), name="telegram-inbox")
         await self._start_web()  # listening before Telegram is told to push to it
         if s.telegram_webhook:
@@ -186,8 +180,7 @@ class Runtime:
         else:
             self._poller = TelegramPoller(
                 self.telegram.bot,
-                self.db,
-                now=self._now,
+                self.uow,
                 stored=self.updates.wake,
                 timeout=self._poll_timeout,
             )
@@ -258,11 +251,11 @@ class Runtime:
     async def tick(self) -> None:
         """The periodic work: deadlines, reminders, and deleting media nothing refers to."""
         try:
-            await self.services.run(reminders.tick)
-            await self.services.run(outbox.prune_delivered)
-            referenced = await self.db.run(answer_media.media_in_use)
-            settled_before = self._now() - timedelta(days=InboxLimit.KEEP_DAYS)
-            await self.db.run(lambda s: inbox.prune(s, settled_before))
+            await self.uow.run(reminders.tick)
+            await self.uow.run(outbox.prune_delivered)
+            referenced = await self.uow.run(lambda s, _now: answer_media.media_in_use(s))
+            keep = timedelta(days=InboxLimit.KEEP_DAYS)
+            await self.uow.run(lambda s, now: inbox.prune(s, now - keep))
             older_than = self._now() - timedelta(minutes=ReminderLimit.ORPHAN_MEDIA_MINUTES)
             await asyncio.to_thread(self.media.sweep, referenced, older_than)
         except Exception as err:
@@ -305,8 +298,7 @@ class Runtime:
             arrived = received(await request.json())
         except (ValueError, TypeError, KeyError, AttributeError):
             return web.Response(status=400)
-        now = self._now()
-        await self.db.run(lambda s: inbox.store(s, [arrived], now))
+        await self.uow.run(lambda s, now: inbox.store(s, [arrived], now))
         self.updates.wake()
         return web.Response(status=200)
 
@@ -322,8 +314,8 @@ class Runtime:
             slack_ok = await self._socket.client.is_connected()
             slack = "socket mode connected" if slack_ok else "socket mode disconnected"
         telegram_ok, telegram = await self._telegram_health()
-        pending = await self.db.run(outbox.pending_count)
-        waiting = await self.db.run(inbox.pending_count)
+        pending = await self.uow.run(lambda s, _now: outbox.pending_count(s))
+        waiting = await self.uow.run(lambda s, _now: inbox.pending_count(s))
         body = {
             "ok": slack_ok and telegram_ok,
             "slack": slack,

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -112,6 +110,7 @@ def scrub_deleted(engine: Engine) -> None:
 
 
 _SCRUB = "hirebot.scrub_after_commit"
+_WAKE = "hirebot.wake_workers_after_commit"
 
 
 def request_scrub(session: Session) -> None:
@@ -123,9 +122,19 @@ def take_scrub(session: Session) -> bool:
     return bool(session.info.pop(_SCRUB, False))
 
 
+def request_wake(session: Session) -> None:
+    """This transaction leaves work for the background workers (an outbox row due, an answer
+    to transcribe): wake them once it commits rather than at their next poll."""
+    session.info[_WAKE] = True
+
+
+def take_wake(session: Session) -> bool:
+    return bool(session.info.pop(_WAKE, False))
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
+    """One transaction: commit on success, roll back on any error."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
@@ -143,21 +152,15 @@ DATABASE_THREADS = 8
 
 
 class Database:
-    """The engine plus a way to run one transaction off the event loop, in its own threads."""
+    """The engine, and the threads that run its transactions off the event loop.
+
+    Transactions themselves are run by ``bot.unit_of_work.UnitOfWork``.
+    """
 
     def __init__(self, engine: Engine, *, threads: int = DATABASE_THREADS) -> None:
         self.engine = engine
-        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="database")
-
-    def run_sync(self, work: Callable[[Session], T]) -> T:
-        with transaction(self.engine) as session:
-            return work(session)
-
-    async def run(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in one transaction in a thread: database I/O never blocks the loop."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.run_sync, work)
+        self.threads = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="database")
 
     def dispose(self) -> None:
-        self._executor.shutdown(wait=False)
+        self.threads.shutdown(wait=False)
         self.engine.dispose()

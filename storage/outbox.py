@@ -16,6 +16,7 @@ from sqlalchemy import and_, delete, exists, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from storage.db import request_wake
 from storage.models import OutboxMessage, OutboxStatus
 
 
@@ -31,6 +32,7 @@ def enqueue(
         created_at=now,
     )
     session.add(row)
+    request_wake(session)
     return row
 
 
@@ -148,6 +150,7 @@ def release_channel(session: Session, channel: str, now: datetime) -> int:
         .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
         .values(next_attempt_at=now, waiting_for_channel=None)
     )
+    request_wake(session)
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -15,7 +15,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, or_, update
 from sqlmodel import Session, col, select
 
+from storage.db import request_wake
 from storage.models import Answer, TranscriptStatus
+
+
+def queue(session: Session, answer: Answer) -> None:
+    """Leave ``answer`` to the transcription workers, woken once this transaction commits."""
+    answer.transcript_status = TranscriptStatus.PENDING
+    request_wake(session)
 
 
 def claim_next(session: Session, *, now: datetime, lease: timedelta) -> int | None:

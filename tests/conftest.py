@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from bot.unit_of_work import UnitOfWork, opened
 from storage import migrate
-from storage.db import Database, make_engine
 
 PG_ADMIN_URL = os.environ.get(
     "HIREBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -153,9 +153,8 @@ def database_url(
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    """A migrated database (SQLite and PostgreSQL)."""
+def uow(database_url: str, tmp_path: Path) -> Iterator[UnitOfWork]:
+    """A migrated database (SQLite and PostgreSQL) and its media folder."""
     migrate.upgrade(database_url)  # a no-op on the migrated copy; a check that it is current
-    database = Database(make_engine(database_url))
-    yield database
-    database.dispose()
+    with opened(database_url, tmp_path / "media") as unit:
+        yield unit

@@ -17,7 +17,7 @@ from bot.flows import buttons, review, texts
 from bot.flows.conversation import Conversation
 from bot.flows.lifecycle import Event, PhaseEvent, move, step
 from bot.limits import FileLimit, MediaLimit, QuestionDefaults
-from storage import answer_media
+from storage import answer_media, transcripts
 from storage.media import StoredMedia
 from storage.models import Answer, InterviewStatus, QuestionPhase, TranscriptStatus
 
@@ -251,7 +251,7 @@ def submit(conv: Conversation, index: int, take: int) -> None:
     assert answer is not None and answer.id is not None
     answer.submitted = True
     if answer.media_path is not None:
-        answer.transcript_status = TranscriptStatus.PENDING
+        transcripts.queue(conv.session, answer)
     step(conv.interview, PhaseEvent.SUBMIT)
     q = current(conv)
     conv.say("submitted", number=q.number)

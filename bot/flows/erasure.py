@@ -295,7 +295,7 @@ def erase_for_recruiter(
             f"This deletes {name}'s recordings, transcripts, answers and details ({numbers}) "
             f"for good, here and in Slack. To go ahead: `/hire erase #{found.id} confirm`"
         )
-    # Services deletes the media files once this transaction has committed.
+    # UnitOfWork deletes the media files once this transaction has committed.
     erased = erase_person(session, found, by=f"<@{by}>", now=now)
     return (
         f"Erased {name}'s recordings, transcripts and details ({numbers}).{erased.replies_line()}"

@@ -29,7 +29,7 @@ from bot.runtime import Runtime
 from bot.sandbox.slack import SlackSandbox
 from bot.sandbox.slack_api import SlackMessage
 from bot.sandbox.telegram import SandboxCandidate, SentMessage, TelegramSandbox
-from bot.services import utc_now
+from bot.unit_of_work import opened, utc_now
 
 SAMPLES = Path(__file__).parent / "samples"
 OPENING_FILE = SAMPLES / "backend-engineer.yaml"
@@ -123,18 +123,14 @@ class World:
 
     def import_opening(self, path: Path) -> None:
         from storage import migrate
-        from storage.db import Database, make_engine
 
         settings = self.settings()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         if not _copied_migrated_sqlite(settings.db_url):
             migrate.upgrade(settings.db_url)
-        db = Database(make_engine(settings.db_url))
         spec = openings.parse(path)
-        try:
-            db.run_sync(lambda s: openings.save(s, spec, utc_now()))
-        finally:
-            db.dispose()
+        with opened(settings.db_url, settings.media_dir) as uow:
+            uow.run_sync(lambda s, now: openings.save(s, spec, now))
 
     async def start_bot(self) -> Runtime:
         self.runtime = Runtime(self.settings(), now=self.clock, poll_timeout=1)
@@ -168,7 +164,7 @@ class World:
 
         await self.telegram.wait_idle(timeout=seconds)
 
-        def nothing_due(session: Session) -> bool:
+        def nothing_due(session: Session, _now: datetime) -> bool:
             due = session.exec(
                 select(OutboxMessage.id)
                 .where(OutboxMessage.status == OutboxStatus.PENDING)
@@ -178,7 +174,7 @@ class World:
             return due is None and inbox.pending_count(session) == 0
 
         await eventually(
-            lambda: not _slack_listeners_running() and self.bot.db.run_sync(nothing_due),
+            lambda: not _slack_listeners_running() and self.bot.uow.run_sync(nothing_due),
             seconds=seconds,
             what="the bot to finish what it was given",
         )

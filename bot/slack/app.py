@@ -19,17 +19,17 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import described
-from bot.services import Services
 from bot.slack import listeners
 from bot.slack.hire import HireCommands
 from bot.slack.membership import ChannelMembers, Viewers
+from bot.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
 def build_app(
     client: AsyncWebClient,
-    services: Services,
+    uow: UnitOfWork,
     *,
     signing_secret: str | None,
     telegram_username: Callable[[], str],
@@ -44,9 +44,9 @@ def build_app(
         request_verification_enabled=signing_secret is not None,
     )
     app.error(failed)
-    viewers = Viewers(services, ChannelMembers(client))
-    hire_commands = HireCommands(services, telegram_username, viewers)
-    listeners.register(app, services, hire_commands=hire_commands, viewers=viewers)
+    viewers = Viewers(uow, ChannelMembers(client))
+    hire_commands = HireCommands(uow, telegram_username, viewers)
+    listeners.register(app, uow, hire_commands=hire_commands, viewers=viewers)
     return app
 
 

@@ -27,9 +27,9 @@ from bot.flows import (
     roles,
 )
 from bot.flows.moments import format_deadline
-from bot.services import Services
 from bot.slack import modals
 from bot.slack.membership import Viewers
+from bot.unit_of_work import UnitOfWork
 
 USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
 • `/hire invite <opening> <name> [email] [lang=xx] [time=1.5]` 🔒 — the link to send them
@@ -103,9 +103,9 @@ Reply = str | OpenModal | AnswerAfterAck
 
 class HireCommands:
     def __init__(
-        self, services: Services, telegram_username: Callable[[], str], viewers: Viewers
+        self, uow: UnitOfWork, telegram_username: Callable[[], str], viewers: Viewers
     ) -> None:
-        self._s = services
+        self._s = uow
         self._viewers = viewers
         self._telegram_username = telegram_username
         self._verbs: dict[str, Callable[[HireCommand], Awaitable[Reply]]] = {
@@ -133,8 +133,8 @@ class HireCommands:
             return None  # answered with the usage
         if command.action not in roles.RECRUITER_ONLY or command.user in self._s.recruiters:
             return None  # decided without a database round trip before the ack
-        allowed = await self._s.db.run(
-            lambda s: roles.may(s, command.action, command.user, self._s.recruiters)
+        allowed = await self._s.run(
+            lambda s, _now: roles.may(s, command.action, command.user, self._s.recruiters)
         )
         return None if allowed else roles.refusal(command.action)
 
@@ -205,7 +205,7 @@ class HireCommands:
     async def status(self, command: HireCommand) -> Reply:
         async def work() -> str:
             viewer = await self._viewers.of(command.user)
-            return await self._s.db.run(lambda s: reports.status(s, command.rest, viewer=viewer))
+            return await self._s.run(lambda s, _now: reports.status(s, command.rest, viewer=viewer))
 
         return AnswerAfterAck(work)
 
@@ -235,7 +235,7 @@ class HireCommands:
     async def reject(self, command: HireCommand) -> Reply:
         if not command.rest:
             return "Usage: `/hire reject <candidate or #id>`"
-        draft = await self._s.db.run(lambda s: pipeline.rejection_draft(s, command.rest))
+        draft = await self._s.run(lambda s, _now: pipeline.rejection_draft(s, command.rest))
         return OpenModal(modals.reject_view(draft))
 
     async def erase(self, command: HireCommand) -> Reply:
@@ -277,8 +277,8 @@ class HireCommands:
     async def stats(self, command: HireCommand) -> Reply:
         async def work() -> str:
             viewer = await self._viewers.of(command.user)
-            return await self._s.db.run(
-                lambda s: reports.stats_text(s, command.rest or None, viewer)
+            return await self._s.run(
+                lambda s, _now: reports.stats_text(s, command.rest or None, viewer)
             )
 
         return AnswerAfterAck(work)
@@ -294,7 +294,7 @@ class HireCommands:
         return "Usage: `/hire opening list` or `/hire opening new`"
 
     async def opening_list(self, command: HireCommand) -> Reply:
-        rows = await self._s.db.run(openings.listed)
+        rows = await self._s.run(lambda s, _now: openings.listed(s))
         if not rows:
             return "No openings yet. Create one with `/hire opening new`."
         return "Openings:\n" + "\n".join(
@@ -308,7 +308,7 @@ class HireCommands:
         target = command.rest.split(maxsplit=1)[1] if len(command.rest.split()) > 1 else ""
         configured = self._s.recruiters
         if sub == "list":
-            people = await self._s.db.run(lambda s: roles.everyone(s, configured))
+            people = await self._s.run(lambda s, _now: roles.everyone(s, configured))
             if not people:
                 return "No recruiters yet: set HIREBOT_RECRUITERS to your Slack user id."
             return "Recruiters: " + ", ".join(f"<@{p}>" for p in people)

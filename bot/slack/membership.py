@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -19,7 +20,7 @@ from sqlmodel import Session
 from bot.flows import reports, roles
 from bot.flows.visibility import Viewer
 from bot.limits import SlackLimit
-from bot.services import Services
+from bot.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +63,14 @@ class ChannelMembers:
 class Viewers:
     """The ``Viewer`` a Slack user is: recruiter or not, and the review channels they are in."""
 
-    def __init__(self, services: Services, members: ChannelMembers) -> None:
-        self._s = services
+    def __init__(self, uow: UnitOfWork, members: ChannelMembers) -> None:
+        self._s = uow
         self._members = members
 
     async def of(self, user: str) -> Viewer:
-        def facts(session: Session) -> tuple[bool, list[str]]:
+        def facts(session: Session, _now: datetime) -> tuple[bool, list[str]]:
             recruiter = roles.is_recruiter(session, user, self._s.recruiters)
             return recruiter, reports.review_channels(session)
 
-        recruiter, channels = await self._s.db.run(facts)
+        recruiter, channels = await self._s.run(facts)
         return Viewer(user, recruiter, await self._members.channels_of(user, channels))

@@ -32,9 +32,9 @@ from bot.errors import MediaError, described
 from bot.flows import interview
 from bot.flows.answering import Expect, ReceivedAnswer
 from bot.flows.interview import TelegramPerson
-from bot.services import Services
 from bot.transcription.media import MediaInfo, keep_first, probe
 from bot.transcription.pool import run_media
+from bot.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ _NEW = filters.UpdateType.MESSAGE
 _MEDIA = filters.VOICE | filters.VIDEO_NOTE | filters.VIDEO | filters.AUDIO | filters.Document.ALL
 
 
-def build_application(token: str, api_url: str, file_url: str, services: Services) -> Application:  # type: ignore[type-arg]
+def build_application(token: str, api_url: str, file_url: str, uow: UnitOfWork) -> Application:  # type: ignore[type-arg]
     app = (
         ApplicationBuilder()
         .token(token)
@@ -55,7 +55,7 @@ def build_application(token: str, api_url: str, file_url: str, services: Service
         .updater(None)  # updates come from our inbox (bot.telegram.polling, the webhook)
         .build()
     )
-    handlers = CandidateHandlers(services)
+    handlers = CandidateHandlers(uow)
     app.add_handler(CommandHandler("start", handlers.on_start, filters=_NEW))
     app.add_handler(CommandHandler(list(CANDIDATE_COMMANDS), handlers.on_command, filters=_NEW))
     app.add_handler(CallbackQueryHandler(handlers.on_button))
@@ -72,8 +72,8 @@ def failed_updates(app: Application) -> dict[int, str]:  # type: ignore[type-arg
 
 
 class CandidateHandlers:
-    def __init__(self, services: Services) -> None:
-        self._s = services
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._s = uow
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """``/start <token>`` from a deep link, or a bare ``/start`` to carry on."""
@@ -120,7 +120,7 @@ class CandidateHandlers:
         kind, media = _media_of(message)
         size = media.file_size
         key = str(update.update_id)
-        handled, welcome = await self._s.handle_once(
+        handled, welcome = await self._s.once(
             SOURCE,
             key,
             lambda s, now: interview.expects_media(
@@ -203,7 +203,7 @@ class CandidateHandlers:
     ) -> Expect:
         """Ask the flow whether to take this answer. A refusal (the candidate has been told
         why) finishes the update; an acceptance leaves it to the step that records it."""
-        handled, expect = await self._s.handle_once(
+        handled, expect = await self._s.once(
             SOURCE,
             str(update.update_id),
             lambda s, now: interview.expects(s, person=person, kind=kind, size_bytes=size, now=now),
@@ -212,7 +212,7 @@ class CandidateHandlers:
         return expect if handled and expect is not None else Expect.NOTHING
 
     async def _once(self, update: Update, work: interview.Work) -> None:
-        await self._s.handle_once(SOURCE, str(update.update_id), work)
+        await self._s.once(SOURCE, str(update.update_id), work)
 
 
 def _person(update: Update) -> TelegramPerson:

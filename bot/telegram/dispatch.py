@@ -14,7 +14,6 @@ import contextlib
 import functools
 import logging
 import re
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,8 +23,8 @@ from telegram.ext import Application
 from bot import backoff
 from bot.flows import interview
 from bot.limits import InboxLimit
-from bot.services import Services
 from bot.telegram.adapter import failed_updates
+from bot.unit_of_work import UnitOfWork
 from storage import inbox
 from storage.inbox import Claimed, Received
 
@@ -59,14 +58,11 @@ def received(payload: dict[str, Any]) -> Received:
 class UpdateDispatcher:
     def __init__(
         self,
-        services: Services,
+        uow: UnitOfWork,
         application: Application,  # type: ignore[type-arg]
-        *,
-        now: Callable[[], datetime],
     ) -> None:
-        self._s = services
+        self._s = uow
         self._app = application
-        self._now = now
         self._wakeup = asyncio.Event()
         self._running: dict[str, asyncio.Task[None]] = {}
         self._stopping = False
@@ -99,10 +95,10 @@ class UpdateDispatcher:
         free = InboxLimit.CONCURRENT_CHATS - len(self._running)
         if free <= 0:
             return
-        busy, now = set(self._running), self._now()
+        busy = set(self._running)
         lease = timedelta(seconds=InboxLimit.LEASE_SECONDS)
-        claimed = await self._s.db.run(
-            lambda s: inbox.claim(s, now=now, lease=lease, limit=free, busy=busy)
+        claimed = await self._s.run(
+            lambda s, now: inbox.claim(s, now=now, lease=lease, limit=free, busy=busy)
         )
         for row in claimed:
             task = asyncio.create_task(self._handle(row), name=f"telegram-update-{row.update_id}")
@@ -141,14 +137,13 @@ class UpdateDispatcher:
         return failed_updates(self._app).pop(row.update_id, None)
 
     async def _settle(self, row: Claimed, error: str | None) -> None:
-        now = self._now()
         if error is None:
-            await self._s.db.run(lambda s: inbox.mark_done(s, row.update_id, now))
+            await self._s.run(lambda s, now: inbox.mark_done(s, row.update_id, now))
             return
         if row.attempts < InboxLimit.MAX_ATTEMPTS:
-            at = now + backoff.doubling(row.attempts - 1, first=InboxLimit.FIRST_BACKOFF_SECONDS)
-            await self._s.db.run(
-                lambda s: inbox.mark_retry(s, row.update_id, at=at, error_type=error)
+            delay = backoff.doubling(row.attempts - 1, first=InboxLimit.FIRST_BACKOFF_SECONDS)
+            await self._s.run(
+                lambda s, now: inbox.mark_retry(s, row.update_id, at=now + delay, error_type=error)
             )
             return
         sender = _sender(row.payload)
@@ -167,12 +162,13 @@ class UpdateDispatcher:
         await self._s.run(give_up)
 
     async def _keep_lease(self, update_id: int) -> None:
+        lease = timedelta(seconds=InboxLimit.LEASE_SECONDS)
         while True:
             await asyncio.sleep(InboxLimit.LEASE_RENEW_SECONDS)
-            until = self._now() + timedelta(seconds=InboxLimit.LEASE_SECONDS)
-            renew = functools.partial(inbox.extend_lease, update_ids=[update_id], until=until)
             try:
-                await self._s.db.run(renew)
+                await self._s.run(
+                    lambda s, now: inbox.extend_lease(s, update_ids=[update_id], until=now + lease)
+                )
             except Exception as err:
                 log.error(
                     "renewing the lease of update %s failed: %s", update_id, type(err).__name__

@@ -10,10 +10,9 @@ before a crash are recognised by their ``update_id`` and stored once.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TypeVar
 
 from telegram import Bot, Update
@@ -21,8 +20,8 @@ from telegram.error import RetryAfter, TelegramError
 
 from bot.limits import InboxLimit
 from bot.telegram.dispatch import received
+from bot.unit_of_work import UnitOfWork
 from storage import inbox
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,15 +31,13 @@ class TelegramPoller:
     def __init__(
         self,
         bot: Bot,
-        db: Database,
+        uow: UnitOfWork,
         *,
-        now: Callable[[], datetime],
         stored: Callable[[], None],
         timeout: int,
     ) -> None:
         self._bot = bot
-        self._db = db
-        self._now = now
+        self._uow = uow
         self._stored = stored
         self._timeout = timeout
         self._backoff = float(InboxLimit.POLL_FIRST_BACKOFF_SECONDS)
@@ -91,9 +88,8 @@ class TelegramPoller:
         """Commit the batch, however long the database takes to come back."""
         batch = [received(p) for p in payloads]
         while True:
-            work = functools.partial(inbox.store, updates=batch, now=self._now())
             try:
-                await self._db.run(work)
+                await self._uow.run(lambda s, now: inbox.store(s, batch, now))
             except Exception as err:
                 log.error("storing Telegram updates failed (%s); retrying", type(err).__name__)
                 await self._pause()

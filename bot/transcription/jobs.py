@@ -18,7 +18,6 @@ import os
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import datetime, timedelta
-from functools import partial
 from pathlib import Path
 
 from sqlmodel import Session
@@ -28,9 +27,8 @@ from bot.errors import MediaError, described
 from bot.flows import review
 from bot.flows.ports import Transcriber, Transcript
 from bot.limits import TranscriptionLimit
+from bot.unit_of_work import UnitOfWork
 from storage import transcripts
-from storage.db import Database
-from storage.media import MediaStore
 from storage.models import Answer
 
 log = logging.getLogger(__name__)
@@ -65,24 +63,20 @@ def _detect(session: Session, answer_id: int) -> str | None:
 class TranscriptionWorker:
     def __init__(
         self,
-        db: Database,
+        uow: UnitOfWork,
         *,
-        media: MediaStore,
         load: Callable[[], Transcriber],
         executor: Executor,
-        now: Callable[[], datetime],
-        committed: Callable[[], None],
         language_of: LanguageOf = _detect,
         concurrency: int = 1,
         heartbeat_seconds: float = TranscriptionLimit.HEARTBEAT_SECONDS,
     ) -> None:
         self._heartbeat_seconds = heartbeat_seconds
-        self._db = db
-        self._media = media
+        self._uow = uow
+        self._media = uow.media
         self._load = load
         self._executor = executor
-        self._now = now
-        self._committed = committed
+        self._now = uow.now
         self._language_of = language_of
         self._concurrency = concurrency
         self._wake = asyncio.Event()
@@ -115,15 +109,14 @@ class TranscriptionWorker:
     async def transcribe_next(self) -> bool:
         """Claim and transcribe one pending answer; False when none is due."""
         lease = timedelta(seconds=TranscriptionLimit.LEASE_SECONDS)
-        now = self._now()
 
-        def claim(session: Session) -> tuple[Answer, str | None] | None:
+        def claim(session: Session, now: datetime) -> tuple[Answer, str | None] | None:
             answer_id = transcripts.claim_next(session, now=now, lease=lease)
             if answer_id is None:
                 return None
             return session.get_one(Answer, answer_id), self._language_of(session, answer_id)
 
-        claimed = await self._db.run(claim)
+        claimed = await self._uow.run(claim)
         if claimed is None:
             return False
         answer, language = claimed
@@ -162,7 +155,7 @@ class TranscriptionWorker:
         except asyncio.CancelledError:
             # Shutting down: hand the answer back at once instead of holding it for the
             # whole lease; transcription has no side effects, so redoing it is safe.
-            self._db.run_sync(lambda s: transcripts.release(s, answer_id, attempt))
+            self._uow.run_sync(lambda s, _now: transcripts.release(s, answer_id, attempt))
             raise
         except MediaError as err:
             await self._finish(answer_id, attempt, None, str(err))
@@ -183,8 +176,10 @@ class TranscriptionWorker:
                     most=TranscriptionLimit.MAX_BACKOFF_SECONDS,
                 )
                 error = repr(err)
-                await self._db.run(
-                    lambda s: transcripts.retry_later(s, answer_id, attempt, at=at, error=error)
+                await self._uow.run(
+                    lambda s, _now: transcripts.retry_later(
+                        s, answer_id, attempt, at=at, error=error
+                    )
                 )
         else:
             await self._finish(answer_id, attempt, result, None)
@@ -200,11 +195,10 @@ class TranscriptionWorker:
         stop_at = asyncio.get_running_loop().time() + TranscriptionLimit.MAX_WORK_SECONDS
         while asyncio.get_running_loop().time() < stop_at:
             await asyncio.sleep(self._heartbeat_seconds)
-            until = self._now() + lease
             try:
-                held = await self._db.run(
-                    partial(
-                        transcripts.extend_lease, answer_id=answer_id, attempt=attempt, until=until
+                held = await self._uow.run(
+                    lambda s, now: transcripts.extend_lease(
+                        s, answer_id, attempt, until=now + lease
                     )
                 )
             except Exception as err:
@@ -220,9 +214,8 @@ class TranscriptionWorker:
     async def _finish(
         self, answer_id: int, attempt: int, result: Transcript | None, error: str | None
     ) -> None:
-        now = self._now()
 
-        def finish(session: Session) -> None:
+        def finish(session: Session, now: datetime) -> None:
             if not transcripts.holds(session, answer_id, attempt):
                 # This worker lost its lease (it stalled, it did not die) and another one
                 # claimed the answer since: posting too would duplicate or contradict it.
@@ -231,8 +224,7 @@ class TranscriptionWorker:
                 _record_details(session, answer_id, result)
             review.answer_transcribed(session, answer_id, result, error, now)
 
-        await self._db.run(finish)
-        self._committed()
+        await self._uow.run(finish)  # wakes the outbox worker: the transcript is posted
 
 
 def _record_details(session: Session, answer_id: int, transcript: Transcript) -> None:

@@ -84,9 +84,9 @@ async def test_reminders_fire_at_the_right_times_and_never_after_completion(
         clock.advance(days=2)  # past the deadline: a completed interview does not expire
         await w.bot.tick()
         assert len(_reminders(jane)) == 2
-        sent = w.bot.db.run_sync(lambda s: s.exec(select(ReminderSent.rule)).all())
+        sent = w.bot.uow.run_sync(lambda s, _now: s.exec(select(ReminderSent.rule)).all())
         assert sorted(sent) == ["deadline:72", "not_started:24"]
-        interview = w.bot.db.run_sync(lambda s: s.exec(select(Interview)).one())
+        interview = w.bot.uow.run_sync(lambda s, _now: s.exec(select(Interview)).one())
         assert interview.status == "completed"
 
 

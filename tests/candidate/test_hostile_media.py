@@ -39,7 +39,7 @@ async def test_hours_long_voice_note_is_refused_in_strict_mode_with_its_real_len
             "record a shorter answer — this one wasn't saved and doesn't count as a take."
         )
         assert answers_stored(w) == []
-        interview = w.bot.db.run_sync(lambda s: s.exec(select(Interview)).one())
+        interview = w.bot.uow.run_sync(lambda s, _now: s.exec(select(Interview)).one())
         assert (interview.question_index, interview.phase) == (0, "answering")
         await eventually(lambda: not list((tmp_path / "d" / "media").glob("*/*")), what="no file")
         # A real answer still works afterwards.
@@ -82,8 +82,10 @@ async def test_hours_long_answer_is_cut_at_the_ceiling_in_soft_mode_and_reviewer
             in post.text
         )
         done = await eventually(
-            lambda: w.bot.db.run_sync(
-                lambda s: s.exec(select(Answer).where(Answer.transcript_status == "done")).first()
+            lambda: w.bot.uow.run_sync(
+                lambda s, _now: s.exec(
+                    select(Answer).where(Answer.transcript_status == "done")
+                ).first()
             ),
             seconds=60,
             what="the transcript",

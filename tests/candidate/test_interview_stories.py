@@ -55,7 +55,7 @@ async def test_full_interview_with_voice_video_note_and_video(tmp_path: Path) ->
             seconds=120,
             what="posts",
         )
-        interview = w.bot.db.run_sync(lambda s: s.exec(select(Interview)).one())
+        interview = w.bot.uow.run_sync(lambda s, _now: s.exec(select(Interview)).one())
         assert interview.status == "completed" and interview.consent_version is not None
 
 
@@ -201,7 +201,7 @@ async def test_every_kind_of_bad_input_gets_a_specific_answer_and_changes_nothin
             reply = await jane.wait_for_message(after=mark)
             assert reply.text == expected
         assert answers_stored(w) == []
-        interview = w.bot.db.run_sync(lambda s: s.exec(select(Interview)).one())
+        interview = w.bot.uow.run_sync(lambda s, _now: s.exec(select(Interview)).one())
         assert (interview.question_index, interview.phase) == (0, "answering")
         assert list((tmp_path / "d" / "media").glob("*/*")) == []
         # And the real answer still works afterwards.
@@ -277,11 +277,11 @@ async def test_delete_my_data_leaves_no_file_or_row_behind(tmp_path: Path) -> No
         confirm = await jane.wait_for_message("It can't be undone")
         await jane.press("Yes, delete everything", confirm)
         await jane.wait_for_message("Done: your recordings")
-        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+        await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
 
         assert answers_stored(w) == []
         assert list((tmp_path / "media").glob("*/*")) == []
-        candidate = w.bot.db.run_sync(lambda s: s.exec(select(Candidate)).one())
+        candidate = w.bot.uow.run_sync(lambda s, _now: s.exec(select(Candidate)).one())
         assert candidate.name.startswith("Withdrawn candidate")
         assert (candidate.telegram_user_id, candidate.telegram_chat_id, candidate.email) == (
             None,
@@ -289,7 +289,7 @@ async def test_delete_my_data_leaves_no_file_or_row_behind(tmp_path: Path) -> No
             None,
         )
         # No stored message still carries what she said or her name.
-        rows = w.bot.db.run_sync(lambda s: s.exec(select(OutboxMessage)).all())
+        rows = w.bot.uow.run_sync(lambda s, _now: s.exec(select(OutboxMessage)).all())
         stored = " ".join(str(r.payload) for r in rows)
         assert "payment" not in stored.lower() and "Jane" not in stored
         card = w.slack.messages(REVIEW_CHANNEL)[0]
@@ -342,7 +342,7 @@ async def test_extra_time_accommodation_scales_preparation_and_answer_time(
     async with World(
         data_dir=tmp_path, opening_file=three_question_opening(tmp_path, body=PRACTICE)
     ) as w:
-        invitation = await w.bot.services.run(
+        invitation = await w.bot.uow.run(
             lambda s, now: interview.invite(
                 s,
                 opening_slug="backend-engineer",

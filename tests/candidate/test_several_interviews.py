@@ -16,14 +16,16 @@ from tests.helpers.stories import invite
 
 
 def _interviews(world: World) -> list[tuple[int, str, int, str]]:
-    rows = world.bot.db.run_sync(
-        lambda s: s.exec(select(Interview).order_by(col(Interview.id))).all()
+    rows = world.bot.uow.run_sync(
+        lambda s, _now: s.exec(select(Interview).order_by(col(Interview.id))).all()
     )
     return [(i.id or 0, i.status, i.question_index, i.phase) for i in rows]
 
 
 def _answers(world: World) -> list[tuple[int, int, bool]]:
-    rows = world.bot.db.run_sync(lambda s: s.exec(select(Answer).order_by(col(Answer.id))).all())
+    rows = world.bot.uow.run_sync(
+        lambda s, _now: s.exec(select(Answer).order_by(col(Answer.id))).all()
+    )
     return [(a.interview_id, a.take, a.submitted) for a in rows]
 
 

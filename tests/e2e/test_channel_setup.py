@@ -24,8 +24,10 @@ from tests.helpers.stories import invite, start_answering
 
 
 def _card_row(w: World, name_in_card: str) -> OutboxMessage | None:
-    rows = w.bot.db.run_sync(
-        lambda s: s.exec(select(OutboxMessage).where(OutboxMessage.kind == Kind.CARD_POST)).all()
+    rows = w.bot.uow.run_sync(
+        lambda s, _now: s.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == Kind.CARD_POST)
+        ).all()
     )
     return next((r for r in rows if name_in_card in str(r.payload)), None)
 
@@ -77,7 +79,10 @@ async def test_bot_not_in_review_channel_tells_recruiter_once_and_delivers_all_o
 
         def thread_done() -> bool:
             thread = w.slack.thread(REVIEW_CHANNEL, janes.ts)
-            return len(thread) >= 2 and w.bot.db.run_sync(outbox.pending_count) == 0
+            return (
+                len(thread) >= 2
+                and w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0
+            )
 
         await eventually(thread_done, seconds=60, what="Jane's answer and recording")
         thread = w.slack.thread(REVIEW_CHANNEL, janes.ts)
@@ -94,9 +99,9 @@ async def test_bot_not_in_review_channel_tells_recruiter_once_and_delivers_all_o
         ]
         assert len([c for c in card_posts if "Jane Doe" in str(c.params)]) >= 3  # retried
         assert len(_setup_dms(w)) == 1
-        assert w.bot.db.run_sync(lambda s: s.exec(select(ChannelProblem)).all()) == []
-        failed = w.bot.db.run_sync(
-            lambda s: s.exec(
+        assert w.bot.uow.run_sync(lambda s, _now: s.exec(select(ChannelProblem)).all()) == []
+        failed = w.bot.uow.run_sync(
+            lambda s, _now: s.exec(
                 select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
             ).all()
         )
@@ -123,6 +128,9 @@ async def test_archived_review_channel_is_reported_and_retried_until_unarchived(
         await eventually(
             lambda: len(w.slack.messages(REVIEW_CHANNEL)) == 2, seconds=20, what="both cards"
         )
-        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0, what="the outbox")
+        await eventually(
+            lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0,
+            what="the outbox",
+        )
         archived_dms = [m for m in w.slack.direct_messages(RECRUITER) if "archived" in m.text]
         assert len(archived_dms) == 1

@@ -38,7 +38,7 @@ async def test_redelivered_voice_update_stores_one_answer(tmp_path: Path) -> Non
         await w.wait_idle()  # the redelivery was taken and handled (or recognised)
         received = [m for m in jane.inbox() if "Got it" in (m.text or "")]
         assert len(received) == 1
-        answers = w.bot.db.run_sync(lambda s: s.exec(select(Answer)).all())
+        answers = w.bot.uow.run_sync(lambda s, _now: s.exec(select(Answer)).all())
         assert len(answers) == 1
 
 
@@ -58,7 +58,7 @@ async def test_redelivered_vote_click_counts_once(tmp_path: Path) -> None:
         await tom.click("vote_yes", message=w.slack.messages(REVIEW_CHANNEL)[0])
         await eventually(lambda: "Yes 1" in visible_text(w.slack.messages(REVIEW_CHANNEL)[0]))
         assert "No 0" in visible_text(w.slack.messages(REVIEW_CHANNEL)[0])
-        votes = w.bot.db.run_sync(lambda s: s.exec(select(Vote)).all())
+        votes = w.bot.uow.run_sync(lambda s, _now: s.exec(select(Vote)).all())
         assert [(v.reviewer, v.choice) for v in votes] == [(TEAMMATE, "yes")]
 
 
@@ -89,7 +89,8 @@ async def test_slack_429_storm_delays_posts_but_loses_and_duplicates_none(
             lambda: len(w.slack.messages(REVIEW_CHANNEL)) == 2, seconds=30, what="both cards"
         )
         await eventually(
-            lambda: w.bot.db.run_sync(outbox.pending_count) == 0, what="the outbox to drain"
+            lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0,
+            what="the outbox to drain",
         )
         names = sorted(visible_text(m).split("*")[1] for m in w.slack.messages(REVIEW_CHANNEL))
         assert names == ["Jane Doe", "John Roe"]
@@ -161,8 +162,10 @@ async def test_a_card_slack_refuses_for_good_is_reported_once_and_wedges_nothing
         # The answer cannot go under a card that does not exist: it is given up with a clear
         # reason, not retried forever, and not reported a second time.
         await answer_question(jane, 1, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg", 7))
-        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0, what="outbox")
-        rows = w.bot.db.run_sync(lambda s: s.exec(select(OutboxMessage)).all())
+        await eventually(
+            lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0, what="outbox"
+        )
+        rows = w.bot.uow.run_sync(lambda s, _now: s.exec(select(OutboxMessage)).all())
         failed = [r for r in rows if r.status == OutboxStatus.FAILED]
         assert failed[0].kind == Kind.CARD_POST and "invalid_blocks" in (failed[0].last_error or "")
         assert all("never posted" in (r.last_error or "") for r in failed[1:])

@@ -92,7 +92,7 @@ async def _transcribed(w: World) -> None:
         return db(w, lambda s: s.exec(status).all()) == [TranscriptStatus.DONE]
 
     await eventually(voice_done, seconds=90, what="the transcript")
-    await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+    await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
 
 
 def _spoken(w: World) -> str:
@@ -108,7 +108,7 @@ def _spoken(w: World) -> str:
 def _in_tables(w: World, canaries: Iterable[str]) -> list[str]:
     """Each (table, canary) where a canary appears in any column of any row."""
 
-    def scan(session: object) -> list[str]:
+    def scan(session: object, _now: object) -> list[str]:
         found: list[str] = []
         for table in SQLModel.metadata.sorted_tables:
             for row in session.execute(sa_select(table)).all():  # type: ignore[attr-defined]
@@ -116,7 +116,7 @@ def _in_tables(w: World, canaries: Iterable[str]) -> list[str]:
                 found += [f"{table.name}: {c}" for c in canaries if c in cells]
         return found
 
-    return w.bot.db.run_sync(scan)
+    return w.bot.uow.run_sync(scan)
 
 
 def _in_files(folder: Path, canaries: Iterable[str]) -> list[str]:
@@ -176,7 +176,7 @@ async def _review(w: World) -> None:
     assert await rita.submit_view(form, values) == 200
     assert await hire(w, RECRUITER, "export") == "Exported 1 candidate: check your DMs."
     await eventually(lambda: any(NAME.encode() in f.data for f in w.slack.files), what="the export")
-    await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+    await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
 
 
 async def test_recruiter_erasure_leaves_no_canary_in_tables_files_or_slack(
@@ -205,7 +205,7 @@ async def test_recruiter_erasure_leaves_no_canary_in_tables_files_or_slack(
             f"the review thread stay (1 by <@{TEAMMATE}>): a bot cannot delete them, so please "
             "delete them yourselves if they identify the candidate."
         )
-        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+        await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
         await eventually(lambda: not _in_slack(w, canaries, people_too=False), what="Slack clean")
         # A teammate's later reply in the erased thread is not kept as a note either.
         parent = await card(w)
@@ -239,13 +239,13 @@ async def test_delete_my_data_erases_both_interviews_of_one_person(
         mark = len(zq.inbox())
         await zq.send_command("/start", await _invite(w, "platform-engineer"))
         await zq.press("I agree", await zq.wait_for_message("Do you agree?", after=mark))
-        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+        await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
         assert len(_in_tables(w, canaries)) > len(canaries)
 
         await zq.send_command("/delete_my_data")
         await zq.press("Yes, delete everything", await zq.wait_for_message("can't be undone"))
         await zq.wait_for_message("Done: your recordings")
-        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+        await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
         await eventually(lambda: not _in_slack(w, canaries, people_too=True), what="Slack clean")
 
         statuses = db(w, lambda s: s.exec(select(Interview.status)).all())

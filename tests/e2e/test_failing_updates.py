@@ -21,7 +21,7 @@ SORRY_DE = "Entschuldigung, bei uns ist etwas schiefgelaufen. Bitte versuchen Si
 
 
 def _row(world: World, update_id: int) -> InboxUpdate | None:
-    return world.bot.db.run_sync(lambda s: s.get(InboxUpdate, update_id))
+    return world.bot.uow.run_sync(lambda s, _now: s.get(InboxUpdate, update_id))
 
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
@@ -114,17 +114,17 @@ async def test_updates_hirebot_cannot_act_on_are_answered_200_and_change_nothing
                     headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
                 ) as response:
                     assert response.status == 200
-        rows = w.bot.db.run_sync(lambda s: s.exec(select(InboxUpdate)).all())
+        rows = w.bot.uow.run_sync(lambda s, _now: s.exec(select(InboxUpdate)).all())
         assert [(r.update_id, r.status, r.payload) for r in rows] == [
             (n, InboxStatus.IGNORED, {}) for n in range(9_000, 9_000 + len(updates))
         ]
         await w.telegram.wait_idle()
         assert w.telegram.calls_of("sendMessage") == []
         assert w.telegram.calls_of("getFile") == []
-        status = w.bot.db.run_sync(lambda s: s.exec(select(Interview.status)).one())
+        status = w.bot.uow.run_sync(lambda s, _now: s.exec(select(Interview.status)).one())
         assert status == "invited"
-        assert w.bot.db.run_sync(lambda s: s.exec(select(Answer)).all()) == []
-        kinds = w.bot.db.run_sync(lambda s: s.exec(select(OutboxMessage.kind)).all())
+        assert w.bot.uow.run_sync(lambda s, _now: s.exec(select(Answer)).all()) == []
+        kinds = w.bot.uow.run_sync(lambda s, _now: s.exec(select(OutboxMessage.kind)).all())
         assert kinds == ["review.card.post"]  # the invitation's card; nothing since
 
 

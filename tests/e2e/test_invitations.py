@@ -17,7 +17,7 @@ async def test_teammate_who_is_not_a_recruiter_cannot_invite(tmp_path: Path) -> 
             "/hire", "invite backend-engineer Jane Doe", REVIEW_CHANNEL
         )
         assert "Only recruiters" in (reply.text or "")
-        assert w.bot.db.run_sync(lambda s: s.exec(select(Interview)).all()) == []
+        assert w.bot.uow.run_sync(lambda s, _now: s.exec(select(Interview)).all()) == []
         assert w.slack.messages(REVIEW_CHANNEL) == []
 
 
@@ -29,7 +29,7 @@ async def test_unknown_opening_and_unknown_command_get_a_clear_answer(tmp_path: 
         reply = await rita.slash("/hire", "hire-everyone", REVIEW_CHANNEL)
         assert "I don't know `/hire hire-everyone`" in (reply.text or "")
         assert "/hire invite" in (reply.text or "")
-        assert w.bot.db.run_sync(lambda s: s.exec(select(Interview)).all()) == []
+        assert w.bot.uow.run_sync(lambda s, _now: s.exec(select(Interview)).all()) == []
 
 
 async def test_second_account_using_a_used_link_is_refused_and_recruiter_warned(
@@ -74,5 +74,5 @@ async def test_candidate_who_declines_is_thanked_and_the_team_is_told(tmp_path: 
             what="the note in the thread",
         )
         assert "declined" in note.text
-        interview = w.bot.db.run_sync(lambda s: s.exec(select(Interview)).one())
+        interview = w.bot.uow.run_sync(lambda s, _now: s.exec(select(Interview)).one())
         assert interview.status == "declined" and interview.consented_at is None

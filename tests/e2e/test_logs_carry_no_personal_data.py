@@ -38,7 +38,7 @@ async def test_failing_paths_log_types_and_ids_not_names_or_words(
         zq = w.telegram.candidate(700_901, "Zanzibar", "Quetzalcoatl")
         await zq.send_command("/start", await invite(w, f"{NAME} {SENTENCE}"))
         await card(w)
-        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+        await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
         # The database refuses the export (after the ack): the flow fails with an
         # IntegrityError whose statement carries the CSV, names included.
         with w.bot.db.engine.begin() as connection:

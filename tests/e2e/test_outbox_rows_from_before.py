@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -44,7 +45,7 @@ Row = tuple[str, str, dict[str, Any]]
 def _started(w: World) -> tuple[int, int, int] | None:
     """The interview, its review post (once posted) and the candidate's chat."""
 
-    def ids(session: Session) -> tuple[int, int, int] | None:
+    def ids(session: Session, _now: datetime) -> tuple[int, int, int] | None:
         interview = session.exec(select(Interview)).one()
         post = session.exec(select(ReviewPost)).one()
         chat = session.get_one(Candidate, interview.candidate_id).telegram_chat_id
@@ -53,14 +54,14 @@ def _started(w: World) -> tuple[int, int, int] | None:
         assert interview.id is not None and post.id is not None
         return interview.id, post.id, chat
 
-    return w.bot.db.run_sync(ids)
+    return w.bot.uow.run_sync(ids)
 
 
 async def _deliver(w: World, rows: list[Row]) -> list[int]:
     """Insert ``rows`` as a database from before the upgrade holds them; wait until each is
     settled (sent or given up)."""
 
-    def add(session: Session) -> list[int]:
+    def add(session: Session, _now: datetime) -> list[int]:
         added = [
             outbox.enqueue(session, ordering_key=key, kind=kind, payload=payload, now=w.clock())
             for kind, key, payload in rows
@@ -68,23 +69,23 @@ async def _deliver(w: World, rows: list[Row]) -> list[int]:
         session.flush()
         return [row.id for row in added if row.id is not None]
 
-    ids = w.bot.db.run_sync(add)
+    ids = w.bot.uow.run_sync(add)
     w.bot.delivery.wake()
 
-    def settled(session: Session) -> bool:
+    def settled(session: Session, _now: datetime) -> bool:
         return not session.exec(
             select(OutboxMessage.id)
             .where(col(OutboxMessage.id).in_(ids))
             .where(OutboxMessage.status == OutboxStatus.PENDING)
         ).first()
 
-    await eventually(lambda: w.bot.db.run_sync(settled), what="the rows from before")
+    await eventually(lambda: w.bot.uow.run_sync(settled), what="the rows from before")
     return ids
 
 
 def _statuses(w: World, ids: list[int]) -> list[tuple[str, str | None]]:
-    rows = w.bot.db.run_sync(
-        lambda s: s.exec(
+    rows = w.bot.uow.run_sync(
+        lambda s, _now: s.exec(
             select(OutboxMessage)
             .where(col(OutboxMessage.id).in_(ids))
             .order_by(col(OutboxMessage.id))
@@ -102,7 +103,7 @@ async def test_rows_written_before_the_typed_messages_reach_telegram_and_slack(
         interview_id, post_id, chat = await eventually(lambda: _started(w), what="the card")
         review_key, dm_key = f"review:{interview_id}", f"user:{RECRUITER}"
 
-        def prepare(session: Session) -> tuple[dict[str, Any], int, int]:
+        def prepare(session: Session, _now: datetime) -> tuple[dict[str, Any], int, int]:
             card = review.card(session, session.get_one(Interview, interview_id))
             # say.card_json: the dataclass as a dict, the deadline in ISO format.
             old_card = {**asdict(card), "deadline": card.deadline.isoformat()}
@@ -118,7 +119,7 @@ async def test_rows_written_before_the_typed_messages_reach_telegram_and_slack(
             assert reply.id is not None and upload.id is not None
             return old_card, reply.id, upload.id
 
-        old_card, reply_id, upload_id = w.bot.db.run_sync(prepare)
+        old_card, reply_id, upload_id = w.bot.uow.run_sync(prepare)
         media = w.bot.media.put((SAMPLES / "answer1.ogg").read_bytes(), ".ogg")
         first: list[Row] = [
             (
@@ -195,16 +196,19 @@ async def test_rows_written_before_the_typed_messages_reach_telegram_and_slack(
         assert "Jane Before" in visible_text(card)
         thread = [m.text for m in w.slack.thread(REVIEW_CHANNEL, card.ts)]
         assert "A note" in thread and "A reply from before, edited" in thread
-        recorded = w.bot.db.run_sync(
-            lambda s: (s.get_one(ThreadMessage, reply_id), s.get_one(ThreadMessage, upload_id))
+        recorded = w.bot.uow.run_sync(
+            lambda s, _now: (
+                s.get_one(ThreadMessage, reply_id),
+                s.get_one(ThreadMessage, upload_id),
+            )
         )
         assert recorded[0].message_id is not None
         [uploaded] = [f for f in w.slack.files if f.title == "A recording from before"]
         assert recorded[1].file_id == uploaded.id
         [dm] = [m for m in w.slack.direct_messages(RECRUITER) if m.text == "A DM from before"]
         assert any(f.filename == "before.csv" for f in w.slack.files)
-        copies = w.bot.db.run_sync(
-            lambda s: s.exec(
+        copies = w.bot.uow.run_sync(
+            lambda s, _now: s.exec(
                 select(SharedCopy).where(SharedCopy.interview_id == interview_id)
             ).all()
         )

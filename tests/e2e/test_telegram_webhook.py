@@ -29,7 +29,7 @@ async def test_candidate_answers_through_a_webhook_and_redelivery_changes_nothin
         w.telegram.redeliver(w.telegram.webhook_deliveries[-1][0])  # Telegram retries one
         await eventually(lambda: len(w.telegram.webhook_deliveries) > pushed)
         await w.wait_idle()
-        answers = w.bot.db.run_sync(lambda s: s.exec(select(Answer)).all())
+        answers = w.bot.uow.run_sync(lambda s, _now: s.exec(select(Answer)).all())
         assert [(a.take, a.submitted) for a in answers] == [(1, True)]
 
 
@@ -57,6 +57,6 @@ async def test_an_update_without_the_secret_token_is_refused_and_changes_nothing
                     headers={"X-Telegram-Bot-Api-Secret-Token": secret},
                 ) as response:
                     assert response.status == 401
-        interview = w.bot.db.run_sync(lambda s: s.exec(select(Interview)).one())
+        interview = w.bot.uow.run_sync(lambda s, _now: s.exec(select(Interview)).one())
         assert interview.status == "invited"
         assert not any(c.method == "sendMessage" for c in w.telegram.calls)

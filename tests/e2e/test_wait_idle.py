@@ -33,6 +33,6 @@ async def test_a_click_is_stored_and_the_card_edited_by_the_time_it_returns(
         # The listener runs on after Bolt's ack; wait_idle waits for it and what it sends.
         await w.slack.teammate(TEAMMATE).click("vote_yes", message=card)
         await w.wait_idle()
-        votes = w.bot.db.run_sync(lambda s: s.exec(select(Vote)).all())
+        votes = w.bot.uow.run_sync(lambda s, _now: s.exec(select(Vote)).all())
         assert [(v.reviewer, v.choice) for v in votes] == [(TEAMMATE, "yes")]
         assert "Yes 1" in visible_text(w.slack.messages(REVIEW_CHANNEL)[0])

@@ -114,7 +114,8 @@ async def test_candidate_answers_and_team_reviews_and_recruiter_advances(
 
         # What was stored: rows, files named by content hash, the token only as a hash.
         await eventually(
-            lambda: w.bot.db.run_sync(outbox.pending_count) == 0, what="the outbox to drain"
+            lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0,
+            what="the outbox to drain",
         )
         engine = make_engine(database_url)
         with Session(engine) as session:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -10,8 +12,8 @@ from sqlmodel import Session, select
 
 from bot.cli import main
 from bot.sandbox.world import OPENING_FILE
+from bot.unit_of_work import opened
 from storage import migrate
-from storage.db import Database, make_engine
 from storage.models import Opening, Question
 
 
@@ -30,16 +32,13 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) 
 
 def _openings(url: str) -> list[tuple[Opening, list[Question]]]:
     migrate.upgrade(url)  # a refused import may not have created the schema
-    db = Database(make_engine(url))
-    try:
-        return db.run_sync(
-            lambda s: [
+    with opened(url, Path(os.environ["HIREBOT_DATA_DIR"]) / "media") as uow:
+        return uow.run_sync(
+            lambda s, _now: [
                 (o, list(s.exec(select(Question).where(Question.opening_id == o.id)).all()))
                 for o in s.exec(select(Opening)).all()
             ]
         )
-    finally:
-        db.dispose()
 
 
 def test_import_creates_then_updates_by_slug(
@@ -144,10 +143,9 @@ def test_a_single_language_opening_pins_transcription_to_its_language(
     assert main(["openings", "import", str(path)]) == 0
     [(opening, [question])] = _openings(cli_env)
     assert opening.language == "de"
-    db = Database(make_engine(cli_env))
-    try:
+    with opened(cli_env, Path(os.environ["HIREBOT_DATA_DIR"]) / "media") as uow:
 
-        def answer_in_opening(session: Session) -> int:
+        def answer_in_opening(session: Session, _now: datetime) -> int:
             now = opening.created_at
             candidate = Candidate(name="Hans", created_at=now)
             session.add(candidate)
@@ -177,7 +175,5 @@ def test_a_single_language_opening_pins_transcription_to_its_language(
             assert answer.id is not None
             return answer.id
 
-        answer_id = db.run_sync(answer_in_opening)
-        assert db.run_sync(lambda s: review.transcript_language(s, answer_id)) == "de"
-    finally:
-        db.dispose()
+        answer_id = uow.run_sync(answer_in_opening)
+        assert uow.run_sync(lambda s, _now: review.transcript_language(s, answer_id)) == "de"

@@ -29,8 +29,8 @@ from bot.flows.outgoing import (
     UserFile,
 )
 from bot.flows.ports import CandidateCard, Choice, ThreadNote
+from bot.unit_of_work import UnitOfWork
 from storage import outbox
-from storage.db import Database
 from storage.models import OutboxMessage
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -174,7 +174,7 @@ def test_every_kind_of_message_is_said_by_some_flow_helper() -> None:
 
 
 def _written_and_read(
-    session: Session, say: Callable[[Session], None]
+    session: Session, _now: datetime, say: Callable[[Session], None]
 ) -> tuple[OutboxMessage, outgoing.Message]:
     say(session)
     session.flush()
@@ -183,9 +183,9 @@ def _written_and_read(
     return row, outgoing.read(row.kind, row.ordering_key, row.payload)
 
 
-def test_each_message_comes_back_from_its_row_as_written(db: Database) -> None:
+def test_each_message_comes_back_from_its_row_as_written(uow: UnitOfWork) -> None:
     for say, expected, key in SAID:
-        row, message = db.run_sync(partial(_written_and_read, say=say))
+        row, message = uow.run_sync(partial(_written_and_read, say=say))
         assert type(message) is type(expected)
         assert message == expected
         assert (row.kind, row.ordering_key) == (expected.kind, key)
@@ -193,17 +193,17 @@ def test_each_message_comes_back_from_its_row_as_written(db: Database) -> None:
         assert row.payload["kind"] == expected.kind  # new rows say what they are
 
 
-def test_a_card_message_gives_back_the_card_and_a_note_message_the_note(db: Database) -> None:
+def test_a_card_message_gives_back_the_card_and_a_note_message_the_note(uow: UnitOfWork) -> None:
     card_post, keyed = SAID[1][0], SAID[4][0]
 
-    def read_all(session: Session) -> list[outgoing.Message]:
+    def read_all(session: Session, _now: datetime) -> list[outgoing.Message]:
         card_post(session)
         keyed(session)
         session.flush()
         rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
         return [outgoing.read(r.kind, r.ordering_key, r.payload) for r in rows]
 
-    card, note = db.run_sync(read_all)
+    card, note = uow.run_sync(read_all)
     assert isinstance(card, CardPost) and card.card == CARD
     assert card.card.deadline == T0 + timedelta(days=7)  # a datetime again, time zone kept
     assert isinstance(note, ThreadPost) and note.note == NOTE
@@ -368,17 +368,17 @@ BEFORE: list[tuple[str, str, dict[str, Any], outgoing.Message]] = [
 ]
 
 
-def test_rows_from_before_the_models_read_as_the_same_messages(db: Database) -> None:
+def test_rows_from_before_the_models_read_as_the_same_messages(uow: UnitOfWork) -> None:
     assert {kind for kind, *_ in BEFORE} == set(Kind)
 
-    def write_and_read(session: Session) -> list[outgoing.Message]:
+    def write_and_read(session: Session, _now: datetime) -> list[outgoing.Message]:
         for kind, key, payload, _ in BEFORE:
             outbox.enqueue(session, ordering_key=key, kind=kind, payload=payload, now=T0)
         session.flush()
         rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
         return [outgoing.read(r.kind, r.ordering_key, r.payload) for r in rows]
 
-    for message, (_, key, _, expected) in zip(db.run_sync(write_and_read), BEFORE, strict=True):
+    for message, (_, key, _, expected) in zip(uow.run_sync(write_and_read), BEFORE, strict=True):
         assert message == expected
         assert message.ordering_key == key
 

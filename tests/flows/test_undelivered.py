@@ -9,35 +9,37 @@ from sqlmodel import Session, select
 from bot.flows import undelivered
 from bot.flows.outgoing import Kind
 from bot.limits import DeliveryLimit
+from bot.unit_of_work import UnitOfWork
 from storage import outbox
-from storage.db import Database
 from storage.models import OutboxMessage
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 RECRUITERS = frozenset({"U0RITA"})
 
 
-def _row(db: Database, key: str, attempts: int) -> int:
-    def add(session: Session) -> int:
+def _row(uow: UnitOfWork, key: str, attempts: int) -> int:
+    def add(session: Session, _now: datetime) -> int:
         row = outbox.enqueue(session, ordering_key=key, kind=Kind.CARD_POST, payload={}, now=T0)
         row.attempts = attempts
         session.flush()
         assert row.id is not None
         return row.id
 
-    return db.run_sync(add)
+    return uow.run_sync(add)
 
 
-def _dms(db: Database) -> list[str]:
-    rows = db.run_sync(
-        lambda s: s.exec(select(OutboxMessage).where(OutboxMessage.kind == Kind.NOTIFY_USER)).all()
+def _dms(uow: UnitOfWork) -> list[str]:
+    rows = uow.run_sync(
+        lambda s, _now: s.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == Kind.NOTIFY_USER)
+        ).all()
     )
     return [str(r.payload["text"]) for r in rows]
 
 
-def _retry(db: Database, row_id: int, key: str, *, attempts: int, rate_limited: bool) -> bool:
-    return db.run_sync(
-        lambda s: undelivered.retry_later(
+def _retry(uow: UnitOfWork, row_id: int, key: str, *, attempts: int, rate_limited: bool) -> bool:
+    return uow.run_sync(
+        lambda s, _now: undelivered.retry_later(
             s,
             row_id=row_id,
             ordering_key=key,
@@ -52,29 +54,29 @@ def _retry(db: Database, row_id: int, key: str, *, attempts: int, rate_limited: 
 
 
 def test_an_outage_is_reported_once_after_so_many_tries_not_once_per_conversation(
-    db: Database,
+    uow: UnitOfWork,
 ) -> None:
     before = DeliveryLimit.REPORT_AFTER_ATTEMPTS - 1
-    first, second = _row(db, "review:1", before), _row(db, "review:2", before)
-    assert not _retry(db, first, "review:1", attempts=before - 1, rate_limited=False)
-    assert _retry(db, first, "review:1", attempts=before, rate_limited=False)
-    assert not _retry(db, second, "review:2", attempts=before, rate_limited=False)
-    assert not _retry(db, first, "review:1", attempts=before + 1, rate_limited=False)
-    dms = _dms(db)
+    first, second = _row(uow, "review:1", before), _row(uow, "review:2", before)
+    assert not _retry(uow, first, "review:1", attempts=before - 1, rate_limited=False)
+    assert _retry(uow, first, "review:1", attempts=before, rate_limited=False)
+    assert not _retry(uow, second, "review:2", attempts=before, rate_limited=False)
+    assert not _retry(uow, first, "review:1", attempts=before + 1, rate_limited=False)
+    dms = _dms(uow)
     assert len(dms) == 1 and "candidate #1" in dms[0] and "Slack error 503" in dms[0]
 
 
-def test_a_rate_limit_is_pacing_not_a_failure_to_report(db: Database) -> None:
+def test_a_rate_limit_is_pacing_not_a_failure_to_report(uow: UnitOfWork) -> None:
     before = DeliveryLimit.REPORT_AFTER_ATTEMPTS - 1
-    row = _row(db, "review:1", before)
-    assert not _retry(db, row, "review:1", attempts=before, rate_limited=True)
-    assert _dms(db) == []
+    row = _row(uow, "review:1", before)
+    assert not _retry(uow, row, "review:1", attempts=before, rate_limited=True)
+    assert _dms(uow) == []
 
 
-def test_a_team_members_own_dm_failing_is_not_reported_by_dm(db: Database) -> None:
-    row = _row(db, "user:U0TOM", 0)
-    told = db.run_sync(
-        lambda s: undelivered.give_up(
+def test_a_team_members_own_dm_failing_is_not_reported_by_dm(uow: UnitOfWork) -> None:
+    row = _row(uow, "user:U0TOM", 0)
+    told = uow.run_sync(
+        lambda s, _now: undelivered.give_up(
             s,
             row_id=row,
             ordering_key="user:U0TOM",
@@ -83,4 +85,4 @@ def test_a_team_members_own_dm_failing_is_not_reported_by_dm(db: Database) -> No
             now=T0,
         )
     )
-    assert not told and _dms(db) == []
+    assert not told and _dms(uow) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.sandbox.telegram import SandboxCandidate
 from bot.sandbox.world import World
@@ -44,4 +44,6 @@ async def begin_three_questions(
 
 def answers_stored(w: World) -> list[Answer]:
     """Every answer row, every take, oldest first."""
-    return list(w.bot.db.run_sync(lambda s: s.exec(select(Answer).order_by(Answer.id)).all()))  # type: ignore[arg-type]
+    return list(
+        w.bot.uow.run_sync(lambda s, _now: s.exec(select(Answer).order_by(col(Answer.id))).all())
+    )

@@ -24,7 +24,7 @@ T = TypeVar("T")
 
 
 def db(world: World, work: Callable[[Session], T]) -> T:
-    return world.bot.db.run_sync(work)
+    return world.bot.uow.run_sync(lambda session, _now: work(session))
 
 
 async def card(world: World, index: int = 0) -> SlackMessage:

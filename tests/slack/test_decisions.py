@@ -106,9 +106,7 @@ async def test_expired_candidate_asks_for_more_time_and_a_recruiter_approves(
         assert db(w, lambda s: s.exec(select(Interview)).one()).status == "expired"
 
         # The candidate's /more_time (the Telegram side) calls this:
-        await w.bot.services.run(
-            lambda s, now: extensions.request_more_time(s, interview_id=1, now=now)
-        )
+        await w.bot.uow.run(lambda s, now: extensions.request_more_time(s, interview_id=1, now=now))
         parent = await card(w)
         request = await eventually(
             lambda: [m for m in w.slack.thread(REVIEW_CHANNEL, parent.ts) if m.buttons()]
@@ -139,7 +137,7 @@ async def test_expired_candidate_asks_for_more_time_and_a_recruiter_approves(
 
         # A second decision (two recruiters racing on the old buttons) is answered, not applied.
         with pytest.raises(IllegalTransition) as refused:
-            await w.bot.services.run(
+            await w.bot.uow.run(
                 lambda s, now: extensions.decide(
                     s, request_id=1, approve=False, by=TEAMMATE, now=now
                 )

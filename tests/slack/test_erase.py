@@ -36,7 +36,7 @@ async def test_recruiter_erases_a_candidate_and_the_thread_keeps_nothing_of_them
             seconds=60,
             what="the transcript in the thread",
         )
-        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+        await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
         assert len(w.slack.files) == 1
         rita = w.slack.teammate(RECRUITER)
 
@@ -46,7 +46,7 @@ async def test_recruiter_erases_a_candidate_and_the_thread_keeps_nothing_of_them
 
         done = await rita.slash("/hire", "erase #1 confirm", REVIEW_CHANNEL)
         assert done.text == "Erased Jane Doe's recordings, transcripts and details (#1)."
-        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+        await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
         assert db(w, lambda s: s.exec(select(Answer)).all()) == []
         assert list((tmp_path / "media").glob("*/*")) == []
         candidate = db(w, lambda s: s.exec(select(Candidate)).one())
@@ -99,7 +99,7 @@ async def _erase_while_held(w: World, method: str) -> None:
     await eventually(settled, what="everything not held back delivered")
     w.slack.release(method)
     await eventually(lambda: w.slack.held(method) == 0, what="the held call answered")
-    await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+    await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
 
 
 async def test_a_card_update_in_flight_during_erasure_cannot_bring_the_name_back(
@@ -108,7 +108,7 @@ async def test_a_card_update_in_flight_during_erasure_cannot_bring_the_name_back
     async with World(data_dir=tmp_path) as w:
         await invite(w)
         parent = await card(w)
-        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+        await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
         w.slack.hold_next("chat.update")
         await w.slack.teammate(TEAMMATE).click("vote_yes", message=parent)
         await eventually(lambda: w.slack.held("chat.update") == 1, what="the update in flight")
@@ -151,7 +151,7 @@ async def test_the_periodic_tick_deletes_what_was_delivered_a_day_ago(tmp_path: 
     async with World(data_dir=tmp_path, clock=clock) as w:
         await invite(w)
         await card(w)
-        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+        await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
         delivered = select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.SENT)
         before = set(db(w, lambda s: s.exec(delivered).all()))
         assert before  # the card post, with the name

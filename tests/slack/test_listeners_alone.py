@@ -19,11 +19,9 @@ from bot.flows.buttons import Vote
 from bot.flows.review import VoteChoice
 from bot.sandbox.slack import SlackSandbox
 from bot.sandbox.world import eventually
-from bot.services import Services
 from bot.slack.listeners import actions
+from bot.unit_of_work import opened
 from storage import migrate
-from storage.db import Database, make_engine
-from storage.media import MediaStore
 
 CHANNEL = "C0GENERAL"
 STALE = "That button is out of date or not one of mine: nothing changed."
@@ -33,21 +31,19 @@ STALE = "That button is out of date or not one of mine: nothing changed."
 async def app(tmp_path: Path) -> AsyncIterator[tuple[SlackSandbox, AsyncApp]]:
     url = f"sqlite:///{tmp_path / 'hirebot.db'}"
     migrate.upgrade(url)
-    db = Database(make_engine(url))
-    services = Services(db=db, media=MediaStore(tmp_path / "media"), recruiters=frozenset())
-    async with SlackSandbox() as sandbox:
-        bolt = AsyncApp(
-            client=AsyncWebClient(token=sandbox.bot_token, base_url=sandbox.api_url),
-            request_verification_enabled=False,
-        )
-        actions.register(bolt, services)
-        handler = AsyncSocketModeHandler(bolt, sandbox.app_token)
-        await handler.connect_async()  # type: ignore[no-untyped-call]
-        try:
-            yield sandbox, bolt
-        finally:
-            await handler.close_async()  # type: ignore[no-untyped-call]
-            db.dispose()
+    with opened(url, tmp_path / "media") as uow:
+        async with SlackSandbox() as sandbox:
+            bolt = AsyncApp(
+                client=AsyncWebClient(token=sandbox.bot_token, base_url=sandbox.api_url),
+                request_verification_enabled=False,
+            )
+            actions.register(bolt, uow)
+            handler = AsyncSocketModeHandler(bolt, sandbox.app_token)
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            try:
+                yield sandbox, bolt
+            finally:
+                await handler.close_async()  # type: ignore[no-untyped-call]
 
 
 async def test_the_vote_listener_alone_tells_the_voter_why_a_vote_did_not_count(

@@ -94,11 +94,11 @@ async def test_answer_posted_before_a_crash_is_found_not_posted_again(tmp_path: 
         await answer_question(jane, 1, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg"))
         parent = await card(w)
         await eventually(lambda: len(w.slack.thread(REVIEW_CHANNEL, parent.ts)) == 2)
-        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+        await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
 
         # As if the bot died after Slack took the post but before it recorded the ts:
         # the ts is unknown, the post was being attempted, and its outbox row is due again.
-        def forget_the_post(session: object) -> None:
+        def forget_the_post(session: object, _now: object) -> None:
             from sqlmodel import Session
 
             assert isinstance(session, Session)
@@ -109,7 +109,7 @@ async def test_answer_posted_before_a_crash_is_found_not_posted_again(tmp_path: 
             ).one()
             row.status = OutboxStatus.PENDING
 
-        w.bot.db.run_sync(forget_the_post)
+        w.bot.uow.run_sync(forget_the_post)
         w.bot.delivery.wake()
         await w.wait_idle()
         answers = [m for m in w.slack.thread(REVIEW_CHANNEL, parent.ts) if "Q1." in m.text]
@@ -137,7 +137,7 @@ async def test_slack_429_storm_while_answers_post_delays_but_loses_and_repeats_n
             thread = w.slack.thread(REVIEW_CHANNEL, parent.ts)
             answers = [m for m in thread if m.text.startswith("*Q")]
             return (
-                w.bot.db.run_sync(outbox.pending_count) == 0
+                w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0
                 and len(answers) == 2
                 and all("pending" not in m.text for m in answers)
             )

@@ -71,7 +71,7 @@ async def test_a_vote_on_an_erased_candidate_is_refused_with_a_reason(tmp_path: 
         await tom.click("vote_yes", message=await card(w))
         await eventually(lambda: _votes(w) == [(TEAMMATE, "yes")])
         await rita.slash("/hire", "erase #1 confirm", REVIEW_CHANNEL)
-        await eventually(lambda: w.bot.db.run_sync(outbox.pending_count) == 0)
+        await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
         shown = await card(w)
         assert "Withdrawn candidate #1" in shown.text  # the card stays, buttons and all
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
+from bot.unit_of_work import UnitOfWork
 from storage import inbox
-from storage.db import Database
 from storage.inbox import Received
 from storage.models import InboxStatus, InboxUpdate
 
@@ -19,11 +19,11 @@ def _update(update_id: int, chat: str | None, text: str = "hello") -> Received:
     return Received(update_id, chat, {"update_id": update_id, "message": {"text": text}})
 
 
-def test_an_update_is_stored_once_and_one_hirebot_ignores_keeps_no_content(db: Database) -> None:
+def test_an_update_is_stored_once_and_one_hirebot_ignores_keeps_no_content(uow: UnitOfWork) -> None:
     batch = [_update(1, "10"), _update(2, None, "a channel post"), _update(3, "11")]
-    assert db.run_sync(lambda s: inbox.store(s, batch, NOW)) == 3
-    assert db.run_sync(lambda s: inbox.store(s, batch, NOW)) == 0  # redelivered
-    rows = db.run_sync(lambda s: s.exec(select(InboxUpdate)).all())
+    assert uow.run_sync(lambda s, _now: inbox.store(s, batch, NOW)) == 3
+    assert uow.run_sync(lambda s, _now: inbox.store(s, batch, NOW)) == 0  # redelivered
+    rows = uow.run_sync(lambda s, _now: s.exec(select(InboxUpdate)).all())
     assert [(r.update_id, r.status, bool(r.payload)) for r in rows] == [
         (1, InboxStatus.PENDING, True),
         (2, InboxStatus.IGNORED, False),
@@ -31,62 +31,67 @@ def test_an_update_is_stored_once_and_one_hirebot_ignores_keeps_no_content(db: D
     ]
 
 
-def test_each_chat_hands_out_its_earliest_update_only(db: Database) -> None:
-    db.run_sync(
-        lambda s: inbox.store(
+def test_each_chat_hands_out_its_earliest_update_only(uow: UnitOfWork) -> None:
+    uow.run_sync(
+        lambda s, _now: inbox.store(
             s, [_update(1, "10"), _update(2, "10"), _update(3, "11"), _update(4, "12")], NOW
         )
     )
-    claimed = db.run_sync(lambda s: inbox.claim(s, now=NOW, lease=LEASE, limit=10, busy={"12"}))
+    claimed = uow.run_sync(
+        lambda s, _now: inbox.claim(s, now=NOW, lease=LEASE, limit=10, busy={"12"})
+    )
     assert [(c.update_id, c.attempts) for c in claimed] == [(1, 1), (3, 1)]
     # While update 1 is leased, its chat's next update waits; another process gets nothing.
-    assert db.run_sync(lambda s: inbox.claim(s, now=NOW, lease=LEASE, limit=10)) == [
+    assert uow.run_sync(lambda s, _now: inbox.claim(s, now=NOW, lease=LEASE, limit=10)) == [
         inbox.Claimed(4, "12", {"update_id": 4, "message": {"text": "hello"}}, 1)
     ]
-    db.run_sync(lambda s: inbox.mark_done(s, 1, NOW))
-    [second] = db.run_sync(lambda s: inbox.claim(s, now=NOW, lease=LEASE, limit=10))
+    uow.run_sync(lambda s, _now: inbox.mark_done(s, 1, NOW))
+    [second] = uow.run_sync(lambda s, _now: inbox.claim(s, now=NOW, lease=LEASE, limit=10))
     assert second.update_id == 2
-    done = db.run_sync(lambda s: s.get(InboxUpdate, 1))
+    done = uow.run_sync(lambda s, _now: s.get(InboxUpdate, 1))
     assert done is not None and (done.status, done.payload) == (InboxStatus.DONE, {})
 
 
 def test_a_crashed_claim_is_taken_over_after_its_lease_and_counts_an_attempt(
-    db: Database,
+    uow: UnitOfWork,
 ) -> None:
-    db.run_sync(lambda s: inbox.store(s, [_update(1, "10")], NOW))
-    db.run_sync(lambda s: inbox.claim(s, now=NOW, lease=LEASE, limit=10))
-    assert db.run_sync(lambda s: inbox.claim(s, now=NOW + LEASE / 2, lease=LEASE, limit=10)) == []
-    [again] = db.run_sync(lambda s: inbox.claim(s, now=NOW + LEASE, lease=LEASE, limit=10))
+    uow.run_sync(lambda s, _now: inbox.store(s, [_update(1, "10")], NOW))
+    uow.run_sync(lambda s, _now: inbox.claim(s, now=NOW, lease=LEASE, limit=10))
+    assert (
+        uow.run_sync(lambda s, _now: inbox.claim(s, now=NOW + LEASE / 2, lease=LEASE, limit=10))
+        == []
+    )
+    [again] = uow.run_sync(lambda s, _now: inbox.claim(s, now=NOW + LEASE, lease=LEASE, limit=10))
     assert again.attempts == 2
 
 
-def test_a_retry_waits_its_turn_and_a_failure_keeps_the_error_type_only(db: Database) -> None:
-    db.run_sync(lambda s: inbox.store(s, [_update(1, "10"), _update(2, "10")], NOW))
-    db.run_sync(lambda s: inbox.claim(s, now=NOW, lease=LEASE, limit=10))
+def test_a_retry_waits_its_turn_and_a_failure_keeps_the_error_type_only(uow: UnitOfWork) -> None:
+    uow.run_sync(lambda s, _now: inbox.store(s, [_update(1, "10"), _update(2, "10")], NOW))
+    uow.run_sync(lambda s, _now: inbox.claim(s, now=NOW, lease=LEASE, limit=10))
     later = NOW + timedelta(seconds=2)
-    db.run_sync(lambda s: inbox.mark_retry(s, 1, at=later, error_type="RuntimeError"))
+    uow.run_sync(lambda s, _now: inbox.mark_retry(s, 1, at=later, error_type="RuntimeError"))
     # Update 2 does not overtake update 1 while it waits for its retry.
-    assert db.run_sync(lambda s: inbox.claim(s, now=NOW, lease=LEASE, limit=10)) == []
-    [retried] = db.run_sync(lambda s: inbox.claim(s, now=later, lease=LEASE, limit=10))
+    assert uow.run_sync(lambda s, _now: inbox.claim(s, now=NOW, lease=LEASE, limit=10)) == []
+    [retried] = uow.run_sync(lambda s, _now: inbox.claim(s, now=later, lease=LEASE, limit=10))
     assert (retried.update_id, retried.attempts) == (1, 2)
-    db.run_sync(lambda s: inbox.mark_failed(s, 1, "RuntimeError", later))
-    failed = db.run_sync(lambda s: s.get(InboxUpdate, 1))
+    uow.run_sync(lambda s, _now: inbox.mark_failed(s, 1, "RuntimeError", later))
+    failed = uow.run_sync(lambda s, _now: s.get(InboxUpdate, 1))
     assert failed is not None
     assert (failed.status, failed.last_error, failed.payload) == (
         InboxStatus.FAILED,
         "RuntimeError",
         {},
     )
-    assert db.run_sync(inbox.pending_count) == 1
+    assert uow.run_sync(lambda s, _now: inbox.pending_count(s)) == 1
 
 
 def test_settled_updates_are_forgotten_after_a_while_and_waiting_ones_never(
-    db: Database,
+    uow: UnitOfWork,
 ) -> None:
-    db.run_sync(
-        lambda s: inbox.store(s, [_update(1, "10"), _update(2, None), _update(3, "11")], NOW)
+    uow.run_sync(
+        lambda s, _now: inbox.store(s, [_update(1, "10"), _update(2, None), _update(3, "11")], NOW)
     )
-    db.run_sync(lambda s: inbox.mark_done(s, 1, NOW))
-    assert db.run_sync(lambda s: inbox.prune(s, NOW + timedelta(days=8))) == 2
-    rows = db.run_sync(lambda s: s.exec(select(InboxUpdate.update_id)).all())
+    uow.run_sync(lambda s, _now: inbox.mark_done(s, 1, NOW))
+    assert uow.run_sync(lambda s, _now: inbox.prune(s, NOW + timedelta(days=8))) == 2
+    rows = uow.run_sync(lambda s, _now: s.exec(select(InboxUpdate.update_id)).all())
     assert rows == [3]

@@ -14,33 +14,33 @@ from sqlmodel import Session, select
 from bot.errors import IllegalTransition
 from bot.flows import extensions, interview, openings, reminders
 from bot.sandbox.world import OPENING_FILE
+from bot.unit_of_work import UnitOfWork
 from storage import interviews
-from storage.db import Database
 from storage.models import Decision, ExtensionRequest, Interview, InterviewStatus
 
 
 def test_a_second_change_to_an_interview_waits_for_the_first_and_sees_it(
-    db: Database, database_url: str
+    uow: UnitOfWork, database_url: str
 ) -> None:
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite allows one writer at a time; row locks are PostgreSQL's")
-    interview_id = _invited(db, datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+    interview_id = _invited(uow, datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
     first_holds_lock = threading.Event()
     seen: dict[str, object] = {}
 
     def first() -> None:
-        with Session(db.engine) as session:
+        with Session(uow.db.engine) as session:
             row = interviews.locked(session, interview_id)
             assert row is not None
             first_holds_lock.set()
-            _until_another_waits_for_a_lock(db)
+            _until_another_waits_for_a_lock(uow)
             row.stage = "Live interview"
             seen["first_committing"] = time.monotonic()
             session.commit()
 
     def second() -> None:
         first_holds_lock.wait(5)
-        with Session(db.engine) as session:
+        with Session(uow.db.engine) as session:
             row = interviews.locked(session, interview_id)
             assert row is not None
             seen["second_locked"] = time.monotonic()
@@ -57,45 +57,49 @@ def test_a_second_change_to_an_interview_waits_for_the_first_and_sees_it(
     assert seen["stage"] == "Live interview"
 
 
-def _invited(db: Database, now: datetime) -> int:
+def _invited(uow: UnitOfWork, now: datetime) -> int:
     """Jane Doe invited to the sample opening: her interview's id."""
     spec = openings.parse(OPENING_FILE)
-    db.run_sync(lambda s: openings.save(s, spec, now))
-    invitation = db.run_sync(
-        lambda s: interview.invite(
+    uow.run_sync(lambda s, _now: openings.save(s, spec, now))
+    invitation = uow.run_sync(
+        lambda s, _now: interview.invite(
             s, opening_slug=spec.slug, candidate_name="Jane Doe", invited_by="U1", now=now
         )
     )
     return invitation.interview_id
 
 
-def _extension_requested(db: Database, now: datetime) -> tuple[int, int]:
+def _extension_requested(uow: UnitOfWork, now: datetime) -> tuple[int, int]:
     """An invited candidate asked for more time: (interview id, request id)."""
-    interview_id = _invited(db, now)
-    db.run_sync(lambda s: extensions.request_more_time(s, interview_id=interview_id, now=now))
-    request_id = db.run_sync(lambda s: s.exec(select(ExtensionRequest.id)).one())
+    interview_id = _invited(uow, now)
+    uow.run_sync(
+        lambda s, _now: extensions.request_more_time(s, interview_id=interview_id, now=now)
+    )
+    request_id = uow.run_sync(lambda s, _now: s.exec(select(ExtensionRequest.id)).one())
     assert request_id is not None
     return interview_id, request_id
 
 
-def _hold_open(db: Database, work: Callable[[Session], object], holding: threading.Event) -> None:
+def _hold_open(
+    uow: UnitOfWork, work: Callable[[Session], object], holding: threading.Event
+) -> None:
     """Run ``work`` in a transaction kept open until another one waits for its locks, as a
     slow process's would be."""
-    with Session(db.engine) as session:
+    with Session(uow.db.engine) as session:
         work(session)
         holding.set()
-        _until_another_waits_for_a_lock(db)
+        _until_another_waits_for_a_lock(uow)
         session.commit()
 
 
-def _until_another_waits_for_a_lock(db: Database, seconds: float = 10.0) -> None:
+def _until_another_waits_for_a_lock(uow: UnitOfWork, seconds: float = 10.0) -> None:
     """Return once another transaction is blocked on a lock in this database.
 
     If none ever blocks (a change that forgot to lock), give up after ``seconds``: the
     test's assertions then say what went wrong.
     """
     deadline = time.monotonic() + seconds
-    with db.engine.connect() as watcher:
+    with uow.db.engine.connect() as watcher:
         while time.monotonic() < deadline:
             waiting = watcher.execute(
                 text(
@@ -110,16 +114,16 @@ def _until_another_waits_for_a_lock(db: Database, seconds: float = 10.0) -> None
 
 
 def _race(
-    db: Database, first: Callable[[Session], object], second: Callable[[Session], object]
+    uow: UnitOfWork, first: Callable[[Session], object], second: Callable[[Session], object]
 ) -> dict[str, object]:
     """``first`` holds its transaction open while ``second`` runs: what ``second`` got
     (``result``, or ``refused`` with the sentence of its IllegalTransition)."""
     holding, seen = threading.Event(), dict[str, object]()
-    slow = threading.Thread(target=_hold_open, args=(db, first, holding))
+    slow = threading.Thread(target=_hold_open, args=(uow, first, holding))
     slow.start()
     holding.wait(5)  # ``first`` has done its work and not committed yet
     try:
-        with Session(db.engine) as session:
+        with Session(uow.db.engine) as session:
             seen["result"] = second(session)
             session.commit()
     except IllegalTransition as err:
@@ -129,44 +133,44 @@ def _race(
 
 
 def test_two_approvals_of_one_extension_request_cannot_both_win(
-    db: Database, database_url: str
+    uow: UnitOfWork, database_url: str
 ) -> None:
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite allows one writer at a time; row locks are PostgreSQL's")
     now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-    interview_id, request_id = _extension_requested(db, now)
-    deadline = db.run_sync(lambda s: s.get_one(Interview, interview_id).deadline_at)
+    interview_id, request_id = _extension_requested(uow, now)
+    deadline = uow.run_sync(lambda s, _now: s.get_one(Interview, interview_id).deadline_at)
 
     def approve(by: str) -> Callable[[Session], object]:
         return lambda s: extensions.decide(s, request_id=request_id, approve=True, by=by, now=now)
 
-    second = _race(db, approve("U1"), approve("U2"))
+    second = _race(uow, approve("U1"), approve("U2"))
 
     assert second == {"refused": "This request was already approved by <@U1>."}
-    decisions = db.run_sync(lambda s: s.exec(select(Decision.kind, Decision.by)).all())
+    decisions = uow.run_sync(lambda s, _now: s.exec(select(Decision.kind, Decision.by)).all())
     assert decisions == [("extend", "U1")]
-    assert db.run_sync(lambda s: s.get_one(Interview, interview_id).deadline_at) == (
+    assert uow.run_sync(lambda s, _now: s.get_one(Interview, interview_id).deadline_at) == (
         deadline + timedelta(days=3)
     )
 
 
 def test_an_approval_racing_the_deadline_tick_reopens_the_expired_interview(
-    db: Database, database_url: str
+    uow: UnitOfWork, database_url: str
 ) -> None:
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite allows one writer at a time; row locks are PostgreSQL's")
     now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-    interview_id, request_id = _extension_requested(db, now)
+    interview_id, request_id = _extension_requested(uow, now)
     later = now + timedelta(days=8)  # past the 7-day deadline
 
     # The tick expires the interview and has not committed when the approval comes.
     _race(
-        db,
+        uow,
         lambda s: reminders.tick(s, later),
         lambda s: extensions.decide(s, request_id=request_id, approve=True, by="U1", now=later),
     )
 
     # The approval waited for the tick, saw the interview expired, and reopened it.
-    row = db.run_sync(lambda s: s.get_one(Interview, interview_id))
+    row = uow.run_sync(lambda s, _now: s.get_one(Interview, interview_id))
     assert row.status == InterviewStatus.INVITED
     assert row.deadline_at == later + timedelta(days=3)

@@ -13,8 +13,9 @@ from sqlmodel import select
 from bot.config import Settings
 from bot.flows import openings
 from bot.sandbox.world import OPENING_FILE
+from bot.unit_of_work import opened
 from storage import migrate
-from storage.db import Database, make_engine
+from storage.db import make_engine
 from storage.models import Opening
 
 
@@ -29,18 +30,15 @@ def test_data_dir_is_0700_and_sqlite_files_0600(tmp_path: Path, umask: int) -> N
     try:
         settings.data_dir.mkdir()  # as `hirebot run` does, under this umask
         migrate.upgrade(settings.db_url)
-        db = Database(make_engine(settings.db_url))
-        try:
+        with opened(settings.db_url, settings.media_dir) as uow:
             spec = openings.parse(OPENING_FILE)
             now = datetime(2026, 11, 25, tzinfo=UTC)
-            db.run_sync(lambda s: openings.save(s, spec, now))
-            with db.engine.connect() as connection:  # a reader keeps -wal and -shm open
+            uow.run_sync(lambda s, _now: openings.save(s, spec, now))
+            with uow.db.engine.connect() as connection:  # a reader keeps -wal and -shm open
                 connection.exec_driver_sql("SELECT 1")
                 files = sorted(p.name for p in settings.data_dir.iterdir())
                 modes = {p.name: _mode(p) for p in settings.data_dir.iterdir()}
-            assert db.run_sync(lambda s: s.exec(select(Opening.slug)).all()) == [spec.slug]
-        finally:
-            db.dispose()
+            assert uow.run_sync(lambda s, _now: s.exec(select(Opening.slug)).all()) == [spec.slug]
     finally:
         os.umask(previous)
     assert files == ["hirebot.db", "hirebot.db-shm", "hirebot.db-wal"]

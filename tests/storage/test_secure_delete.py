@@ -7,8 +7,9 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from bot.unit_of_work import opened
 from storage import migrate
-from storage.db import Database, make_engine, scrub_deleted
+from storage.db import scrub_deleted
 from storage.models import Candidate
 
 CANARY = "Ottoline Vanterpool-Canary"
@@ -21,21 +22,22 @@ def _on_disk(folder: Path) -> dict[str, bool]:
 def test_deleted_rows_are_zeroed_and_the_wal_emptied(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'hirebot.db'}"
     migrate.upgrade(url)
-    db = Database(make_engine(url))
-    try:
+    with opened(url, tmp_path / "media") as uow:
         now = datetime(2026, 11, 25, tzinfo=UTC)
-        db.run_sync(lambda s: s.add(Candidate(name=CANARY, created_at=now)))
-        db.run_sync(lambda s: s.add(Candidate(name="Someone Else", created_at=now)))
-        scrub_deleted(db.engine)  # the row is in the database file itself now
+        uow.run_sync(lambda s, _now: s.add(Candidate(name=CANARY, created_at=now)))
+        uow.run_sync(lambda s, _now: s.add(Candidate(name="Someone Else", created_at=now)))
+        scrub_deleted(uow.db.engine)  # the row is in the database file itself now
         assert _on_disk(tmp_path)["hirebot.db"]
 
-        db.run_sync(
-            lambda s: s.delete(s.exec(select(Candidate).where(Candidate.name == CANARY)).one())
+        uow.run_sync(
+            lambda s, _now: s.delete(
+                s.exec(select(Candidate).where(Candidate.name == CANARY)).one()
+            )
         )
-        scrub_deleted(db.engine)
+        scrub_deleted(uow.db.engine)
 
         assert not any(_on_disk(tmp_path).values())
         assert (tmp_path / "hirebot.db-wal").stat().st_size == 0
-        assert db.run_sync(lambda s: s.exec(select(Candidate.name)).all()) == ["Someone Else"]
-    finally:
-        db.dispose()
+        assert uow.run_sync(lambda s, _now: s.exec(select(Candidate.name)).all()) == [
+            "Someone Else"
+        ]

@@ -7,6 +7,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,8 +19,8 @@ from bot.flows.ports import Transcriber, Transcript
 from bot.limits import TranscriptionLimit
 from bot.sandbox.world import eventually
 from bot.transcription.jobs import TranscriptionWorker, pool_size
+from bot.unit_of_work import UnitOfWork
 from storage import transcripts
-from storage.db import Database
 from storage.media import MediaStore
 from storage.models import (
     Answer,
@@ -73,15 +74,15 @@ class StuckModel:
 
 
 @pytest.fixture
-def media(tmp_path: Path) -> MediaStore:
-    return MediaStore(tmp_path / "media")
+def media(uow: UnitOfWork) -> MediaStore:
+    return uow.media
 
 
-def _pending_answer(db: Database, media: MediaStore) -> int:
+def _pending_answer(uow: UnitOfWork, media: MediaStore) -> int:
     """A candidate's submitted voice note waiting for its transcript."""
     stored = media.put(ANSWER1_OGG.read_bytes(), ".ogg")
 
-    def create(session: Session) -> int:
+    def create(session: Session, _now: datetime) -> int:
         opening = Opening(
             slug="backend",
             title="Backend engineer",
@@ -133,40 +134,38 @@ def _pending_answer(db: Database, media: MediaStore) -> int:
         assert answer.id is not None
         return answer.id
 
-    return db.run_sync(create)
+    return uow.run_sync(create)
 
 
 def _worker(
-    db: Database,
+    uow: UnitOfWork,
     media: MediaStore,
     model: Transcriber,
     clock: Clock,
     pool: ThreadPoolExecutor,
     language: str | None = None,
 ) -> TranscriptionWorker:
+    assert media is uow.media
     return TranscriptionWorker(
-        db,
-        media=media,
+        replace(uow, now=clock),
         load=lambda: model,
         executor=pool,
-        now=clock,
-        committed=lambda: None,
         language_of=lambda _session, _answer_id: language,
     )
 
 
-def _thread_posts(db: Database) -> list[str]:
-    def read(session: Session) -> list[str]:
+def _thread_posts(uow: UnitOfWork) -> list[str]:
+    def read(session: Session, _now: datetime) -> list[str]:
         rows = session.exec(
             select(OutboxMessage).where(OutboxMessage.kind == Kind.THREAD_POST)
         ).all()
         return [str(row.payload["text"]) for row in rows]
 
-    return db.run_sync(read)
+    return uow.run_sync(read)
 
 
-def _answer(db: Database, answer_id: int) -> Answer:
-    return db.run_sync(lambda s: s.get_one(Answer, answer_id))
+def _answer(uow: UnitOfWork, answer_id: int) -> Answer:
+    return uow.run_sync(lambda s, _now: s.get_one(Answer, answer_id))
 
 
 @pytest.fixture
@@ -177,19 +176,19 @@ def pool() -> Iterator[ThreadPoolExecutor]:
 
 
 async def test_answer_left_by_a_crash_is_transcribed_once_after_restart(
-    db: Database, media: MediaStore, transcriber: Transcriber, pool: ThreadPoolExecutor
+    uow: UnitOfWork, media: MediaStore, transcriber: Transcriber, pool: ThreadPoolExecutor
 ) -> None:
-    answer_id = _pending_answer(db, media)
+    answer_id = _pending_answer(uow, media)
     clock = Clock()
     stuck = StuckModel()
-    first = _worker(db, media, stuck, clock, pool)
+    first = _worker(uow, media, stuck, clock, pool)
     running = asyncio.create_task(first.transcribe_next())
     await asyncio.wait_for(stuck.started.wait(), timeout=10)
     # The process dies mid-transcription: its claim stays and nothing after it happens.
     # (A graceful stop cancels the task instead, which hands the answer back at once.)
-    assert _answer(db, answer_id).transcript_status == TranscriptStatus.PENDING
+    assert _answer(uow, answer_id).transcript_status == TranscriptStatus.PENDING
 
-    restarted = _worker(db, media, transcriber, clock, pool)
+    restarted = _worker(uow, media, transcriber, clock, pool)
     clock.at += timedelta(seconds=TranscriptionLimit.LEASE_SECONDS - 1)
     assert not await restarted.transcribe_next(), "the lease still holds: not yet"
     clock.at += timedelta(seconds=2)
@@ -199,114 +198,111 @@ async def test_answer_left_by_a_crash_is_transcribed_once_after_restart(
     stuck.release.set()
     await asyncio.wait_for(running, timeout=10)
 
-    answer = _answer(db, answer_id)
+    answer = _answer(uow, answer_id)
     assert answer.transcript_status == TranscriptStatus.DONE
     assert "payment" in (answer.transcript_text or "").lower()
     assert answer.transcript_language == "en"
     assert answer.transcript_language_probability == pytest.approx(1.0)
     assert answer.transcript_segments and answer.transcript_segments[0]["start"] == 0.0
-    posts = _thread_posts(db)
+    posts = _thread_posts(uow)
     assert len(posts) == 1 and "payment" in posts[0].lower()
 
 
 async def test_failing_model_is_retried_with_backoff_then_posted_without_transcript(
-    db: Database, media: MediaStore, pool: ThreadPoolExecutor
+    uow: UnitOfWork, media: MediaStore, pool: ThreadPoolExecutor
 ) -> None:
-    answer_id = _pending_answer(db, media)
+    answer_id = _pending_answer(uow, media)
     clock = Clock()
     broken = BrokenModel()
-    worker = _worker(db, media, broken, clock, pool, language="de")
+    worker = _worker(uow, media, broken, clock, pool, language="de")
     waits = []
     for _attempt in range(TranscriptionLimit.MAX_ATTEMPTS - 1):
         assert await worker.transcribe_next()
-        assert _thread_posts(db) == [], "a retry is still coming: nothing posted yet"
-        locked = _answer(db, answer_id).transcript_locked_until
+        assert _thread_posts(uow) == [], "a retry is still coming: nothing posted yet"
+        locked = _answer(uow, answer_id).transcript_locked_until
         assert locked is not None
         waits.append((locked - clock.at).total_seconds())
         assert not await worker.transcribe_next(), "waits for its backoff"
         clock.at = locked + timedelta(seconds=1)
     assert waits == [5, 10]
     assert await worker.transcribe_next()
-    answer = _answer(db, answer_id)
+    answer = _answer(uow, answer_id)
     assert answer.transcript_status == TranscriptStatus.FAILED
     assert "CUDA out of memory" in (answer.transcript_error or "")
-    posts = _thread_posts(db)
+    posts = _thread_posts(uow)
     assert len(posts) == 1 and "listen to the recording" in posts[0]
     # The opening's language reached the model on every attempt.
     assert broken.languages == ["de"] * TranscriptionLimit.MAX_ATTEMPTS
 
 
 async def test_unreadable_recording_is_posted_at_once_without_retries(
-    db: Database, media: MediaStore, transcriber: Transcriber, pool: ThreadPoolExecutor
+    uow: UnitOfWork, media: MediaStore, transcriber: Transcriber, pool: ThreadPoolExecutor
 ) -> None:
-    answer_id = _pending_answer(db, media)
-    relpath = _answer(db, answer_id).media_path
+    answer_id = _pending_answer(uow, media)
+    relpath = _answer(uow, answer_id).media_path
     assert relpath is not None
     media.path(relpath).write_bytes(b"not a recording at all" * 100)
-    worker = _worker(db, media, transcriber, Clock(), pool)
+    worker = _worker(uow, media, transcriber, Clock(), pool)
     assert await worker.transcribe_next()
-    answer = _answer(db, answer_id)
+    answer = _answer(uow, answer_id)
     assert answer.transcript_status == TranscriptStatus.FAILED
     assert answer.transcript_attempts == 1, "one attempt, counted when it was claimed"
     assert "damaged" in (answer.transcript_error or "")
-    assert len(_thread_posts(db)) == 1
+    assert len(_thread_posts(uow)) == 1
 
 
 async def test_a_worker_that_dies_each_time_uses_its_attempts_then_the_answer_is_posted(
-    db: Database, media: MediaStore, transcriber: Transcriber, pool: ThreadPoolExecutor
+    uow: UnitOfWork, media: MediaStore, transcriber: Transcriber, pool: ThreadPoolExecutor
 ) -> None:
     """A file that kills the process (the OOM killer) is not claimed and retried forever."""
-    answer_id = _pending_answer(db, media)
+    answer_id = _pending_answer(uow, media)
     clock = Clock()
     lease = timedelta(seconds=TranscriptionLimit.LEASE_SECONDS)
     for attempt in range(1, TranscriptionLimit.MAX_ATTEMPTS + 1):
         # A worker claims the answer, then its process dies before it can say anything.
-        claimed = db.run_sync(lambda s: transcripts.claim_next(s, now=clock.at, lease=lease))
+        claimed = uow.run_sync(lambda s, _now: transcripts.claim_next(s, now=clock.at, lease=lease))
         assert claimed == answer_id
-        answer = _answer(db, answer_id)
+        answer = _answer(uow, answer_id)
         assert answer.transcript_attempts == attempt, "counted at the claim, not the failure"
         assert answer.transcript_status == TranscriptStatus.PENDING
         clock.at += lease + timedelta(seconds=1)
 
-    worker = _worker(db, media, transcriber, clock, pool)
+    worker = _worker(uow, media, transcriber, clock, pool)
     assert await worker.transcribe_next()
-    answer = _answer(db, answer_id)
+    answer = _answer(uow, answer_id)
     assert answer.transcript_status == TranscriptStatus.FAILED
     assert answer.transcript_attempts == TranscriptionLimit.MAX_ATTEMPTS + 1
     assert "gave up after 3 attempts" in (answer.transcript_error or "")
-    posts = _thread_posts(db)
+    posts = _thread_posts(uow)
     assert len(posts) == 1
     assert "Transcript unavailable: please listen to the recording." in posts[0]
     clock.at += timedelta(days=1)
     assert not await worker.transcribe_next(), "never tried again"
-    assert _answer(db, answer_id).transcript_status == TranscriptStatus.FAILED
+    assert _answer(uow, answer_id).transcript_status == TranscriptStatus.FAILED
 
 
 async def test_lease_is_short_renewed_while_the_work_runs_and_lost_after_a_crash(
-    db: Database, media: MediaStore, transcriber: Transcriber, pool: ThreadPoolExecutor
+    uow: UnitOfWork, media: MediaStore, transcriber: Transcriber, pool: ThreadPoolExecutor
 ) -> None:
     """Reviewers wait seconds after a crash, and a long transcription keeps its answer."""
     assert TranscriptionLimit.LEASE_SECONDS <= 30, "a crash delays a transcript by seconds"
-    answer_id = _pending_answer(db, media)
+    answer_id = _pending_answer(uow, media)
     clock = Clock()
     stuck = StuckModel()
     first = TranscriptionWorker(
-        db,
-        media=media,
+        replace(uow, now=clock),
         load=lambda: stuck,
         executor=pool,
-        now=clock,
-        committed=lambda: None,
         heartbeat_seconds=0.05,
     )
     running = asyncio.create_task(first.transcribe_next())
     await asyncio.wait_for(stuck.started.wait(), timeout=10)
-    other = _worker(db, media, transcriber, clock, pool)
+    other = _worker(uow, media, transcriber, clock, pool)
     # The work outlasts many leases: each heartbeat renews it from the clock's "now".
     for _ in range(5):
         clock.at += timedelta(seconds=TranscriptionLimit.LEASE_SECONDS - 1)
         await eventually(
-            lambda: _locked_until(db, answer_id) > clock.at + timedelta(seconds=1),
+            lambda: _locked_until(uow, answer_id) > clock.at + timedelta(seconds=1),
             what="a renewed lease",
         )
         assert not await other.transcribe_next(), "a live worker keeps its answer"
@@ -316,19 +312,19 @@ async def test_lease_is_short_renewed_while_the_work_runs_and_lost_after_a_crash
     # (cancel() hands the answer back; a kill -9 does not, so put the claim back as it was.)
     await asyncio.gather(running, return_exceptions=True)
     crashed_at = clock.at
-    db.run_sync(lambda s: _reclaim_as_dead(s, answer_id, until=crashed_at))
+    uow.run_sync(lambda s, _now: _reclaim_as_dead(s, answer_id, until=crashed_at))
     clock.at = crashed_at + timedelta(seconds=TranscriptionLimit.LEASE_SECONDS - 1)
     assert not await other.transcribe_next()
     clock.at = crashed_at + timedelta(seconds=TranscriptionLimit.LEASE_SECONDS + 1)
     assert await other.transcribe_next()
     stuck.release.set()
-    answer = _answer(db, answer_id)
+    answer = _answer(uow, answer_id)
     assert answer.transcript_status == TranscriptStatus.DONE
-    assert len(_thread_posts(db)) == 1
+    assert len(_thread_posts(uow)) == 1
 
 
-def _locked_until(db: Database, answer_id: int) -> datetime:
-    locked = _answer(db, answer_id).transcript_locked_until
+def _locked_until(uow: UnitOfWork, answer_id: int) -> datetime:
+    locked = _answer(uow, answer_id).transcript_locked_until
     assert locked is not None
     return locked if locked.tzinfo else locked.replace(tzinfo=UTC)
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.services import Services
 from bot.slack.hire import HireCommands
 from bot.slack.listeners import actions, commands, events, home, views
 from bot.slack.membership import Viewers
+from bot.unit_of_work import UnitOfWork
 
 
 def register(
-    app: AsyncApp, services: Services, *, hire_commands: HireCommands, viewers: Viewers
+    app: AsyncApp, uow: UnitOfWork, *, hire_commands: HireCommands, viewers: Viewers
 ) -> None:
     commands.register(app, hire_commands)
-    actions.register(app, services)
-    views.register(app, services)
-    events.register(app, services)
-    home.register(app, services, viewers)
+    actions.register(app, uow)
+    views.register(app, uow)
+    events.register(app, uow)
+    home.register(app, uow, viewers)

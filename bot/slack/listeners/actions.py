@@ -18,27 +18,27 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import HirebotError
 from bot.flows import extensions, review
 from bot.flows.buttons import ExtensionDecision, OpenScore, Verdict, Vote
-from bot.services import Services
 from bot.slack import modals
 from bot.slack.listeners.requests import SOURCE, Next, action_key, bind, is_recruiter
+from bot.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    app.action(Vote.action_pattern())(bind(vote, services=services))
-    app.action(OpenScore.action_pattern())(bind(open_score, services=services))
+def register(app: AsyncApp, uow: UnitOfWork) -> None:
+    app.action(Vote.action_pattern())(bind(vote, uow=uow))
+    app.action(OpenScore.action_pattern())(bind(open_score, uow=uow))
     app.action(
         ExtensionDecision.action_pattern(),
-        middleware=[bind(recruiters_only, services=services)],
-    )(bind(decide_extension, services=services))
+        middleware=[bind(recruiters_only, uow=uow)],
+    )(bind(decide_extension, uow=uow))
 
 
 async def recruiters_only(
-    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, next: Next, *, services: Services
+    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, next: Next, *, uow: UnitOfWork
 ) -> BoltResponse | None:
     """Only recruiters decide on more time; anyone else is told so and nothing runs."""
-    if not await is_recruiter(services, body["user"]["id"]):
+    if not await is_recruiter(uow, body["user"]["id"]):
         response = await ack()
         await respond(
             text="Only recruiters can decide on more time.",
@@ -56,13 +56,13 @@ async def vote(
     action: dict[str, Any],
     client: AsyncWebClient,
     *,
-    services: Services,
+    uow: UnitOfWork,
 ) -> None:
     await ack()
     reviewer = body["user"]["id"]
     try:
         pressed = Vote.from_slack(action["action_id"], str(action.get("value") or ""))
-        await services.handle_once(
+        await uow.once(
             SOURCE,
             action_key(body, action),
             lambda s, now: review.vote(
@@ -85,15 +85,17 @@ async def open_score(
     client: AsyncWebClient,
     respond: AsyncRespond,
     *,
-    services: Services,
+    uow: UnitOfWork,
 ) -> None:
     await ack()
     reviewer = body["user"]["id"]
-    recruiter = await is_recruiter(services, reviewer)
+    recruiter = await is_recruiter(uow, reviewer)
     try:
         pressed = OpenScore.from_slack(action["action_id"], str(action.get("value") or ""))
-        form = await services.db.run(
-            lambda s: review.score_form(s, pressed.interview_id, reviewer, recruiter=recruiter)
+        form = await uow.run(
+            lambda s, _now: review.score_form(
+                s, pressed.interview_id, reviewer, recruiter=recruiter
+            )
         )
     except HirebotError as err:
         await respond(text=str(err), response_type="ephemeral", replace_original=False)
@@ -107,13 +109,13 @@ async def decide_extension(
     action: dict[str, Any],
     respond: AsyncRespond,
     *,
-    services: Services,
+    uow: UnitOfWork,
 ) -> None:
     await ack()
     user = body["user"]["id"]
     try:
         pressed = ExtensionDecision.from_slack(action["action_id"], str(action.get("value") or ""))
-        _, line = await services.handle_once(
+        _, line = await uow.once(
             SOURCE,
             action_key(body, action),
             lambda s, now: extensions.decide(

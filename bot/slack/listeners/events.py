@@ -13,21 +13,21 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from sqlmodel import Session
 
 from bot.flows import comments, escaping, undelivered
-from bot.services import Services
 from bot.slack.listeners.requests import SOURCE, Next, bind, event_key
+from bot.unit_of_work import UnitOfWork
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    app.event("message", middleware=[bind(store_thread_reply, services=services)])(thread_message)
-    app.event("member_joined_channel")(bind(bot_joined_channel, services=services))
+def register(app: AsyncApp, uow: UnitOfWork) -> None:
+    app.event("message", middleware=[bind(store_thread_reply, uow=uow)])(thread_message)
+    app.event("member_joined_channel")(bind(bot_joined_channel, uow=uow))
 
 
 async def store_thread_reply(
-    body: dict[str, Any], event: dict[str, Any], next: Next, *, services: Services
+    body: dict[str, Any], event: dict[str, Any], next: Next, *, uow: UnitOfWork
 ) -> None:
     change = _comment_change(event)
     if change is not None:
-        await services.handle_once(SOURCE, event_key(body), change)
+        await uow.once(SOURCE, event_key(body), change)
     await next()
 
 
@@ -37,7 +37,7 @@ async def thread_message() -> None:
 
 
 async def bot_joined_channel(
-    body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext, *, services: Services
+    body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext, *, uow: UnitOfWork
 ) -> None:
     """hirebot was invited to a channel: what waited for it is delivered now.
 
@@ -47,7 +47,7 @@ async def bot_joined_channel(
     if event.get("user") != context.bot_user_id:
         return
     channel = str(event.get("channel") or "")
-    await services.handle_once(
+    await uow.once(
         SOURCE,
         event_key(body),
         lambda s, now: undelivered.channel_available(s, channel=channel, now=now),

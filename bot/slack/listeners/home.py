@@ -8,23 +8,23 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.flows import reports
-from bot.services import Services
 from bot.slack.home import home_view
 from bot.slack.listeners.requests import bind
 from bot.slack.membership import Viewers
+from bot.unit_of_work import UnitOfWork
 
 
-def register(app: AsyncApp, services: Services, viewers: Viewers) -> None:
-    app.event("app_home_opened")(bind(home_opened, services=services, viewers=viewers))
+def register(app: AsyncApp, uow: UnitOfWork, viewers: Viewers) -> None:
+    app.event("app_home_opened")(bind(home_opened, uow=uow, viewers=viewers))
 
 
 async def home_opened(
-    event: dict[str, Any], client: AsyncWebClient, *, services: Services, viewers: Viewers
+    event: dict[str, Any], client: AsyncWebClient, *, uow: UnitOfWork, viewers: Viewers
 ) -> None:
     if event.get("tab", "home") != "home":
         return
     user = event["user"]
     viewer = await viewers.of(user)
-    home = await services.db.run(lambda s: reports.home(s, viewer))
+    home = await uow.run(lambda s, _now: reports.home(s, viewer))
     # The Home tab is a view, rendered on demand; publishing it again is harmless.
     await client.views_publish(user_id=user, view=home_view(home))

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.flows import roles
-from bot.services import Services
+from bot.unit_of_work import UnitOfWork
 
 SOURCE = "slack"
 
@@ -20,7 +20,7 @@ Next = Callable[[], Awaitable[None]]
 
 
 def bind(listener: Callable[..., Awaitable[Any]], **parts: Any) -> Callable[..., Awaitable[Any]]:
-    """``listener`` with its keyword-only ``parts`` (services, …) filled in.
+    """``listener`` with its keyword-only ``parts`` (uow, …) filled in.
 
     Bolt passes a listener the arguments it names (``ack``, ``body``, …) and logs it by its
     ``__name__``: the result keeps both.
@@ -40,5 +40,5 @@ def event_key(body: dict[str, Any]) -> str:
     return f"event:{body.get('event_id')}"
 
 
-async def is_recruiter(services: Services, user: str) -> bool:
-    return await services.db.run(lambda s: roles.is_recruiter(s, user, services.recruiters))
+async def is_recruiter(uow: UnitOfWork, user: str) -> bool:
+    return await uow.run(lambda s, _now: roles.is_recruiter(s, user, uow.recruiters))

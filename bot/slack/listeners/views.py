@@ -15,30 +15,30 @@ from sqlmodel import Session
 
 from bot.errors import HirebotError
 from bot.flows import openings, outgoing, pipeline, review, roles
-from bot.services import Services
 from bot.slack import modals
 from bot.slack.listeners.requests import SOURCE, bind, is_recruiter, view_key
+from bot.unit_of_work import UnitOfWork
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    app.view(modals.SCORE)(bind(submit_score, services=services))
-    app.view(modals.REJECT)(bind(submit_reject, services=services))
-    app.view(modals.OPENING_NEW)(bind(submit_opening, services=services))
+def register(app: AsyncApp, uow: UnitOfWork) -> None:
+    app.view(modals.SCORE)(bind(submit_score, uow=uow))
+    app.view(modals.REJECT)(bind(submit_reject, uow=uow))
+    app.view(modals.OPENING_NEW)(bind(submit_opening, uow=uow))
 
 
 async def submit_score(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], *, services: Services
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], *, uow: UnitOfWork
 ) -> None:
     interview_id = int(view["private_metadata"])
     reviewer = body["user"]["id"]
-    rubric = await services.db.run(lambda s: _rubric(s, interview_id))
+    rubric = await uow.run(lambda s, _now: _rubric(s, interview_id))
     read = modals.read_score(view, rubric)
     if isinstance(read, dict):
         await ack(response_action="errors", errors=read)
         return
     scores, note = read
     try:
-        await services.handle_once(
+        await uow.once(
             SOURCE,
             view_key(view),
             lambda s, now: review.score(
@@ -57,10 +57,10 @@ async def submit_score(
 
 
 async def submit_reject(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], *, services: Services
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], *, uow: UnitOfWork
 ) -> None:
     who, user = f"#{view['private_metadata']}", body["user"]["id"]
-    if not await is_recruiter(services, user):
+    if not await is_recruiter(uow, user):
         await ack(response_action="errors", errors={"message": roles.refusal("reject")})
         return
     read = modals.read_reject(view)
@@ -75,7 +75,7 @@ async def submit_reject(
         outgoing.to_team_member(session, user, line, now, about=[int(view["private_metadata"])])
 
     try:
-        await services.handle_once(SOURCE, view_key(view), work)
+        await uow.once(SOURCE, view_key(view), work)
     except HirebotError as err:
         await ack(response_action="errors", errors={"message": str(err)})
         return
@@ -83,18 +83,18 @@ async def submit_reject(
 
 
 async def submit_opening(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], *, services: Services
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], *, uow: UnitOfWork
 ) -> None:
     spec = modals.read_opening(view)
     if isinstance(spec, dict):
         await ack(response_action="errors", errors=spec)
         return
     user = body["user"]["id"]
-    if not await is_recruiter(services, user):
+    if not await is_recruiter(uow, user):
         await ack(response_action="errors", errors={"title": roles.refusal("opening new")})
         return
     try:
-        await services.handle_once(
+        await uow.once(
             SOURCE, view_key(view), lambda s, now: openings.create(s, spec, by=user, now=now)
         )
     except HirebotError as err:

@@ -1,0 +1,110 @@
+"""The one way to run a transaction: a unit of work gives ``work`` a session and the time.
+
+``once`` runs an inbound event's work at most once per ``(source, key)``; ``run`` runs work
+that no inbound key names (a tick, a worker's step, a read); ``run_sync`` is ``run`` in the
+calling thread (the CLI, a shutdown path, tests). After a commit, and only then, the unit of
+work deletes the media files the transaction stopped using, scrubs SQLite's log after an
+erasure, and wakes the background workers when the transaction left them work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from sqlmodel import Session
+
+from storage import answer_media, inbound
+from storage.db import Database, make_engine, scrub_deleted, take_scrub, take_wake, transaction
+from storage.media import MediaStore
+
+T = TypeVar("T")
+
+Work = Callable[[Session, datetime], T]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass
+class UnitOfWork:
+    db: Database
+    media: MediaStore
+    # The configured recruiters: the adapters' role checks run inside units of work.
+    recruiters: frozenset[str] = frozenset()
+    now: Callable[[], datetime] = utc_now
+    # Wakes the outbox and transcription workers after a commit that left them work.
+    committed: Callable[[], None] = _nothing
+
+    async def once(
+        self,
+        source: str,
+        key: str,
+        work: Work[T],
+        *,
+        done: Callable[[T], bool] = lambda _result: True,
+    ) -> tuple[bool, T | None]:
+        """Run ``work`` once per inbound ``(source, key)``; (False, None) on a re-delivery.
+
+        ``done(result)`` False means the update is not finished with (a check before a
+        download): the key is not recorded, so the step that finishes it can record it.
+        """
+
+        def first_time(session: Session, now: datetime) -> tuple[bool, T | None]:
+            if not inbound.first_time(session, source, key, now):
+                return False, None
+            result = work(session, now)
+            if not done(result):
+                inbound.forget(session, source, key)
+            return True, result
+
+        return await self.run(first_time)
+
+    async def run(self, work: Work[T]) -> T:
+        """Run ``work`` in one transaction in a database thread: never blocks the loop."""
+        now = self.now()
+        loop = asyncio.get_running_loop()
+        result, wake = await loop.run_in_executor(self.db.threads, self._commit, work, now)
+        if wake:
+            self.committed()
+        return result
+
+    def run_sync(self, work: Work[T]) -> T:
+        """``run`` in the calling thread (from the event loop's thread it blocks the loop)."""
+        result, wake = self._commit(work, self.now())
+        if wake:
+            self.committed()
+        return result
+
+    def _commit(self, work: Work[T], now: datetime) -> tuple[T, bool]:
+        """The transaction, then what may only happen once it has committed."""
+        with transaction(self.db.engine) as session:
+            result = work(session, now)
+            discarded = answer_media.take_discarded(session)
+            scrub = take_scrub(session)
+            wake = take_wake(session)
+        for relpath in discarded:
+            self.media.delete(relpath)
+        if scrub:
+            scrub_deleted(self.db.engine)
+        return result, wake
+
+
+@contextmanager
+def opened(db_url: str, media_dir: Path) -> Iterator[UnitOfWork]:
+    """A unit of work on its own engine, for a command that runs a few and exits."""
+    db = Database(make_engine(db_url))
+    try:
+        yield UnitOfWork(db, MediaStore(media_dir))
+    finally:
+        db.dispose()
