@@ -14,15 +14,14 @@ import aiohttp
 from alembic.script import ScriptDirectory
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlmodel import col, select
 
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.flows import roles
+from bot.flows.openings import listed
 from bot.slack.scopes import BOT_SCOPES
 from bot.unit_of_work import opened
 from storage import migrate
-from storage.models import Opening
 
 
 @dataclass(frozen=True)
@@ -161,9 +160,7 @@ async def _slack_connection(settings: Settings) -> Check:
 async def _review_channels(settings: Settings, client: AsyncWebClient) -> list[Check]:
     try:
         with opened(settings.db_url, settings.media_dir) as uow:
-            openings = uow.run_sync(
-                lambda s, _now: list(s.exec(select(Opening).order_by(col(Opening.slug))).all())
-            )
+            openings = uow.run_sync(lambda s, _now: listed(s))
     except Exception:
         return []  # the database line already says what is wrong
     checks: list[Check] = []

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, col, select
 
 from bot.flows import buttons, outgoing, texts
+from bot.flows.lifecycle import STARTED
 from bot.flows.ports import Choice
 from storage import interviews
 from storage.models import (
@@ -143,6 +144,6 @@ def _busy_first(interview: Interview) -> tuple[bool, bool, datetime, bool, datet
     answering = interview.status == InterviewStatus.ANSWERING
     recording = answering and interview.phase == QuestionPhase.ANSWERING
     reviewing = answering and interview.phase == QuestionPhase.REVIEWING
-    in_progress = answering or interview.status == InterviewStatus.CONSENT_PENDING
+    in_progress = interview.status in STARTED
     shown = (interview.question_shown_at or _LONG_AGO) if recording else _LONG_AGO
     return (recording, reviewing, shown, in_progress, interview.created_at, interview.id or 0)

@@ -247,7 +247,7 @@ def _tell_slack(
             or_(col(SharedCopy.file_id).in_(shared_files), col(SharedCopy.message_id).in_(messages))
         )
     )
-    post = review.review_post(session, interview.id)
+    post = threads.parent(session, interview.id)
     assert post.id is not None
     outgoing.clear_thread(session, interview_id=interview.id, review_post_id=post.id, now=now)
     review.note_in_thread(

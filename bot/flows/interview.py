@@ -25,10 +25,11 @@ from bot.flows.conversation import (
     telegram_interviews,
     zone,
 )
-from bot.flows.lifecycle import ACTIVE, Event, move
+from bot.flows.lifecycle import ACTIVE, STARTED, Event, move
+from bot.flows.openings import opening_named
 from bot.flows.ports import Choice
 from bot.limits import InviteLimit, ReviewLimit
-from storage.models import Candidate, Interview, InterviewStatus, Opening
+from storage.models import Candidate, Interview, InterviewStatus
 
 Work = Callable[[Session, datetime], object]
 
@@ -86,15 +87,7 @@ def invite(
         raise InvalidRequest(
             f"Extra time goes from 1 to {ReviewLimit.EXTRA_TIME_MAX_FACTOR}, e.g. `time=1.5`."
         )
-    opening = session.exec(select(Opening).where(Opening.slug == opening_slug)).first()
-    if opening is None:
-        known = session.exec(select(Opening.slug).order_by(col(Opening.slug))).all()
-        listing = (
-            ", ".join(known) if known else "none yet — import one with hirebot openings import"
-        )
-        raise NotFound(
-            f"There is no opening called '{escaping.mrkdwn(opening_slug)}'. Openings: {listing}."
-        )
+    opening = opening_named(session, opening_slug)
     if not candidate_name.strip():
         raise NotFound(
             "Please give the candidate's name, e.g. /hire invite backend-engineer Jane Doe"
@@ -174,7 +167,7 @@ def resume(session: Session, *, person: TelegramPerson, now: datetime) -> None:
     """A bare ``/start``, hours or days later: carry on exactly where they were."""
     conv = _known(session, person, now)
     if conv is not None and not _closed(conv):
-        if conv.interview.status in (InterviewStatus.CONSENT_PENDING, InterviewStatus.ANSWERING):
+        if conv.interview.status in STARTED:
             conv.say("resume")
         _where_you_are(conv)
 

@@ -32,7 +32,10 @@ TRANSITIONS: dict[tuple[InterviewStatus, Event], InterviewStatus] = {
     **{(state, Event.ERASE): S.WITHDRAWN for state in S if state != S.WITHDRAWN},
 }
 
-ACTIVE = frozenset({S.INVITED, S.CONSENT_PENDING, S.ANSWERING})
+# The candidate has opened the invitation and not finished: a bare /start resumes it.
+STARTED = frozenset({S.CONSENT_PENDING, S.ANSWERING})
+# The interview can still move forward (its deadline applies, reminders are sent).
+ACTIVE = STARTED | {S.INVITED}
 
 # A new deadline keeps an active interview where it is; an expired one resumes where the
 # candidate left it, which only its timestamps tell (EXPIRED is reached from three states).

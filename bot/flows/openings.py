@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlmodel import Session, col, select
 
-from bot.errors import InvalidRequest, OpeningFileError
+from bot.errors import InvalidRequest, NotFound, OpeningFileError
 from bot.flows import decision_texts, escaping, outgoing
 from bot.limits import InviteLimit, QuestionDefaults
 from storage.models import Answer, Opening, Question
@@ -125,7 +125,7 @@ def parse(path: Path) -> OpeningSpec:
 
 def save(session: Session, spec: OpeningSpec, now: datetime) -> tuple[Opening, bool]:
     """Create or update the opening by slug; returns it and whether it was created."""
-    opening = session.exec(select(Opening).where(Opening.slug == spec.slug)).first()
+    opening = find_opening(session, spec.slug)
     created = opening is None
     if opening is None:
         opening = Opening(
@@ -203,7 +203,7 @@ def _line_of(node: Any, location: list[Any]) -> int:
 
 def create(session: Session, spec: OpeningSpec, *, by: str, now: datetime) -> Opening:
     """A new opening from the Slack form: a taken slug is refused; the creator hears next steps."""
-    if session.exec(select(Opening.id).where(Opening.slug == spec.slug)).first() is not None:
+    if find_opening(session, spec.slug) is not None:
         raise InvalidRequest(f"An opening called `{spec.slug}` exists already: pick another title.")
     opening, _ = save(session, spec, now)
     outgoing.to_team_member(
@@ -221,3 +221,20 @@ def create(session: Session, spec: OpeningSpec, *, by: str, now: datetime) -> Op
 def listed(session: Session) -> list[Opening]:
     """Every opening, by slug."""
     return list(session.exec(select(Opening).order_by(col(Opening.slug))).all())
+
+
+def find_opening(session: Session, slug: str) -> Opening | None:
+    """The opening called ``slug``, if there is one."""
+    return session.exec(select(Opening).where(Opening.slug == slug)).first()
+
+
+def opening_named(session: Session, slug: str) -> Opening:
+    """The opening called ``slug``; NotFound naming the ones there are."""
+    opening = find_opening(session, slug)
+    if opening is None:
+        known = ", ".join(o.slug for o in listed(session))
+        raise NotFound(
+            f"There is no opening called '{escaping.mrkdwn(slug)}'. "
+            f"Openings: {known or 'none yet — import one with hirebot openings import'}."
+        )
+    return opening

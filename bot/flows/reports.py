@@ -19,9 +19,9 @@ from typing import TypeVar
 
 from sqlmodel import Session, col, func, select
 
-from bot.errors import NotFound
-from bot.flows import escaping, review, visibility
-from bot.flows.moments import format_deadline
+from bot.flows import blind_review, escaping, lifecycle, review, visibility
+from bot.flows.moments import format_deadline, waiting_time
+from bot.flows.openings import opening_named
 from bot.flows.pipeline import REJECTED, STAGES
 from bot.flows.visibility import Viewer
 from bot.limits import ReviewLimit
@@ -100,7 +100,8 @@ def candidate_rows(
         candidate = facts.candidates[interview.candidate_id]
         votes = facts.votes.get(interview.id, [])
         scores = facts.scores.get(interview.id, [])
-        sees = not opening.blind_review or recruiter or any(v.reviewer == viewer for v in votes)
+        voted = any(v.reviewer == viewer for v in votes)
+        sees = blind_review.sees_name(opening, recruiter=recruiter, voted=voted)
         reviewed = [v.created_at for v in votes] + [s.created_at for s in scores]
         reviewed += [c.created_at for c in facts.comments.get(interview.id, [])]
         rows.append(
@@ -203,7 +204,7 @@ def _by_interview(rows: Iterable[_Row]) -> dict[int, list[_Row]]:
 def interviews_of(session: Session, opening_slug: str | None) -> list[Interview]:
     query = select(Interview).order_by(col(Interview.id))
     if opening_slug:
-        opening = opening_by_slug(session, opening_slug)
+        opening = opening_named(session, opening_slug)
         query = query.where(Interview.opening_id == opening.id)
     return list(session.exec(query).all())
 
@@ -215,17 +216,6 @@ def named_in_export(session: Session, opening_slug: str | None) -> list[int]:
         for i in interviews_of(session, opening_slug)
         if i.id is not None and i.status != InterviewStatus.WITHDRAWN
     ]
-
-
-def opening_by_slug(session: Session, slug: str) -> Opening:
-    opening = session.exec(select(Opening).where(Opening.slug == slug)).first()
-    if opening is None:
-        known = ", ".join(session.exec(select(Opening.slug).order_by(col(Opening.slug))).all())
-        raise NotFound(
-            f"There is no opening called '{escaping.mrkdwn(slug)}'. "
-            f"Openings: {known or 'none yet'}."
-        )
-    return opening
 
 
 # ---------------------------------------------------------------------- /hire status
@@ -435,9 +425,9 @@ def stats_text(session: Session, opening_slug: str | None, viewer: Viewer) -> st
             f"*{scope}*",
             f"Invited {s.invited} · started {s.started} · completed {s.completed} "
             f"(completion rate {s.completion_rate:.0%})",
-            f"Median time to complete: {_duration(s.median_to_complete)} "
+            f"Median time to complete: {waiting_time(s.median_to_complete)} "
             "(from opening the link to the last answer)",
-            f"Median time to first review: {_duration(s.median_to_first_review)} "
+            f"Median time to first review: {waiting_time(s.median_to_first_review)} "
             "(from completion to the first vote, score or note)",
         ]
     )
@@ -491,18 +481,13 @@ def home(session: Session, viewer: Viewer) -> Home:
     visible = visibility.openings(session, viewer)
     for opening in visible:
         interviews = session.exec(select(Interview).where(Interview.opening_id == opening.id)).all()
-        active = {InterviewStatus.INVITED, InterviewStatus.CONSENT_PENDING}
         openings.append(
             OpeningSummary(
                 slug=opening.slug,
                 title=opening.title,
                 channel=opening.review_channel,
                 by_stage=dict(_stage_order(Counter(i.stage for i in interviews))),
-                in_progress=sum(
-                    1
-                    for i in interviews
-                    if i.status in active or i.status == InterviewStatus.ANSWERING
-                ),
+                in_progress=sum(1 for i in interviews if i.status in lifecycle.ACTIVE),
             )
         )
         for i in interviews:
@@ -515,7 +500,9 @@ def home(session: Session, viewer: Viewer) -> Home:
                 and not review.has_voted(session, i.id, viewer.user)
             ):
                 name = session.get_one(Candidate, i.candidate_id).name
-                label = review.alias(i) if opening.blind_review and not viewer.recruiter else name
+                # Waiting for this viewer's vote: they have not voted yet.
+                sees = blind_review.sees_name(opening, recruiter=viewer.recruiter, voted=False)
+                label = name if sees else review.alias(i)
                 waiting.append(Waiting(i.id, label, opening.title, i.completed_at))
     decisions = session.exec(
         select(Decision)
@@ -581,18 +568,6 @@ def _stage_order(stages: Counter[str]) -> list[tuple[str, int]]:
 
 def _median(seconds: list[float]) -> timedelta | None:
     return timedelta(seconds=statistics.median(seconds)) if seconds else None
-
-
-def _duration(value: timedelta | None) -> str:
-    if value is None:
-        return "n/a"
-    minutes = int(value.total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min"
-    return f"{hours // 24} days {hours % 24} h"
 
 
 def _iso(value: datetime | None) -> str:

@@ -11,7 +11,8 @@ from babel import Locale, UnknownLocaleError
 from sqlmodel import Session, col, func, select
 
 from bot.errors import IllegalTransition, InvalidRequest, NotFound
-from bot.flows import escaping, outgoing, threads
+from bot.flows import blind_review, escaping, outgoing, threads
+from bot.flows.moments import recording_length
 from bot.flows.ports import CandidateCard, Transcript
 from bot.limits import ReviewLimit
 from storage import interviews
@@ -77,13 +78,6 @@ def has_voted(session: Session, interview_id: int, reviewer: str) -> bool:
     return found is not None
 
 
-def sees_candidate(session: Session, interview: Interview, viewer: str, *, recruiter: bool) -> bool:
-    """Blind review: a reviewer sees the name and the tally once they have voted."""
-    opening = session.get_one(Opening, interview.opening_id)
-    assert interview.id is not None
-    return not opening.blind_review or recruiter or has_voted(session, interview.id, viewer)
-
-
 def existing_interview(session: Session, interview_id: int) -> Interview:
     """The interview a button or form names; it may have been erased since."""
     interview = interviews.locked(session, interview_id)
@@ -109,7 +103,7 @@ def card(session: Session, interview: Interview) -> CandidateCard:
     scored_by = session.exec(
         select(func.count()).select_from(Score).where(Score.interview_id == interview.id)
     ).one()
-    blind = opening.blind_review
+    blind = not blind_review.card_shows_name(opening)
     return CandidateCard(
         interview_id=interview.id,
         candidate=alias(interview) if blind else candidate.name,
@@ -128,10 +122,6 @@ def card(session: Session, interview: Interview) -> CandidateCard:
     )
 
 
-def review_post(session: Session, interview_id: int) -> ReviewPost:
-    return threads.parent(session, interview_id)
-
-
 def open_review(session: Session, interview: Interview, now: datetime) -> None:
     """Create the candidate's parent message in the opening's review channel."""
     opening = session.get_one(Opening, interview.opening_id)
@@ -145,14 +135,14 @@ def open_review(session: Session, interview: Interview, now: datetime) -> None:
 
 def refresh_card(session: Session, interview: Interview, now: datetime) -> None:
     assert interview.id is not None
-    post = review_post(session, interview.id)
+    post = threads.parent(session, interview.id)
     assert post.id is not None
     outgoing.update_card(session, post.id, card(session, interview), now)
 
 
 def note_in_thread(session: Session, interview: Interview, text: str, now: datetime) -> None:
     assert interview.id is not None
-    post = review_post(session, interview.id)
+    post = threads.parent(session, interview.id)
     assert post.id is not None
     outgoing.to_thread(
         session, interview_id=interview.id, review_post_id=post.id, text=text, now=now
@@ -203,7 +193,7 @@ def vote(
     if opening.blind_review:
         outgoing.privately(
             session,
-            channel=review_post(session, interview_id).channel,
+            channel=threads.parent(session, interview_id).channel,
             user=reviewer,
             text=f"You voted *{VOTE_WORDS[choice]}*. " + reveal(session, interview),
             now=now,
@@ -272,7 +262,7 @@ def score(
     if opening.blind_review and has_voted(session, interview_id, reviewer):
         outgoing.privately(
             session,
-            channel=review_post(session, interview_id).channel,
+            channel=threads.parent(session, interview_id).channel,
             user=reviewer,
             text="Thanks for scoring. " + reveal(session, interview),
             now=now,
@@ -299,7 +289,9 @@ def score_form(session: Session, interview_id: int, reviewer: str, *, recruiter:
     mine = session.exec(
         select(Score).where(Score.interview_id == interview_id).where(Score.reviewer == reviewer)
     ).first()
-    sees = sees_candidate(session, interview, reviewer, recruiter=recruiter)
+    sees = blind_review.sees_name(
+        opening, recruiter=recruiter, voted=has_voted(session, interview_id, reviewer)
+    )
     return ScoreForm(
         interview_id=interview_id,
         candidate=session.get_one(Candidate, interview.candidate_id).name
@@ -325,7 +317,7 @@ def answer_submitted(session: Session, answer_id: int, now: datetime) -> None:
     text = answer_text(answer, question, interview, expected_language(session, interview))
     posted = threads.post(session, interview.id, _answer_key(answer_id), text, now)
     if posted and answer.media_path is not None:
-        post = review_post(session, interview.id)
+        post = threads.parent(session, interview.id)
         message = threads.find(session, interview.id, _answer_key(answer_id))
         assert post.id is not None and message is not None and message.id is not None
         outgoing.upload_to_thread(
@@ -399,7 +391,7 @@ def answer_text(
     seconds = answer.duration_seconds or answer.telegram_duration or 0
     facts = [
         _KIND_LABELS.get(answer.media_kind, answer.media_kind.replace("_", " ")),
-        f"{int(seconds) // 60}:{int(seconds) % 60:02d}" if answer.media_path else "",
+        recording_length(seconds) if answer.media_path else "",
         f"take {answer.take} of {question.max_takes}",
     ]
     if answer.prep_seconds_used is not None:
@@ -409,10 +401,9 @@ def answer_text(
     if answer.over_limit:
         lines.append(f"⚠️ over the time limit ({seconds:.0f} s of {question.answer_seconds} s)")
     if answer.cut_at_seconds is not None:
-        kept = int(answer.cut_at_seconds)
+        kept = recording_length(answer.cut_at_seconds)
         lines.append(
-            f"✂️ cut: the recording is longer; only its first {kept // 60}:{kept % 60:02d} "
-            "is kept and transcribed"
+            f"✂️ cut: the recording is longer; only its first {kept} is kept and transcribed"
         )
     if answer.late:
         lines.append(f"⏱️ took longer than the {question.prep_seconds} s preparation time")

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.errors import NotFound
-from bot.flows import escaping, review
+from bot.flows import blind_review, escaping, review
+from bot.flows.openings import listed as every_opening
 from bot.flows.pipeline import candidates_named, interview_number, one_named
 from storage.models import Interview, Opening
 
@@ -41,17 +42,13 @@ def sees_name(session: Session, viewer: Viewer, interview: Interview, opening: O
     if not viewer.reviews(opening):
         return False
     assert interview.id is not None
-    return (
-        not opening.blind_review
-        or viewer.recruiter
-        or review.has_voted(session, interview.id, viewer.user)
-    )
+    voted = review.has_voted(session, interview.id, viewer.user)
+    return blind_review.sees_name(opening, recruiter=viewer.recruiter, voted=voted)
 
 
 def openings(session: Session, viewer: Viewer) -> list[Opening]:
     """The openings ``viewer`` may read about, by slug."""
-    every = session.exec(select(Opening).order_by(col(Opening.slug))).all()
-    return [o for o in every if viewer.reviews(o)]
+    return [o for o in every_opening(session) if viewer.reviews(o)]
 
 
 def opening(session: Session, viewer: Viewer, slug: str) -> Opening:
