@@ -33,6 +33,25 @@ class QuestionPhase(StrEnum):
     REVIEWING = "reviewing"  # a take is recorded, waiting for Submit or Re-record
 
 
+class Stage(StrEnum):
+    """Where a candidate is in the hiring pipeline (stored and shown as written here)."""
+
+    ASYNC_INTERVIEW = "Async interview"
+    LIVE_INTERVIEW = "Live interview"
+    OFFER = "Offer"
+    HIRED = "Hired"
+    REJECTED = "Rejected"
+
+
+class DecisionKind(StrEnum):
+    """What a recruiter decided (``Decision.kind``)."""
+
+    ADVANCE = "advance"
+    REJECT = "reject"
+    EXTEND = "extend"  # more time to answer
+    DENY_EXTENSION = "deny_extension"
+
+
 class TranscriptStatus(StrEnum):
     NOT_NEEDED = "not_needed"  # a take that was not submitted, or a typed answer
     PENDING = "pending"
@@ -109,7 +128,7 @@ class Interview(SQLModel, table=True):
     # sha256 of the invite token: the token is shown once, to the recruiter, and never stored.
     token_hash: str = Field(sa_type=String(64), unique=True)
     status: str = _status_column()
-    stage: str = Field(default="Async interview", sa_type=String(64))
+    stage: str = Field(default=Stage.ASYNC_INTERVIEW, sa_type=String(64))
     # -1 is the practice question, when the opening has one.
     question_index: int = 0
     phase: str = Field(default=QuestionPhase.INTRO, sa_type=String(16))

@@ -110,7 +110,7 @@ def current(conv: Conversation) -> QuestionView:
 def begin(conv: Conversation) -> None:
     """After consent: the practice question if the opening has one, else question 1."""
     conv.interview.question_index = PRACTICE if conv.opening.practice_question else 0
-    conv.interview.phase = QuestionPhase.INTRO
+    # The phase is INTRO already: it leaves INTRO only once answering has begun.
     show_intro(conv)
 
 
@@ -201,7 +201,7 @@ def receive(conv: Conversation, received: ReceivedAnswer) -> None:
     if q.practice:
         conv.say("practice_done", length=length)
         conv.interview.question_index = 0
-        conv.interview.phase = QuestionPhase.INTRO
+        step(conv.interview, PhaseEvent.PRACTICE_DONE)
         show_intro(conv)
         return
     if over and conv.opening.strict_limits:
@@ -321,7 +321,7 @@ def _complete(conv: Conversation) -> None:
 
 def _offer_review(conv: Conversation, answer: Answer | None) -> None:
     if answer is None:  # cannot happen while phases hold; recover by asking again
-        conv.interview.phase = QuestionPhase.ANSWERING
+        step(conv.interview, PhaseEvent.NOTHING_TO_REVIEW)
         _show_question(conv)
         return
     q = current(conv)

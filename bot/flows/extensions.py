@@ -18,7 +18,7 @@ from bot.flows.moments import format_deadline
 from bot.flows.pipeline import find_interview, record_decision, summary
 from bot.flows.ports import Choice
 from bot.limits import ReviewLimit
-from storage.models import ExtensionRequest, ExtensionStatus, Interview
+from storage.models import DecisionKind, ExtensionRequest, ExtensionStatus, Interview
 
 
 def request_more_time(session: Session, *, interview_id: int, now: datetime) -> bool:
@@ -73,7 +73,7 @@ def decide(
     request.status = ExtensionStatus.DENIED
     request.decided_by = by
     request.decided_at = now
-    record_decision(session, interview, "deny_extension", by, now)
+    record_decision(session, interview, DecisionKind.DENY_EXTENSION, by, now)
     message = decision_texts.render(
         session, interview, "extension_denied", deadline=interview.deadline_at
     )
@@ -105,7 +105,7 @@ def _extend(
     lifecycle.extend(interview)
     interview.deadline_at = max(interview.deadline_at, now) + timedelta(days=days)
     deadline = format_deadline(interview.deadline_at)
-    record_decision(session, interview, "extend", by, now, reason=f"+{days} days")
+    record_decision(session, interview, DecisionKind.EXTEND, by, now, reason=f"+{days} days")
     message = decision_texts.render(
         session, interview, "extension_approved", deadline=interview.deadline_at
     )

@@ -1,4 +1,8 @@
-"""The interview's state machine: states, the events that move it, and nothing else."""
+"""The interview's state machine: states, the events that move it, and nothing else.
+
+An interview's ``status`` and its question ``phase`` change here only (``move``, ``extend``,
+``step``): every other module names an event, and an event the tables do not allow raises.
+"""
 
 from __future__ import annotations
 
@@ -64,6 +68,8 @@ class PhaseEvent(StrEnum):
     RECORD = "record"  # a take arrived
     RERECORD = "rerecord"
     SUBMIT = "submit"  # the take is final: next question's intro
+    PRACTICE_DONE = "practice_done"  # the practice take arrived: question 1's intro
+    NOTHING_TO_REVIEW = "nothing_to_review"  # no take to review (cannot happen): ask again
 
 
 PHASES: dict[tuple[QuestionPhase, PhaseEvent], QuestionPhase] = {
@@ -71,6 +77,8 @@ PHASES: dict[tuple[QuestionPhase, PhaseEvent], QuestionPhase] = {
     (QuestionPhase.ANSWERING, PhaseEvent.RECORD): QuestionPhase.REVIEWING,
     (QuestionPhase.REVIEWING, PhaseEvent.RERECORD): QuestionPhase.ANSWERING,
     (QuestionPhase.REVIEWING, PhaseEvent.SUBMIT): QuestionPhase.INTRO,
+    (QuestionPhase.ANSWERING, PhaseEvent.PRACTICE_DONE): QuestionPhase.INTRO,
+    (QuestionPhase.REVIEWING, PhaseEvent.NOTHING_TO_REVIEW): QuestionPhase.ANSWERING,
 }
 
 

@@ -14,10 +14,47 @@ from bot.flows.decision_texts import render, tell
 from bot.flows.lifecycle import ACTIVE
 from bot.flows.moments import format_deadline
 from storage import interviews
-from storage.models import Candidate, Decision, Interview, Opening
+from storage.models import Candidate, Decision, DecisionKind, Interview, Opening, Stage
 
-STAGES: tuple[str, ...] = ("Async interview", "Live interview", "Offer", "Hired")
-REJECTED = "Rejected"
+# The order ``advance`` follows when no stage is named.
+STAGES: tuple[Stage, ...] = (
+    Stage.ASYNC_INTERVIEW,
+    Stage.LIVE_INTERVIEW,
+    Stage.OFFER,
+    Stage.HIRED,
+)
+
+# Where each decision may take a candidate from each stage: a recruiter may advance to any
+# stage of the pipeline (back to an earlier one too, to correct a slip) and reject from any
+# of them; a rejected candidate stays rejected.
+TRANSITIONS: dict[tuple[Stage, DecisionKind], frozenset[Stage]] = {
+    **{(stage, DecisionKind.ADVANCE): frozenset(STAGES) for stage in STAGES},
+    **{(stage, DecisionKind.REJECT): frozenset({Stage.REJECTED}) for stage in STAGES},
+}
+
+# What a refused decision says, by the stage the candidate is in.
+_REFUSED = {
+    (Stage.REJECTED, DecisionKind.ADVANCE): "This candidate was rejected; they cannot be advanced.",
+    (Stage.REJECTED, DecisionKind.REJECT): "This candidate was already rejected.",
+}
+
+
+def decidable(interview: Interview, decision: DecisionKind) -> Stage:
+    """The candidate's stage, if ``decision`` can be taken from it; else IllegalTransition."""
+    current = Stage(interview.stage)
+    if (current, decision) not in TRANSITIONS:
+        raise IllegalTransition(
+            _REFUSED.get((current, decision), f"A candidate at {current} cannot {decision}.")
+        )
+    return current
+
+
+def change_stage(interview: Interview, decision: DecisionKind, target: Stage) -> None:
+    """Move the candidate to ``target`` by ``decision``, or raise IllegalTransition."""
+    current = decidable(interview, decision)
+    if target not in TRANSITIONS[(current, decision)]:
+        raise IllegalTransition(f"A candidate at {current} cannot {decision} to {target}.")
+    interview.stage = target
 
 
 @dataclass(frozen=True)
@@ -83,12 +120,10 @@ def one_named(who: str, rows: list[tuple[Interview, Candidate, Opening]]) -> Int
 def advance(session: Session, *, who: str, by: str, now: datetime, stage: str | None = None) -> str:
     """Move the candidate to the next (or the named) stage; returns a line for the recruiter."""
     interview = find_interview(session, who)
-    if interview.stage == REJECTED:
-        raise IllegalTransition("This candidate was rejected; they cannot be advanced.")
-    target = _next_stage(interview.stage, stage)
-    interview.stage = target
+    target = _next_stage(decidable(interview, DecisionKind.ADVANCE), stage)
+    change_stage(interview, DecisionKind.ADVANCE, target)
     interview.decided_at = now
-    record_decision(session, interview, "advance", by, now, stage=target)
+    record_decision(session, interview, DecisionKind.ADVANCE, by, now, stage=target)
     message = decision_texts.render(session, interview, "advanced", stage=target)
     told = decision_texts.tell(session, interview, message, now)
     review.note_in_thread(
@@ -101,8 +136,7 @@ def advance(session: Session, *, who: str, by: str, now: datetime, stage: str | 
 def rejection_draft(session: Session, who: str) -> RejectionDraft:
     """Check a rejection is possible and prepare the message the recruiter will edit."""
     interview = find_interview(session, who)
-    if interview.stage == REJECTED:
-        raise IllegalTransition("This candidate was already rejected.")
+    decidable(interview, DecisionKind.REJECT)
     candidate = session.get_one(Candidate, interview.candidate_id)
     opening = session.get_one(Opening, interview.opening_id)
     assert interview.id is not None
@@ -126,13 +160,12 @@ def reject(
 ) -> str:
     """Reject; the candidate gets ``message`` (the opening's template when None)."""
     interview = find_interview(session, who)
-    if interview.stage == REJECTED:
-        raise IllegalTransition("This candidate was already rejected.")
+    decidable(interview, DecisionKind.REJECT)
     if message is not None and not message.strip():
         raise InvalidRequest("The message to the candidate can't be empty: they always hear.")
-    interview.stage = REJECTED
+    change_stage(interview, DecisionKind.REJECT, Stage.REJECTED)
     interview.decided_at = now
-    record_decision(session, interview, "reject", by, now, reason=reason.strip() or None)
+    record_decision(session, interview, DecisionKind.REJECT, by, now, reason=reason.strip() or None)
     text = message.strip() if message else decision_texts.render(session, interview, "rejected")
     told = decision_texts.tell(session, interview, text, now)
     why = f" Reason: {escaping.mrkdwn(reason.strip())}" if reason.strip() else ""
@@ -144,7 +177,7 @@ def reject(
 def record_decision(
     session: Session,
     interview: Interview,
-    kind: str,
+    kind: DecisionKind,
     by: str,
     now: datetime,
     *,
@@ -164,15 +197,16 @@ def record_decision(
     )
 
 
-def _next_stage(current: str, requested: str | None) -> str:
+def _next_stage(current: Stage, requested: str | None) -> Stage:
+    """The stage a recruiter named (any case), else the one after ``current``."""
     if requested:
-        for name in STAGES:
-            if name.lower() == requested.strip().lower():
-                return name
+        for stage in STAGES:
+            if stage.lower() == requested.strip().lower():
+                return stage
         raise NotFound(
             f"Unknown stage '{escaping.mrkdwn(requested)}'. Stages: {', '.join(STAGES)}."
         )
-    index = STAGES.index(current) if current in STAGES else 0
+    index = STAGES.index(current)
     if index + 1 >= len(STAGES):
         raise IllegalTransition(f"The candidate is already at the last stage ({current}).")
     return STAGES[index + 1]

@@ -22,7 +22,6 @@ from sqlmodel import Session, col, func, select
 from bot.flows import blind_review, escaping, lifecycle, review, visibility
 from bot.flows.moments import format_deadline, waiting_time
 from bot.flows.openings import opening_named
-from bot.flows.pipeline import REJECTED, STAGES
 from bot.flows.visibility import Viewer
 from bot.limits import ReviewLimit
 from storage.models import (
@@ -30,6 +29,7 @@ from storage.models import (
     Candidate,
     Comment,
     Decision,
+    DecisionKind,
     ExtensionRequest,
     ExtensionStatus,
     Interview,
@@ -37,6 +37,7 @@ from storage.models import (
     Opening,
     Question,
     Score,
+    Stage,
     Vote,
 )
 
@@ -495,7 +496,7 @@ def home(session: Session, viewer: Viewer) -> Home:
             if (
                 viewer.is_reviewer_of(opening)
                 and i.status == InterviewStatus.COMPLETED
-                and i.stage != REJECTED
+                and i.stage != Stage.REJECTED
                 and i.completed_at is not None
                 and not review.has_voted(session, i.id, viewer.user)
             ):
@@ -534,11 +535,11 @@ def home(session: Session, viewer: Viewer) -> Home:
 # ---------------------------------------------------------------------- helpers
 
 
-_DECISION_WORDS = {
-    "advance": "advanced to {stage}",
-    "reject": "rejected",
-    "extend": "gave more time ({reason})",
-    "deny_extension": "denied more time",
+_DECISION_WORDS: dict[str, str] = {
+    DecisionKind.ADVANCE: "advanced to {stage}",
+    DecisionKind.REJECT: "rejected",
+    DecisionKind.EXTEND: "gave more time ({reason})",
+    DecisionKind.DENY_EXTENSION: "denied more time",
 }
 
 
@@ -546,7 +547,7 @@ def _decision_line(decision: Decision, escape: Callable[[str], str] = escaping.m
     """One decision, as mrkdwn (or, with ``escape=_as_is``, as plain text for the export)."""
     stage, reason = escape(decision.stage or ""), escape(decision.reason or "")
     what = _DECISION_WORDS.get(decision.kind, decision.kind).format(stage=stage, reason=reason)
-    if decision.kind == "reject" and decision.reason:
+    if decision.kind == DecisionKind.REJECT and decision.reason:
         what += f" ({reason})"
     return f"{format_deadline(decision.created_at)}: <@{decision.by}> {what}"
 
@@ -561,7 +562,7 @@ def _as_is(text: str) -> str:
 
 
 def _stage_order(stages: Counter[str]) -> list[tuple[str, int]]:
-    known = [*STAGES, REJECTED]
+    known = list(Stage)  # the pipeline's order, then Rejected
     ordered = [(s, stages[s]) for s in known if stages.get(s)]
     return ordered + sorted((s, n) for s, n in stages.items() if s not in known)
 
