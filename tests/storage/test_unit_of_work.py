@@ -1,0 +1,92 @@
+"""The one way to run a transaction: once per inbound key, then what may only follow a commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.unit_of_work import UnitOfWork, opened
+from storage import answer_media, migrate, outbox
+from storage.models import OutboxMessage, ProcessedEvent
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def uow(tmp_path: Path) -> Iterator[UnitOfWork]:
+    url = f"sqlite:///{tmp_path / 'hirebot.db'}"
+    migrate.upgrade(url)
+    with opened(url, tmp_path / "media") as unit:
+        unit.now = lambda: NOW
+        yield unit
+
+
+def _enqueue(session: Session, now: datetime) -> None:
+    outbox.enqueue(session, ordering_key="k", kind="notify.user", payload={}, now=now)
+
+
+async def test_an_inbound_key_is_handled_once_and_work_sees_the_units_time(
+    uow: UnitOfWork,
+) -> None:
+    seen: list[datetime] = []
+
+    def work(session: Session, now: datetime) -> str:
+        seen.append(now)
+        return "done"
+
+    assert await uow.once("slack", "event:1", work) == (True, "done")
+    assert await uow.once("slack", "event:1", work) == (False, None)
+    assert seen == [NOW]
+
+
+async def test_work_that_is_not_done_leaves_the_key_for_the_step_that_finishes_it(
+    uow: UnitOfWork,
+) -> None:
+    first = await uow.once("telegram", "7", lambda _s, _now: 1, done=lambda _result: False)
+    assert first == (True, 1)
+    assert uow.run_sync(lambda s, _now: s.exec(select(ProcessedEvent)).all()) == []
+    assert await uow.once("telegram", "7", lambda _s, _now: 2) == (True, 2)
+
+
+async def test_workers_are_woken_after_a_commit_that_left_them_work_only(
+    uow: UnitOfWork,
+) -> None:
+    woken: list[str] = []
+    uow.committed = lambda: woken.append("woken")
+
+    await uow.run(lambda s, _now: outbox.pending_count(s))  # a read
+    assert woken == []
+    await uow.run(_enqueue)
+    assert woken == ["woken"]
+
+    def enqueue_then_fail(session: Session, now: datetime) -> None:
+        _enqueue(session, now)
+        raise RuntimeError("the flow failed after writing")
+
+    with pytest.raises(RuntimeError):
+        await uow.run(enqueue_then_fail)
+    assert woken == ["woken"], "a rolled-back row wakes nobody"
+    assert uow.run_sync(lambda s, _now: len(s.exec(select(OutboxMessage)).all())) == 1
+    uow.run_sync(_enqueue)  # the sync path wakes them the same way
+    assert woken == ["woken", "woken"]
+
+
+async def test_a_discarded_file_is_deleted_after_commit_never_after_a_rollback(
+    uow: UnitOfWork,
+) -> None:
+    kept = uow.media.put(b"kept after a rollback", ".ogg")
+    gone = uow.media.put(b"deleted after the commit", ".ogg")
+
+    def discard_then_fail(session: Session, _now: datetime) -> None:
+        answer_media.discard_if_unused(session, kept.relpath)
+        raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        await uow.run(discard_then_fail)
+    await uow.run(lambda s, _now: answer_media.discard_if_unused(s, gone.relpath))
+    assert uow.media.path(kept.relpath).exists()
+    assert not uow.media.path(gone.relpath).exists()
