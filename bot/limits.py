@@ -27,6 +27,20 @@ class QuestionDefaults(IntEnum):
     GRACE_SECONDS = 2
 
 
+class OpeningLimit(IntEnum):
+    """What an opening may ask for: checked on import and offered as the form's bounds."""
+
+    PREP_SECONDS_MAX = 600
+    ANSWER_SECONDS_MIN = 10
+    ANSWER_SECONDS_MAX = 1800
+    TAKES_MIN = 1
+    TAKES_MAX = 10
+    DEADLINE_DAYS_MIN = 1
+    DEADLINE_DAYS_MAX = 90
+    RESPOND_WITHIN_DAYS_MAX = 60
+    TITLE_CHARS = 100  # the form's limit; a file's title is not bounded
+
+
 class ReminderLimit(IntEnum):
     # No reminder between these local hours (candidate's time zone, else the opening's).
     QUIET_FROM_HOUR = 21
@@ -100,11 +114,6 @@ class MediaLimit(IntEnum):
     # Added to those threads' nice value (and x264's, started from them): the event loop
     # (acks to Slack within 3 s) wins every contest for a core against media work.
     NICENESS = 10
-
-
-class DatabaseLimit(IntEnum):
-    # Threads that run transactions for the event loop, separate from media work.
-    WORKERS = 8
 
 
 class ReviewLimit(IntEnum):

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from bot.errors import InvalidRequest, NotFound, OpeningFileError
 from bot.flows import decision_texts, escaping, outgoing
-from bot.limits import InviteLimit, QuestionDefaults
+from bot.limits import InviteLimit, OpeningLimit, QuestionDefaults
 from storage.models import Answer, Opening, Question
 
 ANSWER_TYPES = ("voice", "video_note", "video", "audio", "text")
@@ -25,9 +25,17 @@ class QuestionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1)
-    prep_seconds: int = Field(default=QuestionDefaults.PREP_SECONDS, ge=0, le=600)
-    answer_seconds: int = Field(default=QuestionDefaults.ANSWER_SECONDS, ge=10, le=1800)
-    max_takes: int = Field(default=QuestionDefaults.MAX_TAKES, ge=1, le=10)
+    prep_seconds: int = Field(
+        default=QuestionDefaults.PREP_SECONDS, ge=0, le=OpeningLimit.PREP_SECONDS_MAX
+    )
+    answer_seconds: int = Field(
+        default=QuestionDefaults.ANSWER_SECONDS,
+        ge=OpeningLimit.ANSWER_SECONDS_MIN,
+        le=OpeningLimit.ANSWER_SECONDS_MAX,
+    )
+    max_takes: int = Field(
+        default=QuestionDefaults.MAX_TAKES, ge=OpeningLimit.TAKES_MIN, le=OpeningLimit.TAKES_MAX
+    )
     answer_types: list[str] = Field(default_factory=lambda: ["voice", "video_note", "video"])
 
     @field_validator("answer_types")
@@ -53,13 +61,17 @@ class OpeningSpec(BaseModel):
     title: str = Field(min_length=1)
     company: str = ""
     review_channel: str = Field(pattern=r"^[CG][A-Z0-9]{2,}$")
-    deadline_days: int = Field(default=InviteLimit.DEFAULT_DEADLINE_DAYS, ge=1, le=90)
+    deadline_days: int = Field(
+        default=InviteLimit.DEFAULT_DEADLINE_DAYS,
+        ge=OpeningLimit.DEADLINE_DAYS_MIN,
+        le=OpeningLimit.DEADLINE_DAYS_MAX,
+    )
     strict_limits: bool = True
     blind_review: bool = False
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
     practice_question: str | None = None
     timezone: str = "UTC"
-    respond_within_days: int = Field(default=5, ge=1, le=60)
+    respond_within_days: int = Field(default=5, ge=1, le=OpeningLimit.RESPOND_WITHIN_DAYS_MAX)
     reminders: ReminderSpec = Field(default_factory=lambda: ReminderSpec())
     questions: list[QuestionSpec] = Field(min_length=1)
     rubric: list[str] = Field(default_factory=list)

@@ -17,7 +17,7 @@ from bot.flows.escaping import mrkdwn
 from bot.flows.openings import ANSWER_TYPES, OpeningSpec
 from bot.flows.pipeline import RejectionDraft
 from bot.flows.review import ScoreForm
-from bot.limits import InviteLimit, QuestionDefaults, ReviewLimit
+from bot.limits import InviteLimit, OpeningLimit, QuestionDefaults, ReviewLimit
 
 SCORE = "score"
 REJECT = "reject"
@@ -197,7 +197,11 @@ def read_reject(view: dict[str, Any]) -> Rejection | Errors:
 
 def opening_view() -> Block:
     blocks: list[Block] = [
-        _input("title", "Title", _text_input(max_length=100, placeholder="Backend Engineer")),
+        _input(
+            "title",
+            "Title",
+            _text_input(max_length=OpeningLimit.TITLE_CHARS, placeholder="Backend Engineer"),
+        ),
         _input(
             "channel",
             "Review channel (invite @hirebot there)",
@@ -210,7 +214,11 @@ def opening_view() -> Block:
         _input(
             "deadline",
             "Days to answer",
-            _number_input(InviteLimit.DEFAULT_DEADLINE_DAYS, 1, 90),
+            _number_input(
+                InviteLimit.DEFAULT_DEADLINE_DAYS,
+                OpeningLimit.DEADLINE_DAYS_MIN,
+                OpeningLimit.DEADLINE_DAYS_MAX,
+            ),
         ),
         _input(
             "questions",
@@ -220,15 +228,23 @@ def opening_view() -> Block:
         _input(
             "prep",
             "Preparation seconds per question",
-            _number_input(QuestionDefaults.PREP_SECONDS, 0, 600),
+            _number_input(QuestionDefaults.PREP_SECONDS, 0, OpeningLimit.PREP_SECONDS_MAX),
         ),
         _input(
             "answer",
             "Answer seconds per question",
-            _number_input(QuestionDefaults.ANSWER_SECONDS, 10, 1800),
+            _number_input(
+                QuestionDefaults.ANSWER_SECONDS,
+                OpeningLimit.ANSWER_SECONDS_MIN,
+                OpeningLimit.ANSWER_SECONDS_MAX,
+            ),
         ),
         _input(
-            "takes", "Takes allowed per question", _number_input(QuestionDefaults.MAX_TAKES, 1, 10)
+            "takes",
+            "Takes allowed per question",
+            _number_input(
+                QuestionDefaults.MAX_TAKES, OpeningLimit.TAKES_MIN, OpeningLimit.TAKES_MAX
+            ),
         ),
         _input(
             "types",
