@@ -185,17 +185,6 @@ def forget_chats(session: Session, chat_keys: Collection[str]) -> None:
     )
 
 
-def next_due(session: Session) -> datetime | None:
-    """When the earliest waiting row may be claimed (its retry time or its lease's end)."""
-    rows = session.exec(
-        select(InboxUpdate.next_attempt_at, InboxUpdate.locked_until).where(
-            InboxUpdate.status == InboxStatus.PENDING
-        )
-    ).all()
-    moments = [max(at, locked or at) for at, locked in rows]
-    return min(moments, default=None)
-
-
 def pending_count(session: Session) -> int:
     return int(
         session.exec(select(func.count()).where(InboxUpdate.status == InboxStatus.PENDING)).one()

@@ -149,9 +149,3 @@ class Transcriber(Protocol):
     """A loaded Whisper model. Blocking: call it from a worker thread, never the event loop."""
 
     def transcribe(self, media: Path, language: str | None = None) -> Transcript: ...
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """Current time, timezone-aware UTC (how every timestamp is stored)."""
-        ...

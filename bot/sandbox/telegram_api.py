@@ -436,14 +436,6 @@ class TelegramSandbox:
         self._confirmation_hold = asyncio.Event()
         return self._confirmation_hold
 
-    def send_raw_update(self, update: JSONDict) -> None:
-        """Queue an update exactly as given (a channel post, an edit…): ``update_id`` is
-        assigned here."""
-        update = {**update, "update_id": self._next_update_id()}
-        self._history[update["update_id"]] = update
-        self._queue.append(_QueuedUpdate(update["update_id"], update))
-        self._notify_nowait()
-
     def stored_file(self, file_id: str) -> bytes:
         """Bytes of a file the bot uploaded or a candidate sent."""
         stored = self._files.get(file_id)

@@ -98,9 +98,6 @@ class SandboxCandidate:
         """The user blocks the bot: sends to this chat fail with 403 like on Telegram."""
         self.blocked = True
 
-    def unblock(self) -> None:
-        self.blocked = False
-
     async def _send(self, **content: Any) -> int:
         sandbox = self._sandbox
         message = Message(

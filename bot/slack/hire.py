@@ -105,7 +105,7 @@ class HireCommands:
     def __init__(
         self, uow: UnitOfWork, telegram_username: Callable[[], str], viewers: Viewers
     ) -> None:
-        self._s = uow
+        self._uow = uow
         self._viewers = viewers
         self._telegram_username = telegram_username
         self._verbs: dict[str, Callable[[HireCommand], Awaitable[Reply]]] = {
@@ -131,10 +131,10 @@ class HireCommands:
         """Why ``command.user`` may not run this, or None when they may."""
         if not self.known(command):
             return None  # answered with the usage
-        if command.action not in roles.RECRUITER_ONLY or command.user in self._s.recruiters:
+        if command.action not in roles.RECRUITER_ONLY or command.user in self._uow.recruiters:
             return None  # decided without a database round trip before the ack
-        allowed = await self._s.run(
-            lambda s, _now: roles.may(s, command.action, command.user, self._s.recruiters)
+        allowed = await self._uow.run(
+            lambda s, _now: roles.may(s, command.action, command.user, self._uow.recruiters)
         )
         return None if allowed else roles.refusal(command.action)
 
@@ -178,7 +178,7 @@ class HireCommands:
                 "Usage: `/hire invite <opening> <candidate name> [email] [lang=xx] [time=1.5]`, "
                 "e.g. `/hire invite backend-engineer Jane Doe jane@example.com lang=de`"
             )
-        invitation = await self._s.run(
+        invitation = await self._uow.run(
             lambda s, now: interview.invite(
                 s,
                 opening_slug=slug,
@@ -205,20 +205,22 @@ class HireCommands:
     async def status(self, command: HireCommand) -> Reply:
         async def work() -> str:
             viewer = await self._viewers.of(command.user)
-            return await self._s.run(lambda s, _now: reports.status(s, command.rest, viewer=viewer))
+            return await self._uow.run(
+                lambda s, _now: reports.status(s, command.rest, viewer=viewer)
+            )
 
         return AnswerAfterAck(work)
 
     async def remind(self, command: HireCommand) -> Reply:
         if not command.rest:
             return "Usage: `/hire remind <candidate or #id>`"
-        return await self._s.run(lambda s, now: pipeline.remind(s, who=command.rest, now=now))
+        return await self._uow.run(lambda s, now: pipeline.remind(s, who=command.rest, now=now))
 
     async def extend(self, command: HireCommand) -> Reply:
         who, _, days = command.rest.rpartition(" ")
         if not who.strip() or not days.strip().isdigit():
             return "Usage: `/hire extend <candidate or #id> <days>`, e.g. `/hire extend #12 3`"
-        return await self._s.run(
+        return await self._uow.run(
             lambda s, now: extensions.extend(s, who=who, days=int(days), by=command.user, now=now)
         )
 
@@ -226,7 +228,7 @@ class HireCommands:
         who, _, stage = command.rest.partition(" to ")
         if not who.strip():
             return "Usage: `/hire advance <candidate or #id> [to <stage>]`"
-        return await self._s.run(
+        return await self._uow.run(
             lambda s, now: pipeline.advance(
                 s, who=who, by=command.user, now=now, stage=stage or None
             )
@@ -235,7 +237,7 @@ class HireCommands:
     async def reject(self, command: HireCommand) -> Reply:
         if not command.rest:
             return "Usage: `/hire reject <candidate or #id>`"
-        draft = await self._s.run(lambda s, _now: pipeline.rejection_draft(s, command.rest))
+        draft = await self._uow.run(lambda s, _now: pipeline.rejection_draft(s, command.rest))
         return OpenModal(modals.reject_view(draft))
 
     async def erase(self, command: HireCommand) -> Reply:
@@ -244,7 +246,7 @@ class HireCommands:
         if not who.strip():
             return "Usage: `/hire erase <candidate or #id>`"
 
-        return await self._s.run(
+        return await self._uow.run(
             lambda s, now: erasure.erase_for_recruiter(
                 s, who=who, confirmed=confirmed, by=command.user, now=now
             )
@@ -272,12 +274,12 @@ class HireCommands:
             )
             return f"Exported {count} candidate{'s' if count != 1 else ''}: check your DMs."
 
-        return await self._s.run(work)
+        return await self._uow.run(work)
 
     async def stats(self, command: HireCommand) -> Reply:
         async def work() -> str:
             viewer = await self._viewers.of(command.user)
-            return await self._s.run(
+            return await self._uow.run(
                 lambda s, _now: reports.stats_text(s, command.rest or None, viewer)
             )
 
@@ -294,7 +296,7 @@ class HireCommands:
         return "Usage: `/hire opening list` or `/hire opening new`"
 
     async def opening_list(self, command: HireCommand) -> Reply:
-        rows = await self._s.run(lambda s, _now: openings.listed(s))
+        rows = await self._uow.run(lambda s, _now: openings.listed(s))
         if not rows:
             return "No openings yet. Create one with `/hire opening new`."
         return "Openings:\n" + "\n".join(
@@ -306,9 +308,9 @@ class HireCommands:
     async def recruiters(self, command: HireCommand) -> Reply:
         sub = command.action.split()[1]
         target = command.rest.split(maxsplit=1)[1] if len(command.rest.split()) > 1 else ""
-        configured = self._s.recruiters
+        configured = self._uow.recruiters
         if sub == "list":
-            people = await self._s.run(lambda s, _now: roles.everyone(s, configured))
+            people = await self._uow.run(lambda s, _now: roles.everyone(s, configured))
             if not people:
                 return "No recruiters yet: set HIREBOT_RECRUITERS to your Slack user id."
             return "Recruiters: " + ", ".join(f"<@{p}>" for p in people)
@@ -316,12 +318,14 @@ class HireCommands:
             return "Usage: `/hire recruiters list`, `/hire recruiters add @user`, `… remove @user`"
         user = roles.user_id(target)
         if sub == "add":
-            return await self._s.run(
+            return await self._uow.run(
                 lambda s, now: roles.add(
                     s, user=user, by=command.user, configured=configured, now=now
                 )
             )
-        return await self._s.run(lambda s, _now: roles.remove(s, user=user, configured=configured))
+        return await self._uow.run(
+            lambda s, _now: roles.remove(s, user=user, configured=configured)
+        )
 
     async def help(self, command: HireCommand) -> Reply:
         return USAGE

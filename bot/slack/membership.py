@@ -64,13 +64,13 @@ class Viewers:
     """The ``Viewer`` a Slack user is: recruiter or not, and the review channels they are in."""
 
     def __init__(self, uow: UnitOfWork, members: ChannelMembers) -> None:
-        self._s = uow
+        self._uow = uow
         self._members = members
 
     async def of(self, user: str) -> Viewer:
         def facts(session: Session, _now: datetime) -> tuple[bool, list[str]]:
-            recruiter = roles.is_recruiter(session, user, self._s.recruiters)
+            recruiter = roles.is_recruiter(session, user, self._uow.recruiters)
             return recruiter, reports.review_channels(session)
 
-        recruiter, channels = await self._s.run(facts)
+        recruiter, channels = await self._uow.run(facts)
         return Viewer(user, recruiter, await self._members.channels_of(user, channels))

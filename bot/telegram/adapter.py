@@ -73,7 +73,7 @@ def failed_updates(app: Application) -> dict[int, str]:  # type: ignore[type-arg
 
 class CandidateHandlers:
     def __init__(self, uow: UnitOfWork) -> None:
-        self._s = uow
+        self._uow = uow
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """``/start <token>`` from a deep link, or a bare ``/start`` to carry on."""
@@ -120,7 +120,7 @@ class CandidateHandlers:
         kind, media = _media_of(message)
         size = media.file_size
         key = str(update.update_id)
-        handled, welcome = await self._s.once(
+        handled, welcome = await self._uow.once(
             SOURCE,
             key,
             lambda s, now: interview.expects_media(
@@ -155,7 +155,7 @@ class CandidateHandlers:
                 data, suffix = measured.kept, ".mkv"
             # The file is on disk (fsync'd) before its row commits, and the row commits
             # before the candidate hears "got it" (that message leaves via the outbox).
-            stored = await run_media(self._s.media.put, data, suffix)
+            stored = await run_media(self._uow.media.put, data, suffix)
             received = ReceivedAnswer(
                 kind,
                 stored,
@@ -203,7 +203,7 @@ class CandidateHandlers:
     ) -> Expect:
         """Ask the flow whether to take this answer. A refusal (the candidate has been told
         why) finishes the update; an acceptance leaves it to the step that records it."""
-        handled, expect = await self._s.once(
+        handled, expect = await self._uow.once(
             SOURCE,
             str(update.update_id),
             lambda s, now: interview.expects(s, person=person, kind=kind, size_bytes=size, now=now),
@@ -212,7 +212,7 @@ class CandidateHandlers:
         return expect if handled and expect is not None else Expect.NOTHING
 
     async def _once(self, update: Update, work: interview.Work) -> None:
-        await self._s.once(SOURCE, str(update.update_id), work)
+        await self._uow.once(SOURCE, str(update.update_id), work)
 
 
 def _person(update: Update) -> TelegramPerson:

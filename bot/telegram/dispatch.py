@@ -61,7 +61,7 @@ class UpdateDispatcher:
         uow: UnitOfWork,
         application: Application,  # type: ignore[type-arg]
     ) -> None:
-        self._s = uow
+        self._uow = uow
         self._app = application
         self._wakeup = asyncio.Event()
         self._running: dict[str, asyncio.Task[None]] = {}
@@ -97,7 +97,7 @@ class UpdateDispatcher:
             return
         busy = set(self._running)
         lease = timedelta(seconds=InboxLimit.LEASE_SECONDS)
-        claimed = await self._s.run(
+        claimed = await self._uow.run(
             lambda s, now: inbox.claim(s, now=now, lease=lease, limit=free, busy=busy)
         )
         for row in claimed:
@@ -138,11 +138,11 @@ class UpdateDispatcher:
 
     async def _settle(self, row: Claimed, error: str | None) -> None:
         if error is None:
-            await self._s.run(lambda s, now: inbox.mark_done(s, row.update_id, now))
+            await self._uow.run(lambda s, now: inbox.mark_done(s, row.update_id, now))
             return
         if row.attempts < InboxLimit.MAX_ATTEMPTS:
             delay = backoff.doubling(row.attempts - 1, first=InboxLimit.FIRST_BACKOFF_SECONDS)
-            await self._s.run(
+            await self._uow.run(
                 lambda s, now: inbox.mark_retry(s, row.update_id, at=now + delay, error_type=error)
             )
             return
@@ -159,14 +159,14 @@ class UpdateDispatcher:
                     now=now,
                 )
 
-        await self._s.run(give_up)
+        await self._uow.run(give_up)
 
     async def _keep_lease(self, update_id: int) -> None:
         lease = timedelta(seconds=InboxLimit.LEASE_SECONDS)
         while True:
             await asyncio.sleep(InboxLimit.LEASE_RENEW_SECONDS)
             try:
-                await self._s.run(
+                await self._uow.run(
                     lambda s, now: inbox.extend_lease(s, update_ids=[update_id], until=now + lease)
                 )
             except Exception as err:
