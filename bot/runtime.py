@@ -264,6 +264,7 @@ class Runtime:
             )
 
     def _committed(self) -> None:
+        """A unit of work committed an outbox row or an answer to transcribe."""
         self.delivery.wake()
         self.transcription.wake()
 
