@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from bot.flows import extensions, interview, openings, outgoing, pipeline, reminders
 from bot.flows.interview import TelegramPerson
 from bot.flows.outgoing import CandidateText
-from storage.db import Database
+from bot.unit_of_work import UnitOfWork
 from storage.models import OutboxMessage
 
 # Monday 23 November 2026, midday in Berlin; the default deadline is a week later.
@@ -65,9 +65,9 @@ def _invite_and_start(session: Session, language_code: str, **opening: object) -
 
 @pytest.mark.parametrize("language", ["en", "de", "es", "fr"])
 def test_welcome_reminders_and_extensions_use_the_candidates_language_and_zone(
-    db: Database, language: str
+    uow: UnitOfWork, language: str
 ) -> None:
-    def story(session: Session) -> list[str]:
+    def story(session: Session, _now: datetime) -> list[str]:
         person = _invite_and_start(session, language)
         interview.command(session, person=person, name="timezone", argument="Europe/Berlin", now=T0)
         pipeline.remind(session, who="Hans Meier", now=T0)
@@ -76,7 +76,7 @@ def test_welcome_reminders_and_extensions_use_the_candidates_language_and_zone(
         reminders.tick(session, T0 + timedelta(days=7))
         return _candidate_texts(session)
 
-    welcome, _consent, _timezone_set, team_reminder, extended, before_deadline = db.run_sync(story)
+    welcome, _consent, _timezone_set, team_reminder, extended, before_deadline = uow.run_sync(story)
     assert WELCOME[language] in welcome
     assert DEADLINE[language] in team_reminder
     assert EXTENDED[language] in extended
@@ -85,28 +85,28 @@ def test_welcome_reminders_and_extensions_use_the_candidates_language_and_zone(
         assert "UTC" not in told
 
 
-def test_a_language_telegram_names_that_has_no_catalogue_gets_english(db: Database) -> None:
-    def story(session: Session) -> list[str]:
+def test_a_language_telegram_names_that_has_no_catalogue_gets_english(uow: UnitOfWork) -> None:
+    def story(session: Session, _now: datetime) -> list[str]:
         _invite_and_start(session, "pt-BR")
         return _candidate_texts(session)
 
-    welcome, consent = db.run_sync(story)
+    welcome, consent = uow.run_sync(story)
     assert welcome.startswith("Hi Hans! Welcome to your async interview")
     assert "Mon 30 Nov 2026, 11:00 UTC" in welcome
     assert consent.endswith("Do you agree?")
 
 
 def test_an_openings_own_wording_gets_its_deadline_in_the_openings_language(
-    db: Database,
+    uow: UnitOfWork,
 ) -> None:
     """The team wrote this message in German: its date reads German, in the candidate's zone."""
 
-    def story(session: Session) -> list[str]:
+    def story(session: Session, _now: datetime) -> list[str]:
         own = {"extension_approved": "Hallo {name}, Ihre neue Frist: {deadline}."}
         person = _invite_and_start(session, "en", language="de", candidate_messages=own)
         interview.command(session, person=person, name="timezone", argument="Asia/Tokyo", now=T0)
         extensions.extend(session, who="Hans Meier", days=3, by="U0RITA", now=T0)
         return _candidate_texts(session)
 
-    extended = db.run_sync(story)[-1]
+    extended = uow.run_sync(story)[-1]
     assert extended == "Hallo Hans, Ihre neue Frist: Do., 3. Dez. 2026, 20:00 Uhr (Asia/Tokyo)."
