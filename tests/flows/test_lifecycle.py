@@ -112,6 +112,8 @@ PHASE_STEPS = {
     (Q.ANSWERING, PhaseEvent.RECORD): Q.REVIEWING,
     (Q.REVIEWING, PhaseEvent.RERECORD): Q.ANSWERING,
     (Q.REVIEWING, PhaseEvent.SUBMIT): Q.INTRO,
+    (Q.ANSWERING, PhaseEvent.PRACTICE_DONE): Q.INTRO,
+    (Q.REVIEWING, PhaseEvent.NOTHING_TO_REVIEW): Q.ANSWERING,
 }
 PHASE_CELLS = [(phase, event) for phase in Q for event in PhaseEvent]
 
