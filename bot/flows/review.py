@@ -86,6 +86,20 @@ def existing_interview(session: Session, interview_id: int) -> Interview:
     return interview
 
 
+def under_review(session: Session, interview_id: int, what: str) -> Interview:
+    """The interview a vote or a score names, refused once the candidate's data was erased.
+
+    The card stays in the channel, buttons and all; the person behind it is gone, so it takes
+    no more ``what`` (votes, scores).
+    """
+    interview = existing_interview(session, interview_id)
+    if interview.status == InterviewStatus.WITHDRAWN:
+        raise IllegalTransition(
+            f"{alias(interview)}'s data was erased: the interview takes no more {what}."
+        )
+    return interview
+
+
 def card(session: Session, interview: Interview) -> CandidateCard:
     opening = session.get_one(Opening, interview.opening_id)
     candidate = session.get_one(Candidate, interview.candidate_id)
@@ -163,12 +177,7 @@ def vote(
     In blind review the card shows no tally, so the voter alone is shown the candidate's
     name, the tally and the scores, privately, right after voting.
     """
-    interview = existing_interview(session, interview_id)
-    if interview.status == InterviewStatus.WITHDRAWN:
-        # The card stays in the channel, buttons and all; the person behind it is gone.
-        raise IllegalTransition(
-            f"{alias(interview)}'s data was erased: the interview takes no more votes."
-        )
+    interview = under_review(session, interview_id, "votes")
     existing = session.exec(
         select(Vote).where(Vote.interview_id == interview_id).where(Vote.reviewer == reviewer)
     ).first()
@@ -228,7 +237,7 @@ def score(
     now: datetime,
 ) -> None:
     """A reviewer's rubric scores (every criterion, 1-5) and note; scoring again replaces them."""
-    interview = existing_interview(session, interview_id)
+    interview = under_review(session, interview_id, "scores")
     opening = session.get_one(Opening, interview.opening_id)
     if not opening.rubric:
         raise InvalidRequest(f"{opening.title} has no rubric to score against.")
@@ -282,7 +291,7 @@ class ScoreForm:
 
 
 def score_form(session: Session, interview_id: int, reviewer: str, *, recruiter: bool) -> ScoreForm:
-    interview = existing_interview(session, interview_id)
+    interview = under_review(session, interview_id, "scores")
     opening = session.get_one(Opening, interview.opening_id)
     if not opening.rubric:
         raise InvalidRequest(f"{opening.title} has no rubric to score against.")

@@ -64,7 +64,9 @@ async def test_a_forged_or_unknown_vote_is_refused_with_a_reason_and_old_cards_s
         assert _votes(w) == [(TEAMMATE, "no")]
 
 
-async def test_a_vote_on_an_erased_candidate_is_refused_with_a_reason(tmp_path: Path) -> None:
+async def test_a_vote_or_score_on_an_erased_candidate_is_refused_with_a_reason(
+    tmp_path: Path,
+) -> None:
     async with World(data_dir=tmp_path) as w:
         await invite(w)
         tom, rita = w.slack.teammate(TEAMMATE), w.slack.teammate(RECRUITER)
@@ -81,4 +83,12 @@ async def test_a_vote_on_an_erased_candidate_is_refused_with_a_reason(tmp_path: 
         assert told["text"] == "Candidate #1's data was erased: the interview takes no more votes."
         assert told["via"] == "api"
         assert _votes(w) == [(TEAMMATE, "yes")]
+
+        # Nor does it open the score form (the form would name the candidate, or save scores).
+        seen = w.slack.ephemeral_count(TEAMMATE)
+        views = len(w.slack.views)
+        await tom.click("score_open", message=shown)
+        told = await _told(w, seen)
+        assert told["text"] == "Candidate #1's data was erased: the interview takes no more scores."
+        assert len(w.slack.views) == views
         assert (await card(w)).blocks == shown.blocks
