@@ -140,6 +140,13 @@ class SlackLimit(IntEnum):
     MEMBERS_CACHE_SECONDS = 30
 
 
+class InboundLimit(IntEnum):
+    # Processed inbound keys (Telegram update ids, Slack event and action ids: no content) are
+    # forgotten after this many days. Slack retries an event for about an hour and Telegram
+    # keeps an unconfirmed update for 24 h, so a re-delivery never outlives its key.
+    KEEP_DAYS = 7
+
+
 class InboxLimit(IntEnum):
     # An update whose handling fails (or kills the process) is tried this many times in all,
     # then recorded as failed and the candidate is asked to try again.

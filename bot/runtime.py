@@ -30,7 +30,7 @@ from bot.delivery import Delivery
 from bot.errors import described
 from bot.flows import reminders, review
 from bot.flows.ports import Transcriber
-from bot.limits import InboxLimit, ReminderLimit
+from bot.limits import InboundLimit, InboxLimit, ReminderLimit
 from bot.slack.app import build_app
 from bot.slack.channel import SlackReviewChannel
 from bot.telegram.adapter import build_application
@@ -40,7 +40,7 @@ from bot.telegram.polling import TelegramPoller
 from bot.transcription import load_transcriber
 from bot.transcription.jobs import TranscriptionWorker, pool_size, transcription_pool
 from bot.unit_of_work import UnitOfWork, utc_now
-from storage import answer_media, inbox, migrate, outbox
+from storage import answer_media, inbound, inbox, migrate, outbox
 from storage.db import Database, make_engine, private_dir
 from storage.media import MediaStore
 
@@ -256,6 +256,8 @@ class Runtime:
             referenced = await self.uow.run(lambda s, _now: answer_media.media_in_use(s))
             keep = timedelta(days=InboxLimit.KEEP_DAYS)
             await self.uow.run(lambda s, now: inbox.prune(s, now - keep))
+            keys = timedelta(days=InboundLimit.KEEP_DAYS)
+            await self.uow.run(lambda s, now: inbound.prune(s, now - keys))
             older_than = self._now() - timedelta(minutes=ReminderLimit.ORPHAN_MEDIA_MINUTES)
             await asyncio.to_thread(self.media.sweep, referenced, older_than)
         except Exception as err:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlalchemy import delete
+from sqlmodel import Session, col
 
 from storage.models import ProcessedEvent
 
@@ -29,3 +30,12 @@ def forget(session: Session, source: str, key: str) -> None:
     if row is not None:
         session.delete(row)
         session.flush()
+
+
+def prune(session: Session, older_than: datetime) -> int:
+    """Forget keys recorded before ``older_than``: long past any re-delivery, and otherwise the
+    table would grow by every button press and event for as long as hirebot runs."""
+    result = session.execute(
+        delete(ProcessedEvent).where(col(ProcessedEvent.created_at) < older_than)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

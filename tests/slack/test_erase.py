@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
+from bot.limits import InboundLimit
 from bot.sandbox.world import (
     RECRUITER,
     REVIEW_CHANNEL,
@@ -18,7 +19,7 @@ from bot.sandbox.world import (
     eventually,
 )
 from storage import outbox
-from storage.models import Answer, Candidate, OutboxMessage, OutboxStatus
+from storage.models import Answer, Candidate, OutboxMessage, OutboxStatus, ProcessedEvent
 from tests.helpers.slack import card, db, hire
 from tests.helpers.stories import invite, start_answering
 
@@ -162,3 +163,17 @@ async def test_the_periodic_tick_deletes_what_was_delivered_a_day_ago(tmp_path: 
         # Every row delivered a day ago is gone. The tick's own reminder is new, and may
         # already be delivered too: it stays.
         assert before.isdisjoint(db(w, lambda s: s.exec(delivered).all()))
+
+
+async def test_the_periodic_tick_forgets_processed_keys_after_a_week(tmp_path: Path) -> None:
+    clock = SimulatedClock()
+    async with World(data_dir=tmp_path, clock=clock) as w:
+        await invite(w)
+        await w.slack.teammate(TEAMMATE).click("vote_yes", message=await card(w))
+        keys = select(ProcessedEvent.key)
+        await eventually(lambda: db(w, lambda s: s.exec(keys).all()), what="the vote's key")
+        recorded = set(db(w, lambda s: s.exec(keys).all()))
+
+        clock.advance(days=InboundLimit.KEEP_DAYS, minutes=1)
+        await w.bot.tick()
+        assert recorded.isdisjoint(db(w, lambda s: s.exec(keys).all()))
