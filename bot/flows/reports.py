@@ -240,6 +240,24 @@ NOTHING_TO_REVIEW = (
 )
 
 
+def opening_list(session: Session, viewer: Viewer) -> str:
+    """``/hire opening list``: the openings ``viewer`` reviews (every one, for a recruiter).
+
+    A title can say more than the team wants said ("replace the CTO"), like the channel the
+    opening's candidates are discussed in, so it is listed only to who may read that channel.
+    """
+    rows = visibility.openings(session, viewer)
+    if not rows:
+        if viewer.recruiter:
+            return "No openings yet. Create one with `/hire opening new`."
+        return NOTHING_TO_REVIEW
+    return "Openings:\n" + "\n".join(
+        f"• `{o.slug}` — {escaping.mrkdwn(o.title)} (reviews in <#{o.review_channel}>"
+        f"{', blind review' if o.blind_review else ''})"
+        for o in rows
+    )
+
+
 def _overview(session: Session, viewer: Viewer) -> str:
     openings = visibility.openings(session, viewer)
     if not openings:

@@ -20,7 +20,6 @@ from bot.flows import (
     escaping,
     extensions,
     interview,
-    openings,
     outgoing,
     pipeline,
     reports,
@@ -296,14 +295,11 @@ class HireCommands:
         return "Usage: `/hire opening list` or `/hire opening new`"
 
     async def opening_list(self, command: HireCommand) -> Reply:
-        rows = await self._uow.run(lambda s, _now: openings.listed(s))
-        if not rows:
-            return "No openings yet. Create one with `/hire opening new`."
-        return "Openings:\n" + "\n".join(
-            f"• `{o.slug}` — {escaping.mrkdwn(o.title)} (reviews in <#{o.review_channel}>"
-            f"{', blind review' if o.blind_review else ''})"
-            for o in rows
-        )
+        async def work() -> str:
+            viewer = await self._viewers.of(command.user)
+            return await self._uow.run(lambda s, _now: reports.opening_list(s, viewer))
+
+        return AnswerAfterAck(work)
 
     async def recruiters(self, command: HireCommand) -> Reply:
         sub = command.action.split()[1]

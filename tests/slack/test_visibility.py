@@ -63,6 +63,7 @@ async def test_someone_outside_the_review_channel_reads_nothing_about_its_candid
             "There is no opening called 'backend-engineer'. Openings: none you review."
         )
         assert await ask(w, "export") == refusal("export")
+        assert await ask(w, "opening list") == NOTHING_TO_REVIEW
         await olga.open_home()
         await eventually(lambda: w.slack.home_views.get(OUTSIDER), what="Olga's home")
         home = _home_text(w, OUTSIDER)
@@ -74,6 +75,7 @@ async def test_someone_outside_the_review_channel_reads_nothing_about_its_candid
         assert f"<@{RECRUITER}> rejected (Salary far above our band.)" in detail
         assert "*Jane Doe*" in await hire(w, TEAMMATE, "status backend-engineer")
         assert "Invited 2" in await hire(w, TEAMMATE, "stats")
+        assert "• `backend-engineer` — Backend Engineer" in await hire(w, TEAMMATE, "opening list")
         await tom.open_home()
         await eventually(lambda: w.slack.home_views.get(TEAMMATE), what="Tom's home")
         assert "rejected (Salary far above our band.)" in _home_text(w, TEAMMATE)
