@@ -25,12 +25,17 @@ def package_of(path: Path) -> str:
     return ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
 
 
-def imported_modules(path: Path, package: str) -> set[str]:
+def imported_modules(path: Path, package: str, *, on_import_only: bool = False) -> set[str]:
     """Every module ``path`` (in ``package``) imports, absolute: ``from bot import bench``
-    gives ``bot.bench``, ``from . import review`` in bot.flows gives ``bot.flows.review``."""
+    gives ``bot.bench``, ``from . import review`` in bot.flows gives ``bot.flows.review``.
+
+    ``on_import_only``: only the imports that run when the module is imported (its top level,
+    not those inside functions nor under ``if TYPE_CHECKING``).
+    """
     tree = ast.parse(path.read_text(), filename=str(path))
     found: set[str] = set()
-    for node in ast.walk(tree):
+    nodes = _run_on_import(tree.body) if on_import_only else ast.walk(tree)
+    for node in nodes:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -43,6 +48,27 @@ def imported_modules(path: Path, package: str) -> set[str]:
             # ``from bot import bench`` imports the module bot.bench.
             found.update(f"{base}.{alias.name}" for alias in node.names)
     return found
+
+
+def _run_on_import(body: list[ast.stmt]) -> list[ast.AST]:
+    found: list[ast.AST] = []
+    for node in body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.append(node)
+        elif isinstance(node, (ast.Try, ast.If, ast.With)):
+            for inner in ast.iter_child_nodes(node):
+                if isinstance(inner, ast.stmt):
+                    found += _run_on_import([inner])
+                elif isinstance(inner, ast.ExceptHandler):
+                    found += _run_on_import(inner.body)
+    return found
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def modules_under(folder: Path) -> list[Path]:
@@ -90,3 +116,65 @@ def test_no_runtime_module_imports_the_sandbox_or_the_benchmarks() -> None:
 def test_rules_and_storage_never_import_an_adapter(layer: str) -> None:
     forbidden = ("bot.slack", "bot.telegram", "slack_bolt", "slack_sdk", "telegram")
     assert offenders(modules_under(ROOT / layer), forbidden) == {}
+
+
+def test_storage_imports_nothing_of_the_bot() -> None:
+    assert offenders(modules_under(ROOT / "storage"), ("bot",)) == {}
+
+
+def test_no_import_cycle_among_the_modules_that_load_each_other() -> None:
+    # Cycles through function-level imports are how a package defers a heavy backend
+    # (bot.transcription loads faster-whisper only when asked); at import time there are none.
+    files = modules_under(BOT) + modules_under(ROOT / "storage")
+    names = {module_name(path): path for path in files}
+    graph = {
+        name: {
+            imported
+            for imported in imported_modules(
+                path,
+                name if path.name == "__init__.py" else package_of(path),
+                on_import_only=True,
+            )
+            if imported in names and imported != name
+        }
+        for name, path in names.items()
+    }
+    assert sum(len(edges) for edges in graph.values()) > 100  # the reader found the imports
+    assert _cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
