@@ -18,6 +18,7 @@ from typing import TypeVar
 from telegram import Bot, Update
 from telegram.error import RetryAfter, TelegramError
 
+from bot import backoff
 from bot.limits import InboxLimit
 from bot.telegram.dispatch import received
 from bot.unit_of_work import UnitOfWork
@@ -40,7 +41,7 @@ class TelegramPoller:
         self._uow = uow
         self._stored = stored
         self._timeout = timeout
-        self._backoff = float(InboxLimit.POLL_FIRST_BACKOFF_SECONDS)
+        self._failures = 0  # in a row: the pause doubles with each
         # True while Telegram answers: /health reports it.
         self.healthy = False
 
@@ -81,7 +82,7 @@ class TelegramPoller:
             await self._pause()
             return None
         self.healthy = True
-        self._backoff = float(InboxLimit.POLL_FIRST_BACKOFF_SECONDS)
+        self._failures = 0
         return result
 
     async def _store(self, payloads: list[dict[str, object]]) -> None:
@@ -98,5 +99,10 @@ class TelegramPoller:
             return
 
     async def _pause(self) -> None:
-        await asyncio.sleep(self._backoff)
-        self._backoff = min(self._backoff * 2, float(InboxLimit.POLL_MAX_BACKOFF_SECONDS))
+        pause = backoff.doubling(
+            self._failures,
+            first=InboxLimit.POLL_FIRST_BACKOFF_SECONDS,
+            most=InboxLimit.POLL_MAX_BACKOFF_SECONDS,
+        )
+        self._failures += 1
+        await asyncio.sleep(pause.total_seconds())
