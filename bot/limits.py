@@ -172,3 +172,30 @@ class InboxLimit(IntEnum):
 class ButtonLimit(IntEnum):
     # Telegram refuses an inline button whose callback_data is over 64 bytes.
     CALLBACK_DATA_BYTES = 64
+
+
+class SchedulingLimit(IntEnum):
+    """Bounds on an interviewer's weekly hours and on the slot search (issue 10)."""
+
+    SLOT_MINUTES_MIN = 15
+    SLOT_MINUTES_MAX = 240
+    BUFFER_MINUTES_MAX = 120
+    CALLS_PER_DAY_MAX = 12
+    # Default notice: no slot offered that starts sooner than this after the offer.
+    MIN_NOTICE_HOURS = 12
+    # The longest window one search may cover: a candidate pages through weeks, not years.
+    WINDOW_DAYS_MAX = 92
+
+
+class BusyFeedLimit(IntEnum):
+    """Bounds on the work one untrusted iCal feed may cause: a private calendar address is
+    pasted by a person and served by anyone, so neither its size nor its recurrences are
+    trusted."""
+
+    # Real calendars with years of history stay well under a megabyte or two.
+    FEED_BYTES = 5 * 1024 * 1024
+    # Events (VEVENT, with their overrides) in one feed, and occurrences expanded in one
+    # window: a weekly meeting over 92 days is 14, a busy person has a few hundred.
+    EVENTS = 20_000
+    OCCURRENCES = 5_000
+    FETCH_SECONDS = 20
