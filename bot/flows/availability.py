@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.limits import SchedulingLimit
@@ -96,8 +97,10 @@ class WeeklyHours:
 
     def __post_init__(self) -> None:
         zone_named(self.time_zone)
-        if not SchedulingLimit.SLOT_MINUTES_MIN <= self.slot_minutes <= (
-            SchedulingLimit.SLOT_MINUTES_MAX
+        if (
+            not SchedulingLimit.SLOT_MINUTES_MIN
+            <= self.slot_minutes
+            <= (SchedulingLimit.SLOT_MINUTES_MAX)
         ):
             raise AvailabilityError(
                 f"a call lasts {SchedulingLimit.SLOT_MINUTES_MIN} to "
@@ -109,11 +112,12 @@ class WeeklyHours:
             )
         if not 1 <= self.max_per_day <= SchedulingLimit.CALLS_PER_DAY_MAX:
             raise AvailabilityError(
-                f"calls per day are 1 to {SchedulingLimit.CALLS_PER_DAY_MAX}, not {self.max_per_day}"
+                f"calls per day are 1 to {SchedulingLimit.CALLS_PER_DAY_MAX}, "
+                f"not {self.max_per_day}"
             )
         for weekday in range(7):
             stretches = sorted((d.start, d.end) for d in self.days if d.weekday == weekday)
-            for (_, end), (start, _) in zip(stretches, stretches[1:], strict=False):
+            for (_, end), (start, _) in pairwise(stretches):
                 if start < end:
                     raise AvailabilityError(f"hours overlap on weekday {weekday}")
 

@@ -54,11 +54,21 @@ def parse_feed(ics: bytes | str) -> icalendar.Calendar:
     if len(events) > BusyFeedLimit.EVENTS:
         raise FeedTooLarge(f"the calendar feed has over {BusyFeedLimit.EVENTS} events")
     for event in events:
-        rules = event.get("RRULE")
-        for rule in rules if isinstance(rules, list) else [rules] if rules else []:
-            if set(rule.get("FREQ", [])) & TOO_FREQUENT:
-                raise FeedTooLarge("the calendar feed repeats an event more often than hourly")
+        if too_frequent(event):
+            raise FeedTooLarge("the calendar feed repeats an event more often than hourly")
     return calendar
+
+
+def too_frequent(event: Any) -> bool:
+    rules = event.get("RRULE")
+    try:
+        return any(
+            set(rule.get("FREQ", [])) & TOO_FREQUENT
+            for rule in (rules if isinstance(rules, list) else [rules] if rules else [])
+        )
+    except ValueError as error:
+        # icalendar keeps a property it cannot parse as vBroken, which raises on use.
+        raise FeedError("the calendar feed has a repeat rule hirebot cannot read") from error
 
 
 def busy_intervals(

@@ -3,6 +3,7 @@ days off, minimum notice, panels (bot/flows/availability.py). Pure: no world nee
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,8 +24,10 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 MONDAY, TUESDAY, WEDNESDAY = 0, 1, 2
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def hours(
@@ -178,7 +181,9 @@ def test_a_panel_is_offered_only_slots_every_member_is_free_for() -> None:
         ),
     ],
 )
-def test_unusable_hours_are_refused_with_words_for_the_interviewer(make, words) -> None:  # type: ignore[no-untyped-def]
+def test_unusable_hours_are_refused_with_words_for_the_interviewer(
+    make: Callable[[], object], words: str
+) -> None:
     with pytest.raises(AvailabilityError, match=words):
         make()
 

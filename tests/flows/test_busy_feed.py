@@ -1,0 +1,196 @@
+"""A private iCal feed read as busy time (bot/flows/busy_feed.py): recurring events with
+EXDATE, all-day events, free and cancelled events, unreadable and hostile feeds. The .ics
+fixtures are written here by hand."""
+
+from __future__ import annotations
+
+import tracemalloc
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.flows.availability import Availability, DailyHours, Interval, WeeklyHours, free_slots
+from bot.flows.busy_feed import FeedError, FeedTooLarge, busy_intervals
+from bot.limits import BusyFeedLimit
+
+NEW_YORK = ZoneInfo("America/New_York")
+START, END = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+EARLY = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+
+
+def feed(*events: str) -> str:
+    body = "".join(f"BEGIN:VEVENT\r\n{e.strip()}\r\nEND:VEVENT\r\n" for e in events)
+    return (
+        (
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//hirebot tests//EN\r\n"
+            f"{body}END:VCALENDAR\r\n"
+        )
+        .replace("\n", "\r\n")
+        .replace("\r\r\n", "\r\n")
+    )
+
+
+def lines(*items: str) -> str:
+    return "\n".join(items)
+
+
+def busy(ics: str) -> list[Interval]:
+    return busy_intervals(ics, START, END, zone=NEW_YORK)
+
+
+MONDAY_MORNINGS = WeeklyHours(
+    time_zone="America/New_York",
+    days=(DailyHours(0, time(9), time(12)),),
+    slot_minutes=60,
+)
+
+
+def test_a_weekly_event_with_an_exdate_hides_exactly_its_other_weeks() -> None:
+    # Mondays 10:00-11:00 New York, four weeks from 2026-11-02, the 2026-11-16 one deleted.
+    standup = lines(
+        "UID:standup@test",
+        "DTSTAMP:20261001T000000Z",
+        "DTSTART;TZID=America/New_York:20261102T100000",
+        "DTEND;TZID=America/New_York:20261102T110000",
+        "RRULE:FREQ=WEEKLY;COUNT=4",
+        "EXDATE;TZID=America/New_York:20261116T100000",
+        "SUMMARY:Standup",
+    )
+    intervals = busy(feed(standup))
+    assert intervals == [Interval(utc(2026, 11, d, 15), utc(2026, 11, d, 16)) for d in (2, 9, 23)]
+    slots = free_slots(Availability(MONDAY_MORNINGS, busy=tuple(intervals)), START, END, now=EARLY)
+    hidden = {utc(2026, 11, d, 15) for d in (2, 9, 23)}
+    all_mondays = {utc(2026, 11, d, h) for d in (2, 9, 16, 23, 30) for h in (14, 15, 16)}
+    assert {s.start for s in slots} == all_mondays - hidden
+    # The deleted week keeps its 10:00 slot.
+    assert utc(2026, 11, 16, 15) in {s.start for s in slots}
+
+
+def test_an_all_day_event_keeps_the_interviewer_busy_the_whole_local_day() -> None:
+    offsite = lines(
+        "UID:offsite@test",
+        "DTSTAMP:20261001T000000Z",
+        "DTSTART;VALUE=DATE:20261109",
+        "DTEND;VALUE=DATE:20261110",
+        "SUMMARY:Offsite",
+    )
+    intervals = busy(feed(offsite))
+    # Midnight to midnight in New York (EST, UTC-5).
+    assert intervals == [Interval(utc(2026, 11, 9, 5), utc(2026, 11, 10, 5))]
+    slots = free_slots(Availability(MONDAY_MORNINGS, busy=tuple(intervals)), START, END, now=EARLY)
+    assert not [s for s in slots if s.start.astimezone(NEW_YORK).day == 9]
+    assert len(slots) == 4 * 3  # the other four Mondays keep all three slots
+
+
+def test_free_and_cancelled_events_hide_nothing() -> None:
+    free = lines(
+        "UID:free@test",
+        "DTSTAMP:20261001T000000Z",
+        "DTSTART:20261102T150000Z",
+        "DTEND:20261102T160000Z",
+        "TRANSP:TRANSPARENT",
+    )
+    cancelled = lines(
+        "UID:cancelled@test",
+        "DTSTAMP:20261001T000000Z",
+        "DTSTART:20261102T140000Z",
+        "DTEND:20261102T150000Z",
+        "STATUS:CANCELLED",
+    )
+    opaque = lines(
+        "UID:opaque@test",
+        "DTSTAMP:20261001T000000Z",
+        "DTSTART:20261102T160000Z",
+        "DTEND:20261102T170000Z",
+        "TRANSP:OPAQUE",
+    )
+    assert busy(feed(free, cancelled, opaque)) == [
+        Interval(utc(2026, 11, 2, 16), utc(2026, 11, 2, 17))
+    ]
+
+
+def test_a_floating_time_is_read_on_the_interviewers_wall_clock_and_outside_events_dropped() -> (
+    None
+):
+    floating = lines(
+        "UID:f@test", "DTSTAMP:20261001T000000Z", "DTSTART:20261103T090000", "DURATION:PT30M"
+    )
+    before = lines(
+        "UID:b@test", "DTSTAMP:20261001T000000Z", "DTSTART:20261020T090000Z", "DURATION:PT1H"
+    )
+    after = lines(
+        "UID:a@test", "DTSTAMP:20261001T000000Z", "DTSTART:20261202T090000Z", "DURATION:PT1H"
+    )
+    assert busy(feed(floating, before, after)) == [
+        Interval(utc(2026, 11, 3, 14), utc(2026, 11, 3, 14, 30))
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this is not a calendar",
+        "<html><body>Sign in to Google</body></html>",
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nDTSTART:20261102T150000Z\r\n",
+        feed(lines("UID:x@test", "DTSTART:2026-11-02 nonsense", "DURATION:PT1H")),
+        feed(lines("UID:r@test", "DTSTART:20261102T150000Z", "RRULE:FREQ=SOMETIMES")),
+        "",
+    ],
+    ids=["prose", "html-login-page", "truncated", "bad-date", "bad-rrule", "empty"],
+)
+def test_an_unreadable_feed_raises_a_feed_error(text: str) -> None:
+    with pytest.raises(FeedError, match="calendar"):
+        busy(text)
+
+
+def test_a_feed_over_the_size_bound_is_refused_before_parsing() -> None:
+    padding = "X-PAD:" + "x" * 70 + "\r\n"
+    event = lines("UID:big@test", "DTSTART:20261102T150000Z", "DURATION:PT1H")
+    text = feed(event).replace(
+        "END:VCALENDAR", padding * (BusyFeedLimit.FEED_BYTES // len(padding) + 1) + "END:VCALENDAR"
+    )
+    assert len(text.encode()) > BusyFeedLimit.FEED_BYTES
+    with pytest.raises(FeedTooLarge, match="MB"):
+        busy(text)
+
+
+def test_a_rule_expanding_past_the_occurrence_bound_is_cut_off_not_expanded() -> None:
+    # Every minute of every hour, forever: a few bytes meaning ~43,000 events in the window.
+    every_minute = lines(
+        "UID:storm@test",
+        "DTSTART:20261101T000000Z",
+        "DURATION:PT1M",
+        "RRULE:FREQ=HOURLY;BYMINUTE=" + ",".join(str(m) for m in range(60)),
+    )
+    tracemalloc.start()
+    try:
+        with pytest.raises(FeedTooLarge, match=str(int(BusyFeedLimit.OCCURRENCES))):
+            busy(feed(every_minute))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Cut off lazily: about 1.4 MB at the peak here; expanded whole it would be hundreds.
+    assert peak < 20 * 1024 * 1024
+    secondly = lines("UID:s@test", "DTSTART:20261101T000000Z", "RRULE:FREQ=SECONDLY")
+    with pytest.raises(FeedTooLarge, match="hourly"):
+        busy(feed(secondly))
+
+
+def test_a_dense_but_legitimate_feed_stays_within_the_bounds() -> None:
+    # Every weekday hour 09-17 for a month: a few hundred occurrences, merged per day.
+    workday = lines(
+        "UID:work@test",
+        "DTSTART;TZID=America/New_York:20261102T090000",
+        "DURATION:PT1H",
+        "RRULE:FREQ=HOURLY;BYHOUR=9,10,11,12,13,14,15,16;BYDAY=MO,TU,WE,TH,FR",
+    )
+    intervals = busy(feed(workday))
+    assert len(intervals) == 21  # weekdays from 2 Nov to 30 Nov, each 09:00-17:00 merged
+    assert all(i.end - i.start == timedelta(hours=8) for i in intervals)
