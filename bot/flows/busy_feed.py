@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -166,3 +167,39 @@ def merged(intervals: list[Interval]) -> list[Interval]:
         else:
             result.append(interval)
     return result
+
+
+@dataclass(frozen=True)
+class FeedCopy:
+    """What hirebot knows of one interviewer's feed: the busy times of its last good read,
+    and the problem with the latest read if it failed. A feed that breaks (a revoked link,
+    a server down) keeps its last good busy times: offering a slot over a meeting hirebot
+    knew about is worse than offering one from a slightly old copy."""
+
+    busy: tuple[Interval, ...] = ()
+    read_at: datetime | None = None  # when the busy times were read; None: never yet
+    problem: str | None = None  # why the latest read failed; None after a good one
+    # True only on the read that turned a good (or never read) feed bad: the interviewer is
+    # told once, not on every scheduled read while it stays broken.
+    tell_interviewer: bool = False
+
+
+def refreshed(
+    previous: FeedCopy,
+    ics: bytes | str | FeedError,
+    start: datetime,
+    end: datetime,
+    *,
+    zone: tzinfo,
+    now: datetime,
+) -> FeedCopy:
+    """The copy after one scheduled read: ``ics`` is the fetched text, or the FeedError the
+    fetch raised (unreachable, too large). Reads the whole window at once, so the copy
+    covers every slot a search within it can offer."""
+    try:
+        if isinstance(ics, FeedError):
+            raise ics
+        busy = busy_intervals(ics, start, end, zone=zone)
+    except FeedError as error:
+        return replace(previous, problem=str(error), tell_interviewer=previous.problem is None)
+    return FeedCopy(busy=tuple(busy), read_at=as_utc(now, "now"))

@@ -194,3 +194,22 @@ def test_naive_times_and_overlong_windows_are_bugs_not_guesses() -> None:
     week = Availability(hours(*mornings(MONDAY)))
     with pytest.raises(ValueError, match="at most"):
         free_slots(week, utc(2026, 11, 2), utc(2027, 11, 2), now=EARLY)
+
+
+def test_hours_spanning_the_change_itself_hold_the_real_hours_of_that_night() -> None:
+    sunday = 6
+    night = hours(DailyHours(sunday, time(0), time(4)))
+    # Fall back (2026-11-01): 00:00-04:00 on the wall is five real hours, 01:00 twice.
+    autumn = free_slots(Availability(night), utc(2026, 11, 1), utc(2026, 11, 2), now=EARLY)
+    assert starts(autumn) == [utc(2026, 11, 1, h) for h in (4, 5, 6, 7, 8)]
+    new_york = ZoneInfo(NEW_YORK)
+    assert [s.start.astimezone(new_york).strftime("%H:%M%z") for s in autumn] == [
+        "00:00-0400",
+        "01:00-0400",
+        "01:00-0500",
+        "02:00-0500",
+        "03:00-0500",
+    ]
+    # Spring forward (2026-03-08): 02:00-03:00 does not exist, so the night is three hours.
+    spring = free_slots(Availability(night), utc(2026, 3, 8), utc(2026, 3, 9), now=utc(2026, 3, 1))
+    assert starts(spring) == [utc(2026, 3, 8, h) for h in (5, 6, 7)]
