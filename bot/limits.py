@@ -185,6 +185,8 @@ class SchedulingLimit(IntEnum):
     MIN_NOTICE_HOURS = 12
     # The longest window one search may cover: a candidate pages through weeks, not years.
     WINDOW_DAYS_MAX = 92
+    # Slots shown in one message before "later dates": a handful of buttons fits a phone.
+    SLOTS_PER_PAGE = 5
 
 
 class BusyFeedLimit(IntEnum):

@@ -247,3 +247,27 @@ def panel_slots(
         for slot in slot_grid(panel[0].hours, window)
         if all(member.is_free(slot) for member in panel)
     ]
+
+
+@dataclass(frozen=True)
+class SlotPage:
+    slots: tuple[Interval, ...]
+    # Start of the last slot shown: "later dates" asks for the page after it. None: no more.
+    more_after: datetime | None
+
+
+def page_after(
+    slots: Sequence[Interval],
+    after: datetime | None = None,
+    size: int = int(SchedulingLimit.SLOTS_PER_PAGE),
+) -> SlotPage:
+    """The next ``size`` slots starting after ``after`` (from the first when None).
+
+    Paged by instant, not by page number: slots are computed afresh on every press, and a
+    slot booked by someone else meanwhile must not shift the pages a candidate sees."""
+    later = sorted(
+        (s for s in slots if after is None or s.start > as_utc(after, "after")),
+        key=lambda s: s.start,
+    )
+    page = tuple(later[:size])
+    return SlotPage(page, page[-1].start if len(later) > size else None)

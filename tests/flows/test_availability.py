@@ -16,6 +16,7 @@ from bot.flows.availability import (
     Interval,
     WeeklyHours,
     free_slots,
+    page_after,
     panel_slots,
 )
 
@@ -213,3 +214,16 @@ def test_hours_spanning_the_change_itself_hold_the_real_hours_of_that_night() ->
     # Spring forward (2026-03-08): 02:00-03:00 does not exist, so the night is three hours.
     spring = free_slots(Availability(night), utc(2026, 3, 8), utc(2026, 3, 9), now=utc(2026, 3, 1))
     assert starts(spring) == [utc(2026, 3, 8, h) for h in (5, 6, 7)]
+
+
+def test_later_dates_page_by_instant_so_a_slot_taken_meanwhile_shifts_nothing() -> None:
+    week = Availability(hours(*mornings(MONDAY, TUESDAY, WEDNESDAY)))
+    slots = free_slots(week, utc(2026, 11, 2), utc(2026, 11, 5), now=EARLY)
+    assert len(slots) == 9
+    first = page_after(slots, size=4)
+    assert first.slots == tuple(slots[:4]) and first.more_after == slots[3].start
+    # Someone books the fifth slot before the candidate presses "later dates".
+    remaining = [s for s in slots if s != slots[4]]
+    second = page_after(remaining, first.more_after, size=4)
+    assert second.slots == tuple(slots[5:9]) and second.more_after is None
+    assert page_after([], None).slots == () and page_after([], None).more_after is None
