@@ -97,6 +97,8 @@ class WeeklyHours:
 
     def __post_init__(self) -> None:
         zone_named(self.time_zone)
+        if not self.days:
+            raise AvailabilityError("set the hours of at least one day of the week")
         if (
             not SchedulingLimit.SLOT_MINUTES_MIN
             <= self.slot_minutes

@@ -171,6 +171,7 @@ def test_a_panel_is_offered_only_slots_every_member_is_free_for() -> None:
     ("make", "words"),
     [
         (lambda: hours(*mornings(MONDAY), zone="Mars/Olympus"), "unknown time zone"),
+        (lambda: hours(), "at least one day"),
         (lambda: hours(*mornings(MONDAY), slot=5), "a call lasts"),
         (lambda: hours(*mornings(MONDAY), max_per_day=0), "calls per day"),
         (lambda: DailyHours(MONDAY, time(12), time(9)), "end before"),
