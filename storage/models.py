@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -380,3 +380,55 @@ class SharedCopy(SQLModel, table=True):
     message_id: str | None = Field(default=None, sa_type=String(32))  # Slack ts
     file_id: str | None = Field(default=None, sa_type=String(32))
     created_at: datetime
+
+
+class BookingStatus(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+
+
+class Booking(SQLModel, table=True):
+    """A live interview a candidate booked: one slot, one or more interviewers (its seats).
+
+    ``uid`` is the calendar invitation's UID for the booking's whole life; ``sequence`` rises
+    with every change, as RFC 5545 asks of an updated invitation.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    starts_at: datetime
+    ends_at: datetime
+    status: BookingStatus = Field(default=BookingStatus.BOOKED, sa_type=String(16))
+    uid: str = Field(sa_type=String(64), unique=True)
+    sequence: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+
+class BookingSeat(SQLModel, table=True):
+    """One interviewer's time in a booking.
+
+    The database itself refuses two live seats of one interviewer at once, so two candidates
+    pressing the same slot on two processes cannot both get it: a unique index on the
+    interviewer and start of live seats (both databases), and on PostgreSQL an exclusion
+    constraint on overlapping time ranges (migration 0010), which also catches slots of
+    different lengths or starts that overlap.
+    """
+
+    __table_args__ = (
+        Index(
+            "ux_bookingseat_live_start",
+            "interviewer",
+            "starts_at",
+            unique=True,
+            sqlite_where=text("live"),
+            postgresql_where=text("live"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    booking_id: int = Field(foreign_key="booking.id", index=True)
+    interviewer: str = Field(sa_type=String(32))  # Slack user id
+    starts_at: datetime
+    ends_at: datetime
+    live: bool = True  # False once the booking is cancelled or moved: the time is free again
