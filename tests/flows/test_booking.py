@@ -29,14 +29,15 @@ def _slot(start: datetime, length: timedelta = HALF_HOUR) -> Interval:
 def _interviews(uow: UnitOfWork, count: int) -> list[int]:
     spec = openings.parse(OPENING_FILE)
     uow.run_sync(lambda s, now: openings.save(s, spec, now))
-    return [
-        uow.run_sync(
-            lambda s, now, i=i: interview.invite(
-                s, opening_slug=spec.slug, candidate_name=f"Cand {i}", invited_by="U1", now=now
+
+    def invite(name: str) -> int:
+        return uow.run_sync(
+            lambda s, now: interview.invite(
+                s, opening_slug=spec.slug, candidate_name=name, invited_by="U1", now=now
             )
         ).interview_id
-        for i in range(count)
-    ]
+
+    return [invite(f"Cand {i}") for i in range(count)]
 
 
 def _book(uow: UnitOfWork, interview_id: int, slot: Interval, *who: str) -> Booking:
