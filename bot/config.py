@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +24,52 @@ _HOW_TO_GET = {
     "e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'; Telegram sends it "
     "with every update so the bot can refuse forged ones",
 }
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where email goes out: ``smtp://`` upgrades with STARTTLS, ``smtps://`` is TLS from the
+    first byte. Its ``repr`` leaves the password out, so a logged setting shows no secret."""
+
+    host: str
+    port: int
+    implicit_tls: bool
+    username: str | None
+    password: str | None = field(default=None, repr=False)
+
+
+_SMTP_PORTS = {"smtp": 587, "smtps": 465}
+
+
+def smtp_server(url: str) -> SmtpServer:
+    """``HIREBOT_SMTP_URL`` read, or a ConfigError that says what is wrong (never the URL:
+    it holds the password)."""
+    how = (
+        "HIREBOT_SMTP_URL must look like smtp://user:password@host:587 (STARTTLS) or "
+        "smtps://user:password@host:465 (TLS); percent-encode special characters"
+    )
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{how}: the URL cannot be read.") from None
+    if parts.scheme not in _SMTP_PORTS:
+        raise ConfigError(f"{how}: the scheme is not smtp or smtps.")
+    if not parts.hostname:
+        raise ConfigError(f"{how}: it names no host.")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(f"{how}: nothing may follow the port.")
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    if password is not None and not username:
+        raise ConfigError(f"{how}: a password needs a user name.")
+    return SmtpServer(
+        host=parts.hostname,
+        port=port or _SMTP_PORTS[parts.scheme],
+        implicit_tls=parts.scheme == "smtps",
+        username=username,
+        password=password,
+    )
 
 
 class Settings(BaseSettings):
@@ -48,6 +96,12 @@ class Settings(BaseSettings):
 
     recruiters: str = ""
 
+    # Email (invitations, calendar invitations): unset, no email is sent (each is given up
+    # with the reason). The URL carries the credentials, so it is a secret.
+    smtp_url: SecretStr | None = None
+    mail_from: str | None = None  # e.g. "Rita at Acme <hiring@acme.example>"
+    mail_reply_to: str | None = None
+
     whisper_backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     whisper_model: str = "tiny.en"
     # How many answers are transcribed at once; unset: one per four cores (at least one).
@@ -66,6 +120,20 @@ class Settings(BaseSettings):
     @property
     def recruiter_ids(self) -> frozenset[str]:
         return frozenset(r.strip() for r in self.recruiters.split(",") if r.strip())
+
+    @property
+    def smtp(self) -> SmtpServer | None:
+        """The SMTP server, None when email is not set up; a ConfigError when half set up."""
+        raw = self.smtp_url.get_secret_value().strip() if self.smtp_url is not None else ""
+        if not raw:
+            return None
+        server = smtp_server(raw)
+        if not (self.mail_from or "").strip():
+            raise ConfigError(
+                "HIREBOT_MAIL_FROM is not set: with HIREBOT_SMTP_URL, name the sender, "
+                "e.g. HIREBOT_MAIL_FROM='Acme hiring <hiring@acme.example>'."
+            )
+        return server
 
     @property
     def slack_socket_mode(self) -> bool:
@@ -87,6 +155,7 @@ class Settings(BaseSettings):
     def check_for_run(self) -> None:
         """Refuse to start without the secrets a real run needs."""
         self.secret("telegram_token")
+        _ = self.smtp  # a malformed SMTP URL stops the start, with what is wrong
         if self.telegram_webhook:
             self.secret("telegram_webhook_secret")
         self.secret("slack_bot_token")

@@ -21,7 +21,7 @@ from bot import backoff
 from bot.errors import ChannelUnavailable, DeliveryDeferred, DeliveryRefused, described
 from bot.flows import erasure, outgoing, review, threads, undelivered
 from bot.flows.outgoing import Kind
-from bot.flows.ports import CandidateChannel, Posted, ReviewChannel, ThreadNote
+from bot.flows.ports import CandidateChannel, MailChannel, Posted, ReviewChannel, ThreadNote
 from bot.limits import DeliveryLimit
 from bot.unit_of_work import UnitOfWork
 from storage import outbox
@@ -37,11 +37,13 @@ class Delivery:
         *,
         candidates: CandidateChannel,
         reviews: ReviewChannel,
+        mail: MailChannel,
     ) -> None:
         self._uow = uow
         self._recruiters = uow.recruiters  # told when a message cannot get through
         self._candidates = candidates
         self._reviews = reviews
+        self._mail = mail
         self._media = uow.media
         self._now = uow.now
         self._wake = asyncio.Event()
@@ -61,6 +63,7 @@ class Delivery:
             Kind.NOTIFY_USER: self._notify_user,
             Kind.PRIVATE_NOTE: self._tell_privately,
             Kind.USER_FILE: self._send_file_to_user,
+            Kind.EMAIL: self._send_email,
         }
         assert self._handlers.keys() == set(Kind), "every kind of message needs a handler"
 
@@ -336,6 +339,14 @@ class Delivery:
             message.user, message.filename, message.title, message.content.encode()
         )
         await self._keep_track(message.about, posted)
+
+    async def _send_email(self, message: outgoing.Email) -> None:
+        calendar = None
+        if message.ics is not None and message.ics_method is not None:
+            calendar = (message.ics, message.ics_method.value)
+        await self._mail.send_email(
+            message.to, message.subject, message.text, message.html, calendar
+        )
 
     async def _keep_track(self, about: Sequence[int], posted: Posted) -> None:
         """Record a DM or file that names candidates, so erasing one of them deletes it."""

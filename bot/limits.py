@@ -64,6 +64,12 @@ class DeliveryLimit(IntEnum):
     BATCH = 20
 
 
+class MailLimit(IntEnum):
+    # One SMTP conversation (connect, TLS, login, send) may take this long before it counts
+    # as an outage and is retried like any other delivery.
+    SMTP_TIMEOUT_SECONDS = 30
+
+
 class TranscriptionLimit(IntEnum):
     # Counted when a worker claims the answer, so a file that kills the process (the OOM
     # killer, a segfault in a decoder) uses its attempts too; after the last one the answer

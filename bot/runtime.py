@@ -31,6 +31,7 @@ from bot.errors import described
 from bot.flows import reminders, review
 from bot.flows.ports import Transcriber
 from bot.limits import InboundLimit, InboxLimit, ReminderLimit
+from bot.mail.smtp import mail_channel
 from bot.slack.app import build_app
 from bot.slack.channel import SlackReviewChannel
 from bot.telegram.adapter import build_application
@@ -150,6 +151,7 @@ class Runtime:
             self.uow,
             candidates=TelegramCandidateChannel(self.telegram.bot),
             reviews=SlackReviewChannel(client),
+            mail=mail_channel(s),
         )
         self.transcription = TranscriptionWorker(
             self.uow,

@@ -37,6 +37,7 @@ class Kind(StrEnum):
     NOTIFY_USER = "review.notify"
     PRIVATE_NOTE = "review.private"
     USER_FILE = "review.user.file"
+    EMAIL = "email"
 
 
 # Ordering keys: the rows of one key are delivered one at a time, in order.
@@ -44,6 +45,7 @@ _CANDIDATE_KEY = "tg:"  # one candidate's Telegram chat
 _REVIEW_KEY = "review:"  # one review thread: the card is posted before any reply or update
 _ERASE_KEY = "erase:"  # the copies outside the thread of one erased interview
 _USER_KEY = "user:"  # one team member's direct messages
+_MAIL_KEY = "mail:"  # one email address: an invitation's update never overtakes it
 
 
 def candidate_key(chat_id: int) -> str:
@@ -52,6 +54,10 @@ def candidate_key(chat_id: int) -> str:
 
 def review_key(interview_id: int) -> str:
     return f"{_REVIEW_KEY}{interview_id}"
+
+
+def mail_key(address: str) -> str:
+    return f"{_MAIL_KEY}{address.strip().lower()}"
 
 
 def interview_of(ordering_key: str) -> int | None:
@@ -211,6 +217,30 @@ class UserFile(_ToUser):
     about: tuple[int, ...] = ()
 
 
+class CalendarMethod(StrEnum):
+    """The iTIP method of an attached invitation (its MIME part must say the same)."""
+
+    REQUEST = "REQUEST"
+    CANCEL = "CANCEL"
+
+
+class Email(_Message):
+    """One email to one address: a plain-text and an HTML body (the HTML already escaped
+    by whoever wrote it), optionally with a calendar invitation (.ics text) attached."""
+
+    kind: Literal[Kind.EMAIL] = Kind.EMAIL
+    to: str
+    subject: str
+    text: str
+    html: str
+    ics: str | None = None
+    ics_method: CalendarMethod | None = None
+
+    @property
+    def ordering_key(self) -> str:
+        return mail_key(self.to)
+
+
 Message = Annotated[
     CandidateText
     | CardPost
@@ -223,7 +253,8 @@ Message = Annotated[
     | CopyDelete
     | NotifyUser
     | PrivateNote
-    | UserFile,
+    | UserFile
+    | Email,
     Field(discriminator="kind"),
 ]
 _MESSAGE: TypeAdapter[Message] = TypeAdapter(Message)
@@ -430,3 +461,22 @@ def to_team_member(
 ) -> None:
     """A direct message; ``about`` as for ``file_to_team_member`` (a DM naming a candidate)."""
     enqueue(session, NotifyUser(user=user, text=text, about=tuple(about)), now)
+
+
+def email(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    now: datetime,
+    ics: str | None = None,
+    ics_method: CalendarMethod | None = None,
+) -> None:
+    """An email, sent through SMTP after commit; ``ics`` with ``ics_method`` (both or none)
+    attaches a calendar invitation."""
+    if (ics is None) != (ics_method is None):
+        raise ValueError("an invitation needs its method, and a method its invitation")
+    message = Email(to=to, subject=subject, text=text, html=html, ics=ics, ics_method=ics_method)
+    enqueue(session, message, now)

@@ -50,6 +50,20 @@ class CandidateChannel(Protocol):
     async def send_text(self, chat_id: int, text: str, choices: list[list[Choice]]) -> None: ...
 
 
+class MailChannel(Protocol):
+    """How hirebot sends email (SMTP). ``calendar``: an invitation's .ics text and its iTIP
+    method (REQUEST or CANCEL), attached the way calendars recognise it."""
+
+    async def send_email(
+        self,
+        to: str,
+        subject: str,
+        text: str,
+        html: str,
+        calendar: tuple[str, str] | None,
+    ) -> None: ...
+
+
 @dataclass(frozen=True)
 class CandidateCard:
     """The parent message for one candidate in the opening's review channel.

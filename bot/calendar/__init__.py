@@ -1,0 +1,1 @@
+"""Calendar formats: hirebot's meetings rendered for Google, Outlook and Apple calendars."""

@@ -1,0 +1,1 @@
+"""Email: the SMTP adapter behind ``bot.flows.ports.MailChannel``."""
