@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.cli import main
-from bot.config import Settings
+from bot.config import Settings, smtp_server
 from bot.errors import ConfigError
 
 
@@ -56,3 +56,50 @@ def test_a_webhook_needs_its_secret() -> None:
     )
     with pytest.raises(ConfigError, match=r"HIREBOT_TELEGRAM_WEBHOOK_SECRET is not set"):
         settings.check_for_run()
+
+
+def test_an_smtp_url_names_the_server_its_tls_and_its_credentials() -> None:
+    starttls = Settings(
+        smtp_url=SecretStr("smtp://hiring%40acme.example:p%3Ass@mail.acme.example"),
+        mail_from="Acme hiring <hiring@acme.example>",
+        _env_file=None,
+    ).smtp
+    assert starttls is not None
+    assert (starttls.host, starttls.port, starttls.implicit_tls) == (
+        "mail.acme.example",
+        587,
+        False,
+    )
+    assert (starttls.username, starttls.password) == ("hiring@acme.example", "p:ss")
+    assert "p:ss" not in repr(starttls)  # a logged setting shows no password
+    tls = smtp_server("smtps://u:p@mail.acme.example:2465")
+    assert (tls.port, tls.implicit_tls) == (2465, True)
+    assert smtp_server("smtps://mail.acme.example").port == 465
+    assert Settings(_env_file=None).smtp is None  # email not set up: no server, no error
+
+
+@pytest.mark.parametrize(
+    ("url", "what"),
+    [
+        ("http://u:hunter2@mail.acme.example", "scheme"),
+        ("smtp://u:hunter2@", "host"),
+        ("smtp://u:hunter2@mail.acme.example:notaport", "cannot be read"),
+        ("smtp://u:hunter2@mail.acme.example/inbox", "follow the port"),
+        ("smtp://:hunter2@mail.acme.example", "user name"),
+    ],
+)
+def test_a_malformed_smtp_url_is_a_clear_error_that_does_not_repeat_the_password(
+    url: str, what: str
+) -> None:
+    settings = Settings(smtp_url=SecretStr(url), mail_from="h@acme.example", _env_file=None)
+    with pytest.raises(ConfigError, match=what) as refused:
+        _ = settings.smtp
+    assert "HIREBOT_SMTP_URL" in str(refused.value)
+    assert "hunter2" not in str(refused.value)
+    assert "hunter2" not in repr(settings)
+
+
+def test_an_smtp_server_needs_a_sender() -> None:
+    settings = Settings(smtp_url=SecretStr("smtp://mail.acme.example"), _env_file=None)
+    with pytest.raises(ConfigError, match="HIREBOT_MAIL_FROM"):
+        _ = settings.smtp

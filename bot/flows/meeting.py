@@ -41,7 +41,7 @@ class Person(BaseModel):
         # exactly one @ (a name is free text and is escaped where it lands instead).
         value = value.strip()
         local, at, domain = value.partition("@")
-        if not at or not local or "." not in domain or any(c in value for c in " \t\r\n<>\",;:"):
+        if not at or not local or "." not in domain or any(c in value for c in ' \t\r\n<>",;:'):
             raise ValueError("not an email address")
         return value
 

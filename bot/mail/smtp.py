@@ -72,7 +72,8 @@ class SmtpMailer:
             _raise_for(err.code, f"the mail server answered {err.code} {_redact(err.message, to)}")
         except (aiosmtplib.SMTPException, OSError) as err:
             # Down, unreachable, timed out, hung up, TLS failed: an outage, retried.
-            raise DeliveryDeferred(f"the mail server cannot be reached ({type(err).__name__})")
+            reason = f"the mail server cannot be reached ({type(err).__name__})"
+            raise DeliveryDeferred(reason) from None
 
     def compose(
         self, to: str, subject: str, text: str, html: str, calendar: tuple[str, str] | None
@@ -95,7 +96,7 @@ class SmtpMailer:
                 maintype="text",
                 subtype="calendar",
                 filename="invite.ics",
-                params={"method": method},
+                params={"method": method, "charset": "utf-8"},
             )
         return message
 

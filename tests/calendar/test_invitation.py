@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress
 from pydantic import ValidationError
 
 from bot.calendar.invitation import PRODID, Method, render
@@ -37,7 +38,7 @@ def meeting(**changes: object) -> Meeting:
 def parsed(ics: bytes) -> tuple[Calendar, Event]:
     calendar = Calendar.from_ical(ics)
     events = calendar.walk("VEVENT")
-    assert len(events) == 1
+    assert len(events) == 1 and isinstance(events[0], Event)
     return calendar, events[0]
 
 
@@ -60,7 +61,7 @@ def test_an_invitation_carries_every_field_a_calendar_needs() -> None:
     organizer = event["ORGANIZER"]
     assert str(organizer) == "mailto:rita@acme.example"
     assert organizer.params["CN"] == "Rita Recruiter"
-    attendees = event["ATTENDEE"]
+    attendees = cast(list[vCalAddress], event["ATTENDEE"])
     assert [str(a) for a in attendees] == ["mailto:jane@example.org", "mailto:tom@acme.example"]
     for attendee, person in zip(attendees, (JANE, TOM), strict=True):
         assert attendee.params["CN"] == person.name

@@ -16,7 +16,9 @@ from bot.flows.outgoing import (
     CandidateText,
     CardPost,
     CardUpdate,
+    CalendarMethod,
     CopyDelete,
+    Email,
     FileDelete,
     Kind,
     NotifyUser,
@@ -166,7 +168,32 @@ SAID: list[tuple[Callable[[Session], None], outgoing.Message, str]] = [
         ),
         "user:U0RITA",
     ),
+    (
+        lambda s: outgoing.email(
+            s,
+            to="Jane.Doe@Example.org",
+            subject="Your interview",
+            text="Monday",
+            html="<p>Monday</p>",
+            ics="BEGIN:VCALENDAR",
+            ics_method=CalendarMethod.REQUEST,
+            now=T0,
+        ),
+        Email(
+            to="Jane.Doe@Example.org",
+            subject="Your interview",
+            text="Monday",
+            html="<p>Monday</p>",
+            ics="BEGIN:VCALENDAR",
+            ics_method=CalendarMethod.REQUEST,
+        ),
+        # One key per address, whatever its case; a digest, so the column names nobody.
+        outgoing.mail_key("jane.doe@example.org"),
+    ),
 ]
+
+# Kinds that came after the models: no row of theirs was ever written without ``kind``.
+BORN_WITH_MODELS = {Kind.EMAIL}
 
 
 def test_every_kind_of_message_is_said_by_some_flow_helper() -> None:
@@ -369,7 +396,7 @@ BEFORE: list[tuple[str, str, dict[str, Any], outgoing.Message]] = [
 
 
 def test_rows_from_before_the_models_read_as_the_same_messages(uow: UnitOfWork) -> None:
-    assert {kind for kind, *_ in BEFORE} == set(Kind)
+    assert {kind for kind, *_ in BEFORE} == set(Kind) - BORN_WITH_MODELS
 
     def write_and_read(session: Session, _now: datetime) -> list[outgoing.Message]:
         for kind, key, payload, _ in BEFORE:

@@ -1,0 +1,326 @@
+"""Email through the outbox to a real SMTP server (aiosmtpd on 127.0.0.1): what the mailbox
+receives, and what becomes of a message the server refuses or cannot take now."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import logging
+import shutil
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiosmtpd.controller import Controller
+from icalendar import Calendar
+from sqlmodel import select
+
+from bot.calendar.invitation import Method, render
+from bot.config import Settings
+from bot.delivery import Delivery
+from bot.flows import outgoing
+from bot.flows.meeting import Meeting, Person
+from bot.flows.outgoing import CalendarMethod
+from bot.flows.ports import CandidateChannel, MailChannel, ReviewChannel
+from bot.mail.smtp import MailNotSetUp, SmtpMailer, mail_channel
+from bot.sandbox.world import eventually
+from bot.unit_of_work import UnitOfWork
+from storage import migrate
+from storage.db import Database, make_engine
+from storage.media import MediaStore
+from storage.models import OutboxMessage, OutboxStatus
+
+JANE = "jane.doe@example.org"
+SENDER = "Acme hiring <hiring@acme.example>"
+REPLY_TO = "rita@acme.example"
+SECRET_BODY = "Your interview is on Monday. (a body no log may show)"
+
+
+@dataclass
+class Mailbox:
+    """What an SMTP server received; ``refuse``: RCPT answers to give, one per try."""
+
+    received: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
+    refuse: list[str] = field(default_factory=list)
+    tries: int = 0  # RCPT commands seen
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        self.tries += 1
+        if self.refuse:
+            return self.refuse.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def smtp_server_on(port: int, mailbox: Mailbox) -> Controller:
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller
+
+
+def mailer(port: int) -> SmtpMailer:
+    settings = Settings(
+        smtp_url=f"smtp://127.0.0.1:{port}",
+        mail_from=SENDER,
+        mail_reply_to=REPLY_TO,
+        _env_file=None,
+    )
+    channel = mail_channel(settings)
+    assert isinstance(channel, SmtpMailer)
+    return channel
+
+
+class NoChat:
+    """Telegram and Slack: these stories send email only."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"an email story used {name}")
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("mail") / "template.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def uow(template: Path, tmp_path: Path) -> Iterator[UnitOfWork]:
+    shutil.copyfile(template, tmp_path / "hirebot.db")
+    db = Database(make_engine(f"sqlite:///{tmp_path / 'hirebot.db'}"))
+    yield UnitOfWork(db, MediaStore(tmp_path / "media"))
+    db.dispose()
+
+
+def make_delivery(uow: UnitOfWork, mail: MailChannel) -> tuple[Delivery, asyncio.Task[None]]:
+    delivery = Delivery(
+        uow,
+        candidates=cast(CandidateChannel, NoChat()),
+        reviews=cast(ReviewChannel, NoChat()),
+        mail=mail,
+    )
+    uow.committed = delivery.wake
+    return delivery, asyncio.create_task(delivery.run_forever(poll_seconds=0.2))
+
+
+async def stop(delivery: Delivery, task: asyncio.Task[None]) -> None:
+    delivery.stop_after_this_pass()
+    await asyncio.wait_for(task, timeout=30)
+
+
+def rows(uow: UnitOfWork) -> list[OutboxMessage]:
+    return uow.run_sync(lambda s, _now: list(s.exec(select(OutboxMessage)).all()))
+
+
+async def settled(uow: UnitOfWork, status: str) -> OutboxMessage:
+    return await eventually(
+        lambda: next((r for r in rows(uow) if r.status == status), None),
+        seconds=20,
+        what=f"the email to be {status}",
+    )
+
+
+def interview_meeting() -> Meeting:
+    new_york = ZoneInfo("America/New_York")
+    return Meeting(
+        uid="booking-17@hirebot",
+        sequence=0,
+        start=datetime(2026, 3, 9, 10, 0, tzinfo=new_york),
+        end=datetime(2026, 3, 9, 10, 45, tzinfo=new_york),
+        zone="America/New_York",
+        title="Live interview; Backend Engineer, round 2",
+        url="https://meet.jit.si/hirebot-abc",
+        organizer=Person(name="Rita Recruiter", email=REPLY_TO),
+        attendees=(Person(name="Jane Doe", email=JANE),),
+    )
+
+
+def enqueue_invitation(uow: UnitOfWork, method: CalendarMethod = CalendarMethod.REQUEST) -> str:
+    ics = render(interview_meeting(), Method(method.value), datetime(2026, 3, 1, tzinfo=UTC))
+
+    def write(session: Any, now: datetime) -> None:
+        outgoing.email(
+            session,
+            to=JANE,
+            subject="Your interview with Acme:\nMonday 9 March",
+            text=SECRET_BODY,
+            html="<p>Your interview is on <b>Monday</b>.</p>",
+            ics=ics.decode(),
+            ics_method=method,
+            now=now,
+        )
+
+    uow.run_sync(write)
+    return ics.decode()
+
+
+async def test_an_invitation_arrives_with_both_bodies_and_the_calendar_outlook_expects(
+    uow: UnitOfWork, caplog: pytest.LogCaptureFixture
+) -> None:
+    mailbox, port = Mailbox(), free_port()
+    server = smtp_server_on(port, mailbox)
+    try:
+        with caplog.at_level(logging.DEBUG):
+            ics = enqueue_invitation(uow)
+            delivery, task = make_delivery(uow, mailer(port))
+            sent = await settled(uow, OutboxStatus.SENT)
+            await stop(delivery, task)
+    finally:
+        server.stop()
+    assert sent.ordering_key == outgoing.mail_key(JANE) and JANE not in sent.ordering_key
+    ((mail_from, rcpt_tos, message),) = mailbox.received
+    assert mail_from == "hiring@acme.example" and rcpt_tos == [JANE]
+    assert message["From"] == SENDER
+    assert message["To"] == JANE
+    assert message["Reply-To"] == REPLY_TO
+    assert message["Subject"] == "Your interview with Acme: Monday 9 March"  # one line
+    assert message["Message-ID"].endswith("@acme.example>")
+    assert message["Date"]
+
+    assert message.get_content_type() == "multipart/mixed"
+    alternative, attachment = message.iter_parts()
+    assert alternative.get_content_type() == "multipart/alternative"
+    plain, html, inline = alternative.iter_parts()
+    assert plain.get_content_type() == "text/plain"
+    assert plain.get_content().strip() == SECRET_BODY
+    assert html.get_content_type() == "text/html"
+    assert html.get_content().strip() == "<p>Your interview is on <b>Monday</b>.</p>"
+    for part in (inline, attachment):
+        assert part.get_content_type() == "text/calendar"
+        assert part.get_param("method") == "REQUEST"
+        assert part.get_content_charset() == "utf-8"
+    assert attachment.get_filename() == "invite.ics"
+    assert inline.get_content().replace("\r\n", "\n") == ics.replace("\r\n", "\n")
+
+    calendar = Calendar.from_ical(attachment.get_content())
+    assert str(calendar["METHOD"]) == "REQUEST"
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["UID"]) == "booking-17@hirebot"
+    assert str(event["SUMMARY"]) == "Live interview; Backend Engineer, round 2"
+    assert event.decoded("DTSTART") == datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
+    assert str(event["ATTENDEE"]) == f"mailto:{JANE}"
+    assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["America/New_York"]
+
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name != "mail.log")
+    assert SECRET_BODY not in logged and JANE not in logged and "Monday" not in logged
+
+
+async def test_a_cancellation_goes_out_as_method_cancel(uow: UnitOfWork) -> None:
+    mailbox, port = Mailbox(), free_port()
+    server = smtp_server_on(port, mailbox)
+    try:
+        enqueue_invitation(uow, CalendarMethod.CANCEL)
+        delivery, task = make_delivery(uow, mailer(port))
+        await settled(uow, OutboxStatus.SENT)
+        await stop(delivery, task)
+    finally:
+        server.stop()
+    ((_, _, message),) = mailbox.received
+    parts = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    assert [p.get_param("method") for p in parts] == ["CANCEL", "CANCEL"]
+    assert str(Calendar.from_ical(parts[1].get_content())["METHOD"]) == "CANCEL"
+
+
+async def test_a_recipient_the_server_refuses_for_good_is_given_up_with_the_reason(
+    uow: UnitOfWork, caplog: pytest.LogCaptureFixture
+) -> None:
+    mailbox, port = Mailbox(refuse=[f"550 5.1.1 <{JANE}>: Recipient address rejected"]), free_port()
+    server = smtp_server_on(port, mailbox)
+    try:
+        with caplog.at_level(logging.DEBUG):
+            enqueue_invitation(uow)
+            delivery, task = make_delivery(uow, mailer(port))
+            failed = await settled(uow, OutboxStatus.FAILED)
+            await stop(delivery, task)
+    finally:
+        server.stop()
+    assert mailbox.received == [] and mailbox.tries == 1
+    assert failed.attempts == 1  # tried once, not retried: a 5xx is the server's last word
+    reason = failed.last_error or ""
+    assert "refused the recipient: 550" in reason and "Recipient address rejected" in reason
+    assert JANE not in reason  # the server quoted the address; the reason does not
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name != "mail.log")
+    assert "given up" in logged and JANE not in logged and SECRET_BODY not in logged
+
+
+async def test_a_temporary_refusal_is_retried_and_then_delivered(uow: UnitOfWork) -> None:
+    mailbox, port = Mailbox(refuse=["451 4.7.1 Greylisted, try again later"]), free_port()
+    server = smtp_server_on(port, mailbox)
+    try:
+        enqueue_invitation(uow)
+        delivery, task = make_delivery(uow, mailer(port))
+        sent = await settled(uow, OutboxStatus.SENT)
+        await stop(delivery, task)
+    finally:
+        server.stop()
+    assert len(mailbox.received) == 1
+    assert mailbox.tries == 2 and sent.attempts == 2  # refused with a 451, then taken
+
+
+async def test_a_server_that_is_down_is_retried_until_it_is_back(uow: UnitOfWork) -> None:
+    port = free_port()  # nothing listens there yet
+    enqueue_invitation(uow)
+    delivery, task = make_delivery(uow, mailer(port))
+    waiting = await eventually(
+        lambda: next((r for r in rows(uow) if r.attempts >= 1), None), what="a failed attempt"
+    )
+    assert waiting.status == OutboxStatus.PENDING
+    assert "cannot be reached" in (waiting.last_error or "")
+    mailbox = Mailbox()
+    server = smtp_server_on(port, mailbox)
+    try:
+        sent = await settled(uow, OutboxStatus.SENT)
+        await stop(delivery, task)
+    finally:
+        server.stop()
+    assert len(mailbox.received) == 1 and sent.attempts >= 2
+
+
+async def test_without_smtp_settings_an_email_is_given_up_saying_how_to_set_it_up(
+    uow: UnitOfWork,
+) -> None:
+    assert isinstance(mail_channel(Settings(_env_file=None)), MailNotSetUp)
+    enqueue_invitation(uow)
+    delivery, task = make_delivery(uow, MailNotSetUp())
+    failed = await settled(uow, OutboxStatus.FAILED)
+    await stop(delivery, task)
+    assert "email is not set up" in (failed.last_error or "")
+    assert "HIREBOT_SMTP_URL" in (failed.last_error or "")
+
+
+def test_an_email_row_reads_back_as_the_message_that_was_written() -> None:
+    message = outgoing.Email(
+        to=JANE, subject="s", text="t", html="<p>t</p>", ics="BEGIN:VCALENDAR", ics_method="CANCEL"
+    )
+    again = outgoing.read(message.kind, message.ordering_key, outgoing.encode(message))
+    assert again == message and again.ics_method is CalendarMethod.CANCEL
+    with pytest.raises(ValueError, match="needs its method"):
+        outgoing.email(
+            cast(Any, None),
+            to=JANE,
+            subject="s",
+            text="t",
+            html="h",
+            ics="x",
+            now=datetime.now(UTC),
+        )
