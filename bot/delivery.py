@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot import backoff
+from bot.calendar import invitation
 from bot.errors import ChannelUnavailable, DeliveryDeferred, DeliveryRefused, described
 from bot.flows import erasure, outgoing, review, threads, undelivered
 from bot.flows.outgoing import Kind
@@ -342,8 +343,11 @@ class Delivery:
 
     async def _send_email(self, message: outgoing.Email) -> None:
         calendar = None
-        if message.ics is not None and message.ics_method is not None:
-            calendar = (message.ics, message.ics_method.value)
+        if message.invitation is not None:
+            # Rendered now: DTSTAMP is this send's time (RFC 5546: the latest stamp wins).
+            method = message.invitation.method
+            ics = invitation.render(message.invitation.meeting, method, self._now())
+            calendar = (ics.decode(), method.value)
         await self._mail.send_email(
             message.to, message.subject, message.text, message.html, calendar
         )

@@ -9,21 +9,15 @@ by ``icalendar``; names are also made single-line, since some clients ignore RFC
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from bot.flows.meeting import Meeting, Person
+from bot.flows.meeting import InvitationMethod, Meeting, Person
 
 PRODID = "-//hirebot//interview booking//EN"
 
 
-class Method(StrEnum):
-    REQUEST = "REQUEST"
-    CANCEL = "CANCEL"
-
-
-def render(meeting: Meeting, method: Method, now: datetime) -> bytes:
+def render(meeting: Meeting, method: InvitationMethod, now: datetime) -> bytes:
     """The .ics for ``meeting``; ``now`` becomes DTSTAMP (new on every send)."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -40,7 +34,7 @@ def render(meeting: Meeting, method: Method, now: datetime) -> bytes:
     event.add("description", description)
     event.add("location", meeting.url)
     event.add("url", meeting.url)
-    event.add("status", "CANCELLED" if method is Method.CANCEL else "CONFIRMED")
+    event.add("status", "CANCELLED" if method is InvitationMethod.CANCEL else "CONFIRMED")
     event.add("transp", "OPAQUE")
     event.add("organizer", _address(meeting.organizer, role=None))
     for person in meeting.attendees:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator, model_validator
@@ -89,3 +90,20 @@ class Meeting(BaseModel):
     @property
     def local_end(self) -> datetime:
         return self.end.astimezone(ZoneInfo(self.zone))
+
+
+class InvitationMethod(StrEnum):
+    """What an invitation asks a calendar to do (RFC 5546): add or update it, or remove it."""
+
+    REQUEST = "REQUEST"
+    CANCEL = "CANCEL"
+
+
+class Invitation(BaseModel):
+    """A meeting as it goes out: rendered (.ics) only when sent, so each send has its own
+    DTSTAMP and the flows never format a calendar."""
+
+    model_config = ConfigDict(frozen=True)
+
+    meeting: Meeting
+    method: InvitationMethod = InvitationMethod.REQUEST

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlmodel import Session
 
+from bot.flows.meeting import Invitation
 from bot.flows.ports import CandidateCard, Choice, ThreadNote
 from storage import outbox
 
@@ -220,24 +221,16 @@ class UserFile(_ToUser):
     about: tuple[int, ...] = ()
 
 
-class CalendarMethod(StrEnum):
-    """The iTIP method of an attached invitation (its MIME part must say the same)."""
-
-    REQUEST = "REQUEST"
-    CANCEL = "CANCEL"
-
-
 class Email(_Message):
     """One email to one address: a plain-text and an HTML body (the HTML already escaped
-    by whoever wrote it), optionally with a calendar invitation (.ics text) attached."""
+    by whoever wrote it), optionally with a calendar invitation, rendered when sent."""
 
     kind: Literal[Kind.EMAIL] = Kind.EMAIL
     to: str
     subject: str
     text: str
     html: str
-    ics: str | None = None
-    ics_method: CalendarMethod | None = None
+    invitation: Invitation | None = None
 
     @property
     def ordering_key(self) -> str:
@@ -474,12 +467,8 @@ def email(
     text: str,
     html: str,
     now: datetime,
-    ics: str | None = None,
-    ics_method: CalendarMethod | None = None,
+    invitation: Invitation | None = None,
 ) -> None:
-    """An email, sent through SMTP after commit; ``ics`` with ``ics_method`` (both or none)
-    attaches a calendar invitation."""
-    if (ics is None) != (ics_method is None):
-        raise ValueError("an invitation needs its method, and a method its invitation")
-    message = Email(to=to, subject=subject, text=text, html=html, ics=ics, ics_method=ics_method)
+    """An email, sent through SMTP after commit, with ``invitation`` attached as an .ics."""
+    message = Email(to=to, subject=subject, text=text, html=html, invitation=invitation)
     enqueue(session, message, now)

@@ -10,8 +10,9 @@ import pytest
 from icalendar import Calendar, Event, vCalAddress
 from pydantic import ValidationError
 
-from bot.calendar.invitation import PRODID, Method, render
+from bot.calendar.invitation import PRODID, render
 from bot.flows.meeting import JITSI_BASE_URL, Meeting, Person, meeting_link
+from bot.flows.meeting import InvitationMethod as Method
 
 NEW_YORK = ZoneInfo("America/New_York")
 RITA = Person(name="Rita Recruiter", email="rita@acme.example")

@@ -12,11 +12,11 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.flows import outgoing
+from bot.flows.meeting import Invitation, InvitationMethod, Meeting, Person
 from bot.flows.outgoing import (
     CandidateText,
     CardPost,
     CardUpdate,
-    CalendarMethod,
     CopyDelete,
     Email,
     FileDelete,
@@ -53,6 +53,20 @@ CARD = CandidateCard(
     rubric=("Clarity", "Depth"),
     scores={"Clarity": 4.5},
     scored_by=2,
+)
+INVITATION = Invitation(
+    meeting=Meeting(
+        uid="booking-7@hirebot",
+        sequence=1,
+        start=T0 + timedelta(days=3),
+        end=T0 + timedelta(days=3, minutes=45),
+        zone="Europe/Berlin",
+        title="Live interview",
+        url="https://meet.jit.si/hirebot-x",
+        organizer=Person(name="Rita", email="rita@acme.example"),
+        attendees=(Person(name="Jane Doe", email="Jane.Doe@Example.org"),),
+    ),
+    method=InvitationMethod.CANCEL,
 )
 READY = Choice(label="Ready", data="ready:7")
 NOTE = ThreadNote(text="Answer 1: hello", choices=(Choice("▶ Play", "play:1"),), key="answer:1")
@@ -175,8 +189,7 @@ SAID: list[tuple[Callable[[Session], None], outgoing.Message, str]] = [
             subject="Your interview",
             text="Monday",
             html="<p>Monday</p>",
-            ics="BEGIN:VCALENDAR",
-            ics_method=CalendarMethod.REQUEST,
+            invitation=INVITATION,
             now=T0,
         ),
         Email(
@@ -184,8 +197,7 @@ SAID: list[tuple[Callable[[Session], None], outgoing.Message, str]] = [
             subject="Your interview",
             text="Monday",
             html="<p>Monday</p>",
-            ics="BEGIN:VCALENDAR",
-            ics_method=CalendarMethod.REQUEST,
+            invitation=INVITATION,
         ),
         # One key per address, whatever its case; a digest, so the column names nobody.
         outgoing.mail_key("jane.doe@example.org"),

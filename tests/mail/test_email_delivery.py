@@ -22,12 +22,10 @@ from aiosmtpd.controller import Controller
 from icalendar import Calendar
 from sqlmodel import select
 
-from bot.calendar.invitation import Method, render
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.flows import outgoing
-from bot.flows.meeting import Meeting, Person
-from bot.flows.outgoing import CalendarMethod
+from bot.flows.meeting import Invitation, InvitationMethod, Meeting, Person
 from bot.flows.ports import CandidateChannel, MailChannel, ReviewChannel
 from bot.mail.smtp import MailNotSetUp, SmtpMailer, mail_channel
 from bot.sandbox.world import eventually
@@ -155,9 +153,9 @@ def interview_meeting() -> Meeting:
     )
 
 
-def enqueue_invitation(uow: UnitOfWork, method: CalendarMethod = CalendarMethod.REQUEST) -> str:
-    ics = render(interview_meeting(), Method(method.value), datetime(2026, 3, 1, tzinfo=UTC))
-
+def enqueue_invitation(
+    uow: UnitOfWork, method: InvitationMethod = InvitationMethod.REQUEST
+) -> None:
     def write(session: Any, now: datetime) -> None:
         outgoing.email(
             session,
@@ -165,13 +163,11 @@ def enqueue_invitation(uow: UnitOfWork, method: CalendarMethod = CalendarMethod.
             subject="Your interview with Acme:\nMonday 9 March",
             text=SECRET_BODY,
             html="<p>Your interview is on <b>Monday</b>.</p>",
-            ics=ics.decode(),
-            ics_method=method,
+            invitation=Invitation(meeting=interview_meeting(), method=method),
             now=now,
         )
 
     uow.run_sync(write)
-    return ics.decode()
 
 
 async def test_an_invitation_arrives_with_both_bodies_and_the_calendar_outlook_expects(
@@ -181,7 +177,8 @@ async def test_an_invitation_arrives_with_both_bodies_and_the_calendar_outlook_e
     server = smtp_server_on(port, mailbox)
     try:
         with caplog.at_level(logging.DEBUG):
-            ics = enqueue_invitation(uow)
+            before = datetime.now(UTC).replace(microsecond=0)
+            enqueue_invitation(uow)
             delivery, task = make_delivery(uow, mailer(port))
             sent = await settled(uow, OutboxStatus.SENT)
             await stop(delivery, task)
@@ -210,11 +207,12 @@ async def test_an_invitation_arrives_with_both_bodies_and_the_calendar_outlook_e
         assert part.get_param("method") == "REQUEST"
         assert part.get_content_charset() == "utf-8"
     assert attachment.get_filename() == "invite.ics"
-    assert inline.get_content().replace("\r\n", "\n") == ics.replace("\r\n", "\n")
+    assert inline.get_content() == attachment.get_content()
 
     calendar = Calendar.from_ical(attachment.get_content())
     assert str(calendar["METHOD"]) == "REQUEST"
     (event,) = calendar.walk("VEVENT")
+    assert before <= event.decoded("DTSTAMP") <= datetime.now(UTC)  # stamped when sent
     assert str(event["UID"]) == "booking-17@hirebot"
     assert str(event["SUMMARY"]) == "Live interview; Backend Engineer, round 2"
     assert event.decoded("DTSTART") == datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
@@ -229,7 +227,7 @@ async def test_a_cancellation_goes_out_as_method_cancel(uow: UnitOfWork) -> None
     mailbox, port = Mailbox(), free_port()
     server = smtp_server_on(port, mailbox)
     try:
-        enqueue_invitation(uow, CalendarMethod.CANCEL)
+        enqueue_invitation(uow, InvitationMethod.CANCEL)
         delivery, task = make_delivery(uow, mailer(port))
         await settled(uow, OutboxStatus.SENT)
         await stop(delivery, task)
@@ -309,18 +307,9 @@ async def test_without_smtp_settings_an_email_is_given_up_saying_how_to_set_it_u
 
 
 def test_an_email_row_reads_back_as_the_message_that_was_written() -> None:
-    message = outgoing.Email(
-        to=JANE, subject="s", text="t", html="<p>t</p>", ics="BEGIN:VCALENDAR", ics_method="CANCEL"
-    )
+    invitation = Invitation(meeting=interview_meeting(), method=InvitationMethod.CANCEL)
+    message = outgoing.Email(to=JANE, subject="s", text="t", html="<p>t</p>", invitation=invitation)
     again = outgoing.read(message.kind, message.ordering_key, outgoing.encode(message))
-    assert again == message and again.ics_method is CalendarMethod.CANCEL
-    with pytest.raises(ValueError, match="needs its method"):
-        outgoing.email(
-            cast(Any, None),
-            to=JANE,
-            subject="s",
-            text="t",
-            html="h",
-            ics="x",
-            now=datetime.now(UTC),
-        )
+    assert again == message
+    assert isinstance(again, outgoing.Email) and again.invitation is not None
+    assert again.invitation.meeting.start == datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
