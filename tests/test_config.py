@@ -103,3 +103,17 @@ def test_an_smtp_server_needs_a_sender() -> None:
     settings = Settings(smtp_url=SecretStr("smtp://mail.acme.example"), _env_file=None)
     with pytest.raises(ConfigError, match="HIREBOT_MAIL_FROM"):
         _ = settings.smtp
+
+
+def test_run_refuses_a_malformed_smtp_url_before_starting() -> None:
+    settings = Settings(
+        telegram_token=SecretStr("123:abc"),
+        slack_bot_token=SecretStr("xoxb-1-2"),
+        slack_app_token=SecretStr("xapp-1-2"),
+        smtp_url=SecretStr("smtp//hiring:hunter2@mail.acme.example"),
+        mail_from="hiring@acme.example",
+        _env_file=None,
+    )
+    with pytest.raises(ConfigError, match="HIREBOT_SMTP_URL") as refused:
+        settings.check_for_run()
+    assert "hunter2" not in str(refused.value)

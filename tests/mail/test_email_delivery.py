@@ -8,7 +8,7 @@ import email
 import logging
 import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from icalendar import Calendar
 from sqlmodel import select
 
@@ -70,15 +71,28 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def smtp_server_on(port: int, mailbox: Mailbox) -> Controller:
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+def smtp_server_on(port: int, mailbox: Mailbox, **options: Any) -> Controller:
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, **options)
     controller.start()
     return controller
 
 
-def mailer(port: int) -> SmtpMailer:
+def only(user: str, password: str) -> Callable[..., AuthResult]:
+    """An aiosmtpd authenticator that lets one login in."""
+
+    def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            user.encode(),
+            password.encode(),
+        )
+        return AuthResult(success=ok, handled=False)  # aiosmtpd answers 535 itself
+
+    return check
+
+
+def mailer(port: int, credentials: str = "") -> SmtpMailer:
     settings = Settings(
-        smtp_url=f"smtp://127.0.0.1:{port}",
+        smtp_url=f"smtp://{credentials}127.0.0.1:{port}",
         mail_from=SENDER,
         mail_reply_to=REPLY_TO,
         _env_file=None,
@@ -160,7 +174,7 @@ def enqueue_invitation(
         outgoing.email(
             session,
             to=JANE,
-            subject="Your interview with Acme:\nMonday 9 March",
+            subject="Your interview with Acme:\r\nBcc: evil@example.org\nMonday 9 March",
             text=SECRET_BODY,
             html="<p>Your interview is on <b>Monday</b>.</p>",
             invitation=Invitation(meeting=interview_meeting(), method=method),
@@ -190,7 +204,9 @@ async def test_an_invitation_arrives_with_both_bodies_and_the_calendar_outlook_e
     assert message["From"] == SENDER
     assert message["To"] == JANE
     assert message["Reply-To"] == REPLY_TO
-    assert message["Subject"] == "Your interview with Acme: Monday 9 March"  # one line
+    # A name in the subject cannot add a header (or a recipient): it stays one line.
+    assert message["Subject"] == "Your interview with Acme: Bcc: evil@example.org Monday 9 March"
+    assert message["Bcc"] is None
     assert message["Message-ID"].endswith("@acme.example>")
     assert message["Date"]
 
@@ -292,6 +308,39 @@ async def test_a_server_that_is_down_is_retried_until_it_is_back(uow: UnitOfWork
     finally:
         server.stop()
     assert len(mailbox.received) == 1 and sent.attempts >= 2
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+async def test_the_credentials_in_the_url_log_in_and_a_refused_login_waits_for_a_fix(
+    uow: UnitOfWork,
+) -> None:
+    port = free_port()
+    mailbox = Mailbox()
+    server = smtp_server_on(
+        port,
+        mailbox,
+        authenticator=only("hiring@acme.example", "p:ss w0rd"),
+        auth_required=True,
+        auth_require_tls=False,  # a relay on this machine; the network requires STARTTLS
+    )
+    try:
+        enqueue_invitation(uow)
+        delivery, task = make_delivery(uow, mailer(port, "hiring%40acme.example:wrong@"))
+        waiting = await eventually(
+            lambda: next((r for r in rows(uow) if r.attempts >= 1), None), what="a refused login"
+        )
+        await stop(delivery, task)
+        # Wrong credentials are the setting's fault, not the email's: kept, not given up.
+        assert waiting.status == OutboxStatus.PENDING
+        assert "refused our login (535)" in (waiting.last_error or "")
+        assert "wrong" not in (waiting.last_error or "")
+
+        delivery, task = make_delivery(uow, mailer(port, "hiring%40acme.example:p%3Ass%20w0rd@"))
+        await settled(uow, OutboxStatus.SENT)
+        await stop(delivery, task)
+    finally:
+        server.stop()
+    assert len(mailbox.received) == 1
 
 
 async def test_without_smtp_settings_an_email_is_given_up_saying_how_to_set_it_up(
