@@ -4,22 +4,15 @@ receives, and what becomes of a message the server refuses or cannot take now.""
 from __future__ import annotations
 
 import asyncio
-import email
 import logging
 import shutil
-import socket
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from icalendar import Calendar
 from sqlmodel import select
 
@@ -29,7 +22,8 @@ from bot.flows import outgoing
 from bot.flows.meeting import Invitation, InvitationMethod, Meeting, Person
 from bot.flows.ports import CandidateChannel, MailChannel, ReviewChannel
 from bot.mail.smtp import MailNotSetUp, SmtpMailer, mail_channel
-from bot.sandbox.world import eventually
+from bot.sandbox.mailbox import Mailbox
+from bot.sandbox.world import eventually, free_port
 from bot.unit_of_work import UnitOfWork
 from storage import migrate
 from storage.db import Database, make_engine
@@ -40,54 +34,6 @@ JANE = "jane.doe@example.org"
 SENDER = "Acme hiring <hiring@acme.example>"
 REPLY_TO = "rita@acme.example"
 SECRET_BODY = "Your interview is on Monday. (a body no log may show)"
-
-
-@dataclass
-class Mailbox:
-    """What an SMTP server received; ``refuse``: RCPT answers to give, one per try."""
-
-    received: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
-    refuse: list[str] = field(default_factory=list)
-    tries: int = 0  # RCPT commands seen
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
-    ) -> str:
-        self.tries += 1
-        if self.refuse:
-            return self.refuse.pop(0)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def smtp_server_on(port: int, mailbox: Mailbox, **options: Any) -> Controller:
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port, **options)
-    controller.start()
-    return controller
-
-
-def only(user: str, password: str) -> Callable[..., AuthResult]:
-    """An aiosmtpd authenticator that lets one login in."""
-
-    def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
-        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
-            user.encode(),
-            password.encode(),
-        )
-        return AuthResult(success=ok, handled=False)  # aiosmtpd answers 535 itself
-
-    return check
 
 
 def mailer(port: int, credentials: str = "") -> SmtpMailer:
@@ -187,20 +133,18 @@ def enqueue_invitation(
 async def test_an_invitation_arrives_with_both_bodies_and_the_calendar_outlook_expects(
     uow: UnitOfWork, caplog: pytest.LogCaptureFixture
 ) -> None:
-    mailbox, port = Mailbox(), free_port()
-    server = smtp_server_on(port, mailbox)
-    try:
+    port = free_port()
+    async with Mailbox(port) as mailbox:
         with caplog.at_level(logging.DEBUG):
             before = datetime.now(UTC).replace(microsecond=0)
             enqueue_invitation(uow)
             delivery, task = make_delivery(uow, mailer(port))
             sent = await settled(uow, OutboxStatus.SENT)
             await stop(delivery, task)
-    finally:
-        server.stop()
     assert sent.ordering_key == outgoing.mail_key(JANE) and JANE not in sent.ordering_key
-    ((mail_from, rcpt_tos, message),) = mailbox.received
-    assert mail_from == "hiring@acme.example" and rcpt_tos == [JANE]
+    (received,) = mailbox.received
+    assert (received.mail_from, received.rcpt_tos) == ("hiring@acme.example", (JANE,))
+    message = received.message
     assert message["From"] == SENDER
     assert message["To"] == JANE
     assert message["Reply-To"] == REPLY_TO
@@ -240,16 +184,14 @@ async def test_an_invitation_arrives_with_both_bodies_and_the_calendar_outlook_e
 
 
 async def test_a_cancellation_goes_out_as_method_cancel(uow: UnitOfWork) -> None:
-    mailbox, port = Mailbox(), free_port()
-    server = smtp_server_on(port, mailbox)
-    try:
+    port = free_port()
+    async with Mailbox(port) as mailbox:
         enqueue_invitation(uow, InvitationMethod.CANCEL)
         delivery, task = make_delivery(uow, mailer(port))
         await settled(uow, OutboxStatus.SENT)
         await stop(delivery, task)
-    finally:
-        server.stop()
-    ((_, _, message),) = mailbox.received
+    (received,) = mailbox.received
+    message = received.message
     parts = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
     assert [p.get_param("method") for p in parts] == ["CANCEL", "CANCEL"]
     assert str(Calendar.from_ical(parts[1].get_content())["METHOD"]) == "CANCEL"
@@ -258,16 +200,13 @@ async def test_a_cancellation_goes_out_as_method_cancel(uow: UnitOfWork) -> None
 async def test_a_recipient_the_server_refuses_for_good_is_given_up_with_the_reason(
     uow: UnitOfWork, caplog: pytest.LogCaptureFixture
 ) -> None:
-    mailbox, port = Mailbox(refuse=[f"550 5.1.1 <{JANE}>: Recipient address rejected"]), free_port()
-    server = smtp_server_on(port, mailbox)
-    try:
+    port = free_port()
+    async with Mailbox(port, refuse=[f"550 5.1.1 <{JANE}>: Recipient address rejected"]) as mailbox:
         with caplog.at_level(logging.DEBUG):
             enqueue_invitation(uow)
             delivery, task = make_delivery(uow, mailer(port))
             failed = await settled(uow, OutboxStatus.FAILED)
             await stop(delivery, task)
-    finally:
-        server.stop()
     assert mailbox.received == [] and mailbox.tries == 1
     assert failed.attempts == 1  # tried once, not retried: a 5xx is the server's last word
     reason = failed.last_error or ""
@@ -278,15 +217,12 @@ async def test_a_recipient_the_server_refuses_for_good_is_given_up_with_the_reas
 
 
 async def test_a_temporary_refusal_is_retried_and_then_delivered(uow: UnitOfWork) -> None:
-    mailbox, port = Mailbox(refuse=["451 4.7.1 Greylisted, try again later"]), free_port()
-    server = smtp_server_on(port, mailbox)
-    try:
+    port = free_port()
+    async with Mailbox(port, refuse=["451 4.7.1 Greylisted, try again later"]) as mailbox:
         enqueue_invitation(uow)
         delivery, task = make_delivery(uow, mailer(port))
         sent = await settled(uow, OutboxStatus.SENT)
         await stop(delivery, task)
-    finally:
-        server.stop()
     assert len(mailbox.received) == 1
     assert mailbox.tries == 2 and sent.attempts == 2  # refused with a 451, then taken
 
@@ -300,13 +236,9 @@ async def test_a_server_that_is_down_is_retried_until_it_is_back(uow: UnitOfWork
     )
     assert waiting.status == OutboxStatus.PENDING
     assert "cannot be reached" in (waiting.last_error or "")
-    mailbox = Mailbox()
-    server = smtp_server_on(port, mailbox)
-    try:
+    async with Mailbox(port) as mailbox:
         sent = await settled(uow, OutboxStatus.SENT)
         await stop(delivery, task)
-    finally:
-        server.stop()
     assert len(mailbox.received) == 1 and sent.attempts >= 2
 
 
@@ -315,15 +247,7 @@ async def test_the_credentials_in_the_url_log_in_and_a_refused_login_waits_for_a
     uow: UnitOfWork,
 ) -> None:
     port = free_port()
-    mailbox = Mailbox()
-    server = smtp_server_on(
-        port,
-        mailbox,
-        authenticator=only("hiring@acme.example", "p:ss w0rd"),
-        auth_required=True,
-        auth_require_tls=False,  # a relay on this machine; the network requires STARTTLS
-    )
-    try:
+    async with Mailbox(port, login=("hiring@acme.example", "p:ss w0rd")) as mailbox:
         enqueue_invitation(uow)
         delivery, task = make_delivery(uow, mailer(port, "hiring%40acme.example:wrong@"))
         waiting = await eventually(
@@ -338,8 +262,6 @@ async def test_the_credentials_in_the_url_log_in_and_a_refused_login_waits_for_a
         delivery, task = make_delivery(uow, mailer(port, "hiring%40acme.example:p%3Ass%20w0rd@"))
         await settled(uow, OutboxStatus.SENT)
         await stop(delivery, task)
-    finally:
-        server.stop()
     assert len(mailbox.received) == 1
 
 
