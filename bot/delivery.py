@@ -348,9 +348,19 @@ class Delivery:
             method = message.invitation.method
             ics = invitation.render(message.invitation.meeting, method, self._now())
             calendar = (ics.decode(), method.value)
-        await self._mail.send_email(
-            message.to, message.subject, message.text, message.html, calendar
-        )
+        try:
+            await self._mail.send_email(
+                message.to, message.subject, message.text, message.html, calendar
+            )
+        except DeliveryRefused as err:
+            if message.interview_id is not None:
+                about, reason = message.interview_id, str(err)
+                await self._uow.run(
+                    lambda s, now: undelivered.email_refused(
+                        s, interview_id=about, reason=reason, now=now
+                    )
+                )
+            raise
 
     async def _keep_track(self, about: Sequence[int], posted: Posted) -> None:
         """Record a DM or file that names candidates, so erasing one of them deletes it."""

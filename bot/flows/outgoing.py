@@ -231,6 +231,8 @@ class Email(_Message):
     text: str
     html: str
     invitation: Invitation | None = None
+    # The candidate's interview it is about: a refusal is told in that review thread.
+    interview_id: int | None = None
 
     @property
     def ordering_key(self) -> str:
@@ -468,7 +470,16 @@ def email(
     html: str,
     now: datetime,
     invitation: Invitation | None = None,
+    interview_id: int | None = None,
 ) -> None:
-    """An email, sent through SMTP after commit, with ``invitation`` attached as an .ics."""
-    message = Email(to=to, subject=subject, text=text, html=html, invitation=invitation)
+    """An email, sent through SMTP after commit, with ``invitation`` attached as an .ics;
+    ``interview_id``: the candidate it concerns, whose thread hears if it cannot go out."""
+    message = Email(
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        invitation=invitation,
+        interview_id=interview_id,
+    )
     enqueue(session, message, now)

@@ -22,7 +22,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.flows import escaping, outgoing, roles
+from bot.errors import NotFound
+from bot.flows import escaping, outgoing, roles, threads
 from bot.limits import DeliveryLimit
 from storage import channel_problems, outbox
 from storage.models import Interview, Opening
@@ -142,6 +143,24 @@ def give_up(
         now,
     )
     return True
+
+
+def email_refused(session: Session, *, interview_id: int, reason: str, now: datetime) -> None:
+    """An email about a candidate was refused for good (a bad address, a full mailbox, no
+    SMTP set up): the team reads why in the candidate's thread, and can reach them otherwise.
+    ``reason`` is the server's words without the address."""
+    try:
+        post = threads.parent(session, interview_id)
+    except NotFound:
+        return  # erased meanwhile, or never posted: nobody to tell there
+    assert post.id is not None
+    outgoing.to_thread(
+        session,
+        interview_id=interview_id,
+        review_post_id=post.id,
+        text=f"An email to the candidate could not be delivered ({escaping.mrkdwn(reason)}).",
+        now=now,
+    )
 
 
 def _reported(ordering_key: str) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from bot.config import Settings
 from bot.delivery import Delivery
+from bot.errors import DeliveryDeferred
 from bot.flows import outgoing
 from bot.flows.meeting import Invitation, InvitationMethod, Meeting, Person
 from bot.flows.ports import CandidateChannel, MailChannel, ReviewChannel
@@ -25,10 +26,11 @@ from bot.mail.smtp import MailNotSetUp, SmtpMailer, mail_channel
 from bot.sandbox.mailbox import Mailbox
 from bot.sandbox.world import eventually, free_port
 from bot.unit_of_work import UnitOfWork
-from storage import migrate
+from storage import outbox
 from storage.db import Database, make_engine
 from storage.media import MediaStore
 from storage.models import OutboxMessage, OutboxStatus
+from tests.helpers.flows import FlowWorld, migrated_template
 
 JANE = "jane.doe@example.org"
 SENDER = "Acme hiring <hiring@acme.example>"
@@ -49,17 +51,18 @@ def mailer(port: int, credentials: str = "") -> SmtpMailer:
 
 
 class NoChat:
-    """Telegram and Slack: these stories send email only."""
+    """Telegram and Slack: not part of these stories; anything for them waits."""
 
-    def __getattr__(self, name: str) -> Any:
-        raise AssertionError(f"an email story used {name}")
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[None]]:
+        async def elsewhere(*args: object, **kwargs: object) -> None:
+            raise DeliveryDeferred(f"{name} is not part of an email story")
+
+        return elsewhere
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("mail") / "template.db"
-    migrate.upgrade(f"sqlite:///{path}")
-    return path
+    return migrated_template(tmp_path_factory.mktemp("mail"))
 
 
 @pytest.fixture
@@ -263,6 +266,50 @@ async def test_the_credentials_in_the_url_log_in_and_a_refused_login_waits_for_a
         await settled(uow, OutboxStatus.SENT)
         await stop(delivery, task)
     assert len(mailbox.received) == 1
+
+
+async def test_a_refused_email_about_a_candidate_is_told_in_their_thread(
+    template: Path, tmp_path: Path
+) -> None:
+    world = FlowWorld.from_template(template, tmp_path)
+    world.opening()
+    jane = world.invite()
+
+    def sent_earlier(session: Any, now: datetime) -> None:  # her card went out long ago
+        for row in session.exec(select(OutboxMessage)).all():
+            outbox.mark_sent(session, row.id, now)
+
+    world.run(sent_earlier)
+    db = Database(world.engine)
+    uow = UnitOfWork(db, MediaStore(tmp_path / "media"))
+    port = free_port()
+    try:
+        async with Mailbox(port, refuse=[f"550 5.1.1 <{JANE}>: no such user"]):
+            uow.run_sync(
+                lambda s, now: outgoing.email(
+                    s,
+                    to=JANE,
+                    subject="Your interview",
+                    text=SECRET_BODY,
+                    html="<p>Monday</p>",
+                    interview_id=jane.interview_id,
+                    now=now,
+                )
+            )
+            delivery, task = make_delivery(uow, mailer(port))
+            failed = await settled(uow, OutboxStatus.FAILED)
+            await eventually(world.thread_notes, what="a note in Jane's thread")
+            await stop(delivery, task)
+        (note,) = world.thread_notes()
+        assert note.startswith("An email to the candidate could not be delivered")
+        assert "550" in note and "no such user" in note
+        assert JANE not in note and SECRET_BODY not in note
+        assert failed.kind == outgoing.Kind.EMAIL
+        (row,) = world.outbox(outgoing.Kind.THREAD_POST)
+        assert row.ordering_key == outgoing.review_key(jane.interview_id)
+    finally:
+        db.dispose()
+        world.close()
 
 
 async def test_without_smtp_settings_an_email_is_given_up_saying_how_to_set_it_up(
