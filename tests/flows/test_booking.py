@@ -10,11 +10,11 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.errors import IllegalTransition, InvalidRequest
-from bot.flows import booking, interview, openings
+from bot.flows import booking, erasure, interview, openings
 from bot.flows.availability import Interval
 from bot.sandbox.world import OPENING_FILE
 from bot.unit_of_work import UnitOfWork
-from storage.models import Booking, BookingSeat, BookingStatus
+from storage.models import Booking, BookingSeat, BookingStatus, Interview
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 TEN = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
@@ -171,3 +171,16 @@ def test_the_database_refuses_a_second_seat_even_when_both_checks_read_free(
         overlapping = [(ids[2], _slot(later)), (ids[3], _slot(later + timedelta(minutes=10)))]
         assert sorted(_race(at_noon, overlapping)) == ["booked", "taken"]
     assert len(_live_seats(at_noon)) == (2 if database_url.startswith("postgresql") else 1)
+
+
+def test_erasing_the_candidate_cancels_their_call_and_frees_the_time(at_noon: UnitOfWork) -> None:
+    jane, john = _interviews(at_noon, 2)
+    held = _book(at_noon, jane, _slot(TEN), ALEX, BEA)
+    at_noon.run_sync(
+        lambda s, now: erasure.erase_person(
+            s, s.get_one(Interview, jane), by="the candidate", now=now
+        )
+    )
+    assert at_noon.run_sync(lambda s, _now: s.get_one(Booking, held.id).status) == "cancelled"
+    assert _live_seats(at_noon) == []
+    _book(at_noon, john, _slot(TEN), ALEX, BEA)  # the time is offered again
