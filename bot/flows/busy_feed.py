@@ -79,7 +79,8 @@ def busy_intervals(
 
     ``zone`` is the interviewer's: an all-day event keeps them busy for that whole local day,
     and a floating time (no zone in the feed) is read as their wall clock. Events marked
-    free (TRANSP:TRANSPARENT) and cancelled ones (STATUS:CANCELLED) do not count."""
+    free (TRANSP:TRANSPARENT, or Outlook's X-MICROSOFT-CDO-BUSYSTATUS:FREE) and cancelled
+    ones (STATUS:CANCELLED) do not count."""
     window = Interval(start, end)
     calendar = parse_feed(ics)
     found: list[Interval] = []
@@ -133,7 +134,11 @@ def starts_at_or_after(event: Any, moment: datetime) -> bool:
 def counts_as_busy(event: Any) -> bool:
     transparency = str(event.get("TRANSP", "OPAQUE")).upper()
     status = str(event.get("STATUS", "CONFIRMED")).upper()
-    return transparency != "TRANSPARENT" and status != "CANCELLED"
+    # Outlook says "show as free" with its own property and may leave TRANSP out. Only FREE
+    # frees the time: TENTATIVE, OOF (away) and WORKINGELSEWHERE keep it busy, as a person
+    # who marked it so would expect.
+    outlook = str(event.get("X-MICROSOFT-CDO-BUSYSTATUS", "BUSY")).upper()
+    return transparency != "TRANSPARENT" and status != "CANCELLED" and outlook != "FREE"
 
 
 def occurrence_interval(event: Any, zone: tzinfo) -> Interval | None:

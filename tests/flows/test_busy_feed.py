@@ -89,7 +89,7 @@ def test_an_all_day_event_keeps_the_interviewer_busy_the_whole_local_day() -> No
     assert len(slots) == 4 * 3  # the other four Mondays keep all three slots
 
 
-def test_free_and_cancelled_events_hide_nothing() -> None:
+def test_free_and_cancelled_events_hide_nothing_and_outlooks_tentative_does() -> None:
     free = lines(
         "UID:free@test",
         "DTSTAMP:20261001T000000Z",
@@ -111,8 +111,23 @@ def test_free_and_cancelled_events_hide_nothing() -> None:
         "DTEND:20261102T170000Z",
         "TRANSP:OPAQUE",
     )
-    assert busy(feed(free, cancelled, opaque)) == [
-        Interval(utc(2026, 11, 2, 16), utc(2026, 11, 2, 17))
+    outlook_free = lines(
+        "UID:outlook-free@test",
+        "DTSTAMP:20261001T000000Z",
+        "DTSTART:20261102T170000Z",
+        "DTEND:20261102T180000Z",
+        "X-MICROSOFT-CDO-BUSYSTATUS:FREE",
+    )
+    outlook_tentative = lines(
+        "UID:outlook-tentative@test",
+        "DTSTAMP:20261001T000000Z",
+        "DTSTART:20261102T190000Z",
+        "DTEND:20261102T200000Z",
+        "X-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE",
+    )
+    assert busy(feed(free, cancelled, opaque, outlook_free, outlook_tentative)) == [
+        Interval(utc(2026, 11, 2, 16), utc(2026, 11, 2, 17)),
+        Interval(utc(2026, 11, 2, 19), utc(2026, 11, 2, 20)),
     ]
 
 
