@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSWER1_OGG = ROOT / "bot" / "sandbox" / "samples" / "answer1.ogg"
@@ -40,9 +41,17 @@ print(json.dumps({"help": after_help, "command": loaded(names), "code": code}))
 
 
 def probe(names: tuple[str, ...], *command: str, tmp_path: Path) -> dict[str, object]:
+    result: dict[str, object] = _in_fresh_interpreter(_PROBE, names, command, tmp_path)
+    return result
+
+
+def _in_fresh_interpreter(
+    script: str, names: tuple[str, ...], argv: tuple[str, ...], tmp_path: Path
+) -> Any:
+    """What ``script`` (given ``names`` as JSON, then ``argv``) prints last, as JSON."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HIREBOT_DATA_DIR": str(tmp_path)}
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, json.dumps(names), *command],
+        [sys.executable, "-c", script, json.dumps(names), *argv],
         capture_output=True,
         text=True,
         cwd=tmp_path,  # no .env from the checkout
@@ -51,8 +60,7 @@ def probe(names: tuple[str, ...], *command: str, tmp_path: Path) -> dict[str, ob
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_help_loads_neither_platforms_nor_whisper_nor_settings(tmp_path: Path) -> None:
@@ -82,17 +90,7 @@ def test_bench_help_loads_no_bench_module_and_a_bench_loads_only_its_own(tmp_pat
     )
     names = ("bot.bench.commands", "bot.bench.slack", "bot.bench.media", "bot.sandbox")
     for argv, expected in (
-        (["bench", "--help"], ["bot.bench.commands"]),
-        (["bench", "media", "--help"], ["bot.bench.commands", "bot.bench.media"]),
+        (("bench", "--help"), ["bot.bench.commands"]),
+        (("bench", "media", "--help"), ["bot.bench.commands", "bot.bench.media"]),
     ):
-        done = subprocess.run(
-            [sys.executable, "-c", probe_bench, json.dumps(names), *argv],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            env={**os.environ, "PYTHONPATH": str(ROOT), "HIREBOT_DATA_DIR": str(tmp_path)},
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        assert json.loads(done.stdout.strip().splitlines()[-1]) == expected
+        assert _in_fresh_interpreter(probe_bench, names, argv, tmp_path) == expected
