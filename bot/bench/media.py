@@ -17,6 +17,7 @@ import sys
 import tempfile
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -28,6 +29,20 @@ TARGET_PEAK_MB = 500
 _SAMPLES = Path(__file__).resolve().parents[1] / "sandbox" / "samples"
 _ANSWERS = ("answer1.ogg", "answer2.ogg")
 _MP3_RATE = 8_000
+
+
+def mux_mono(
+    container: Any, stream: Any, samples: npt.NDArray[np.float32], rate: int, *, frame_size: int
+) -> None:
+    """Encode mono float ``samples`` at ``rate`` Hz on ``stream`` in frames of ``frame_size``
+    and mux them. The stream is not flushed: the caller may still have a video track to end."""
+    for start in range(0, len(samples), frame_size):
+        chunk = samples[start : start + frame_size].reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+        frame.sample_rate = rate
+        frame.pts = start
+        frame.time_base = Fraction(1, rate)
+        container.mux(stream.encode(frame))
 
 
 def long_mp3(
@@ -56,13 +71,7 @@ def long_mp3(
         stream = container.add_stream("libmp3lame", rate=_MP3_RATE)
         stream.layout = "mono"
         stream.bit_rate = 8_000
-        for start in range(0, count, 1152):
-            chunk = minute[start : start + 1152].reshape(1, -1)
-            frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
-            frame.sample_rate = _MP3_RATE
-            frame.pts = start
-            frame.time_base = Fraction(1, _MP3_RATE)
-            container.mux(stream.encode(frame))
+        mux_mono(container, stream, minute, _MP3_RATE, frame_size=1152)
         container.mux(stream.encode(None))
     piece = buffer.getvalue()
     with path.open("wb") as out:
@@ -153,14 +162,7 @@ def large_video(path: Path, seconds: float, *, width: int = 1920, height: int = 
             frame.pts = index
             frame.time_base = Fraction(1, fps)
             container.mux(video.encode(frame))
-        for start in range(0, len(speech), 1024):
-            piece = av.AudioFrame.from_ndarray(
-                speech[start : start + 1024].reshape(1, -1), format="flt", layout="mono"
-            )
-            piece.sample_rate = rate
-            piece.pts = start
-            piece.time_base = Fraction(1, rate)
-            container.mux(audio.encode(piece))
+        mux_mono(container, audio, speech, rate, frame_size=1024)
         container.mux(video.encode(None))
         container.mux(audio.encode(None))
     return path

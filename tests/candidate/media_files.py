@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from bot.bench.media import long_mp3
+from bot.bench.media import long_mp3, mux_mono
 from bot.sandbox.world import SAMPLES
 from bot.transcription.media import decode_audio
 
@@ -29,16 +29,8 @@ def tone_voice_note(path: Path, seconds: float, amplitude: float = 0.2) -> Path:
         stream.layout = "mono"
         t = np.arange(int(rate * seconds)) / rate
         samples = (amplitude * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-        for start in range(0, len(samples), 960):
-            chunk = samples[start : start + 960]
-            frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="flt", layout="mono")
-            frame.sample_rate = rate
-            frame.pts = start
-            frame.time_base = Fraction(1, rate)
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
+        mux_mono(container, stream, samples, rate, frame_size=960)
+        container.mux(stream.encode(None))
     return path
 
 
@@ -84,13 +76,7 @@ def video_with_audio(
             container.mux(video.encode(frame))
         t = np.arange(round(audio_seconds * 16_000)) / 16_000
         sound = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-        for start in range(0, len(sound), 1024):
-            chunk = sound[start : start + 1024].reshape(1, -1)
-            piece = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
-            piece.sample_rate = 16_000
-            piece.pts = start
-            piece.time_base = Fraction(1, 16_000)
-            container.mux(audio.encode(piece))
+        mux_mono(container, audio, sound, 16_000, frame_size=1024)
         container.mux(video.encode(None))
         container.mux(audio.encode(None))
     return path
@@ -104,13 +90,6 @@ def speech_voice_note(path: Path, seconds: float) -> Path:
     with av.open(str(path), "w", format="ogg") as container:
         stream = container.add_stream("libopus", rate=rate)
         stream.layout = "mono"
-        for start in range(0, len(samples), 960):
-            frame = av.AudioFrame.from_ndarray(
-                samples[start : start + 960].reshape(1, -1), format="flt", layout="mono"
-            )
-            frame.sample_rate = rate
-            frame.pts = start
-            frame.time_base = Fraction(1, rate)
-            container.mux(stream.encode(frame))
+        mux_mono(container, stream, samples, rate, frame_size=960)
         container.mux(stream.encode(None))
     return path
