@@ -16,8 +16,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from bot.flows.moments import known_zone
 from bot.limits import SchedulingLimit
 
 
@@ -34,10 +35,10 @@ def as_utc(moment: datetime, what: str = "time") -> datetime:
 
 
 def zone_named(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise AvailabilityError(f"unknown time zone {name!r}") from error
+    zone = known_zone(name)
+    if zone is None:
+        raise AvailabilityError(f"unknown time zone {name!r}")
+    return zone
 
 
 @dataclass(frozen=True)

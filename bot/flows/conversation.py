@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from bot.flows import buttons, outgoing, texts
 from bot.flows.lifecycle import STARTED
+from bot.flows.moments import known_zone
 from bot.flows.ports import Choice
 from storage import interviews
 from storage.models import (
@@ -97,10 +98,7 @@ def candidate_zone(candidate: Candidate, opening: Opening) -> ZoneInfo:
 
 def zone(name: str | None) -> ZoneInfo:
     """The named time zone, or UTC when the name is unknown."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return known_zone(name or "UTC") or ZoneInfo("UTC")
 
 
 def of_interview(session: Session, interview: Interview, now: datetime) -> Conversation:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator, model_validator
+
+from bot.flows.moments import known_zone
 
 # A generated room: anyone with the link may join, so its name must be unguessable.
 JITSI_BASE_URL = "https://meet.jit.si/"
@@ -67,10 +69,8 @@ class Meeting(BaseModel):
     @field_validator("zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("not an IANA time zone") from None
+        if known_zone(value) is None:
+            raise ValueError("not an IANA time zone")
         return value
 
     @model_validator(mode="after")

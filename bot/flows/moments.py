@@ -4,6 +4,16 @@ their own language and time zone, from ``texts``)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def known_zone(name: str) -> ZoneInfo | None:
+    """The IANA time zone called ``name``, or None when there is none (or the name is not one:
+    a path, an empty string). Each caller says in its own words what an unknown name means."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def format_deadline(moment: datetime) -> str:

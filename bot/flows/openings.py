@@ -6,7 +6,6 @@ import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -14,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from bot.errors import InvalidRequest, NotFound, OpeningFileError
 from bot.flows import decision_texts, escaping, outgoing
+from bot.flows.moments import known_zone
 from bot.limits import InviteLimit, OpeningLimit, QuestionDefaults
 from storage.models import Answer, Opening, Question
 
@@ -96,10 +96,8 @@ class OpeningSpec(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{value}' (use e.g. Europe/Berlin)") from None
+        if known_zone(value) is None:
+            raise ValueError(f"unknown time zone '{value}' (use e.g. Europe/Berlin)")
         return value
 
     @field_validator("slug")
