@@ -3,8 +3,8 @@
 Two candidates may press the same slot at the same moment on two processes. The check here
 turns the usual case away with a clear answer; the database closes the race: on PostgreSQL
 an exclusion constraint refuses overlapping live seats of one interviewer (migration 0010),
-and on SQLite, which has one writer at a time, ``_hold_the_writer`` takes the write lock
-before the check, so the second booking reads the first one's seats.
+and on SQLite, which has one writer at a time, ``interviews.hold_the_writer`` takes the
+write lock before the check, so the second booking reads the first one's seats.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -129,7 +128,7 @@ def _check_slot(interviewers: Sequence[str], slot: Interval, now: datetime) -> N
 def _take_seats(
     session: Session, booking: Booking, interviewers: Sequence[str], slot: Interval
 ) -> None:
-    _hold_the_writer(session)
+    interviews.hold_the_writer(session)
     if any(_clashes(session, who, slot) for who in interviewers):
         raise SlotTaken(TAKEN)
     try:
@@ -155,18 +154,6 @@ def _take_seats(
 
 def _clashes(session: Session, interviewer: str, slot: Interval) -> bool:
     return bool(busy_with_bookings(session, interviewer, slot))
-
-
-def _hold_the_writer(session: Session) -> None:
-    """On SQLite, take the database's write lock now, before reading the seats.
-
-    SQLite runs the reads of a transaction before its first write outside any lock, so two
-    bookings could both read "free" and both write. A write statement, even one that changes
-    no row, makes the second wait until the first commits. PostgreSQL needs nothing: its
-    exclusion constraint refuses the second seat.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE booking SET sequence = sequence WHERE 0 = 1"))
 
 
 def _live(session: Session, booking_id: int) -> Booking:
