@@ -92,6 +92,12 @@ class Opening(SQLModel, table=True):
     # not finished. Empty lists switch reminders off.
     remind_not_started_hours: list[int] = Field(default_factory=lambda: [24], sa_type=JSON)
     remind_before_deadline_hours: list[int] = Field(default_factory=lambda: [72, 24], sa_type=JSON)
+    # The live interview (issue 10): who the candidate meets (Slack user ids), whether all of
+    # them must be free at once (a panel) or any one of them, and where the call happens (a
+    # fixed video-call URL; None: a new Jitsi room per booking).
+    interviewers: list[str] = Field(default_factory=list, sa_type=JSON)
+    panel: bool = False
+    meeting_url: str | None = Field(default=None, sa_type=Text)
     created_at: datetime
     updated_at: datetime
 
@@ -143,6 +149,8 @@ class Interview(SQLModel, table=True):
     consent_version: str | None = None
     completed_at: datetime | None = None
     decided_at: datetime | None = None
+    # When the candidate was first offered live-interview slots (the booking rate's base).
+    slots_offered_at: datetime | None = None
 
 
 class Answer(SQLModel, table=True):
@@ -387,6 +395,13 @@ class BookingStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class BookingOutcome(StrEnum):
+    """What an interviewer marked after the call."""
+
+    HELD = "held"
+    NO_SHOW = "no_show"
+
+
 class Booking(SQLModel, table=True):
     """A live interview a candidate booked: one slot, one or more interviewers (its seats).
 
@@ -401,6 +416,13 @@ class Booking(SQLModel, table=True):
     status: BookingStatus = Field(default=BookingStatus.BOOKED, sa_type=String(16))
     uid: str = Field(sa_type=String(64), unique=True)
     sequence: int = 0
+    # The call's link, fixed when booked: a reschedule keeps it.
+    url: str = Field(default="", sa_type=Text)
+    # Who booked, rescheduled or cancelled last: "candidate" or a Slack user id.
+    changed_by: str = Field(default="candidate", sa_type=String(32))
+    outcome: str | None = Field(default=None, sa_type=String(16))
+    outcome_by: str | None = Field(default=None, sa_type=String(32))
+    outcome_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -432,3 +454,42 @@ class BookingSeat(SQLModel, table=True):
     starts_at: datetime
     ends_at: datetime
     live: bool = True  # False once the booking is cancelled or moved: the time is free again
+
+
+class InterviewerHours(SQLModel, table=True):
+    """One interviewer's weekly hours, days off and calendar feed (issue 10).
+
+    ``days`` is ``[[weekday, "HH:MM", "HH:MM"], …]`` in the interviewer's own ``time_zone``
+    (bot.flows.availability.WeeklyHours); ``days_off`` is ``["YYYY-MM-DD", …]``.
+    ``feed_url`` is the secret address of their calendar: never logged, never shown back in
+    full. ``feed_busy`` is the last good copy of the busy times read from it
+    (``[[start, end], …]``, ISO 8601 UTC), used while the feed cannot be read.
+    """
+
+    interviewer: str = Field(sa_type=String(32), primary_key=True)  # Slack user id
+    time_zone: str = Field(sa_type=String(64))
+    days: list[list[Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    slot_minutes: int = 30
+    buffer_minutes: int = 0
+    max_per_day: int = 4
+    days_off: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Where invitations go; from Slack's profile (users:read.email) or typed in the form.
+    email: str | None = Field(default=None, sa_type=String(254))
+    feed_url: str | None = Field(default=None, sa_type=Text)
+    feed_busy: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    feed_read_at: datetime | None = None  # the last good read
+    feed_tried_at: datetime | None = None  # the last attempt, good or not
+    feed_error: str | None = Field(default=None, sa_type=Text)  # why the last attempt failed
+    feed_error_told_at: datetime | None = None  # the interviewer was told (once per error)
+    updated_at: datetime
+
+
+class BookingReminder(SQLModel, table=True):
+    """A reminder about a booked call already sent (``rule``: "candidate:24h",
+    "candidate:1h", "interviewers:1h"), per booking ``sequence``: a rescheduled call is
+    reminded again, a reminder is never sent twice."""
+
+    booking_id: int = Field(foreign_key="booking.id", primary_key=True)
+    sequence: int = Field(primary_key=True)
+    rule: str = Field(sa_type=String(32), primary_key=True)
+    sent_at: datetime
