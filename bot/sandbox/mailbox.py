@@ -3,7 +3,8 @@
 Why: hirebot's SMTP adapter talks to it exactly as to a mail provider (EHLO, optional AUTH,
 MAIL, RCPT, DATA), so tests and the demo see the message a recipient would get. It can
 refuse recipients (``refuse``: one reply per RCPT, e.g. a 550 or a greylisting 451) and ask
-for a login. Needs ``aiosmtpd`` (the dev extra).
+for a login. ``hirebot demo`` and every sandbox World start one (aiosmtpd is a main
+dependency for that reason).
 """
 
 from __future__ import annotations

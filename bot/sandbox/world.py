@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from bot.config import Settings
 from bot.flows import openings
 from bot.runtime import Runtime
+from bot.sandbox.mailbox import Mailbox
 from bot.sandbox.slack import SlackSandbox
 from bot.sandbox.slack_api import SlackMessage
 from bot.sandbox.telegram import SandboxCandidate, SentMessage, TelegramSandbox
@@ -39,6 +40,7 @@ TEAMMATE = "U0TEAMMATE1"
 SLACK_BOT_TOKEN = "xoxb-sandbox-bot"
 SLACK_APP_TOKEN = "xapp-sandbox-app"
 WEBHOOK_SECRET = "sandbox-webhook-secret"
+MAIL_FROM = "Acme Hiring <hiring@acme.example>"
 INVITE_LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]{1,64})")
 
 T = TypeVar("T")
@@ -60,10 +62,13 @@ class World:
         default_factory=lambda: SlackSandbox(bot_token=SLACK_BOT_TOKEN, app_token=SLACK_APP_TOKEN)
     )
     runtime: Runtime | None = None
+    # The local SMTP server every email goes to (invitations, calendar invitations).
+    mailbox: Mailbox = field(default_factory=lambda: Mailbox(free_port()))
 
     async def __aenter__(self) -> World:
         if self.telegram_mode == "webhook" and not self.http_port:
             self.http_port = free_port()
+        self.mailbox.start()
         # slack_sdk ignores NO_PROXY: a proxy setting would send loopback traffic away.
         for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
             os.environ.pop(name, None)
@@ -84,6 +89,7 @@ class World:
         await self.stop_bot()
         await self.slack.__aexit__(None, None, None)
         await self.telegram.__aexit__(None, None, None)
+        self.mailbox.stop()
 
     def settings(self) -> Settings:
         socket = self.slack_mode == "socket"
@@ -108,6 +114,8 @@ class World:
             else None,
             recruiters=RECRUITER,
             whisper_model=self.whisper_model,
+            smtp_url=SecretStr(f"smtp://127.0.0.1:{self.mailbox.port}"),
+            mail_from=MAIL_FROM,
         )
 
     def environment(self) -> dict[str, str]:
