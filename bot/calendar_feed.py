@@ -4,54 +4,224 @@ The address is a secret (anyone holding it reads the whole calendar), so it is n
 and never put in an error message. What comes back is untrusted: it is read in chunks and
 dropped past BusyFeedLimit.FEED_BYTES, whatever Content-Length says, and the whole fetch has
 a deadline. Every failure is a FeedError the caller can hand to bot.flows.busy_feed.refreshed.
+
+The address is pasted by a person, so it may point anywhere hirebot's server can reach: the
+cloud's metadata service (169.254.169.254), a database on the private network, the bot's own
+port on 127.0.0.1. ``FeedFetcher`` refuses those (server-side request forgery): a host name is
+resolved by ``CheckedResolver``, which drops every address ``AddressPolicy`` refuses, and the
+connection is made only to an address it kept, so a DNS answer that changes between a check
+and the connect cannot slip through (there is no second lookup). An address written as an IP
+skips resolvers in aiohttp, so it is checked here, on the first request and on every redirect
+(redirects are followed here, one by one, for that reason).
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+import asyncio
+import ipaddress
+import logging
+import socket
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
 
-from bot.flows.busy_feed import FeedError, FeedTooLarge
+from bot.errors import described
+from bot.flows import feed_reads
+from bot.flows.busy_feed import FeedError, FeedTooLarge, feed_address
 from bot.limits import BusyFeedLimit
+from bot.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AddressPolicy", "CheckedResolver", "FeedFetcher", "FeedReads", "feed_address"]
 
 CHUNK_BYTES = 64 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def feed_address(pasted: str) -> str:
-    """The address to fetch: Apple and Outlook hand out ``webcal://`` links, which are
-    HTTPS under another name. Anything but http(s) is refused (no file://, no ftp://)."""
-    parts = urlsplit(pasted.strip())
-    scheme = parts.scheme.lower()
-    if scheme == "webcal":
-        scheme = "https"
-    if scheme not in {"http", "https"} or not parts.hostname:
-        raise FeedError("a calendar address starts with https:// or webcal://")
-    return urlunsplit((scheme, *parts[1:]))
+class RefusedAddress(OSError):
+    """A host that resolves only to addresses a calendar feed may not be read from."""
 
 
-async def fetch_feed(http: aiohttp.ClientSession, pasted: str) -> bytes:
-    """The feed's bytes, or FeedError saying why not (without the address)."""
-    address = feed_address(pasted)
-    timeout = aiohttp.ClientTimeout(total=BusyFeedLimit.FETCH_SECONDS)
-    try:
-        async with http.get(address, timeout=timeout, max_redirects=5) as response:
-            if response.status != 200:
-                raise FeedError(f"the calendar address answered HTTP {response.status}")
-            if (response.content_length or 0) > BusyFeedLimit.FEED_BYTES:
-                raise FeedTooLarge(too_large())
-            body = bytearray()
-            async for chunk in response.content.iter_chunked(CHUNK_BYTES):
-                body += chunk
-                if len(body) > BusyFeedLimit.FEED_BYTES:
-                    raise FeedTooLarge(too_large())
-            return bytes(body)
-    except (aiohttp.ClientError, TimeoutError) as error:
-        # The exception's text can carry the address: keep only its kind.
-        raise FeedError(
-            f"the calendar address could not be read ({type(error).__name__})"
-        ) from None
+REFUSED = (
+    "the calendar address points to a private, local or cloud-internal network address, "
+    "which hirebot does not read: paste the public address your calendar app gives "
+    "(Google: Settings → your calendar → Secret address in iCal format)"
+)
+
+
+@dataclass(frozen=True)
+class AddressPolicy:
+    """Which IP addresses a feed may be read from. Only public ones, unless
+    ``allow_private`` (HIREBOT_CALENDAR_PRIVATE_HOSTS=allow: tests, the sandbox, a calendar
+    server on the company network) also lets loopback and private networks through. Link-local
+    addresses, where clouds answer with their instance credentials, are refused either way."""
+
+    allow_private: bool = False
+
+    def allows(self, address: str | IPAddress) -> bool:
+        try:
+            ip = ipaddress.ip_address(
+                address.split("%", 1)[0] if isinstance(address, str) else address
+            )
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+        if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved:
+            return False
+        if ip.is_global:
+            return True
+        return self.allow_private and (ip.is_private or ip.is_loopback)
+
+
+class CheckedResolver(AbstractResolver):
+    """The system's resolver, keeping only the addresses ``policy`` allows; none left is a
+    RefusedAddress. aiohttp connects to what this returns, and only to that."""
+
+    def __init__(self, policy: AddressPolicy, inner: AbstractResolver | None = None) -> None:
+        self._policy = policy
+        self._inner = inner or DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await self._inner.resolve(host, port, family)
+        allowed = [entry for entry in found if self._policy.allows(entry["host"])]
+        if not allowed:
+            raise RefusedAddress("every address of this host is refused")
+        return allowed
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+class FeedFetcher:
+    """Reads calendar feeds through one guarded HTTP client; ``close`` when done."""
+
+    def __init__(self, policy: AddressPolicy, *, resolver: AbstractResolver | None = None) -> None:
+        self.policy = policy
+        self._resolver = resolver
+        self._http: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            connector = aiohttp.TCPConnector(
+                resolver=CheckedResolver(self.policy, self._resolver),
+                # Every connection resolves afresh through the check: nothing cached from
+                # an earlier, different answer is reused.
+                use_dns_cache=False,
+            )
+            # trust_env stays off: a proxy would do the resolving, past the check.
+            self._http = aiohttp.ClientSession(connector=connector, trust_env=False)
+        return self._http
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+
+    async def fetch(self, pasted: str) -> bytes:
+        """The feed's bytes, or FeedError saying why not (without the address)."""
+        address = feed_address(pasted)
+        try:
+            async with asyncio.timeout(BusyFeedLimit.FETCH_SECONDS):
+                for _ in range(BusyFeedLimit.REDIRECTS + 1):
+                    self._check_literal(address)
+                    async with self._client().get(address, allow_redirects=False) as response:
+                        if response.status in _REDIRECTS and "Location" in response.headers:
+                            address = _next_address(address, response.headers["Location"])
+                            continue
+                        return await _body(response)
+                raise FeedError("the calendar address redirects too many times")
+        except aiohttp.ClientConnectorError as error:
+            if isinstance(error.os_error, RefusedAddress):
+                raise FeedError(REFUSED) from None
+            raise _unreadable(error) from None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise _unreadable(error) from None
+
+    def _check_literal(self, address: str) -> None:
+        host = urlsplit(address).hostname or ""
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            return  # a name: CheckedResolver decides on what it resolves to
+        if not self.policy.allows(ip):
+            raise FeedError(REFUSED)
+
+
+def _next_address(current: str, location: str) -> str:
+    target = urljoin(current, location)
+    if urlsplit(target).scheme.lower() not in {"http", "https"}:
+        raise FeedError("the calendar address redirects to something that is not a web address")
+    return target
+
+
+async def _body(response: aiohttp.ClientResponse) -> bytes:
+    if response.status != 200:
+        raise FeedError(f"the calendar address answered HTTP {response.status}")
+    if (response.content_length or 0) > BusyFeedLimit.FEED_BYTES:
+        raise FeedTooLarge(too_large())
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(CHUNK_BYTES):
+        body += chunk
+        if len(body) > BusyFeedLimit.FEED_BYTES:
+            raise FeedTooLarge(too_large())
+    return bytes(body)
+
+
+def _unreadable(error: Exception) -> FeedError:
+    # The exception's text can carry the address: keep only its kind.
+    return FeedError(f"the calendar address could not be read ({type(error).__name__})")
 
 
 def too_large() -> str:
     return f"the calendar feed is over {BusyFeedLimit.FEED_BYTES // (1024 * 1024)} MB"
+
+
+class FeedReads:
+    """Interviewers' feeds read and stored: those due on each tick, and one at once after
+    its owner saved a new address. Fetching happens between two transactions, never in one
+    (bot.flows.feed_reads)."""
+
+    def __init__(self, uow: UnitOfWork, fetcher: FeedFetcher) -> None:
+        self._uow = uow
+        self._fetcher = fetcher
+
+    async def read_due(self) -> int:
+        """Read the feeds due now (at most BusyFeedLimit.REFRESH_PER_TICK); how many."""
+        due = await self._uow.run(
+            lambda s, now: feed_reads.claim_due(s, now, BusyFeedLimit.REFRESH_PER_TICK)
+        )
+        at_once = asyncio.Semaphore(BusyFeedLimit.REFRESH_AT_ONCE)
+
+        async def one(read: feed_reads.FeedToRead) -> None:
+            async with at_once:
+                await self._read(read)
+
+        await asyncio.gather(*(one(read) for read in due))
+        return len(due)
+
+    async def read_now(self, interviewer: str) -> None:
+        read = await self._uow.run(lambda s, now: feed_reads.claim(s, interviewer, now))
+        if read is not None:
+            await self._read(read)
+
+    async def _read(self, read: feed_reads.FeedToRead) -> None:
+        fetched: bytes | FeedError
+        try:
+            fetched = await self._fetcher.fetch(read.address)
+        except FeedError as error:
+            fetched = error
+        try:
+            await self._uow.run(lambda s, now: feed_reads.record(s, read, fetched, now))
+        except Exception as error:
+            # One interviewer's bad row must not stop the others' reads; tried again later.
+            log.error("storing a calendar feed read failed: %s", described(error))
+
+    async def close(self) -> None:
+        await self._fetcher.close()

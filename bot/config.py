@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     mail_from: str | None = None  # e.g. "Rita at Acme <hiring@acme.example>"
     mail_reply_to: str | None = None
 
+    # Calendar feeds (issue 10) are read only from public addresses; "allow" also lets
+    # loopback and private networks through (the sandbox, tests, a calendar server on the
+    # company network). Link-local addresses (cloud metadata) stay refused either way.
+    calendar_private_hosts: Literal["refuse", "allow"] = "refuse"
+
     whisper_backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     whisper_model: str = "tiny.en"
     # How many answers are transcribed at once; unset: one per four cores (at least one).

@@ -39,6 +39,8 @@ class OpeningLimit(IntEnum):
     DEADLINE_DAYS_MAX = 90
     RESPOND_WITHIN_DAYS_MAX = 60
     TITLE_CHARS = 100  # the form's limit; a file's title is not bounded
+    # Interviewers named on one opening: a panel of more would never find a common slot.
+    INTERVIEWERS_MAX = 10
 
 
 class ReminderLimit(IntEnum):
@@ -193,6 +195,8 @@ class SchedulingLimit(IntEnum):
     WINDOW_DAYS_MAX = 92
     # Slots shown in one message before "later dates": a handful of buttons fits a phone.
     SLOTS_PER_PAGE = 5
+    # One-off days off an interviewer keeps: a year of holidays and conferences fits.
+    DAYS_OFF_MAX = 60
 
 
 class BusyFeedLimit(IntEnum):
@@ -208,3 +212,13 @@ class BusyFeedLimit(IntEnum):
     EVENTS = 20_000
     OCCURRENCES = 2_000
     FETCH_SECONDS = 20
+    ADDRESS_CHARS = 2000  # Google's secret addresses are about 150
+    REDIRECTS = 5
+    # How often each interviewer's feed is read again: a meeting they add shows up in the
+    # candidate's offer within this long, and a calendar server sees us a few times an hour
+    # (Google itself refreshes subscribed feeds every few hours).
+    REFRESH_MINUTES = 15
+    # Feeds read by one tick (every ReminderLimit.TICK_SECONDS), and at once: the rest wait
+    # for the next tick, so a large team never holds the tick for minutes.
+    REFRESH_PER_TICK = 20
+    REFRESH_AT_ONCE = 4

@@ -25,6 +25,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
+from bot.calendar_feed import AddressPolicy, FeedFetcher, FeedReads
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.errors import described
@@ -141,11 +142,15 @@ class Runtime:
         await self.telegram.initialize()
         client = AsyncWebClient(token=s.secret("slack_bot_token"), base_url=s.slack_api_url)
         signing_secret = None if s.slack_socket_mode else s.secret("slack_signing_secret")
+        self.feeds = FeedReads(
+            self.uow, FeedFetcher(AddressPolicy(allow_private=s.calendar_private_hosts == "allow"))
+        )
         self.slack: AsyncApp = build_app(
             client,
             self.uow,
             signing_secret=signing_secret,
             telegram_username=lambda: self.telegram.bot.username,
+            feeds=self.feeds,
         )
         self.delivery = Delivery(
             self.uow,
@@ -198,6 +203,16 @@ class Runtime:
             max_instances=1,
             coalesce=True,
         )
+        # Its own job, not part of tick: a slow calendar server (up to
+        # BusyFeedLimit.FETCH_SECONDS a feed) must not hold back deadlines and reminders.
+        self._scheduler.add_job(
+            self.read_calendar_feeds,
+            "interval",
+            seconds=ReminderLimit.TICK_SECONDS,
+            id="calendar-feeds",
+            max_instances=1,
+            coalesce=True,
+        )
         self._scheduler.start()
         if s.slack_socket_mode:
             self._socket = AsyncSocketModeHandler(
@@ -240,6 +255,7 @@ class Runtime:
         outbox_task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.telegram.shutdown()
+        await self.feeds.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
         self.db.dispose()
 
@@ -265,6 +281,15 @@ class Runtime:
         except Exception as err:
             log.error(
                 "periodic tick failed, it runs again at the next interval: %s", described(err)
+            )
+
+    async def read_calendar_feeds(self) -> None:
+        """Interviewers' calendar feeds not read for BusyFeedLimit.REFRESH_MINUTES."""
+        try:
+            await self.feeds.read_due()
+        except Exception as err:
+            log.error(
+                "reading calendar feeds failed, tried again next interval: %s", described(err)
             )
 
     def _committed(self) -> None:

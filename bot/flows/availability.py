@@ -24,7 +24,13 @@ from bot.limits import SchedulingLimit
 
 class AvailabilityError(ValueError):
     """Hours that cannot be used (an unknown zone, a slot longer than its day…): the
-    message is meant for the interviewer who typed them."""
+    message is meant for the interviewer who typed them, and ``field`` names what they
+    typed wrong (time_zone, days, hours, slot_minutes, buffer_minutes, max_per_day), so a
+    form can show it next to that field."""
+
+    def __init__(self, message: str, field: str = "hours") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def as_utc(moment: datetime, what: str = "time") -> datetime:
@@ -37,7 +43,7 @@ def as_utc(moment: datetime, what: str = "time") -> datetime:
 def zone_named(name: str) -> ZoneInfo:
     zone = known_zone(name)
     if zone is None:
-        raise AvailabilityError(f"unknown time zone {name!r}")
+        raise AvailabilityError(f"unknown time zone {name!r}", "time_zone")
     return zone
 
 
@@ -76,7 +82,9 @@ class DailyHours:
 
     def __post_init__(self) -> None:
         if not 0 <= self.weekday <= 6:
-            raise AvailabilityError(f"weekday must be 0 (Monday) to 6 (Sunday), not {self.weekday}")
+            raise AvailabilityError(
+                f"weekday must be 0 (Monday) to 6 (Sunday), not {self.weekday}", "days"
+            )
         if self.start.tzinfo is not None or self.end.tzinfo is not None:
             raise AvailabilityError("daily hours are wall-clock times; the zone is the week's")
         if self.end <= self.start:
@@ -99,7 +107,7 @@ class WeeklyHours:
     def __post_init__(self) -> None:
         zone_named(self.time_zone)
         if not self.days:
-            raise AvailabilityError("set the hours of at least one day of the week")
+            raise AvailabilityError("set the hours of at least one day of the week", "days")
         if (
             not SchedulingLimit.SLOT_MINUTES_MIN
             <= self.slot_minutes
@@ -107,16 +115,19 @@ class WeeklyHours:
         ):
             raise AvailabilityError(
                 f"a call lasts {SchedulingLimit.SLOT_MINUTES_MIN} to "
-                f"{SchedulingLimit.SLOT_MINUTES_MAX} minutes, not {self.slot_minutes}"
+                f"{SchedulingLimit.SLOT_MINUTES_MAX} minutes, not {self.slot_minutes}",
+                "slot_minutes",
             )
         if not 0 <= self.buffer_minutes <= SchedulingLimit.BUFFER_MINUTES_MAX:
             raise AvailabilityError(
-                f"the pause between calls is 0 to {SchedulingLimit.BUFFER_MINUTES_MAX} minutes"
+                f"the pause between calls is 0 to {SchedulingLimit.BUFFER_MINUTES_MAX} minutes",
+                "buffer_minutes",
             )
         if not 1 <= self.max_per_day <= SchedulingLimit.CALLS_PER_DAY_MAX:
             raise AvailabilityError(
                 f"calls per day are 1 to {SchedulingLimit.CALLS_PER_DAY_MAX}, "
-                f"not {self.max_per_day}"
+                f"not {self.max_per_day}",
+                "max_per_day",
             )
         for weekday in range(7):
             stretches = sorted((d.start, d.end) for d in self.days if d.weekday == weekday)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import icalendar
 import recurring_ical_events
@@ -29,6 +30,34 @@ class FeedError(ValueError):
 
 class FeedTooLarge(FeedError):
     """Past one of BusyFeedLimit's bounds."""
+
+
+def feed_address(pasted: str) -> str:
+    """The address to fetch: Apple and Outlook hand out ``webcal://`` links, which are
+    HTTPS under another name. Anything but http(s) is refused (no file://, no ftp://)."""
+    if len(pasted) > BusyFeedLimit.ADDRESS_CHARS:
+        raise FeedError(f"a calendar address is at most {BusyFeedLimit.ADDRESS_CHARS} characters")
+    parts = urlsplit(pasted.strip())
+    scheme = parts.scheme.lower()
+    if scheme == "webcal":
+        scheme = "https"
+    try:
+        hostname = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        hostname = None
+    if scheme not in {"http", "https"} or not hostname:
+        raise FeedError("a calendar address starts with https:// or webcal://")
+    return urlunsplit((scheme, *parts[1:]))
+
+
+def masked(pasted: str) -> str:
+    """What may be shown of a feed address: its host, never the secret path or query."""
+    try:
+        parts = urlsplit(feed_address(pasted))
+    except FeedError:
+        return "(an address hirebot cannot read)"
+    return f"{parts.scheme}://{parts.hostname}/…"
 
 
 # Repeating more often than hourly is no one's calendar, and is how a few bytes of RRULE

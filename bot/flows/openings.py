@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -19,6 +20,7 @@ from storage.models import Answer, Opening, Question
 
 ANSWER_TYPES = ("voice", "video_note", "video", "audio", "text")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 
 
 class QuestionSpec(BaseModel):
@@ -77,6 +79,12 @@ class OpeningSpec(BaseModel):
     rubric: list[str] = Field(default_factory=list)
     # The opening's own wording of decision messages (see bot.flows.decision_texts).
     candidate_messages: dict[str, str] = Field(default_factory=dict)
+    # Who takes the live interview (issue 10): Slack user ids. A panel needs all of them
+    # free at once; otherwise any one of them takes the call.
+    interviewers: list[str] = Field(default_factory=list, max_length=OpeningLimit.INTERVIEWERS_MAX)
+    panel: bool = False
+    # A fixed video-call room for every call; left out, each booking gets its own room.
+    meeting_url: str | None = None
 
     @field_validator("rubric")
     @classmethod
@@ -92,6 +100,29 @@ class OpeningSpec(BaseModel):
         for key, template in value.items():
             decision_texts.check_template(key, template)
         return value
+
+    @field_validator("interviewers")
+    @classmethod
+    def _slack_users(cls, value: list[str]) -> list[str]:
+        for user in value:
+            if not _SLACK_USER.match(user):
+                raise ValueError(
+                    f"'{user}' is not a Slack member id (profile → ⋮ → Copy member ID, e.g. "
+                    "U0123ABCD)"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError("each interviewer is named once")
+        return value
+
+    @field_validator("meeting_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError("meeting_url must be an https:// address")
+        return value.strip()
 
     @field_validator("timezone")
     @classmethod
@@ -156,6 +187,9 @@ def save(session: Session, spec: OpeningSpec, now: datetime) -> tuple[Opening, b
     opening.respond_within_days = spec.respond_within_days
     opening.remind_not_started_hours = list(spec.reminders.not_started_after_hours)
     opening.remind_before_deadline_hours = list(spec.reminders.before_deadline_hours)
+    opening.interviewers = list(spec.interviewers)
+    opening.panel = spec.panel
+    opening.meeting_url = spec.meeting_url
     opening.updated_at = now
     session.flush()
     _save_questions(session, opening, spec.questions)

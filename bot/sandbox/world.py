@@ -116,6 +116,8 @@ class World:
             whisper_model=self.whisper_model,
             smtp_url=SecretStr(f"smtp://127.0.0.1:{self.mailbox.port}"),
             mail_from=MAIL_FROM,
+            # The sandbox serves calendar feeds from 127.0.0.1.
+            calendar_private_hosts="allow",
         )
 
     def environment(self) -> dict[str, str]:

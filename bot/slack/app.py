@@ -18,10 +18,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.calendar_feed import FeedReads
 from bot.errors import described
 from bot.slack import listeners
 from bot.slack.hire import HireCommands
 from bot.slack.membership import ChannelMembers, Viewers
+from bot.slack.profiles import SlackProfiles
 from bot.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ def build_app(
     *,
     signing_secret: str | None,
     telegram_username: Callable[[], str],
+    feeds: FeedReads | None = None,
 ) -> AsyncApp:
     app = AsyncApp(
         # Named, Bolt does not walk the caller's stack (inspect.stack reads every frame's
@@ -45,8 +48,11 @@ def build_app(
     )
     app.error(failed)
     viewers = Viewers(uow, ChannelMembers(client))
-    hire_commands = HireCommands(uow, telegram_username, viewers)
-    listeners.register(app, uow, hire_commands=hire_commands, viewers=viewers)
+    profiles = SlackProfiles(client)
+    hire_commands = HireCommands(uow, telegram_username, viewers, profiles)
+    listeners.register(
+        app, uow, hire_commands=hire_commands, viewers=viewers, profiles=profiles, feeds=feeds
+    )
     return app
 
 

@@ -20,6 +20,7 @@ from bot.flows import (
     escaping,
     extensions,
     interview,
+    interviewer_setup,
     outgoing,
     pipeline,
     reports,
@@ -27,7 +28,9 @@ from bot.flows import (
 )
 from bot.flows.moments import format_deadline
 from bot.slack import modals
+from bot.slack.hours_form import hours_view
 from bot.slack.membership import Viewers
+from bot.slack.profiles import SlackProfiles
 from bot.unit_of_work import UnitOfWork
 
 USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
@@ -42,6 +45,7 @@ USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
 • `/hire stats [opening]` — completion and review times
 • `/hire opening list` · `/hire opening new` 🔒 — openings
 • `/hire recruiters [list|add @user|remove @user]` — who decides (changes 🔒)
+• `/hire availability` — your hours for live interviews, and your calendar
 • `/hire help` — this list"""
 
 _LANGUAGE = re.compile(r"^(?:lang|language)=([a-z]{2})$", re.IGNORECASE)
@@ -102,10 +106,15 @@ Reply = str | OpenModal | AnswerAfterAck
 
 class HireCommands:
     def __init__(
-        self, uow: UnitOfWork, telegram_username: Callable[[], str], viewers: Viewers
+        self,
+        uow: UnitOfWork,
+        telegram_username: Callable[[], str],
+        viewers: Viewers,
+        profiles: SlackProfiles,
     ) -> None:
         self._uow = uow
         self._viewers = viewers
+        self._profiles = profiles
         self._telegram_username = telegram_username
         self._verbs: dict[str, Callable[[HireCommand], Awaitable[Reply]]] = {
             "invite": self.invite,
@@ -120,6 +129,7 @@ class HireCommands:
             "opening": self.opening,
             "openings": self.opening_list,
             "recruiters": self.recruiters,
+            "availability": self.availability,
             "help": self.help,
         }
 
@@ -323,5 +333,22 @@ class HireCommands:
             lambda s, _now: roles.remove(s, user=user, configured=configured)
         )
 
+    # ------------------------------------------------------------------ interviewers
+
+    async def availability(self, command: HireCommand) -> Reply:
+        return OpenModal(await hours_form_for(self._uow, self._profiles, command.user))
+
     async def help(self, command: HireCommand) -> Reply:
         return USAGE
+
+
+async def hours_form_for(uow: UnitOfWork, profiles: SlackProfiles, user: str) -> dict[str, Any]:
+    """The interview-hours form for ``user``: what they stored, or a first one from their
+    Slack profile's time zone and email."""
+    profile = await profiles.of(user)
+    form = await uow.run(
+        lambda s, now: interviewer_setup.form_for(
+            s, user, now=now, slack_zone=profile.time_zone, slack_email=profile.email
+        )
+    )
+    return hours_view(form)

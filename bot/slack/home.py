@@ -13,6 +13,7 @@ from bot.flows.reports import Home
 Block = dict[str, Any]
 # Slack allows 100 blocks in a Home view; each list keeps well inside that.
 _LIST_ROWS = 25
+SET_HOURS = "set_interview_hours"  # the button's action_id: opens the interview-hours form
 
 
 def home_view(home: Home) -> Block:
@@ -49,6 +50,22 @@ def home_view(home: Home) -> Block:
         blocks.append(
             _text(f"*{mrkdwn(decision.label)}* · {mrkdwn(decision.opening)}\n{decision.line}")
         )
+    blocks += [
+        {"type": "divider"},
+        _header("Live interviews"),
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "Interviewing candidates? Set the hours they may book you in.",
+            },
+            "accessory": {
+                "type": "button",
+                "action_id": SET_HOURS,
+                "text": {"type": "plain_text", "text": "Set my interview hours"},
+            },
+        },
+    ]
     return {"type": "home", "blocks": blocks}
 
 

@@ -2,24 +2,33 @@
 
 As in bolt-python's app templates: ``commands`` (``/hire``), ``actions`` (buttons), ``views``
 (form submissions), ``events`` (thread replies, the bot joining a channel), ``home`` (the App
-Home tab). What they share (re-delivery keys, the recruiter check) is in ``requests``.
+Home tab and its "Set my interview hours" button). What they share (re-delivery keys, the
+recruiter check) is in ``requests``.
 """
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.calendar_feed import FeedReads
 from bot.slack.hire import HireCommands
 from bot.slack.listeners import actions, commands, events, home, views
 from bot.slack.membership import Viewers
+from bot.slack.profiles import SlackProfiles
 from bot.unit_of_work import UnitOfWork
 
 
 def register(
-    app: AsyncApp, uow: UnitOfWork, *, hire_commands: HireCommands, viewers: Viewers
+    app: AsyncApp,
+    uow: UnitOfWork,
+    *,
+    hire_commands: HireCommands,
+    viewers: Viewers,
+    profiles: SlackProfiles,
+    feeds: FeedReads | None,
 ) -> None:
     commands.register(app, hire_commands)
     actions.register(app, uow)
-    views.register(app, uow)
+    views.register(app, uow, feeds)
     events.register(app, uow)
-    home.register(app, uow, viewers)
+    home.register(app, uow, viewers, profiles)
