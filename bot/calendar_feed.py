@@ -72,7 +72,9 @@ class AddressPolicy:
             return False
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-        if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved:
+        if ip.is_link_local or ip.is_multicast or ip.is_unspecified:
+            return False
+        if ip.is_reserved and not ip.is_loopback:  # ::1 sits in IPv6's reserved ::/8
             return False
         if ip.is_global:
             return True

@@ -1,5 +1,7 @@
 """Fetching a private iCal feed from a local HTTP server (bot/calendar_feed.py), and the
-last-good-copy rule (bot/flows/busy_feed.refreshed)."""
+last-good-copy rule (bot/flows/busy_feed.refreshed). The server is on 127.0.0.1, so these
+fetchers allow private hosts (HIREBOT_CALENDAR_PRIVATE_HOSTS=allow); what the default
+refuses is in tests/test_calendar_feed_guard.py."""
 
 from __future__ import annotations
 
@@ -7,11 +9,10 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.calendar_feed import feed_address, fetch_feed
+from bot.calendar_feed import AddressPolicy, FeedFetcher, feed_address
 from bot.flows.availability import Interval
 from bot.flows.busy_feed import FeedCopy, FeedError, FeedTooLarge, refreshed
 from bot.limits import BusyFeedLimit
@@ -26,6 +27,7 @@ FEED = (
 START, END = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
 NOW = datetime(2026, 10, 31, tzinfo=UTC)
 NEW_YORK = ZoneInfo("America/New_York")
+LOCAL = AddressPolicy(allow_private=True)
 
 
 async def endless(request: web.Request) -> web.StreamResponse:
@@ -62,8 +64,9 @@ async def server() -> AsyncIterator[str]:
 
 
 async def test_a_feed_is_fetched_and_read_as_busy_time(server: str) -> None:
-    async with aiohttp.ClientSession() as http:
-        body = await fetch_feed(http, f"{server}/basic.ics")
+    fetcher = FeedFetcher(LOCAL)
+    body = await fetcher.fetch(f"{server}/basic.ics")
+    await fetcher.close()
     copy = refreshed(FeedCopy(), body, START, END, zone=NEW_YORK, now=NOW)
     assert copy.busy == (
         Interval(datetime(2026, 11, 2, 15, tzinfo=UTC), datetime(2026, 11, 2, 16, tzinfo=UTC)),
@@ -74,13 +77,14 @@ async def test_a_feed_is_fetched_and_read_as_busy_time(server: str) -> None:
 async def test_a_missing_or_endless_feed_is_a_feed_error_that_never_names_the_address(
     server: str,
 ) -> None:
-    async with aiohttp.ClientSession() as http:
-        with pytest.raises(FeedError, match="HTTP 404") as gone:
-            await fetch_feed(http, f"{server}/gone.ics")
-        with pytest.raises(FeedTooLarge, match="MB") as endless_feed:
-            await fetch_feed(http, f"{server}/endless.ics")
-        with pytest.raises(FeedError, match="could not be read") as closed:
-            await fetch_feed(http, f"http://127.0.0.1:9/{SECRET}/feed.ics")
+    fetcher = FeedFetcher(LOCAL)
+    with pytest.raises(FeedError, match="HTTP 404") as gone:
+        await fetcher.fetch(f"{server}/gone.ics")
+    with pytest.raises(FeedTooLarge, match="MB") as endless_feed:
+        await fetcher.fetch(f"{server}/endless.ics")
+    with pytest.raises(FeedError, match="could not be read") as closed:
+        await fetcher.fetch(f"http://127.0.0.1:9/{SECRET}/feed.ics")
+    await fetcher.close()
     for error in (gone, endless_feed, closed):
         assert SECRET not in str(error.value)
 

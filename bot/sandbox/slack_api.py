@@ -151,6 +151,7 @@ class User:
     real_name: str
     tz: str
     is_bot: bool = False
+    email: str | None = None
 
 
 @dataclass
@@ -440,10 +441,18 @@ class SlackApiEmulator:
         )
 
     def add_user(
-        self, user_id: str, name: str, real_name: str | None = None, tz: str = "Europe/Berlin"
+        self,
+        user_id: str,
+        name: str,
+        real_name: str | None = None,
+        tz: str = "Europe/Berlin",
+        email: str | None = None,
     ) -> None:
-        """Register a human; everyone is in #general, like a fresh workspace."""
-        self._users[user_id] = User(user_id, name, real_name or name, tz)
+        """Register a human (their email ``name@sandbox.example`` unless given); everyone is
+        in #general, like a fresh workspace."""
+        self._users[user_id] = User(
+            user_id, name, real_name or name, tz, email=email or f"{name}@sandbox.example"
+        )
         general = self._channels[GENERAL_CHANNEL]
         if user_id not in general.members:
             general.members.append(user_id)
@@ -977,6 +986,13 @@ class SlackApiEmulator:
                 "real_name_normalized": user.real_name,
                 "display_name_normalized": user.name,
                 "team": self.team_id,
+                # Slack leaves the email out, without an error, unless the token has
+                # users:read.email (docs.slack.dev/reference/scopes/users.read.email).
+                **(
+                    {"email": user.email}
+                    if user.email and "users:read.email" in self.granted_scopes
+                    else {}
+                ),
             },
         }
 
