@@ -133,9 +133,8 @@ async def test_allowed_private_hosts_are_read_but_a_redirect_to_metadata_is_not(
     message = await refused(fetcher, f"http://127.0.0.1:{server.port}/moved-to-metadata")
     assert message == REFUSED
     await fetcher.close()
-    assert server.hits == [f"/{SECRET}/basic.ics", "/moved", f"/{SECRET}/basic.ics"] + [
-        "/moved-to-metadata"
-    ]
+    feed = f"/{SECRET}/basic.ics"
+    assert server.hits == [feed, "/moved", feed, "/moved-to-metadata"]
 
 
 async def test_a_name_is_connected_to_only_at_an_address_that_passed_the_check(

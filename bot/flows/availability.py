@@ -88,7 +88,9 @@ class DailyHours:
         if self.start.tzinfo is not None or self.end.tzinfo is not None:
             raise AvailabilityError("daily hours are wall-clock times; the zone is the week's")
         if self.end <= self.start:
-            raise AvailabilityError(f"hours end before they start: {self.start}–{self.end}")
+            raise AvailabilityError(
+                f"hours end before they start: {self.start:%H:%M}–{self.end:%H:%M}"
+            )
 
 
 @dataclass(frozen=True)

@@ -258,6 +258,49 @@ class SandboxTeammate:
             }
         )
 
+    async def click_in_home(self, action_id: str) -> int:
+        """Press a button on the Home tab the bot last published for this person: Slack
+        sends ``block_actions`` with the view as its container, and a trigger id."""
+        s = self._sandbox
+        home = s.home_views.get(self.user_id)
+        if home is None:
+            raise AssertionError(f"no Home tab was published for {self.user_id}")
+        found = [
+            (block.get("block_id", ""), element)
+            for block in home["blocks"]
+            for element in [
+                *block.get("elements", []),
+                *([block["accessory"]] if isinstance(block.get("accessory"), dict) else []),
+            ]
+            if element.get("type") == "button" and element.get("action_id") == action_id
+        ]
+        if not found:
+            raise AssertionError(f"no button {action_id!r} on {self.user_id}'s Home tab")
+        block_id, button = found[0]
+        action: JSON = {
+            "action_id": action_id,
+            "block_id": block_id,
+            "text": button.get("text", {"type": "plain_text", "text": ""}),
+            "type": "button",
+            "action_ts": f"{time.time():.6f}",
+            **({"value": button["value"]} if "value" in button else {}),
+        }
+        payload: JSON = {
+            "type": "block_actions",
+            "user": self._user_json(),
+            "api_app_id": s.app_id,
+            "token": s.verification_token,
+            "container": {"type": "view", "view_id": home["id"]},
+            "trigger_id": s.new_trigger_id(),
+            "team": self._team_json(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": home,
+            "actions": [action],
+        }
+        self.last_interaction = payload
+        return (await s.deliver("interactive", payload)).status
+
     async def submit_view(self, view: dict[str, Any], values: dict[str, Any]) -> int:
         """Submit a modal the bot opened; ``values`` is ``view.state.values``."""
         s = self._sandbox

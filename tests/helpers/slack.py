@@ -65,6 +65,10 @@ def number_value(value: int) -> dict[str, Any]:
     return {"value": {"type": "number_input", "value": str(value)}}
 
 
+def time_value(clock: str) -> dict[str, Any]:
+    return {"value": {"type": "timepicker", "selected_time": clock}}
+
+
 def picked(value: str, kind: str = "static_select") -> dict[str, Any]:
     return {"value": {"type": kind, "selected_option": {"value": value}}}
 

@@ -338,6 +338,26 @@ async def test_auth_and_validation_errors(sandbox: SlackSandbox) -> None:
         await client.chat_postMessage(channel=CHANNEL, text="t", blocks=long_section)
 
 
+async def test_users_info_gives_the_email_only_with_users_read_email(
+    sandbox: SlackSandbox,
+) -> None:
+    """As on Slack: users:read for users.info at all; without users:read.email the profile
+    comes back without its email field, and no error says so."""
+    sandbox.add_user("U0ALICE", "alice", "Alice Doe", tz="America/New_York")
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=sandbox.api_url)
+    user = (await client.users_info(user="U0ALICE"))["user"]
+    assert user["tz"] == "America/New_York"
+    assert user["profile"]["email"] == "alice@sandbox.example"
+    sandbox.granted_scopes.discard("users:read.email")
+    user = (await client.users_info(user="U0ALICE"))["user"]
+    assert "email" not in user["profile"] and user["tz"] == "America/New_York"
+    sandbox.granted_scopes.discard("users:read")
+    with pytest.raises(SlackApiError) as refused:
+        await client.users_info(user="U0ALICE")
+    assert refused.value.response["error"] == "missing_scope"
+    assert refused.value.response["needed"] == "users:read"
+
+
 # ---------------------------------------------------------------------- HTTP mode
 
 
