@@ -19,7 +19,10 @@ HOURS = "interviewer_hours"
 
 
 def field(view: dict[str, Any], block_id: str) -> dict[str, Any]:
-    return next(b for b in view["blocks"] if b.get("block_id") == block_id)["element"]
+    element: dict[str, Any] = next(b for b in view["blocks"] if b.get("block_id") == block_id)[
+        "element"
+    ]
+    return element
 
 
 def values(**changes: dict[str, Any]) -> dict[str, Any]:
