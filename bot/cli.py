@@ -133,7 +133,7 @@ def _import_openings(settings: Settings, files: list[Path]) -> int:
 
     from sqlmodel import Session
 
-    from bot.flows import openings
+    from bot.flows import interviewer_setup, openings
     from bot.flows.openings import OpeningSpec
     from bot.unit_of_work import opened
     from storage import migrate
@@ -147,14 +147,20 @@ def _import_openings(settings: Settings, files: list[Path]) -> int:
 
             def save(
                 session: Session, now: datetime, spec: OpeningSpec = spec
-            ) -> tuple[Opening, bool]:
-                return openings.save(session, spec, now)
+            ) -> tuple[Opening, bool, list[str]]:
+                opening, created = openings.save(session, spec, now)
+                return opening, created, interviewer_setup.missing_hours(session, opening)
 
-            opening, created = uow.run_sync(save)
+            opening, created, missing = uow.run_sync(save)
             verb = "created" if created else "updated"
             print(
                 f"{verb} opening {opening.slug}: {opening.title} ({len(spec.questions)} questions)"
             )
+            if missing:
+                print(
+                    f"  no interview hours yet for {', '.join(missing)}: each sets theirs with "
+                    "/hire availability in Slack before candidates can book them"
+                )
     return 0
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlmodel import Session, col, select
 
 from bot.errors import InvalidRequest, NotFound, OpeningFileError
-from bot.flows import decision_texts, escaping, outgoing
+from bot.flows import decision_texts, escaping, interviewer_setup, outgoing
 from bot.flows.moments import known_zone
 from bot.limits import InviteLimit, OpeningLimit, QuestionDefaults
 from storage.models import Answer, Opening, Question
@@ -256,10 +256,16 @@ def create(session: Session, spec: OpeningSpec, *, by: str, now: datetime) -> Op
         f"Created opening *{escaping.mrkdwn(opening.title)}* (`{opening.slug}`, "
         f"{len(spec.questions)} questions). Answers go to <#{opening.review_channel}>: "
         "make sure hirebot is in it "
-        f"(`/invite @hirebot`). Invite a candidate with `/hire invite {opening.slug} <name>`.",
+        f"(`/invite @hirebot`). Invite a candidate with `/hire invite {opening.slug} <name>`."
+        + _hours_reminder(session, opening),
         now,
     )
     return opening
+
+
+def _hours_reminder(session: Session, opening: Opening) -> str:
+    missing = interviewer_setup.missing_hours(session, opening)
+    return f"\n{interviewer_setup.ask_to_set_hours(missing)}" if missing else ""
 
 
 def listed(session: Session) -> list[Opening]:

@@ -1,4 +1,5 @@
-"""Modals: the Score form, the Reject form and the New opening form, and reading them back.
+"""Modals: the Score form, the Reject form and the New opening form, and reading them back
+(the interviewer's hours form is in ``bot.slack.hours_form``).
 
 Each form's ``callback_id`` routes its submission; ``private_metadata`` carries the interview
 id. Reading a submission returns either the values or ``{block_id: error}`` for Slack to show
@@ -271,6 +272,12 @@ def opening_view() -> Block:
             optional=True,
         ),
         _input(
+            "interviewers",
+            "Live interview after the screen: who takes it (any one of them)",
+            {"type": "multi_users_select", "max_selected_items": OpeningLimit.INTERVIEWERS_MAX},
+            optional=True,
+        ),
+        _input(
             "limits",
             "Time limits",
             {
@@ -294,6 +301,7 @@ _SPEC_FIELDS = {
     "deadline_days": "deadline",
     "questions": "questions",
     "rubric": "rubric",
+    "interviewers": "interviewers",
 }
 _QUESTION_FIELDS = {
     "prep_seconds": "prep",
@@ -322,6 +330,7 @@ def read_opening(view: dict[str, Any]) -> OpeningSpec | Errors:
         "blind_review": "blind" in _checked(values, "blind"),
         "questions": [{"text": q, **per_question} for q in questions],
         "rubric": [r.strip() for r in _text(values, "rubric").splitlines() if r.strip()],
+        "interviewers": _users(values, "interviewers"),
     }
     try:
         return OpeningSpec.model_validate(data)
@@ -380,6 +389,11 @@ def _selected(values: dict[str, Any], block_id: str) -> str | None:
 def _checked(values: dict[str, Any], block_id: str) -> list[str]:
     options = _element(values, block_id).get("selected_options") or []
     return [str(o["value"]) for o in options if isinstance(o, dict)]
+
+
+def _users(values: dict[str, Any], block_id: str) -> list[str]:
+    users = _element(values, block_id).get("selected_users") or []
+    return [str(u) for u in users] if isinstance(users, list) else []
 
 
 def _conversation(values: dict[str, Any], block_id: str) -> str:

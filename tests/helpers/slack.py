@@ -69,6 +69,10 @@ def time_value(clock: str) -> dict[str, Any]:
     return {"value": {"type": "timepicker", "selected_time": clock}}
 
 
+def users_value(*users: str) -> dict[str, Any]:
+    return {"value": {"type": "multi_users_select", "selected_users": list(users)}}
+
+
 def picked(value: str, kind: str = "static_select") -> dict[str, Any]:
     return {"value": {"type": kind, "selected_option": {"value": value}}}
 

@@ -21,6 +21,7 @@ from tests.helpers.slack import (
     opened_view,
     picked,
     text_value,
+    users_value,
 )
 from tests.helpers.stories import invite
 
@@ -87,6 +88,7 @@ async def test_recruiter_creates_an_opening_from_a_form(tmp_path: Path) -> None:
             "rubric": text_value("SQL\nCommunication"),
             "blind": checked("blind"),
             "limits": picked("soft", "radio_buttons"),
+            "interviewers": users_value(TEAMMATE),
         }
         assert await rita.submit_view(form, values) == 200
         assert w.slack.view_acks[-1] == {}
@@ -100,6 +102,7 @@ async def test_recruiter_creates_an_opening_from_a_form(tmp_path: Path) -> None:
         )
         assert opening.blind_review and not opening.strict_limits
         assert opening.rubric == ["SQL", "Communication"]
+        assert opening.interviewers == [TEAMMATE] and not opening.panel
         questions = db(
             w, lambda s: s.exec(select(Question).where(Question.opening_id == opening.id)).all()
         )
@@ -110,6 +113,10 @@ async def test_recruiter_creates_an_opening_from_a_form(tmp_path: Path) -> None:
         assert questions[0].answer_types == ["voice", "video_note"]
         dm = await eventually(lambda: w.slack.direct_messages(RECRUITER))
         assert "Created opening *Data Engineer* (`data-engineer`, 2 questions)" in dm[-1].text
+        # Tom takes the live interviews and has set no hours yet: Rita is told to ask him.
+        assert dm[-1].text.endswith(
+            f"\nAsk <@{TEAMMATE}> to set their interview hours with `/hire availability`."
+        )
 
         listing = await hire(w, TEAMMATE, "opening list")
         assert "• `data-engineer` — Data Engineer (reviews in <#C0REVIEW01>, blind review)" in (
