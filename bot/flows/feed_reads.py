@@ -46,6 +46,9 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[FeedToRead]:
             col(InterviewerHours.feed_tried_at).is_not(None), col(InterviewerHours.feed_tried_at)
         )
         .limit(limit)
+        # Two bot processes ticking at once each take different feeds (PostgreSQL; SQLite
+        # has one writer at a time anyway).
+        .with_for_update(skip_locked=True)
     ).all()
     return [_claimed(row, now) for row in rows]
 
