@@ -6,8 +6,11 @@ and, when it cannot be read, its owner is told once and never shown the address 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bot.sandbox.world import RECRUITER, TEAMMATE, SimulatedClock, World, eventually
 from bot.slack.home import SET_HOURS
@@ -47,8 +50,9 @@ def stored(w: World, user: str) -> InterviewerHours | None:
 
 
 async def test_an_interviewer_sets_their_hours_and_a_broken_calendar_is_told_once(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     clock = SimulatedClock()
     async with calendar_server() as calendar, World(data_dir=tmp_path, clock=clock) as w:
         tom = w.slack.teammate(TEAMMATE)  # not a recruiter: anyone may interview
@@ -123,6 +127,8 @@ async def test_an_interviewer_sets_their_hours_and_a_broken_calendar_is_told_onc
         assert "http://127.0.0.1/…" in json.dumps(again, ensure_ascii=False)
         assert SECRET not in json.dumps(again)
         assert all(SECRET not in m.text for m in w.slack.direct_messages(TEAMMATE))
+    # Nor is it logged, even at DEBUG: the form's payload, the fetch, the failed read.
+    assert caplog.records and SECRET not in caplog.text
 
 
 async def test_without_the_email_scope_the_form_starts_with_no_email_and_home_opens_it(
