@@ -152,3 +152,15 @@ async def test_without_the_email_scope_the_form_starts_with_no_email_and_home_op
         assert row is not None and row.email is None and row.feed_url is None
         dm = await eventually(lambda: w.slack.direct_messages(RECRUITER))
         assert "No email: you won't get calendar invitations" in dm[-1].text
+
+        # The same submission again (Slack retrying, or replayed) changes nothing.
+        tom = w.slack.teammate(TEAMMATE)
+        assert await tom.submit_view(form, values(max_per_day=number_value(1))) == 200
+        assert stored(w, RECRUITER).max_per_day == 3  # type: ignore[union-attr]
+        assert stored(w, TEAMMATE) is None
+        # Tom submits a copy of the form Rita opened (a forged payload): it saves his hours,
+        # never hers.
+        forged = {**form, "id": "V0FORGED"}
+        assert await tom.submit_view(forged, values(max_per_day=number_value(1))) == 200
+        assert stored(w, RECRUITER).max_per_day == 3  # type: ignore[union-attr]
+        assert stored(w, TEAMMATE).max_per_day == 1  # type: ignore[union-attr]
