@@ -329,8 +329,23 @@ class Delivery:
         await self._delete_copy(Posted(message.channel, message.message_id, message.file_id))
 
     async def _notify_user(self, message: outgoing.NotifyUser) -> None:
-        posted = await self._reviews.notify_user(message.user, message.text)
+        text = message.text
+        if message.thread_link is not None:
+            link = await self._thread_link(message.thread_link.interview_id)
+            if link:
+                text += f"\n<{link}|{message.thread_link.label}>"
+        posted = await self._reviews.notify_user(message.user, text)
         await self._keep_track(message.about, posted)
+
+    async def _thread_link(self, interview_id: int) -> str | None:
+        """The address of the interview's review thread; None when it has none any more."""
+        post = await self._uow.run(lambda s, _now: threads.parent_if_any(s, interview_id))
+        if post is None:
+            return None  # erased meanwhile
+        if post.message_id is None:
+            # The card is on its way (another conversation): link to it once it is there.
+            raise DeliveryDeferred("the candidate's card is not posted yet")
+        return await self._reviews.thread_link(post.channel, post.message_id)
 
     async def _tell_privately(self, message: outgoing.PrivateNote) -> None:
         await self._reviews.tell_privately(message.channel, message.user, message.text)

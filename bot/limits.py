@@ -53,6 +53,18 @@ class ReminderLimit(IntEnum):
     ORPHAN_MEDIA_MINUTES = 30
 
 
+class CallReminderLimit(IntEnum):
+    """When a booked live call is brought to mind (bot.flows.call_reminders)."""
+
+    # The candidate hears the day before and shortly before; the interviewers shortly before.
+    DAY_BEFORE_HOURS = 24
+    SOON_MINUTES = 60
+    # A candidate's reminder due in their quiet hours waits for the morning only when the
+    # morning still comes this long before the call; otherwise it goes at its time (the
+    # candidate will be up for the call anyway).
+    MORNING_MARGIN_MINUTES = 15
+
+
 class DeliveryLimit(IntEnum):
     # Outbox: first retry after 1 s, doubling up to 5 minutes, or exactly when the platform's
     # Retry-After says. A platform that refuses or is down delays posts, it loses none: the

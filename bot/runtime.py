@@ -29,7 +29,7 @@ from bot.calendar_feed import AddressPolicy, FeedFetcher, FeedReads
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.errors import described
-from bot.flows import reminders, review
+from bot.flows import call_outcomes, call_reminders, reminders, review
 from bot.flows.ports import Transcriber
 from bot.limits import InboundLimit, InboxLimit, ReminderLimit
 from bot.mail.smtp import mail_channel
@@ -267,9 +267,12 @@ class Runtime:
         await self.stop()
 
     async def tick(self) -> None:
-        """The periodic work: deadlines, reminders, and deleting media nothing refers to."""
+        """The periodic work: deadlines, reminders, live calls' reminders and outcomes, and
+        deleting media nothing refers to."""
         try:
             await self.uow.run(reminders.tick)
+            await self.uow.run(call_reminders.tick)
+            await self.uow.run(call_outcomes.ask)
             await self.uow.run(outbox.prune_delivered)
             referenced = await self.uow.run(lambda s, _now: answer_media.media_in_use(s))
             keep = timedelta(days=InboxLimit.KEEP_DAYS)

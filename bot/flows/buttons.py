@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Self, get_type_hints
 from bot.errors import HirebotError
 from bot.flows.review import VoteChoice
 from bot.limits import ButtonLimit
+from storage.models import BookingOutcome
 
 _OWNER = "@"
 # Plain ASCII digits only: str.isdigit() also accepts "²" and "١", which int() then refuses.
@@ -268,6 +269,14 @@ class ExtensionDecision(ButtonData, prefix="extension"):
 
     verdict: Verdict
     request_id: int
+
+
+@dataclass(frozen=True)
+class CallOutcome(ButtonData, prefix="call"):
+    """Whether a booked live call happened, marked in its thread once it has ended."""
+
+    outcome: BookingOutcome
+    booking_id: int
 
 
 # ------------------------------------------------------------------ reading and writing fields

@@ -38,3 +38,10 @@ def waiting_time(value: timedelta | None) -> str:
     if hours < 48:
         return f"{hours} h {minutes} min"
     return f"{hours // 24} days {hours % 24} h"
+
+
+def in_readers_zone(moment: datetime) -> str:
+    """A moment in Slack mrkdwn that each reader's Slack shows in their own time zone (a
+    ``<!date>`` token); a client that cannot shows the UTC fallback."""
+    stamp = int(moment.timestamp())
+    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{format_deadline(moment)}>"

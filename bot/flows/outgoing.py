@@ -195,12 +195,23 @@ class CopyDelete(_Message):
         return f"{_ERASE_KEY}{self.interview_id}"
 
 
+class ThreadLink(_Message):
+    """A link to a candidate's review thread, labelled ``label``: its address is the
+    platform's to give (Slack's chat.getPermalink), once the card is posted, so delivery
+    asks for it when it sends the message."""
+
+    interview_id: int
+    label: str
+
+
 class NotifyUser(_ToUser):
-    """A direct message; ``about``: the interviews whose candidates it names (erasure)."""
+    """A direct message; ``about``: the interviews whose candidates it names (erasure);
+    ``thread_link``: a link to a review thread, added under the text when it is sent."""
 
     kind: Literal[Kind.NOTIFY_USER] = Kind.NOTIFY_USER
     text: str
     about: tuple[int, ...] = ()
+    thread_link: ThreadLink | None = None
 
 
 class PrivateNote(_ToUser):

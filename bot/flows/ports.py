@@ -150,6 +150,11 @@ class ReviewChannel(Protocol):
 
     async def notify_user(self, user: str, text: str) -> Posted: ...
 
+    async def thread_link(self, channel: str, message_id: str) -> str | None:
+        """A link to the message (a candidate's card: its thread); None when the platform
+        no longer has it (the message or its channel was deleted)."""
+        ...
+
     async def tell_privately(self, channel: str, user: str, text: str) -> None:
         """A message only ``user`` sees, in ``channel`` (Slack: an ephemeral message)."""
         ...

@@ -8,7 +8,8 @@ the second insert fails on the primary key and its transaction rolls back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -72,7 +73,7 @@ def _remind(conv: Conversation) -> int:
     ]
     if not due:
         return 0
-    if conv.candidate.telegram_chat_id is not None and _quiet_hours(conv):
+    if conv.candidate.telegram_chat_id is not None and quiet_at(conv.now, conv.timezone()):
         return 0  # due, but night where the candidate is: the morning tick sends it
     # After an outage several rules may be due at once: one message, the latest rule's.
     _send(conv, due[-1], answered)
@@ -107,6 +108,16 @@ def _send(conv: Conversation, rule: Rule, answered: int) -> None:
         conv.say("remind.before_deadline", answered=answered, total=len(conv.questions), **values)
 
 
-def _quiet_hours(conv: Conversation) -> bool:
-    hour = conv.now.astimezone(conv.timezone()).hour
+def quiet_at(moment: datetime, zone: ZoneInfo) -> bool:
+    """Whether ``moment`` is night in ``zone``: no reminder goes out then."""
+    hour = moment.astimezone(zone).hour
     return hour >= ReminderLimit.QUIET_FROM_HOUR or hour < ReminderLimit.QUIET_UNTIL_HOUR
+
+
+def quiet_ends(moment: datetime, zone: ZoneInfo) -> datetime:
+    """When the quiet hours ``moment`` falls in end (the next morning, or this one)."""
+    local = moment.astimezone(zone)
+    day = local.date()
+    if local.hour >= ReminderLimit.QUIET_FROM_HOUR:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(ReminderLimit.QUIET_UNTIL_HOUR), tzinfo=zone)

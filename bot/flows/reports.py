@@ -26,6 +26,8 @@ from bot.flows.visibility import Viewer
 from bot.limits import ReviewLimit
 from storage.models import (
     Answer,
+    Booking,
+    BookingOutcome,
     Candidate,
     Comment,
     Decision,
@@ -76,10 +78,36 @@ class Stats:
     completed: int
     median_to_complete: timedelta | None  # opened the link → finished
     median_to_first_review: timedelta | None  # finished → first vote, score or note
+    calls: LiveCalls = field(default_factory=lambda: LiveCalls(0, 0, 0, 0, None))
 
     @property
     def completion_rate(self) -> float:
         return self.completed / self.invited if self.invited else 0.0
+
+
+@dataclass(frozen=True)
+class LiveCalls:
+    """The live interviews of the same candidates (issue 10).
+
+    ``offered``: candidates offered slots (or who booked, which needs an offer); ``booked``:
+    those who booked a call at least once, cancelled or not; ``held`` and ``no_show``: calls
+    their interviewers marked after the call.
+    """
+
+    offered: int
+    booked: int
+    held: int
+    no_show: int
+    median_to_call: timedelta | None  # the invitation → the start of a call that was held
+
+    @property
+    def booking_rate(self) -> float | None:
+        return self.booked / self.offered if self.offered else None
+
+    @property
+    def no_show_rate(self) -> float | None:
+        marked = self.held + self.no_show
+        return self.no_show / marked if marked else None
 
 
 def candidate_rows(
@@ -426,6 +454,26 @@ def stats(session: Session, opening_slug: str | None, viewer: Viewer) -> Stats:
         completed=sum(1 for r in rows if r.completed_at is not None),
         median_to_complete=_median(to_complete),
         median_to_first_review=_median(to_review),
+        calls=live_calls(session, interviews),
+    )
+
+
+def live_calls(session: Session, interviews: Sequence[Interview]) -> LiveCalls:
+    """The live-call numbers of ``interviews``, read in one query."""
+    invited = {i.id: i.created_at for i in interviews if i.id is not None}
+    bookings = session.exec(
+        select(Booking).where(col(Booking.interview_id).in_(list(invited)))
+    ).all()
+    booked = {b.interview_id for b in bookings}
+    held = [b for b in bookings if b.outcome == BookingOutcome.HELD]
+    return LiveCalls(
+        offered=sum(1 for i in interviews if i.slots_offered_at is not None or i.id in booked),
+        booked=len(booked),
+        held=len(held),
+        no_show=sum(1 for b in bookings if b.outcome == BookingOutcome.NO_SHOW),
+        median_to_call=_median(
+            [max((b.starts_at - invited[b.interview_id]).total_seconds(), 0.0) for b in held]
+        ),
     )
 
 
@@ -448,8 +496,17 @@ def stats_text(session: Session, opening_slug: str | None, viewer: Viewer) -> st
             "(from opening the link to the last answer)",
             f"Median time to first review: {waiting_time(s.median_to_first_review)} "
             "(from completion to the first vote, score or note)",
+            f"Live calls: offered {s.calls.offered} · booked {s.calls.booked} "
+            f"(booking rate {_rate(s.calls.booking_rate)}) · held {s.calls.held} · "
+            f"no-show {s.calls.no_show} (no-show rate {_rate(s.calls.no_show_rate)})",
+            f"Median time from invite to live call: {waiting_time(s.calls.median_to_call)} "
+            "(calls marked held)",
         ]
     )
+
+
+def _rate(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
 
 
 # ---------------------------------------------------------------------- App Home

@@ -19,10 +19,14 @@ from storage.models import ReviewPost, ThreadMessage
 
 def parent(session: Session, interview_id: int) -> ReviewPost:
     """The candidate's parent message, whose thread holds everything else."""
-    post = session.exec(select(ReviewPost).where(ReviewPost.interview_id == interview_id)).first()
+    post = parent_if_any(session, interview_id)
     if post is None:
         raise NotFound(f"Interview {interview_id} has no review post.")
     return post
+
+
+def parent_if_any(session: Session, interview_id: int) -> ReviewPost | None:
+    return session.exec(select(ReviewPost).where(ReviewPost.interview_id == interview_id)).first()
 
 
 def find(session: Session, interview_id: int, key: str) -> ThreadMessage | None:

@@ -29,6 +29,8 @@ _PERMANENT = {
     "user_not_in_channel",
     "user_not_found",
 }
+# What chat.getPermalink answers when there is nothing left to link to.
+_LINK_GONE = {"message_not_found", "channel_not_found"}
 # In a review channel these are a setup mistake a person fixes (invite the bot, unarchive):
 # the message waits for them instead of being dropped.
 _CHANNEL_PROBLEMS = {"not_in_channel", "channel_not_found", "is_archived"}
@@ -183,6 +185,18 @@ class SlackReviewChannel:
             # A bot may post to a user id: Slack opens the DM with the app.
             response = await self._client.chat_postMessage(channel=user, text=text)
         return Posted(channel=str(response["channel"]), message_id=str(response["ts"]))
+
+    async def thread_link(self, channel: str, message_id: str) -> str | None:
+        async with _translated():  # a DM carries the link: the channel's problems are not its
+            try:
+                response = await self._client.chat_getPermalink(
+                    channel=channel, message_ts=message_id
+                )
+            except SlackApiError as err:
+                if err.response.get("error") in _LINK_GONE:
+                    return None
+                raise
+        return str(response["permalink"])
 
     async def tell_privately(self, channel: str, user: str, text: str) -> None:
         async with _translated(channel):

@@ -1,4 +1,5 @@
-"""Buttons: a vote or the score form on a candidate card, a decision on more time.
+"""Buttons: a vote or the score form on a candidate card, a decision on more time, whether a
+live call happened.
 
 Each press is acked first and worked on after (Slack wants the ack within 3 s). The button's
 data is read by its typed class in ``bot.flows.buttons``; data that is not one of ours, and
@@ -16,8 +17,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import HirebotError
-from bot.flows import extensions, review
-from bot.flows.buttons import ExtensionDecision, OpenScore, Verdict, Vote
+from bot.flows import call_outcomes, extensions, review
+from bot.flows.buttons import CallOutcome, ExtensionDecision, OpenScore, Verdict, Vote
 from bot.slack import modals
 from bot.slack.listeners.requests import SOURCE, Next, action_key, bind, is_recruiter
 from bot.unit_of_work import UnitOfWork
@@ -32,6 +33,7 @@ def register(app: AsyncApp, uow: UnitOfWork) -> None:
         ExtensionDecision.action_pattern(),
         middleware=[bind(recruiters_only, uow=uow)],
     )(bind(decide_extension, uow=uow))
+    app.action(CallOutcome.action_pattern())(bind(mark_call, uow=uow))
 
 
 async def recruiters_only(
@@ -127,6 +129,38 @@ async def decide_extension(
             ),
         )
     except HirebotError as err:
+        line = str(err)
+    if line:
+        await respond(text=line, response_type="ephemeral", replace_original=False)
+
+
+async def mark_call(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    *,
+    uow: UnitOfWork,
+) -> None:
+    """Held / No-show under "Did the call happen?"; the flow decides who may press."""
+    await ack()
+    user = body["user"]["id"]
+    try:
+        pressed = CallOutcome.from_slack(action["action_id"], str(action.get("value") or ""))
+        _, line = await uow.once(
+            SOURCE,
+            action_key(body, action),
+            lambda s, now: call_outcomes.mark(
+                s,
+                booking_id=pressed.booking_id,
+                outcome=pressed.outcome,
+                by=user,
+                recruiters=uow.recruiters,
+                now=now,
+            ),
+        )
+    except HirebotError as err:
+        log.info("call outcome refused: %s", type(err).__name__)
         line = str(err)
     if line:
         await respond(text=line, response_type="ephemeral", replace_original=False)
