@@ -161,6 +161,8 @@ def _values(language: str, count: int) -> dict[str, object]:
         "company": "Acme",
         "count": count,
         "deadline": texts.moment(language, DEADLINE, BERLIN),
+        "when": texts.moment(language, DEADLINE, BERLIN),  # a live call's start
+        "link": "https://meet.example.org/hirebot-room",
         "respond_by": texts.day(language, DEADLINE, BERLIN),
         "types": texts.list_types(language, ["voice", "video_note"]),
         "prep": texts.length(language, 30),
@@ -194,7 +196,7 @@ def test_every_message_renders_with_dates_in_the_candidates_language_and_zone(
             rendered = texts.text(language, key, **_values(language, count))
             assert "{" not in rendered and "}" not in rendered, (key, rendered)
             source = catalogues.forms(catalogues.read(language)[key])[-1]
-            if "{deadline}" in source:
+            if "{deadline}" in source or "{when}" in source:
                 assert DEADLINE_IN_BERLIN[language] in rendered, (key, rendered)
                 assert "10:00" not in rendered and "UTC" not in rendered, (key, rendered)
     respond_by = texts.text(language, "completed", **_values(language, 3))
