@@ -3,15 +3,27 @@ before (quiet hours kept), the interviewers shortly before, each once per booked
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.flows import booking, call_reminders
+from bot.flows import booking, call_outcomes, call_reminders, interview, openings
 from bot.flows.availability import Interval
-from storage.models import Booking, BookingReminder, Candidate, Interview, Opening
-from tests.helpers.flows import CANDIDATE_TEXT, NOTIFY_USER, FlowWorld
+from bot.flows.interview import TelegramPerson
+from bot.sandbox.world import OPENING_FILE
+from bot.unit_of_work import UnitOfWork
+from storage.models import (
+    Booking,
+    BookingReminder,
+    Candidate,
+    Interview,
+    Opening,
+    OutboxMessage,
+)
+from tests.helpers.flows import CANDIDATE_TEXT, NOTIFY_USER, THREAD_POST, FlowWorld
 from tests.helpers.flows import Candidate as Invited
 
 ALEX, BEA = "U0ALEX", "U0BEA"
@@ -258,3 +270,55 @@ def test_without_a_call_link_the_reminder_says_only_when_and_the_openings_link_i
         "Join the call here: https://video.example.org/room"
     )
     assert all(row.kind in (CANDIDATE_TEXT, NOTIFY_USER) for row in world.outbox()[-3:])
+
+
+def test_ticks_racing_on_two_connections_send_each_reminder_and_question_once(
+    uow: UnitOfWork,
+) -> None:
+    """Two bot processes share one database (SQLite or PostgreSQL): their ticks meet."""
+    spec = openings.parse(OPENING_FILE)
+    uow.now = lambda: SUNDAY_3PM - timedelta(days=2)
+    uow.run_sync(lambda s, now: openings.save(s, spec, now))
+    invited = uow.run_sync(
+        lambda s, now: interview.invite(
+            s, opening_slug=spec.slug, candidate_name="Jane Doe", invited_by="U1", now=now
+        )
+    )
+    person = TelegramPerson(700_900, 700_900, "Jane", "en")
+    uow.run_sync(lambda s, now: interview.start(s, token=invited.token, person=person, now=now))
+    uow.run_sync(
+        lambda s, now: booking.book(
+            s,
+            interview_id=invited.interview_id,
+            interviewers=[ALEX, BEA],
+            slot=Interval(SUNDAY_3PM, SUNDAY_3PM + HALF_HOUR),
+            now=now,
+        )
+    )
+
+    def race(work: Callable[[Session, datetime], int]) -> list[int]:
+        start = threading.Barrier(4)
+        sent: list[int] = []
+
+        def tick() -> None:
+            start.wait(10)
+            sent.append(uow.run_sync(work))
+
+        threads = [threading.Thread(target=tick) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        return sent
+
+    uow.now = lambda: SUNDAY_3PM - timedelta(minutes=59)
+    assert sorted(race(call_reminders.tick)) == [0, 0, 0, 3]
+    uow.now = lambda: SUNDAY_3PM + timedelta(hours=1)
+    assert sorted(race(call_outcomes.ask)) == [0, 0, 0, 1]
+
+    def sent(session: Session, _now: datetime) -> list[str]:
+        return [row.kind for row in session.exec(select(OutboxMessage)).all()]
+
+    kinds = uow.run_sync(sent)
+    assert kinds.count(NOTIFY_USER) == 2
+    assert kinds.count(THREAD_POST) == 1  # the question (the card is a card post)
