@@ -137,18 +137,15 @@ def _remind_interviewers(conv: Conversation, booking: Booking, done: set[str]) -
         return 0
     interviewers = seats_of(conv.session, booking)
     text = _interviewer_text(conv, booking)
+    thread = outgoing.ThreadLink(interview_id=conv.interview_id, label=THREAD_LINK_LABEL)
     for interviewer in interviewers:
-        outgoing.enqueue(
+        outgoing.to_team_member(
             conv.session,
-            outgoing.NotifyUser(
-                user=interviewer,
-                text=text,
-                about=(conv.interview_id,),  # it names the candidate: erasure deletes it
-                thread_link=outgoing.ThreadLink(
-                    interview_id=conv.interview_id, label=THREAD_LINK_LABEL
-                ),
-            ),
+            interviewer,
+            text,
             conv.now,
+            about=(conv.interview_id,),  # it names the candidate: erasure deletes it
+            thread_link=thread,
         )
     _record(conv.session, booking, pending, conv.now)
     return len(interviewers)

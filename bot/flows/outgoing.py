@@ -466,10 +466,17 @@ def file_to_team_member(
 
 
 def to_team_member(
-    session: Session, user: str, text: str, now: datetime, about: Sequence[int] = ()
+    session: Session,
+    user: str,
+    text: str,
+    now: datetime,
+    about: Sequence[int] = (),
+    thread_link: ThreadLink | None = None,
 ) -> None:
-    """A direct message; ``about`` as for ``file_to_team_member`` (a DM naming a candidate)."""
-    enqueue(session, NotifyUser(user=user, text=text, about=tuple(about)), now)
+    """A direct message; ``about`` as for ``file_to_team_member`` (a DM naming a candidate);
+    ``thread_link``: a link to a review thread, under the text."""
+    message = NotifyUser(user=user, text=text, about=tuple(about), thread_link=thread_link)
+    enqueue(session, message, now)
 
 
 def email(

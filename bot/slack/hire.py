@@ -42,7 +42,7 @@ USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
 • `/hire reject <candidate or #id>` 🔒 — a form for the reason and the candidate's message
 • `/hire erase <candidate or #id>` 🔒 — delete a candidate's recordings and details
 • `/hire export [opening]` 🔒 — a CSV in your DMs
-• `/hire stats [opening]` — completion and review times
+• `/hire stats [opening]` — completion and review times, live-call booking and no-show rates
 • `/hire opening list` · `/hire opening new` 🔒 — openings
 • `/hire recruiters [list|add @user|remove @user]` — who decides (changes 🔒)
 • `/hire availability` — your hours for live interviews, and your calendar

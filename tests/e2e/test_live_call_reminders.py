@@ -127,3 +127,22 @@ async def test_a_booked_call_is_reminded_asked_about_marked_and_counted(tmp_path
             "(no-show rate 0%)"
         ) in stats
         assert "Median time from invite to live call: 2 days 4 h (calls marked held)" in stats
+
+
+async def test_the_interviewer_is_reminded_without_the_link_when_the_card_was_deleted(
+    tmp_path: Path,
+) -> None:
+    clock = SimulatedClock(MONDAY_10_UTC)
+    async with World(data_dir=tmp_path, clock=clock) as w:
+        w.slack.add_user(ALEX, "alex", "Alex Interviewer")
+        jane = w.telegram.candidate(700_611, "Jane", "Doe")
+        await jane.send_command("/start", await invite(w))
+        await jane.wait_for_message("Do you agree?")
+        w.slack.remove_message(await card(w))  # someone deleted the card in Slack
+        w.bot.uow.run_sync(_book)
+        clock.current = CALL - timedelta(minutes=30)
+        await w.bot.tick()
+        dm = await eventually(lambda: next(iter(w.slack.direct_messages(ALEX)), None), what="DM")
+        assert dm.text.startswith("⏰ Your live interview with *Jane Doe*")
+        assert dm.text.endswith(f"Call link: {CALL_URL}")  # and no link to a thread that is gone
+        await jane.wait_for_message("starts soon")

@@ -25,6 +25,7 @@ from bot.flows.outgoing import (
     PrivateNote,
     ThreadClear,
     ThreadEdit,
+    ThreadLink,
     ThreadPost,
     ThreadUpload,
     Unreadable,
@@ -157,6 +158,23 @@ SAID: list[tuple[Callable[[Session], None], outgoing.Message, str]] = [
         lambda s: outgoing.to_team_member(s, "U0RITA", "Jane finished", T0, about=[7]),
         NotifyUser(user="U0RITA", text="Jane finished", about=(7,)),
         "user:U0RITA",
+    ),
+    (
+        lambda s: outgoing.to_team_member(
+            s,
+            "U0ALEX",
+            "Your call with Jane",
+            T0,
+            about=[7],
+            thread_link=ThreadLink(interview_id=7, label="Open the thread"),
+        ),
+        NotifyUser(
+            user="U0ALEX",
+            text="Your call with Jane",
+            about=(7,),
+            thread_link=ThreadLink(interview_id=7, label="Open the thread"),
+        ),
+        "user:U0ALEX",
     ),
     (
         lambda s: outgoing.privately(s, channel="C0REVIEW", user="U0TOM", text="It's Jane", now=T0),
