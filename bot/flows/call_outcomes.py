@@ -1,8 +1,9 @@
 """After a live call: did it happen? Asked in the candidate's review thread, marked there.
 
 Once a booked call has ended, the tick posts "Did the call happen?" in the thread, once per
-booking and sequence (a call moved after it was asked about is asked about again), with
-Held / No-show buttons. Who may press them: the call's interviewers and the recruiters;
+booking and sequence, with Held / No-show buttons. A call moved after it ended (a no-show
+given a new time) is asked about again at its new end, and marked afresh: a booking holds
+one outcome, its current time's. Who may press them: the call's interviewers and the recruiters;
 anyone else is told so and nothing changes. The post is edited to show who marked what.
 
 A second press: the same answer again changes nothing. A different answer corrects the
@@ -46,7 +47,6 @@ def ask(session: Session, now: datetime) -> int:
         select(Booking.id)
         .where(col(Booking.status) == BookingStatus.BOOKED)
         .where(col(Booking.ends_at) <= now)
-        .where(col(Booking.outcome).is_(None))
         .where(~already)
         .order_by(col(Booking.ends_at))
     ).all()
@@ -96,20 +96,28 @@ def mark(
         raise IllegalTransition("That call was cancelled: there is nothing to mark.")
     if booking.ends_at > now:
         raise IllegalTransition("That call has not ended yet: mark it once it is over.")
-    if booking.outcome == outcome:
+    current = _current_outcome(booking)
+    if current == outcome:
         return f"<@{booking.outcome_by}> already marked this call {OUTCOME_WORDS[outcome]}."
-    if booking.outcome is not None and booking.outcome_by != by and not recruiter:
-        marked = OUTCOME_WORDS[BookingOutcome(booking.outcome)]
+    if current is not None and booking.outcome_by != by and not recruiter:
         raise NotAllowed(
-            f"<@{booking.outcome_by}> marked this call {marked}. "
+            f"<@{booking.outcome_by}> marked this call {OUTCOME_WORDS[current]}. "
             "Only they or a recruiter can change it: please talk to them."
         )
-    corrected = booking.outcome is not None
+    corrected = current is not None
     booking.outcome, booking.outcome_by, booking.outcome_at = outcome, by, now
     session.flush()
     text = f"{_question(booking)}\n{_marked(booking, corrected)}"
     threads.edit(session, booking.interview_id, _key(booking), text, now, _buttons(booking))
     return ""
+
+
+def _current_outcome(booking: Booking) -> BookingOutcome | None:
+    """The mark of the booking's current time: one made before it was moved (a no-show,
+    then a new time) was about the old call, and the new call is marked afresh."""
+    if booking.outcome is None or booking.outcome_at is None:
+        return None
+    return BookingOutcome(booking.outcome) if booking.outcome_at >= booking.updated_at else None
 
 
 def _question(booking: Booking) -> str:

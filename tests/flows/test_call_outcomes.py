@@ -213,3 +213,26 @@ def test_stats_without_calls_say_n_a_and_only_count_what_the_viewer_reviews(
     recruiter = Viewer(user=RECRUITER, recruiter=True)
     calls = world.read(lambda s: reports.stats(s, None, recruiter).calls)
     assert (calls.offered, calls.booked) == (1, 1)
+
+
+def test_a_no_show_given_a_new_time_is_asked_about_again_and_marked_afresh(
+    world: FlowWorld,
+) -> None:
+    world.opening()
+    _, call = _booked(world, "Jane Doe", MONDAY_10, ALEX, BEA)
+    _ask(world, MONDAY_10 + HALF_HOUR)
+    _mark(world, call, BookingOutcome.NO_SHOW, ALEX)
+    world.advance(minutes=10)  # the recruiter gives Jane another time
+    later = MONDAY_10 + timedelta(days=2)
+    world.run(
+        lambda s, now: booking.reschedule(
+            s, booking_id=call, slot=Interval(later, later + HALF_HOUR), now=now
+        )
+    )
+    assert _ask(world, later + HALF_HOUR) == 1
+    questions = [r.payload for r in world.outbox(THREAD_POST) if r.payload.get("choices")]
+    assert len(questions) == 2 and "Wed 02 Dec 2026, 10:00 UTC" in questions[1]["text"]
+    # Bea was on the new call too: her mark is the first of it, not a change of Alex's.
+    assert _mark(world, call, BookingOutcome.HELD, BEA) == ""
+    assert (_call(world, call).outcome, _call(world, call).outcome_by) == ("held", BEA)
+    assert "marked it *held*" in world.outbox(THREAD_EDIT)[-1].payload["text"]
