@@ -59,11 +59,12 @@ INTERVIEWERS_SOON = Rule(
     "interviewers:1h", timedelta(minutes=CallReminderLimit.SOON_MINUTES), "interviewers"
 )
 CANDIDATE_RULES = (DAY_BEFORE, SOON)  # the earliest first
+ALL_RULES = (*CANDIDATE_RULES, INTERVIEWERS_SOON)
 
 
 def tick(session: Session, now: datetime) -> int:
     """Send every call reminder that is due; returns how many messages were queued."""
-    horizon = now + max(rule.before for rule in (*CANDIDATE_RULES, INTERVIEWERS_SOON))
+    horizon = now + max(rule.before for rule in ALL_RULES)
     upcoming = session.exec(
         select(Booking.id)
         .where(col(Booking.status) == BookingStatus.BOOKED)
@@ -76,20 +77,27 @@ def tick(session: Session, now: datetime) -> int:
 
 def _remind(session: Session, booking_id: int, now: datetime) -> int:
     booking = session.get_one(Booking, booking_id)
+    if not due(ALL_RULES, booking, _done(session, booking), now):
+        return 0  # most minutes of the day before: nothing to do, and no lock taken for it
     # The interview's lock is the one the booking flows take: a reschedule or a cancel in
     # flight finishes first, and two ticks on two processes take turns.
     conv = of_interview(session, session.get_one(Interview, booking.interview_id), now)
     session.refresh(booking)
     if booking.status != BookingStatus.BOOKED or booking.starts_at <= now:
         return 0
-    done = set(
+    done = _done(session, booking)
+    return _remind_candidate(conv, booking, done) + _remind_interviewers(conv, booking, done)
+
+
+def _done(session: Session, booking: Booking) -> set[str]:
+    """The rules already applied to the booking's current time."""
+    return set(
         session.exec(
             select(BookingReminder.rule)
-            .where(BookingReminder.booking_id == booking_id)
+            .where(BookingReminder.booking_id == booking.id)
             .where(BookingReminder.sequence == booking.sequence)
         ).all()
     )
-    return _remind_candidate(conv, booking, done) + _remind_interviewers(conv, booking, done)
 
 
 def due(rules: tuple[Rule, ...], booking: Booking, done: set[str], now: datetime) -> list[Rule]:
