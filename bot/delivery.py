@@ -26,6 +26,7 @@ from bot.flows.ports import CandidateChannel, MailChannel, Posted, ReviewChannel
 from bot.limits import DeliveryLimit
 from bot.unit_of_work import UnitOfWork
 from storage import outbox
+from storage.media import MediaUnavailable, local_copy
 from storage.models import OutboxMessage, ReviewPost, ThreadMessage
 
 log = logging.getLogger(__name__)
@@ -308,9 +309,15 @@ class Delivery:
 
     async def _upload_to_thread(self, message: outgoing.ThreadUpload) -> None:
         channel, ts = await self._card(message.review_post_id)
-        file_id = await self._reviews.upload_to_thread(
-            channel, ts, self._media.path(message.media_path), message.media_title or ""
-        )
+        # A local file for the upload: the store's own, or a private copy of the bucket's.
+        try:
+            async with local_copy(self._media, message.media_path) as media:
+                file_id = await self._reviews.upload_to_thread(
+                    channel, ts, media, message.media_title or ""
+                )
+        except MediaUnavailable as err:
+            # The bucket is down, not the message wrong: it waits, like a platform outage.
+            raise DeliveryDeferred(str(err)) from None
         owner = message.thread_message_id
         if owner is not None and not await self._uow.run(
             lambda s, _now: threads.record_file(s, owner, file_id)

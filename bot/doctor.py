@@ -1,12 +1,14 @@
 """``hirebot doctor``: is this installation ready to run? One line per check: OK, or the fix.
 
 It talks to the real Slack and Telegram (auth.test, getMe, each review channel) with the
-configured tokens, opens the database, and looks for the Whisper model, but changes nothing
-except a probe file in the data dir. Tokens never appear in what it prints.
+configured tokens, opens the database, writes a probe to the media bucket when one is set, and
+looks for the Whisper model, but changes nothing except a probe file in the data dir (and a
+probe object it deletes). Tokens never appear in what it prints.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 
@@ -22,6 +24,7 @@ from bot.flows.openings import listed
 from bot.slack.scopes import BOT_SCOPES
 from bot.unit_of_work import opened
 from storage import migrate
+from storage.media import MediaUnavailable, media_store
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class Check:
 
 
 async def diagnose(settings: Settings) -> list[Check]:
-    checks = [_data_dir(settings), *_database(settings)]
+    checks = [_data_dir(settings), *await _media_bucket(settings), *_database(settings)]
     checks += await _slack(settings)
     checks.append(await _telegram(settings))
     checks.append(_whisper(settings))
@@ -54,6 +57,29 @@ def _data_dir(settings: Settings) -> Check:
             "HIREBOT_DATA_DIR to a folder this user can write.",
         )
     return Check(True, f"Data dir {settings.data_dir.resolve()} is writable.")
+
+
+async def _media_bucket(settings: Settings) -> list[Check]:
+    """With HIREBOT_MEDIA_S3_BUCKET set: can this process write, read and delete there?"""
+    try:
+        bucket = settings.media_bucket
+        if bucket is None:
+            return []
+        store = media_store(settings.media_dir, bucket)
+    except (ConfigError, ModuleNotFoundError) as err:
+        return [Check(False, str(err))]
+    try:
+        return [Check(True, await asyncio.to_thread(store.check))]
+    except MediaUnavailable as err:
+        return [
+            Check(
+                False,
+                f"{err}: check HIREBOT_MEDIA_S3_ENDPOINT, _BUCKET and _REGION, and that the "
+                "credentials may put, get, delete and list there (hirebot does not create the "
+                "bucket). A service that refuses server-side encryption needs "
+                "HIREBOT_MEDIA_S3_ENCRYPTION=false.",
+            )
+        ]
 
 
 def _database(settings: Settings) -> list[Check]:

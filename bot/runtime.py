@@ -44,7 +44,7 @@ from bot.transcription.jobs import TranscriptionWorker, pool_size, transcription
 from bot.unit_of_work import UnitOfWork, utc_now
 from storage import answer_media, inbound, inbox, migrate, outbox
 from storage.db import Database, make_engine, private_dir
-from storage.media import MediaStore
+from storage.media import media_store
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class Runtime:
         private_dir(s.data_dir)  # media and (SQLite) the database: this user's only
         await asyncio.to_thread(migrate.upgrade, s.db_url)
         self.db = Database(make_engine(s.db_url))
-        self.media = MediaStore(s.media_dir)
+        self.media = media_store(s.media_dir, s.media_bucket)
         self.uow = UnitOfWork(
             db=self.db,
             media=self.media,

@@ -10,6 +10,7 @@ erasure, and wakes the background workers when the transaction left them work.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,9 +22,10 @@ from sqlmodel import Session
 
 from storage import answer_media, inbound
 from storage.db import Database, make_engine, scrub_deleted, take_scrub, take_wake, transaction
-from storage.media import MediaStore
+from storage.media import MediaFolder, MediaStore, MediaUnavailable
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 Work = Callable[[Session, datetime], T]
 
@@ -94,17 +96,23 @@ class UnitOfWork:
             scrub = take_scrub(session)
             wake = take_wake(session)
         for relpath in discarded:
-            self.media.delete(relpath)
+            try:
+                self.media.delete(relpath)
+            except MediaUnavailable as err:
+                # Committed: no row refers to the file any more, so the orphan sweep deletes
+                # it once the store answers again. The work's result stands.
+                log.warning("media delete deferred to the orphan sweep: %s", err)
         if scrub:
             scrub_deleted(self.db.engine)
         return result, wake
 
 
 @contextmanager
-def opened(db_url: str, media_dir: Path) -> Iterator[UnitOfWork]:
-    """A unit of work on its own engine, for a command that runs a few and exits."""
+def opened(db_url: str, media: MediaStore | Path) -> Iterator[UnitOfWork]:
+    """A unit of work on its own engine, for a command that runs a few and exits; ``media``
+    is the store, or the folder of a local one."""
     db = Database(make_engine(db_url))
     try:
-        yield UnitOfWork(db, MediaStore(media_dir))
+        yield UnitOfWork(db, MediaFolder(media) if isinstance(media, Path) else media)
     finally:
         db.dispose()

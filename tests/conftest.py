@@ -158,3 +158,12 @@ def uow(database_url: str, tmp_path: Path) -> Iterator[UnitOfWork]:
     migrate.upgrade(database_url)  # a no-op on the migrated copy; a check that it is current
     with opened(database_url, tmp_path / "media") as unit:
         yield unit
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's standalone S3 server, one per test process (xdist worker), on 127.0.0.1."""
+    from tests.helpers.s3 import moto_server
+
+    with moto_server() as endpoint:
+        yield endpoint

@@ -19,7 +19,7 @@ from bot.limits import MediaLimit
 from bot.telegram.adapter import _measure
 from bot.transcription import load_transcriber
 from bot.transcription.media import playable_copy
-from storage.media import MediaStore
+from storage.media import MediaFolder, opened_copy
 
 
 def _peak_mb() -> float:
@@ -53,19 +53,21 @@ def main(spec: dict[str, Any]) -> list[dict[str, Any]]:
     step("measure + keep (as the adapter)", started, note)
 
     started = time.perf_counter()
-    store = MediaStore(Path(spec["store"]))
+    store = MediaFolder(Path(spec["store"]))
     stored = store.put(measured.kept, ".mkv")
     del data, measured
     step("store the kept part", started, f"{stored.size / 1024 / 1024:.1f} MB")
 
     started = time.perf_counter()
-    transcript = transcriber.transcribe(store.path(stored.relpath), "en")
+    with opened_copy(store, stored.relpath) as media:
+        transcript = transcriber.transcribe(media, "en")
     words = len(transcript.text.split())
     step("transcribe", started, f"{transcript.duration_seconds:.0f} s of audio, {words} words")
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        copy = playable_copy(store.path(stored.relpath), Path(folder))
+        with opened_copy(store, stored.relpath) as media:
+            copy = playable_copy(media, Path(folder))
         size = copy.stat().st_size / 1024 / 1024 if copy else 0.0
     step("Slack copy", started, f"{size:.1f} MB")
     return steps

@@ -153,8 +153,10 @@ class CandidateHandlers:
             suffix = _suffix(kind, message, telegram_file.file_path)
             if measured.kept is not None:  # only the part that was measured is stored
                 data, suffix = measured.kept, ".mkv"
-            # The file is on disk (fsync'd) before its row commits, and the row commits
-            # before the candidate hears "got it" (that message leaves via the outbox).
+            # The file is stored (fsync'd on disk, or in the bucket) before its row commits,
+            # and the row commits before the candidate hears "got it" (that message leaves
+            # via the outbox). A store that cannot be reached fails the update, which the
+            # inbox retries: the answer is not lost.
             stored = await run_media(self._uow.media.put, data, suffix)
             received = ReceivedAnswer(
                 kind,

@@ -18,7 +18,6 @@ import os
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlmodel import Session
 
@@ -29,6 +28,7 @@ from bot.flows.ports import Transcriber, Transcript
 from bot.limits import TranscriptionLimit
 from bot.unit_of_work import UnitOfWork
 from storage import transcripts
+from storage.media import local_copy
 from storage.models import Answer
 
 log = logging.getLogger(__name__)
@@ -134,13 +134,13 @@ class TranscriptionWorker:
             self._keep_lease(answer_id, attempt), name=f"transcript-lease-{answer_id}"
         )
         try:
-            await self._transcribe(answer_id, attempt, self._media.path(relpath), language)
+            await self._transcribe(answer_id, attempt, relpath, language)
         finally:
             heartbeat.cancel()
         return True
 
     async def _transcribe(
-        self, answer_id: int, attempt: int, path: Path, language: str | None
+        self, answer_id: int, attempt: int, relpath: str, language: str | None
     ) -> None:
         if self._transcriber is None:  # transcribe_next called without run_forever (tests)
             self._transcriber = await asyncio.get_running_loop().run_in_executor(
@@ -149,9 +149,12 @@ class TranscriptionWorker:
         transcriber = self._transcriber
         loop = asyncio.get_running_loop()
         try:
-            result: Transcript = await loop.run_in_executor(
-                self._executor, transcriber.transcribe, path, language
-            )
+            # From the media store (another machine's bucket, perhaps): a store that cannot
+            # be reached now fails this attempt like any other error, and it is retried.
+            async with local_copy(self._media, relpath) as path:
+                result: Transcript = await loop.run_in_executor(
+                    self._executor, transcriber.transcribe, path, language
+                )
         except asyncio.CancelledError:
             # Shutting down: hand the answer back at once instead of holding it for the
             # whole lease; transcription has no side effects, so redoing it is safe.

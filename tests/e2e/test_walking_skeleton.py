@@ -22,6 +22,7 @@ from bot.sandbox.world import (
 )
 from storage import outbox
 from storage.db import make_engine
+from storage.media import MediaFolder
 from storage.models import (
     Answer,
     Interview,
@@ -125,6 +126,7 @@ async def test_candidate_answers_and_team_reviews_and_recruiter_advances(
             answers = session.exec(select(Answer).order_by(Answer.id)).all()  # type: ignore[arg-type]
             assert [a.media_kind for a in answers] == ["voice", "video_note"]
             for answer, sample in zip(answers, ["answer1.ogg", "answer2.mp4"], strict=True):
+                assert isinstance(w.bot.media, MediaFolder)  # the default: nothing configured
                 stored = w.bot.media.path(answer.media_path or "")
                 assert stored.read_bytes() == (SAMPLES / sample).read_bytes()
                 assert answer.media_sha256 == hashlib.sha256(stored.read_bytes()).hexdigest()

@@ -28,7 +28,7 @@ from bot.sandbox.world import eventually, free_port
 from bot.unit_of_work import UnitOfWork
 from storage import outbox
 from storage.db import Database, make_engine
-from storage.media import MediaStore
+from storage.media import MediaFolder
 from storage.models import OutboxMessage, OutboxStatus
 from tests.helpers.flows import FlowWorld, migrated_template
 
@@ -69,7 +69,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def uow(template: Path, tmp_path: Path) -> Iterator[UnitOfWork]:
     shutil.copyfile(template, tmp_path / "hirebot.db")
     db = Database(make_engine(f"sqlite:///{tmp_path / 'hirebot.db'}"))
-    yield UnitOfWork(db, MediaStore(tmp_path / "media"))
+    yield UnitOfWork(db, MediaFolder(tmp_path / "media"))
     db.dispose()
 
 
@@ -281,7 +281,7 @@ async def test_a_refused_email_about_a_candidate_is_told_in_their_thread(
 
     world.run(sent_earlier)
     db = Database(world.engine)
-    uow = UnitOfWork(db, MediaStore(tmp_path / "media"))
+    uow = UnitOfWork(db, MediaFolder(tmp_path / "media"))
     port = free_port()
     try:
         async with Mailbox(port, refuse=[f"550 5.1.1 <{JANE}>: no such user"]):

@@ -7,11 +7,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from storage.media import MediaStore
+from storage.media import MediaFolder
 
 
 def test_same_bytes_land_on_one_private_file(tmp_path: Path) -> None:
-    store = MediaStore(tmp_path / "media")
+    store = MediaFolder(tmp_path / "media")
     first = store.put(b"voice-note-bytes", ".ogg")
     again = store.put(b"voice-note-bytes", ".ogg")
     assert first == again
@@ -23,7 +23,7 @@ def test_same_bytes_land_on_one_private_file(tmp_path: Path) -> None:
 
 
 def test_sweep_deletes_only_old_files_nothing_refers_to(tmp_path: Path) -> None:
-    store = MediaStore(tmp_path / "media")
+    store = MediaFolder(tmp_path / "media")
     kept = store.put(b"an answer", ".ogg")
     orphan = store.put(b"a replaced take", ".ogg")
     fresh = store.put(b"being committed right now", ".ogg")
@@ -38,7 +38,7 @@ def test_sweep_deletes_only_old_files_nothing_refers_to(tmp_path: Path) -> None:
 
 
 def test_a_path_outside_the_store_is_refused(tmp_path: Path) -> None:
-    store = MediaStore(tmp_path / "media")
+    store = MediaFolder(tmp_path / "media")
     try:
         store.path("../../etc/passwd")
     except ValueError as err:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
+from bot.sandbox.world import free_port
 from bot.unit_of_work import UnitOfWork, opened
 from storage import answer_media, migrate, outbox
+from storage.media import MediaFolder
+from storage.media_s3 import Bucket, MediaBucket
 from storage.models import OutboxMessage, ProcessedEvent
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -88,5 +92,27 @@ async def test_a_discarded_file_is_deleted_after_commit_never_after_a_rollback(
     with pytest.raises(RuntimeError):
         await uow.run(discard_then_fail)
     await uow.run(lambda s, _now: answer_media.discard_if_unused(s, gone.relpath))
+    assert isinstance(uow.media, MediaFolder)
     assert uow.media.path(kept.relpath).exists()
     assert not uow.media.path(gone.relpath).exists()
+
+
+async def test_a_delete_the_media_store_refuses_is_left_to_the_sweep(
+    uow: UnitOfWork, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Object storage down after the commit: the work's result stands (it committed); no
+    row refers to the file any more, so the orphan sweep deletes it later."""
+    down = Bucket(
+        "answers", f"http://127.0.0.1:{free_port()}", "us-east-1", "media/", True, "k", "s"
+    )
+    unit = replace(uow, media=MediaBucket(down))
+    relpath = "ab/" + "ab" * 32 + ".ogg"
+
+    def discard(session: Session, _now: datetime) -> str:
+        answer_media.discard_if_unused(session, relpath)
+        return "committed"
+
+    assert await unit.run(discard) == "committed"
+    assert "media delete deferred to the orphan sweep: media bucket answers at 127.0.0.1" in (
+        caplog.text
+    )

@@ -21,7 +21,7 @@ from bot.sandbox.world import eventually
 from bot.transcription.jobs import TranscriptionWorker, pool_size
 from bot.unit_of_work import UnitOfWork
 from storage import transcripts
-from storage.media import MediaStore
+from storage.media import MediaFolder, MediaStore
 from storage.models import (
     Answer,
     Candidate,
@@ -240,7 +240,7 @@ async def test_unreadable_recording_is_posted_at_once_without_retries(
 ) -> None:
     answer_id = _pending_answer(uow, media)
     relpath = _answer(uow, answer_id).media_path
-    assert relpath is not None
+    assert relpath is not None and isinstance(media, MediaFolder)
     media.path(relpath).write_bytes(b"not a recording at all" * 100)
     worker = _worker(uow, media, transcriber, Clock(), pool)
     assert await worker.transcribe_next()
