@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import SecretStr
 from sqlmodel import Session, select
@@ -64,6 +64,8 @@ class World:
     runtime: Runtime | None = None
     # The local SMTP server every email goes to (invitations, calendar invitations).
     mailbox: Mailbox = field(default_factory=lambda: Mailbox(free_port()))
+    # More settings for the bot, by field name (e.g. media_s3_bucket for media in a bucket).
+    extra_settings: dict[str, Any] = field(default_factory=dict)
 
     async def __aenter__(self) -> World:
         if self.telegram_mode == "webhook" and not self.http_port:
@@ -118,6 +120,7 @@ class World:
             mail_from=MAIL_FROM,
             # The sandbox serves calendar feeds from 127.0.0.1.
             calendar_private_hosts="allow",
+            **self.extra_settings,
         )
 
     def environment(self) -> dict[str, str]:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -111,8 +112,10 @@ def settings_of(bucket: Bucket) -> dict[str, object]:
 class Outage:
     """A TCP relay in front of the S3 server that the test takes down and brings back.
 
-    Down, nothing listens on its port (connection refused, as from a stopped server); up, it
-    relays bytes both ways. The bot is pointed at ``endpoint``.
+    Down, nothing listens on its port (connection refused, as from a stopped server) and
+    open connections are cut; up, it relays bytes both ways. The bot is pointed at
+    ``endpoint``. It runs on its own thread and event loop, so that blocking S3 calls made
+    on the test's loop (a store's ``put``) still get through.
     """
 
     def __init__(self, upstream: str) -> None:
@@ -121,14 +124,29 @@ class Outage:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._server: asyncio.Server | None = None
         self._open: set[asyncio.StreamWriter] = set()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
 
-    async def up(self) -> None:
+    def up(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._up(), self._loop).result(timeout=10)
+
+    def down(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._down(), self._loop).result(timeout=10)
+
+    def close(self) -> None:
+        self.down()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    async def _up(self) -> None:
         if self._server is None:
             self._server = await asyncio.start_server(
                 self._relay, "127.0.0.1", self.port, reuse_address=True
             )
 
-    async def down(self) -> None:
+    async def _down(self) -> None:
         if self._server is not None:
             self._server.close()
             self._server = None
@@ -149,3 +167,14 @@ class Outage:
                 sink.close()
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+@contextlib.contextmanager
+def outage(upstream: str) -> Iterator[Outage]:
+    """An :class:`Outage` in front of ``upstream``, up at the start, closed at the end."""
+    relay = Outage(upstream)
+    relay.up()
+    try:
+        yield relay
+    finally:
+        relay.close()

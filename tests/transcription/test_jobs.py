@@ -22,6 +22,7 @@ from bot.transcription.jobs import TranscriptionWorker, pool_size
 from bot.unit_of_work import UnitOfWork
 from storage import transcripts
 from storage.media import MediaFolder, MediaStore
+from storage.media_s3 import MediaBucket
 from storage.models import (
     Answer,
     Candidate,
@@ -34,6 +35,7 @@ from storage.models import (
     TranscriptStatus,
 )
 from tests.helpers.media import ANSWER1_OGG
+from tests.helpers.s3 import new_bucket, outage
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -340,3 +342,48 @@ def test_pool_is_sized_to_the_machine() -> None:
     assert pool_size(1) == 1
     assert pool_size(2) == 1
     assert pool_size(16) == 4
+
+
+class ReadingModel:
+    """A Transcriber that reads the file it is handed, as a model does, and notes what it saw."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[Path, bytes, int]] = []
+
+    def transcribe(self, media: Path, language: str | None = None) -> Transcript:
+        self.seen.append((media, media.read_bytes(), media.stat().st_mode & 0o777))
+        return Transcript("heard from the bucket", "en", 1.0, 7.0)
+
+
+async def test_a_worker_reads_the_answer_from_the_bucket_and_retries_while_it_is_down(
+    uow: UnitOfWork, pool: ThreadPoolExecutor, s3_endpoint: str
+) -> None:
+    """Media in object storage: the worker transcribes a private local copy (deleted after),
+    and a bucket it cannot reach fails the attempt like any error: retried after its
+    backoff, nothing lost."""
+    with outage(s3_endpoint) as s3:
+        bucket = replace(new_bucket(s3_endpoint), endpoint_url=s3.endpoint)
+        unit = replace(uow, media=MediaBucket(bucket))
+        answer_id = _pending_answer(unit, unit.media)
+        clock, model = Clock(), ReadingModel()
+        worker = _worker(unit, unit.media, model, clock, pool)
+
+        s3.down()
+        assert await worker.transcribe_next()
+        answer = _answer(uow, answer_id)
+        assert answer.transcript_status == TranscriptStatus.PENDING
+        assert "MediaUnavailable" in (answer.transcript_error or "")
+        assert f"media bucket {bucket.name} at 127.0.0.1" in (answer.transcript_error or "")
+        assert model.seen == [] and _thread_posts(uow) == []
+
+        s3.up()
+        assert not await worker.transcribe_next(), "waits for its backoff"
+        clock.at += timedelta(seconds=TranscriptionLimit.FIRST_BACKOFF_SECONDS + 1)
+        assert await worker.transcribe_next()
+    answer = _answer(uow, answer_id)
+    assert answer.transcript_status == TranscriptStatus.DONE
+    assert answer.transcript_text == "heard from the bucket"
+    [(copy, data, mode)] = model.seen
+    assert data == ANSWER1_OGG.read_bytes() and mode == 0o600
+    assert not copy.exists() and not copy.parent.exists(), "the local copy is cleaned up"
+    assert len(_thread_posts(uow)) == 1
