@@ -1,7 +1,7 @@
 """Media in an S3 bucket, end to end: a bot whose media store is a bucket on moto's S3 server
 takes a voice answer (retrying while the server is down), keeps it only in the bucket,
-encrypted; Whisper transcribes it, the review thread gets the transcript and the recording,
-and erasure deletes the object."""
+encrypted; Whisper transcribes it, the review thread gets the transcript and the recording
+(its upload waiting while the server is down again), and erasure deletes the object."""
 
 from __future__ import annotations
 
@@ -11,9 +11,17 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from bot.flows.outgoing import Kind
 from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, SAMPLES, World, eventually
 from storage.media_s3 import MediaBucket
-from storage.models import Answer, InboxStatus, InboxUpdate, TranscriptStatus
+from storage.models import (
+    Answer,
+    InboxStatus,
+    InboxUpdate,
+    OutboxMessage,
+    OutboxStatus,
+    TranscriptStatus,
+)
 from tests.helpers.s3 import client, keys, new_bucket, outage, settings_of
 from tests.helpers.slack import card, db, hire
 from tests.helpers.stories import invite, start_answering
@@ -29,6 +37,14 @@ def _failed_update(session: Session, _now: datetime) -> InboxUpdate | None:
         select(InboxUpdate).order_by(InboxUpdate.update_id.desc()).limit(1)  # type: ignore[attr-defined]
     ).first()
     return newest if newest is not None and newest.last_error else None
+
+
+def _upload_waiting(session: Session) -> OutboxMessage | None:
+    """The recording's upload to the thread, once an attempt at it has failed."""
+    upload = session.exec(
+        select(OutboxMessage).where(OutboxMessage.kind == Kind.THREAD_UPLOAD)
+    ).first()
+    return upload if upload is not None and upload.last_error else None
 
 
 async def test_a_voice_answer_lives_in_the_bucket_from_receipt_to_erasure(
@@ -62,8 +78,18 @@ async def test_a_voice_answer_lives_in_the_bucket_from_receipt_to_erasure(
             # Back up: the retry stores it and the candidate hears "Got it".
             s3.up()
             got_it = await jane.wait_for_message("Got it", after=mark, timeout=30)
+
+            # Down again when the recording is to go up to Slack: the upload waits and is
+            # retried (deferred, never given up on), like a message to a platform that is down.
+            s3.down()
             await jane.press("Submit ✅", got_it)
             await jane.wait_for_message("Answer 1 submitted", after=mark)
+            waiting = await eventually(
+                lambda: db(w, _upload_waiting), seconds=30, what="the upload to wait"
+            )
+            assert f"media bucket {bucket.name} at 127.0.0.1" in (waiting.last_error or "")
+            assert waiting.status == OutboxStatus.PENDING
+            s3.up()
 
             # In the bucket, encrypted at rest; not on this machine's disk.
             answer = db(w, lambda s: s.exec(select(Answer)).one())
