@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -32,19 +33,34 @@ _HOW_TO_GET = {
 @dataclass(frozen=True)
 class SmtpServer:
     """Where email goes out: ``smtp://`` upgrades with STARTTLS, ``smtps://`` is TLS from the
-    first byte. Its ``repr`` leaves the password out, so a logged setting shows no secret."""
+    first byte. Its ``repr`` leaves the password out, so a logged setting shows no secret.
+
+    ``require_tls``: a plain ``smtp://`` server that does not offer STARTTLS is refused (so
+    neither the password nor a candidate's email crosses the network in clear); only a relay
+    on this machine may go without. ``ca_file``: the certificates a private mail server's
+    is checked against, instead of the system's."""
 
     host: str
     port: int
     implicit_tls: bool
     username: str | None
     password: str | None = field(default=None, repr=False)
+    require_tls: bool = True
+    ca_file: Path | None = None
 
 
 _SMTP_PORTS = {"smtp": 587, "smtps": 465}
 
 
-def smtp_server(url: str) -> SmtpServer:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine (traffic to it never crosses a network)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
+
+
+def smtp_server(url: str, ca_file: Path | None = None) -> SmtpServer:
     """``HIREBOT_SMTP_URL`` read, or a ConfigError that says what is wrong (never the URL:
     it holds the password)."""
     how = (
@@ -72,6 +88,8 @@ def smtp_server(url: str) -> SmtpServer:
         implicit_tls=parts.scheme == "smtps",
         username=username,
         password=password,
+        require_tls=not is_loopback(parts.hostname),
+        ca_file=ca_file,
     )
 
 
@@ -108,6 +126,9 @@ class Settings(BaseSettings):
     smtp_url: SecretStr | None = None
     mail_from: str | None = None  # e.g. "Rita at Acme <hiring@acme.example>"
     mail_reply_to: str | None = None
+    # A private mail server's CA (PEM): its certificate is checked against this file instead
+    # of the system's certificates; unset, the system's.
+    smtp_ca_file: Path | None = None
 
     # Calendar feeds (issue 10) are read only from public addresses; "allow" also lets
     # loopback and private networks through (the sandbox, tests, a calendar server on the
@@ -189,7 +210,13 @@ class Settings(BaseSettings):
         raw = self.smtp_url.get_secret_value().strip() if self.smtp_url is not None else ""
         if not raw:
             return None
-        server = smtp_server(raw)
+        ca_file = self.smtp_ca_file
+        if ca_file is not None and not ca_file.is_file():
+            raise ConfigError(
+                f"HIREBOT_SMTP_CA_FILE names no readable file ({ca_file}): give the PEM file "
+                "of the certificate authority that signed your mail server's certificate."
+            )
+        server = smtp_server(raw, ca_file)
         if not (self.mail_from or "").strip():
             raise ConfigError(
                 "HIREBOT_MAIL_FROM is not set: with HIREBOT_SMTP_URL, name the sender, "

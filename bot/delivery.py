@@ -19,7 +19,13 @@ from sqlmodel import Session
 
 from bot import backoff
 from bot.calendar import invitation
-from bot.errors import ChannelUnavailable, DeliveryDeferred, DeliveryRefused, described
+from bot.errors import (
+    ChannelUnavailable,
+    DeliveryDeferred,
+    DeliveryRefused,
+    RecipientRefused,
+    described,
+)
 from bot.flows import erasure, outgoing, review, threads, undelivered
 from bot.flows.outgoing import Kind
 from bot.flows.ports import CandidateChannel, MailChannel, Posted, ReviewChannel, ThreadNote
@@ -377,9 +383,10 @@ class Delivery:
         except DeliveryRefused as err:
             if message.interview_id is not None:
                 about, reason = message.interview_id, str(err)
+                said = err.said if isinstance(err, RecipientRefused) else None
                 await self._uow.run(
                     lambda s, now: undelivered.email_refused(
-                        s, interview_id=about, reason=reason, now=now
+                        s, interview_id=about, reason=reason, server_said=said, now=now
                     )
                 )
             raise

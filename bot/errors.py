@@ -57,6 +57,15 @@ class DeliveryRefused(Exception):
     """The platform refuses this message for good (blocked bot, deleted chat): do not retry."""
 
 
+class RecipientRefused(DeliveryRefused):
+    """The recipient's mail server refused the email for good (a 5xx: no such user, mailbox
+    full): ``said`` is its answer, code first, without the address."""
+
+    def __init__(self, reason: str, said: str) -> None:
+        super().__init__(reason)
+        self.said = said
+
+
 class ChannelUnavailable(DeliveryDeferred):
     """hirebot may not post in a Slack channel (``problem``: Slack's error code) until a
     person fixes it: invites the bot, or unarchives the channel. Nothing is dropped."""

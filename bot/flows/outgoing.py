@@ -70,6 +70,11 @@ def interview_of(ordering_key: str) -> int | None:
     return int(rest) if rest != ordering_key and rest.isdigit() else None
 
 
+def to_an_address(ordering_key: str) -> bool:
+    """Whether ``ordering_key`` orders the emails to one address."""
+    return ordering_key.startswith(_MAIL_KEY)
+
+
 def to_a_candidate(ordering_key: str) -> bool:
     """Whether ``ordering_key`` orders the messages to one candidate's Telegram chat."""
     return ordering_key.startswith(_CANDIDATE_KEY)

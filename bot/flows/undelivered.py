@@ -26,7 +26,7 @@ from bot.errors import NotFound
 from bot.flows import escaping, outgoing, roles, threads
 from bot.limits import DeliveryLimit
 from storage import channel_problems, outbox
-from storage.models import Interview, Opening
+from storage.models import Interview, Opening, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def retry_later(
     _tell_recruiters(
         session,
         recruiters,
-        f"{_what(session, ordering_key)} has failed {attempts + 1} times ({error}). "
+        f"{_what(session, ordering_key, row_id)} has failed {attempts + 1} times ({error}). "
         "I keep trying, in order, and nothing behind it is lost.",
         now,
     )
@@ -135,20 +135,31 @@ def give_up(
     outbox.mark_failed(session, row_id, error)
     if not _reported(ordering_key) or outbox.failed_before(session, row_id, ordering_key):
         return False
+    if outgoing.to_an_address(ordering_key) and _email_about(session, row_id) is not None:
+        return False  # told in the candidate's thread (email_refused), where it belongs
     _tell_recruiters(
         session,
         recruiters,
-        f"{_what(session, ordering_key)} could not be delivered and I gave up on it ({error}). "
+        f"{_what(session, ordering_key, row_id)} could not be delivered and I gave up on it "
+        f"({error}). "
         "The interview itself goes on.",
         now,
     )
     return True
 
 
-def email_refused(session: Session, *, interview_id: int, reason: str, now: datetime) -> None:
+def email_refused(
+    session: Session,
+    *,
+    interview_id: int,
+    reason: str,
+    now: datetime,
+    server_said: str | None = None,
+) -> None:
     """An email about a candidate was refused for good (a bad address, a full mailbox, no
     SMTP set up): the team reads why in the candidate's thread, and can reach them otherwise.
-    ``reason`` is the server's words without the address."""
+    ``server_said``: the recipient's server's refusal (a 5xx), without the address; else
+    ``reason`` says why it could not be sent."""
     try:
         post = threads.parent(session, interview_id)
     except NotFound:
@@ -158,26 +169,49 @@ def email_refused(session: Session, *, interview_id: int, reason: str, now: date
         session,
         interview_id=interview_id,
         review_post_id=post.id,
-        text=f"An email to the candidate could not be delivered ({escaping.mrkdwn(reason)}).",
+        text=(
+            "The email to the candidate was refused by their mail server: "
+            f"{escaping.mrkdwn(server_said)}. Please check the address, or reach them another way."
+            if server_said is not None
+            else f"An email to the candidate could not be sent ({escaping.mrkdwn(reason)})."
+        ),
         now=now,
     )
 
 
 def _reported(ordering_key: str) -> bool:
     # Not a team member's own DMs: a report about a failed DM is itself a DM.
-    return outgoing.interview_of(ordering_key) is not None or outgoing.to_a_candidate(ordering_key)
+    return (
+        outgoing.interview_of(ordering_key) is not None
+        or outgoing.to_a_candidate(ordering_key)
+        or outgoing.to_an_address(ordering_key)
+    )
 
 
-def _what(session: Session, ordering_key: str) -> str:
+def _what(session: Session, ordering_key: str, row_id: int) -> str:
+    if outgoing.to_an_address(ordering_key):
+        about = _email_about(session, row_id)  # never the address: recruiters read this
+        return "An email" if about is None else "An email " + _about(session, about)
     interview_id = outgoing.interview_of(ordering_key)
     if interview_id is None:
         return "A message to a candidate on Telegram"
+    return "A message " + _about(session, interview_id)
+
+
+def _email_about(session: Session, row_id: int) -> int | None:
+    """The interview an email row is about (its payload names it), if any."""
+    row = session.get(OutboxMessage, row_id)
+    about = row.payload.get("interview_id") if row is not None else None
+    return about if isinstance(about, int) else None
+
+
+def _about(session: Session, interview_id: int) -> str:
     interview = session.get(Interview, interview_id)
     opening = session.get(Opening, interview.opening_id) if interview is not None else None
     if opening is None:
-        return f"A message about candidate #{interview_id}"
+        return f"about candidate #{interview_id}"
     return (
-        f"A message about candidate #{interview_id} ({escaping.mrkdwn(opening.title)}) "
+        f"about candidate #{interview_id} ({escaping.mrkdwn(opening.title)}) "
         f"in <#{opening.review_channel}>"
     )
 

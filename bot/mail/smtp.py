@@ -9,14 +9,15 @@ an address.
 
 from __future__ import annotations
 
-import ipaddress
+import contextlib
+import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
 import aiosmtplib
 
 from bot.config import Settings, SmtpServer
-from bot.errors import DeliveryDeferred, DeliveryRefused
+from bot.errors import DeliveryDeferred, DeliveryRefused, RecipientRefused
 from bot.limits import MailLimit
 
 _NOT_SET_UP = (
@@ -48,32 +49,82 @@ class SmtpMailer:
             message = self.compose(to, subject, text, html, calendar)
         except ValueError as err:  # a header the policy refuses: no retry will change it
             raise DeliveryRefused(f"the email cannot be written: {type(err).__name__}") from None
-        s = self._server
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=s.host,
-                port=s.port,
-                username=s.username,
-                password=s.password,
-                use_tls=s.implicit_tls,
-                start_tls=None if s.implicit_tls else _start_tls(s.host),
-                timeout=MailLimit.SMTP_TIMEOUT_SECONDS,
-            )
+            await self._deliver(message)
         except aiosmtplib.SMTPRecipientsRefused as err:
             refusal = err.recipients[0] if err.recipients else None
             code = refusal.code if refusal is not None else 550
             said = refusal.message if refusal is not None else ""
-            _raise_for(code, f"the mail server refused the recipient: {code} {_redact(said, to)}")
+            answer = f"{code} {_redact(said, to)}"
+            if code >= 500:
+                reason = f"the mail server refused the recipient: {answer}"
+                raise RecipientRefused(reason, answer) from None
+            _raise_for(code, f"the mail server refused the recipient: {answer}")
         except aiosmtplib.SMTPAuthenticationError as err:
             # Wrong credentials in HIREBOT_SMTP_URL: retried, so nothing is lost once fixed.
             raise DeliveryDeferred(f"the mail server refused our login ({err.code})") from None
         except aiosmtplib.SMTPResponseException as err:
-            _raise_for(err.code, f"the mail server answered {err.code} {_redact(err.message, to)}")
+            answer = f"{err.code} {_redact(err.message, to)}"
+            if isinstance(err, aiosmtplib.SMTPDataError) and err.code >= 500:
+                # Refused after the message was read (content, size, policy): this email.
+                reason = f"the mail server refused the email: {answer}"
+                raise RecipientRefused(reason, answer) from None
+            _raise_for(err.code, f"the mail server answered {answer}")
         except (aiosmtplib.SMTPException, OSError) as err:
+            untrusted = _certificate_problem(err)
+            if untrusted is not None:
+                # A setting to fix (HIREBOT_SMTP_CA_FILE), or an impostor: retried, never sent.
+                reason = f"the mail server's certificate is not trusted ({untrusted})"
+                raise DeliveryDeferred(reason) from None
             # Down, unreachable, timed out, hung up, TLS failed: an outage, retried.
             reason = f"the mail server cannot be reached ({type(err).__name__})"
             raise DeliveryDeferred(reason) from None
+
+    async def _deliver(self, message: EmailMessage) -> None:
+        """One SMTP conversation: connect, TLS as the settings demand, log in, send.
+
+        Written out rather than ``aiosmtplib.send`` so that a server which does not offer
+        STARTTLS where it is required is refused before anything, the password above all,
+        is sent in clear.
+        """
+        s = self._server
+        client = aiosmtplib.SMTP(
+            hostname=s.host,
+            port=s.port,
+            use_tls=s.implicit_tls,
+            start_tls=False,  # decided below, once the server has said what it offers
+            cert_bundle=str(s.ca_file) if s.ca_file is not None else None,
+            timeout=MailLimit.SMTP_TIMEOUT_SECONDS,
+        )
+        await client.connect()
+        try:
+            if not s.implicit_tls:
+                await client.ehlo()
+                if client.supports_extension("starttls"):
+                    await client.starttls()
+                elif s.require_tls:
+                    raise DeliveryDeferred(
+                        f"the mail server {s.host}:{s.port} does not offer STARTTLS, and "
+                        "hirebot sends nothing (least of all the password) in clear over a "
+                        "network: use a server that offers it, or smtps:// (TLS from the start)"
+                    )
+            if client.last_ehlo_response is None:  # TLS from the start, or just upgraded
+                await client.ehlo()
+            if s.username is not None:
+                if not client.supports_extension("auth"):
+                    raise DeliveryDeferred(
+                        "the mail server does not offer AUTH, but HIREBOT_SMTP_URL has a user "
+                        "name: leave the credentials out, or use the server's submission port"
+                    )
+                await client.login(s.username, s.password or "")
+            await client.send_message(message)
+        except BaseException:
+            client.close()
+            raise
+        # Sent: a hiccup while saying goodbye must not send it again.
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+            await client.quit()
+        client.close()
 
     def compose(
         self, to: str, subject: str, text: str, html: str, calendar: tuple[str, str] | None
@@ -101,13 +152,15 @@ class SmtpMailer:
         return message
 
 
-def _start_tls(host: str) -> bool | None:
-    """STARTTLS is required on the network; a relay on this machine may go without it."""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    return None if loopback else True
+def _certificate_problem(err: BaseException | None) -> str | None:
+    """Why the server's certificate was refused, if that is what ``err`` (or what it wraps)
+    is; aiosmtplib wraps the ``ssl`` error of a TLS connection in its own."""
+    seen = 0
+    while err is not None and seen < 5:
+        if isinstance(err, ssl.SSLCertVerificationError):
+            return str(err.verify_message or "verification failed")
+        err, seen = err.__cause__ or err.__context__, seen + 1
+    return None
 
 
 def _raise_for(code: int, reason: str) -> None:
@@ -118,7 +171,8 @@ def _raise_for(code: int, reason: str) -> None:
 
 def _redact(said: str, address: str) -> str:
     """The server's words without the recipient's address (logs carry no personal data)."""
-    return " ".join(said.replace(address, "<recipient>").split())[:200]
+    said = said.replace(f"<{address}>", "<recipient>").replace(address, "<recipient>")
+    return " ".join(said.split())[:200]
 
 
 def mail_channel(settings: Settings) -> SmtpMailer | MailNotSetUp:

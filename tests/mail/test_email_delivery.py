@@ -301,8 +301,11 @@ async def test_a_refused_email_about_a_candidate_is_told_in_their_thread(
             await eventually(world.thread_notes, what="a note in Jane's thread")
             await stop(delivery, task)
         (note,) = world.thread_notes()
-        assert note.startswith("An email to the candidate could not be delivered")
-        assert "550" in note and "no such user" in note
+        assert note == (
+            "The email to the candidate was refused by their mail server: "
+            "550 5.1.1 &lt;recipient&gt;: no such user. "
+            "Please check the address, or reach them another way."
+        )
         assert JANE not in note and SECRET_BODY not in note
         assert failed.kind == outgoing.Kind.EMAIL
         (row,) = world.outbox(outgoing.Kind.THREAD_POST)
