@@ -10,10 +10,11 @@ the deadline is in the candidate's time zone.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 from sqlmodel import Session
 
-from bot.flows import outgoing, texts
+from bot.flows import candidate_email, outgoing, texts
 from bot.flows.conversation import candidate_zone
 from storage.models import Candidate, Interview, Opening
 
@@ -58,10 +59,37 @@ def render(
     return texts.text(language, key, **values)
 
 
-def tell(session: Session, interview: Interview, message: str, now: datetime) -> bool:
-    """Send ``message`` to the candidate; False when they never opened their invitation."""
+class Told(Enum):
+    """How the candidate was told; false only when they could not be."""
+
+    TELEGRAM = "on Telegram"
+    EMAIL = "by email"
+    NOBODY = "not told"
+
+    def __bool__(self) -> bool:
+        return self is not Told.NOBODY
+
+    def in_thread(self) -> str:
+        """The sentence the review thread reads after the decision."""
+        match self:
+            case Told.TELEGRAM:
+                return "They were told on Telegram."
+            case Told.EMAIL:
+                return "They were told by email (they never opened Telegram)."
+            case Told.NOBODY:
+                return (
+                    "They could not be told: they never opened Telegram and no email address "
+                    "was given."
+                )
+
+
+def tell(session: Session, interview: Interview, message: str, now: datetime) -> Told:
+    """Send ``message`` to the candidate: on Telegram once they opened their invitation,
+    else by email to the address the recruiter gave; NOBODY when there is neither."""
     candidate = session.get_one(Candidate, interview.candidate_id)
-    if candidate.telegram_chat_id is None:
-        return False
-    outgoing.to_candidate(session, candidate.telegram_chat_id, message, now)
-    return True
+    if candidate.telegram_chat_id is not None:
+        outgoing.to_candidate(session, candidate.telegram_chat_id, message, now)
+        return Told.TELEGRAM
+    if candidate_email.decision(session, interview, message, now):
+        return Told.EMAIL
+    return Told.NOBODY

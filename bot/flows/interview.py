@@ -16,7 +16,17 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.errors import InvalidRequest, NotFound
-from bot.flows import answering, buttons, erasure, escaping, extensions, outgoing, review, texts
+from bot.flows import (
+    answering,
+    buttons,
+    candidate_email,
+    erasure,
+    escaping,
+    extensions,
+    outgoing,
+    review,
+    texts,
+)
 from bot.flows.answering import Expect, MediaWelcome, ReceivedAnswer
 from bot.flows.conversation import (
     Conversation,
@@ -43,6 +53,7 @@ class Invitation:
     candidate: str
     opening: str
     deadline: datetime
+    emailed: bool = False  # the deep link also went to the candidate's address
 
 
 @dataclass(frozen=True)
@@ -81,11 +92,21 @@ def invite(
     email: str | None = None,
     language: str = "en",
     time_multiplier: float = 1.0,
+    deep_link: Callable[[str], str] | None = None,
 ) -> Invitation:
-    """Invite a candidate; ``time_multiplier`` scales every time limit (extra time)."""
+    """Invite a candidate; ``time_multiplier`` scales every time limit (extra time).
+
+    With an ``email`` and ``deep_link`` (the token → the Telegram link that starts the
+    interview), the invitation is also emailed, so a candidate who never sees the
+    recruiter's own message still starts."""
     if not 1.0 <= time_multiplier <= ReviewLimit.EXTRA_TIME_MAX_FACTOR:
         raise InvalidRequest(
             f"Extra time goes from 1 to {ReviewLimit.EXTRA_TIME_MAX_FACTOR}, e.g. `time=1.5`."
+        )
+    if email is not None and not candidate_email.is_address(email):
+        raise InvalidRequest(
+            f"`{escaping.mrkdwn(email)}` is not an email address I can send to: give one "
+            "address, e.g. `jane@example.com`."
         )
     opening = opening_named(session, opening_slug)
     if not candidate_name.strip():
@@ -113,7 +134,12 @@ def invite(
     session.flush()
     review.open_review(session, interview, now)
     assert interview.id is not None
-    return Invitation(interview.id, token, candidate.name, opening.title, interview.deadline_at)
+    emailed = deep_link is not None and candidate_email.invite(
+        session, interview.id, deep_link(token), now
+    )
+    return Invitation(
+        interview.id, token, candidate.name, opening.title, interview.deadline_at, emailed
+    )
 
 
 def start(session: Session, *, token: str, person: TelegramPerson, now: datetime) -> None:

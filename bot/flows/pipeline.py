@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot.errors import IllegalTransition, InvalidRequest, NotFound
 from bot.flows import decision_texts, escaping, review
-from bot.flows.decision_texts import render, tell
+from bot.flows.decision_texts import Told, render, tell
 from bot.flows.lifecycle import ACTIVE
 from bot.flows.moments import format_deadline
 from storage import interviews
@@ -65,7 +65,8 @@ class RejectionDraft:
     candidate: str
     opening: str
     message: str
-    reachable: bool  # False: they never opened the invitation, so Telegram cannot reach them
+    # False: they never opened the invitation and gave no email address: nothing reaches them
+    reachable: bool
 
 
 def find_interview(session: Session, who: str) -> Interview:
@@ -127,7 +128,10 @@ def advance(session: Session, *, who: str, by: str, now: datetime, stage: str | 
     message = decision_texts.render(session, interview, "advanced", stage=target)
     told = decision_texts.tell(session, interview, message, now)
     review.note_in_thread(
-        session, interview, f"➡️ <@{by}> advanced the candidate to *{target}*.", now
+        session,
+        interview,
+        f"➡️ <@{by}> advanced the candidate to *{target}*. {told.in_thread()}",
+        now,
     )
     review.refresh_card(session, interview, now)
     return summary(session, interview, f"advanced to {target}", told)
@@ -145,7 +149,7 @@ def rejection_draft(session: Session, who: str) -> RejectionDraft:
         candidate=candidate.name,
         opening=opening.title,
         message=decision_texts.render(session, interview, "rejected"),
-        reachable=candidate.telegram_chat_id is not None,
+        reachable=candidate.telegram_chat_id is not None or bool(candidate.email),
     )
 
 
@@ -169,7 +173,9 @@ def reject(
     text = message.strip() if message else decision_texts.render(session, interview, "rejected")
     told = decision_texts.tell(session, interview, text, now)
     why = f" Reason: {escaping.mrkdwn(reason.strip())}" if reason.strip() else ""
-    review.note_in_thread(session, interview, f"⏹️ <@{by}> rejected the candidate.{why}", now)
+    review.note_in_thread(
+        session, interview, f"⏹️ <@{by}> rejected the candidate.{why} {told.in_thread()}", now
+    )
     review.refresh_card(session, interview, now)
     return summary(session, interview, "rejected", told)
 
@@ -212,13 +218,15 @@ def _next_stage(current: Stage, requested: str | None) -> Stage:
     return STAGES[index + 1]
 
 
-def summary(session: Session, interview: Interview, what: str, told: bool) -> str:
+def summary(session: Session, interview: Interview, what: str, told: Told) -> str:
     name = escaping.mrkdwn(session.get_one(Candidate, interview.candidate_id).name)
-    tail = (
-        "They've been told on Telegram."
-        if told
-        else "They haven't opened their invitation yet, so they could not be told on Telegram."
-    )
+    tail = {
+        Told.TELEGRAM: "They've been told on Telegram.",
+        Told.EMAIL: "They haven't opened their invitation on Telegram, so they've been told by "
+        "email.",
+        Told.NOBODY: "They haven't opened their invitation yet, so they could not be told on "
+        "Telegram, and no email address was given.",
+    }[told]
     return f"{name} {escaping.mrkdwn(what)}. {tail}"
 
 
@@ -233,9 +241,10 @@ def remind(session: Session, *, who: str, now: datetime) -> str:
         )
     deadline = format_deadline(found.deadline_at)
     message = render(session, found, "team_reminder", deadline=found.deadline_at)
-    if not tell(session, found, message, now):
+    told = tell(session, found, message, now)
+    if not told:
         return (
             f"{name} hasn't opened their invitation yet, so Telegram can't "
             "reach them. Send them the link again (or `/hire invite` a fresh one)."
         )
-    return f"Reminded {name} on Telegram (deadline {deadline})."
+    return f"Reminded {name} {told.value} (deadline {deadline})."

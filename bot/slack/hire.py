@@ -187,6 +187,11 @@ class HireCommands:
                 "Usage: `/hire invite <opening> <candidate name> [email] [lang=xx] [time=1.5]`, "
                 "e.g. `/hire invite backend-engineer Jane Doe jane@example.com lang=de`"
             )
+        username = self._telegram_username()
+
+        def deep_link(token: str) -> str:
+            return f"https://t.me/{username}?start={token}"
+
         invitation = await self._uow.run(
             lambda s, now: interview.invite(
                 s,
@@ -197,14 +202,22 @@ class HireCommands:
                 email=email,
                 language=language,
                 time_multiplier=multiplier,
+                deep_link=deep_link,
             )
         )
-        link = f"https://t.me/{self._telegram_username()}?start={invitation.token}"
+        link = deep_link(invitation.token)
         deadline = format_deadline(invitation.deadline)
         name, opening = escaping.mrkdwn(invitation.candidate), escaping.mrkdwn(invitation.opening)
+        emailed = (
+            f"I've also emailed them the invitation with this link at {escaping.mrkdwn(email)} "
+            "(if their mail server refuses it, I'll say so in their thread).\n"
+            if invitation.emailed and email
+            else ""
+        )
         return (
             f"Invited *{name}* to *{opening}* "
             f"(#{invitation.interview_id}). Deadline: {deadline}.\n"
+            f"{emailed}"
             f"Send them this link (it works for one Telegram account only):\n{link}\n\n"
             f"Ready to paste:\n>Hi {name.split()[0]}, thanks for applying! "
             f"Our first step is a short async interview on Telegram: open {link} and answer "

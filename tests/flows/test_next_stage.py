@@ -74,7 +74,7 @@ def test_a_candidate_who_never_opened_the_link_is_advanced_but_not_told(
     world.invite()
     mark = world.mark()
     line = world.run(lambda s, now: pipeline.advance(s, who="Jane Doe", by=RECRUITER, now=now))
-    assert line.endswith("they could not be told on Telegram.")
+    assert line.endswith("they could not be told on Telegram, and no email address was given.")
     assert world.since(mark, CANDIDATE_TEXT) == []
 
 

@@ -40,6 +40,8 @@ CARD_UPDATE = "review.card.update"
 THREAD_POST = "review.thread.post"
 PRIVATE_NOTE = "review.private"
 NOTIFY_USER = "review.notify"
+EMAIL = "email"
+DEEP_LINK = "https://t.me/hirebot_flows_bot?start="
 
 
 def migrated_template(folder: Path) -> Path:
@@ -126,11 +128,26 @@ class FlowWorld:
         parsed = openings.OpeningSpec.model_validate(values)
         return self.run(lambda s, now: openings.save(s, parsed, now)[0])
 
-    def invite(self, name: str = "Jane Doe", opening: str = "backend-engineer") -> Candidate:
-        """``/hire invite``: the candidate has the link and has not opened it."""
+    def invite(
+        self,
+        name: str = "Jane Doe",
+        opening: str = "backend-engineer",
+        *,
+        email: str | None = None,
+        language: str = "en",
+    ) -> Candidate:
+        """``/hire invite``: the candidate has the link and has not opened it; with ``email``
+        the link was also emailed to them (``DEEP_LINK`` + the token)."""
         invitation = self.run(
             lambda s, now: interview.invite(
-                s, opening_slug=opening, candidate_name=name, invited_by=RECRUITER, now=now
+                s,
+                opening_slug=opening,
+                candidate_name=name,
+                invited_by=RECRUITER,
+                now=now,
+                email=email,
+                language=language,
+                deep_link=lambda token: DEEP_LINK + token,
             )
         )
         self._next_user += 1

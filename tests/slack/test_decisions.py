@@ -59,7 +59,8 @@ async def test_rejection_written_in_the_form_reaches_the_candidate_on_telegram(
         )
         assert (
             note[0].text
-            == f"⏹️ <@{RECRUITER}> rejected the candidate. Reason: Wants a remote-only role."
+            == f"⏹️ <@{RECRUITER}> rejected the candidate. Reason: Wants a remote-only role. "
+            "They were told on Telegram."
         )
         await eventually(lambda: "Rejected" in visible_text(w.slack.messages(REVIEW_CHANNEL)[0]))
         dm = await eventually(lambda: w.slack.direct_messages(RECRUITER))
