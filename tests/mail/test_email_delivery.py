@@ -22,6 +22,7 @@ from bot.errors import DeliveryDeferred
 from bot.flows import outgoing
 from bot.flows.meeting import Invitation, InvitationMethod, Meeting, Person
 from bot.flows.ports import CandidateChannel, MailChannel, ReviewChannel
+from bot.limits import DeliveryLimit
 from bot.mail.smtp import MailNotSetUp, SmtpMailer, mail_channel
 from bot.sandbox.mailbox import Mailbox
 from bot.sandbox.world import eventually, free_port
@@ -30,7 +31,7 @@ from storage import outbox
 from storage.db import Database, make_engine
 from storage.media import MediaFolder
 from storage.models import OutboxMessage, OutboxStatus
-from tests.helpers.flows import FlowWorld, migrated_template
+from tests.helpers.flows import RECRUITER, REVIEW_CHANNEL, FlowWorld, migrated_template
 
 JANE = "jane.doe@example.org"
 SENDER = "Acme hiring <hiring@acme.example>"
@@ -334,3 +335,61 @@ def test_an_email_row_reads_back_as_the_message_that_was_written() -> None:
     assert again == message
     assert isinstance(again, outgoing.Email) and again.invitation is not None
     assert again.invitation.meeting.start == datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+async def test_an_email_that_keeps_failing_is_reported_to_the_recruiters_and_kept(
+    template: Path, tmp_path: Path
+) -> None:
+    world = FlowWorld.from_template(template, tmp_path)
+    world.opening()
+    jane = world.invite()
+
+    def sent_earlier(session: Any, now: datetime) -> None:
+        for row in session.exec(select(OutboxMessage)).all():
+            outbox.mark_sent(session, row.id, now)
+
+    world.run(sent_earlier)
+    db = Database(world.engine)
+    uow = UnitOfWork(db, MediaFolder(tmp_path / "media"), recruiters=frozenset({RECRUITER}))
+    port = free_port()
+    try:
+        async with Mailbox(port, login=("hiring@acme.example", "right")) as mailbox:
+
+            def nine_tries_ago(session: Any, now: datetime) -> None:
+                outgoing.email(
+                    session,
+                    to=JANE,
+                    subject="Your interview",
+                    text=SECRET_BODY,
+                    html="<p>Monday</p>",
+                    interview_id=jane.interview_id,
+                    now=now,
+                )
+                (row,) = world_rows(session, outgoing.Kind.EMAIL)
+                row.attempts = DeliveryLimit.REPORT_AFTER_ATTEMPTS - 1
+
+            uow.run_sync(nine_tries_ago)
+            delivery, task = make_delivery(uow, mailer(port, "hiring%40acme.example:hunter2@"))
+            (dm,) = await eventually(
+                lambda: world.outbox(outgoing.Kind.NOTIFY_USER) or None, what="the report"
+            )
+            await stop(delivery, task)
+        assert mailbox.received == []
+        assert dm.payload["user"] == RECRUITER
+        assert dm.payload["text"] == (
+            f"An email about candidate #{jane.interview_id} (Backend Engineer) in "
+            f"<#{REVIEW_CHANNEL}> has failed {DeliveryLimit.REPORT_AFTER_ATTEMPTS} times "
+            "(the mail server refused our login (535)). I keep trying, in order, and nothing "
+            "behind it is lost."
+        )
+        (email_row,) = world.outbox(outgoing.Kind.EMAIL)
+        assert email_row.status == OutboxStatus.PENDING  # kept: fixing the setting sends it
+        assert JANE not in dm.payload["text"] and "hunter2" not in str(email_row.last_error)
+    finally:
+        db.dispose()
+        world.close()
+
+
+def world_rows(session: Any, kind: str) -> list[OutboxMessage]:
+    return list(session.exec(select(OutboxMessage).where(OutboxMessage.kind == kind)).all())
