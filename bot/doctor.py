@@ -1,9 +1,10 @@
 """``hirebot doctor``: is this installation ready to run? One line per check: OK, or the fix.
 
 It talks to the real Slack and Telegram (auth.test, getMe, each review channel) with the
-configured tokens, opens the database, writes a probe to the media bucket when one is set, and
-looks for the Whisper model, but changes nothing except a probe file in the data dir (and a
-probe object it deletes). Tokens never appear in what it prints.
+configured tokens, opens the database, writes a probe to the media bucket when one is set,
+looks for the Whisper model, and logs in to the SMTP server when email is set up (sending
+nothing), but changes nothing except a probe file in the data dir (and a probe object it
+deletes). Tokens never appear in what it prints.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.errors import ConfigError
+from bot.errors import ConfigError, DeliveryDeferred, DeliveryRefused
 from bot.flows import roles
 from bot.flows.openings import listed
+from bot.mail.smtp import MailNotSetUp, mail_channel
 from bot.slack.scopes import BOT_SCOPES
 from bot.unit_of_work import opened
 from storage import migrate
@@ -41,7 +43,27 @@ async def diagnose(settings: Settings) -> list[Check]:
     checks += await _slack(settings)
     checks.append(await _telegram(settings))
     checks.append(_whisper(settings))
+    checks.append(await mail(settings))
     return checks
+
+
+async def mail(settings: Settings) -> Check:
+    """The SMTP server takes hirebot's TLS and login (nothing is sent)."""
+    try:
+        channel = mail_channel(settings)
+    except ConfigError as err:
+        return Check(False, str(err))
+    if isinstance(channel, MailNotSetUp):
+        return Check(
+            True,
+            "Email is not set up (optional): invitations and decisions go by Telegram only. "
+            "Set HIREBOT_SMTP_URL and HIREBOT_MAIL_FROM to email candidates.",
+        )
+    try:
+        where = await channel.check()
+    except (DeliveryDeferred, DeliveryRefused) as err:
+        return Check(False, f"Email: {err}. Fix HIREBOT_SMTP_URL (or HIREBOT_SMTP_CA_FILE).")
+    return Check(True, f"Mail server {where} accepts hirebot.")
 
 
 def _data_dir(settings: Settings) -> Check:

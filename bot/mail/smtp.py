@@ -13,6 +13,7 @@ import contextlib
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
+from typing import NoReturn
 
 import aiosmtplib
 
@@ -49,8 +50,22 @@ class SmtpMailer:
             message = self.compose(to, subject, text, html, calendar)
         except ValueError as err:  # a header the policy refuses: no retry will change it
             raise DeliveryRefused(f"the email cannot be written: {type(err).__name__}") from None
+        await self._converse(message, to)
+
+    async def check(self) -> str:
+        """``hirebot doctor``: connect, TLS and log in as a send would, then say goodbye
+        without sending anything. How it went, or DeliveryDeferred/Refused saying why not."""
+        encrypted = await self._converse(None, "")
+        s = self._server
+        how = "TLS" if s.implicit_tls else "STARTTLS" if encrypted else "in clear, on this machine"
+        login = "logged in" if s.username is not None else "no login"
+        return f"{s.host}:{s.port} ({how}, {login})"
+
+    async def _converse(self, message: EmailMessage | None, to: str) -> bool:
+        """One SMTP conversation, the server's answers translated into delivery outcomes;
+        whether it was encrypted."""
         try:
-            await self._deliver(message)
+            return await self._deliver(message)
         except aiosmtplib.SMTPRecipientsRefused as err:
             refusal = err.recipients[0] if err.recipients else None
             code = refusal.code if refusal is not None else 550
@@ -80,8 +95,9 @@ class SmtpMailer:
             reason = f"the mail server cannot be reached ({type(err).__name__})"
             raise DeliveryDeferred(reason) from None
 
-    async def _deliver(self, message: EmailMessage) -> None:
-        """One SMTP conversation: connect, TLS as the settings demand, log in, send.
+    async def _deliver(self, message: EmailMessage | None) -> bool:
+        """One SMTP conversation: connect, TLS as the settings demand, log in, send (None:
+        send nothing, a check).
 
         Written out rather than ``aiosmtplib.send`` so that a server which does not offer
         STARTTLS where it is required is refused before anything, the password above all,
@@ -97,11 +113,13 @@ class SmtpMailer:
             timeout=MailLimit.SMTP_TIMEOUT_SECONDS,
         )
         await client.connect()
+        encrypted = s.implicit_tls
         try:
             if not s.implicit_tls:
                 await client.ehlo()
                 if client.supports_extension("starttls"):
                     await client.starttls()
+                    encrypted = True
                 elif s.require_tls:
                     raise DeliveryDeferred(
                         f"the mail server {s.host}:{s.port} does not offer STARTTLS, and "
@@ -117,7 +135,8 @@ class SmtpMailer:
                         "name: leave the credentials out, or use the server's submission port"
                     )
                 await client.login(s.username, s.password or "")
-            await client.send_message(message)
+            if message is not None:
+                await client.send_message(message)
         except BaseException:
             client.close()
             raise
@@ -125,6 +144,7 @@ class SmtpMailer:
         with contextlib.suppress(aiosmtplib.SMTPException, OSError):
             await client.quit()
         client.close()
+        return encrypted
 
     def compose(
         self, to: str, subject: str, text: str, html: str, calendar: tuple[str, str] | None
@@ -163,7 +183,7 @@ def _certificate_problem(err: BaseException | None) -> str | None:
     return None
 
 
-def _raise_for(code: int, reason: str) -> None:
+def _raise_for(code: int, reason: str) -> NoReturn:
     if 400 <= code < 500:
         raise DeliveryDeferred(reason) from None
     raise DeliveryRefused(reason) from None
@@ -171,7 +191,8 @@ def _raise_for(code: int, reason: str) -> None:
 
 def _redact(said: str, address: str) -> str:
     """The server's words without the recipient's address (logs carry no personal data)."""
-    said = said.replace(f"<{address}>", "<recipient>").replace(address, "<recipient>")
+    if address:
+        said = said.replace(f"<{address}>", "<recipient>").replace(address, "<recipient>")
     return " ".join(said.split())[:200]
 
 

@@ -34,9 +34,9 @@ from bot.slack.profiles import SlackProfiles
 from bot.unit_of_work import UnitOfWork
 
 USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
-• `/hire invite <opening> <name> [email] [lang=xx] [time=1.5]` 🔒 — the link to send them
+• `/hire invite <opening> <name> [email] [lang=xx] [time=1.5]` 🔒 — their link (emailed too)
 • `/hire status [opening|candidate]` — where things stand
-• `/hire remind <candidate>` 🔒 — nudge a candidate on Telegram
+• `/hire remind <candidate>` 🔒 — nudge a candidate on Telegram (by email before they open it)
 • `/hire extend <candidate> <days>` 🔒 — move a candidate's deadline
 • `/hire advance <candidate or #id> [to <stage>]` 🔒 — move forward; the candidate is told
 • `/hire reject <candidate or #id>` 🔒 — a form for the reason and the candidate's message

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from bot import doctor
 from bot.config import Settings, SmtpServer, smtp_server
 from bot.errors import ConfigError, DeliveryDeferred
 from bot.mail.smtp import SmtpMailer, mail_channel
@@ -140,3 +141,43 @@ def test_a_ca_file_that_is_not_there_stops_the_start(tmp_path: Path) -> None:
     missing.write_text("-----BEGIN CERTIFICATE-----\n")
     server = settings.smtp
     assert isinstance(server, SmtpServer) and server.ca_file == missing
+
+
+async def test_doctor_logs_in_over_starttls_and_sends_nothing(certificate: Certificate) -> None:
+    port = free_port()
+    box = Mailbox(port, tls="starttls", certificate=certificate, login=(USER, PASSWORD))
+    async with box:
+        settings = Settings(
+            smtp_url=SecretStr(f"smtp://{IN_URL}@127.0.0.1:{port}"),
+            mail_from=SENDER,
+            smtp_ca_file=certificate.cert,
+            _env_file=None,
+        )
+        check = await doctor.mail(settings)
+    assert check.ok, check.line
+    assert check.line == f"Mail server 127.0.0.1:{port} (STARTTLS, logged in) accepts hirebot."
+    assert box.received == [] and box.tries == 0 and len(box.logins) == 1
+
+
+async def test_doctor_names_what_to_fix_without_the_password(certificate: Certificate) -> None:
+    port = free_port()
+    box = Mailbox(port, tls="implicit", certificate=certificate, login=(USER, PASSWORD))
+    async with box:
+        settings = Settings(
+            smtp_url=SecretStr(f"smtps://{USER}:hunter2@127.0.0.1:{port}"),
+            mail_from=SENDER,
+            smtp_ca_file=certificate.cert,
+            _env_file=None,
+        )
+        check = await doctor.mail(settings)
+    assert not check.ok
+    assert check.line == (
+        "Email: the mail server refused our login (535). "
+        "Fix HIREBOT_SMTP_URL (or HIREBOT_SMTP_CA_FILE)."
+    )
+    assert "hunter2" not in str(check)
+
+
+async def test_doctor_says_email_is_optional_when_it_is_not_set_up() -> None:
+    check = await doctor.mail(Settings(_env_file=None))
+    assert check.ok and "Email is not set up (optional)" in check.line
