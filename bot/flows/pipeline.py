@@ -174,7 +174,7 @@ def reject(
     told = decision_texts.tell(session, interview, text, now)
     why = f" Reason: {escaping.mrkdwn(reason.strip())}" if reason.strip() else ""
     review.note_in_thread(
-        session, interview, f"⏹️ <@{by}> rejected the candidate.{why} {told.in_thread()}", now
+        session, interview, f"⏹️ <@{by}> rejected the candidate. {told.in_thread()}{why}", now
     )
     review.refresh_card(session, interview, now)
     return summary(session, interview, "rejected", told)

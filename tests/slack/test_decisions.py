@@ -58,9 +58,8 @@ async def test_rejection_written_in_the_form_reaches_the_candidate_on_telegram(
             lambda: [m for m in w.slack.thread(REVIEW_CHANNEL, parent.ts) if "rejected" in m.text]
         )
         assert (
-            note[0].text
-            == f"⏹️ <@{RECRUITER}> rejected the candidate. Reason: Wants a remote-only role. "
-            "They were told on Telegram."
+            note[0].text == f"⏹️ <@{RECRUITER}> rejected the candidate. They were told on Telegram. "
+            "Reason: Wants a remote-only role."
         )
         await eventually(lambda: "Rejected" in visible_text(w.slack.messages(REVIEW_CHANNEL)[0]))
         dm = await eventually(lambda: w.slack.direct_messages(RECRUITER))
