@@ -1,5 +1,5 @@
-"""Emails to a candidate: the invitation (when the recruiter gives their address) and a
-decision for a candidate who never opened Telegram.
+"""Emails to a candidate: the invitation (when the recruiter gives their address), and a
+decision or a reminder for a candidate who never opened Telegram.
 
 Each is written in the candidate's language from the catalogues, as plain text and as HTML,
 and recorded in the outbox (sent after commit, retried like every delivery; a refusal is told
@@ -74,6 +74,34 @@ def invite(session: Session, interview_id: int, link: str, now: datetime) -> boo
         paragraphs=paragraphs,
         button=button,
         after=after,
+        signed=opening.company or opening.title,
+        now=now,
+    )
+    return True
+
+
+def reminder(session: Session, interview: Interview, now: datetime) -> bool:
+    """The automatic "not started" reminder by email, for a candidate who never opened the
+    invitation (Telegram cannot reach them); False when they gave no address. It points to
+    the invitation email: the deep link's token is not kept, so it cannot be sent again."""
+    candidate = session.get_one(Candidate, interview.candidate_id)
+    if not candidate.email:
+        return False
+    opening = session.get_one(Opening, interview.opening_id)
+    language = texts.language_for(candidate.language)
+    values = _values(language, candidate, opening)
+    deadline = texts.moment(language, interview.deadline_at, candidate_zone(candidate, opening))
+    _send(
+        session,
+        candidate,
+        interview,
+        subject=texts.text(language, "email.remind.subject", **values),
+        paragraphs=[
+            texts.text(language, "email.greeting", **values),
+            texts.text(language, "email.remind.not_started", deadline=deadline, **values),
+        ],
+        button=None,
+        after=[],
         signed=opening.company or opening.title,
         now=now,
     )

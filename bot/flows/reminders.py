@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot.flows import answering, interview, review
+from bot.flows import answering, candidate_email, interview, review
 from bot.flows.conversation import Conversation, of_interview
 from bot.flows.lifecycle import ACTIVE
 from bot.flows.moments import format_deadline
@@ -86,13 +86,19 @@ def _remind(conv: Conversation) -> int:
 
 def _send(conv: Conversation, rule: Rule, answered: int) -> None:
     if conv.candidate.telegram_chat_id is None:
-        # They never opened the link, so Telegram cannot reach them: tell the team instead.
+        # They never opened the link, so Telegram cannot reach them: by email if the recruiter
+        # gave their address, and the team hears either way.
+        emailed = candidate_email.reminder(conv.session, conv.interview, conv.now)
         review.note_in_thread(
             conv.session,
             conv.interview,
             "🔔 The candidate has not opened their invitation yet "
             f"(deadline {format_deadline(conv.interview.deadline_at)}). "
-            "You may want to nudge them by email.",
+            + (
+                "I've reminded them by email."
+                if emailed
+                else "You may want to nudge them by email."
+            ),
             conv.now,
         )
         return

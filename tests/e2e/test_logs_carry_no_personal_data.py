@@ -16,6 +16,7 @@ from tests.helpers.stories import invite
 
 NAME = "Zanzibar Quetzalcoatl"
 SENTENCE = "Purple elephants juggle quietly behind the lighthouse."
+ADDRESS = "zanzibar.q@canary.example"
 LOGGERS = ("bot", "storage", "sqlalchemy", "slack_bolt", "slack_sdk", "telegram")
 
 
@@ -32,11 +33,13 @@ async def test_failing_paths_log_types_and_ids_not_names_or_words(
     for name in LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name)
     async with World(data_dir=tmp_path) as w:
-        # Telegram refuses the candidate's messages; Slack fails the card's first post.
+        # Telegram refuses the candidate's messages; Slack fails the card's first post; the
+        # candidate's mail server refuses the emailed invitation, quoting the address.
         w.telegram.fail("sendMessage", status=403, description="Forbidden: bot was blocked")
+        w.mailbox.refuse = [f"550 5.1.1 <{ADDRESS}>: Recipient address rejected"]
         w.slack.fail("chat.postMessage", status=500, error="internal_error")
         zq = w.telegram.candidate(700_901, "Zanzibar", "Quetzalcoatl")
-        await zq.send_command("/start", await invite(w, f"{NAME} {SENTENCE}"))
+        await zq.send_command("/start", await invite(w, f"{NAME} {SENTENCE} {ADDRESS}"))
         await card(w)
         await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
         # The database refuses the export (after the ack): the flow fails with an
@@ -61,3 +64,5 @@ async def test_failing_paths_log_types_and_ids_not_names_or_words(
     assert "given up" in logged and "deferred" in logged  # Telegram refused, Slack failed
     assert NAME not in logged and "Zanzibar" not in logged
     assert SENTENCE not in logged and "elephants" not in logged
+    assert w.mailbox.tries == 1 and "refused the recipient: 550" in logged
+    assert ADDRESS not in logged and "canary.example" not in logged

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from bot.errors import InvalidRequest
-from bot.flows import outgoing, pipeline
+from bot.flows import outgoing, pipeline, reminders
 from bot.flows.candidate_email import is_address
 from storage.models import Candidate as CandidateRow
 from tests.helpers.flows import (
@@ -166,3 +166,21 @@ def test_a_reminder_to_a_candidate_who_never_started_goes_by_email(world: FlowWo
     assert line.startswith("Reminded Jane Doe by email (deadline ")
     (mail,) = emails(world, mark)
     assert "a friendly reminder from the hiring team" in mail.text
+
+
+def test_the_not_started_reminder_goes_by_email_once_and_the_team_hears(
+    world: FlowWorld,
+) -> None:
+    world.opening(company="Acme", timezone="Europe/Paris")
+    world.invite(email=JANE, language="fr")
+    mark = world.mark()
+    world.advance(hours=25)  # the opening's default: a reminder 24 h after the invitation
+    assert world.run(reminders.tick) == 1
+    (mail,) = emails(world, mark)
+    assert mail.subject == "Rappel : votre entretien pour le poste de Backend Engineer chez Acme"
+    assert mail.text.startswith("Bonjour Jane,\n\nun petit rappel : votre entretien")
+    assert "jusqu'au jeu. 3 déc. 2026, 13:00 (Europe/Paris)." in mail.text
+    assert world.thread_notes()[-1].endswith("I've reminded them by email.")
+    world.advance(hours=1)
+    world.run(reminders.tick)
+    assert len(emails(world, mark)) == 1  # once per rule, as on Telegram
