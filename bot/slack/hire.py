@@ -209,8 +209,8 @@ class HireCommands:
         deadline = format_deadline(invitation.deadline)
         name, opening = escaping.mrkdwn(invitation.candidate), escaping.mrkdwn(invitation.opening)
         emailed = (
-            f"I've also emailed them the invitation with this link at {escaping.mrkdwn(email)} "
-            "(if their mail server refuses it, I'll say so in their thread).\n"
+            f"I'm also emailing them the invitation with this link at {escaping.mrkdwn(email)}; "
+            "if it cannot be delivered, their thread will say why.\n"
             if invitation.emailed and email
             else ""
         )

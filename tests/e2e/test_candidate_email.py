@@ -37,7 +37,10 @@ async def test_the_emailed_invitation_carries_the_link_that_starts_the_interview
 ) -> None:
     async with World(data_dir=tmp_path) as w:
         reply = await hire(w, RECRUITER, AS_SLACK_SENDS)
-        assert f"I've also emailed them the invitation with this link at {JANE}" in reply
+        assert (
+            f"I'm also emailing them the invitation with this link at {JANE}; if it cannot be "
+            "delivered, their thread will say why." in reply
+        )
         in_reply = INVITE_LINK.search(reply)
         assert in_reply is not None
 
@@ -97,7 +100,7 @@ async def test_a_mail_server_refusing_the_address_is_told_in_the_candidates_thre
     async with World(data_dir=tmp_path) as w:
         w.mailbox.refuse = [f"550 5.1.1 <{JANE}>: Recipient address rejected: no such user"]
         reply = await hire(w, RECRUITER, f"invite backend-engineer Jane Doe {JANE}")
-        assert "emailed them the invitation" in reply
+        assert "emailing them the invitation" in reply
         parent = await card(w)
         note = await eventually(
             lambda: [m for m in w.slack.thread(REVIEW_CHANNEL, parent.ts) if "email" in m.text],
