@@ -221,7 +221,13 @@ class Delivery:
                 await self._retry_later(row_id, key, kind, attempts, type(err).__name__, None)
             return
         now = self._now()
-        await self._uow.run(lambda s, _now: outbox.mark_sent(s, row_id, now))
+
+        def sent(session: Session, _now: datetime) -> None:
+            outbox.mark_sent(session, row_id, now)
+            if kind == Kind.EMAIL:  # delivered: the bodies (and their link) need not be kept
+                outbox.forget_fields(session, row_id, outgoing.EMAIL_BODIES)
+
+        await self._uow.run(sent)
         if waited_for is not None:
             # The channel works again (the bot's invitation was missed, or it was
             # unarchived): the other messages waiting for it need not wait for their retry.

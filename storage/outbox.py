@@ -121,6 +121,14 @@ def mark_sent(session: Session, row_id: int, now: datetime) -> None:
     )
 
 
+def forget_fields(session: Session, row_id: int, fields: Collection[str]) -> None:
+    """Blank ``fields`` of a row's payload once it is finished with (sent or given up), so
+    what only the recipient should hold (an email's invitation link) is not kept."""
+    row = session.get(OutboxMessage, row_id)
+    if row is not None:
+        row.payload = {**row.payload, **{f: "" for f in fields if f in row.payload}}
+
+
 def mark_failed(session: Session, row_id: int, error: str) -> None:
     _attempted(session, row_id, status=OutboxStatus.FAILED, last_error=error[:500])
 

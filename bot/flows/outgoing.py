@@ -255,6 +255,11 @@ class Email(_Message):
         return mail_key(self.to)
 
 
+# What an email row stops keeping once it is finished with: its bodies carry the invitation's
+# deep link, a token that is otherwise only stored as its hash.
+EMAIL_BODIES = ("text", "html")
+
+
 Message = Annotated[
     CandidateText
     | CardPost

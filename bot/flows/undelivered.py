@@ -133,6 +133,8 @@ def give_up(
     """Mark the row failed (the rest of its conversation goes on); True if the recruiters
     were told: the first failure of a review thread is reported, later ones follow from it."""
     outbox.mark_failed(session, row_id, error)
+    if outgoing.to_an_address(ordering_key):  # never to be sent: its link need not be kept
+        outbox.forget_fields(session, row_id, outgoing.EMAIL_BODIES)
     if not _reported(ordering_key) or outbox.failed_before(session, row_id, ordering_key):
         return False
     if outgoing.to_an_address(ordering_key) and _email_about(session, row_id) is not None:

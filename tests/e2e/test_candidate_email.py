@@ -5,8 +5,13 @@ by the candidate's mail server told in their thread."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from pathlib import Path
 
+from sqlmodel import Session, select
+
+from bot.flows import outgoing
 from bot.sandbox.mailbox import Received
 from bot.sandbox.world import (
     INVITE_LINK,
@@ -16,6 +21,7 @@ from bot.sandbox.world import (
     World,
     eventually,
 )
+from storage.models import OutboxMessage, OutboxStatus
 from tests.helpers.slack import card, hire
 
 JANE = "jane.doe@example.org"
@@ -23,6 +29,15 @@ JANE = "jane.doe@example.org"
 AS_SLACK_SENDS = (
     f"invite backend-engineer &lt;b&gt;Jane&lt;/b&gt; Doe <mailto:{JANE}|{JANE}> lang=fr"
 )
+
+
+def email_row(world: World, status: str) -> OutboxMessage | None:
+    def read(session: Session, _now: datetime) -> OutboxMessage | None:
+        query = select(OutboxMessage).where(OutboxMessage.kind == outgoing.Kind.EMAIL)
+        row = session.exec(query).one()
+        return row if row.status == status else None
+
+    return world.bot.uow.run_sync(read)
 
 
 async def received(world: World, count: int = 1) -> list[Received]:
@@ -60,6 +75,11 @@ async def test_the_emailed_invitation_carries_the_link_that_starts_the_interview
         assert f"Commencer l'entretien sur Telegram:\n{in_text.group(0)}" in text
         assert f'href="{in_text.group(0)}"' in markup
         assert in_text.group(1) == w.telegram.bot_username
+
+        # Once sent, hirebot keeps no copy of the link (the token is stored only as a hash).
+        row = await eventually(lambda: email_row(w, OutboxStatus.SENT), what="the row sent")
+        assert row.payload["text"] == row.payload["html"] == ""
+        assert in_text.group(2) not in json.dumps(row.payload)
 
         # The candidate never saw the recruiter's message: the email's link is enough.
         jane = w.telegram.candidate(700_101, "Jane", "Doe", language_code="fr")
@@ -112,5 +132,7 @@ async def test_a_mail_server_refusing_the_address_is_told_in_the_candidates_thre
             "Please check the address, or reach them another way."
         )
         assert w.mailbox.received == [] and w.mailbox.tries == 1
+        row = await eventually(lambda: email_row(w, OutboxStatus.FAILED), what="the row failed")
+        assert row.payload["text"] == row.payload["html"] == ""  # no link kept for nothing
         await w.wait_idle()
         assert len([m for m in w.slack.thread(REVIEW_CHANNEL, parent.ts) if "email" in m.text]) == 1
