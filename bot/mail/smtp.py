@@ -78,6 +78,13 @@ class SmtpMailer:
         except aiosmtplib.SMTPAuthenticationError as err:
             # Wrong credentials in HIREBOT_SMTP_URL: retried, so nothing is lost once fixed.
             raise DeliveryDeferred(f"the mail server refused our login ({err.code})") from None
+        except aiosmtplib.SMTPSenderRefused as err:
+            # HIREBOT_MAIL_FROM is not ours to use there: every email would fail the same way,
+            # so they wait (and the recruiters hear) until the setting is fixed.
+            said = f"{err.code} {_redact(err.message, to)}"
+            raise DeliveryDeferred(
+                f"the mail server refused our sender (HIREBOT_MAIL_FROM): {said}"
+            ) from None
         except aiosmtplib.SMTPResponseException as err:
             answer = f"{err.code} {_redact(err.message, to)}"
             if isinstance(err, aiosmtplib.SMTPDataError) and err.code >= 500:

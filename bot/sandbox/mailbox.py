@@ -92,6 +92,7 @@ class Mailbox:
         self.received: list[Received] = []
         self.refuse = list(refuse or [])
         self.tries = 0  # RCPT commands seen
+        self.refuse_sender: str | None = None  # the reply to MAIL FROM, e.g. a 553
         self.logins: list[tuple[str, bool]] = []  # (mechanism, whether over TLS) per AUTH
         self._login = login
         if tls != "none" and certificate is None:
@@ -129,6 +130,15 @@ class Mailbox:
         self.stop()
 
     # aiosmtpd's handler hooks
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.refuse_sender is not None:
+            return self.refuse_sender
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]

@@ -181,3 +181,17 @@ async def test_doctor_names_what_to_fix_without_the_password(certificate: Certif
 async def test_doctor_says_email_is_optional_when_it_is_not_set_up() -> None:
     check = await doctor.mail(Settings(_env_file=None))
     assert check.ok and "Email is not set up (optional)" in check.line
+
+
+async def test_a_sender_the_server_will_not_send_for_waits_for_the_setting_to_be_fixed() -> None:
+    port = free_port()
+    box = Mailbox(port)
+    box.refuse_sender = "553 5.7.1 <hiring@acme.example>: Sender address rejected: not owned"
+    async with box:
+        with pytest.raises(DeliveryDeferred) as deferred:
+            await send(mailer(f"smtp://127.0.0.1:{port}"))
+    assert str(deferred.value) == (
+        "the mail server refused our sender (HIREBOT_MAIL_FROM): 553 5.7.1 "
+        "<hiring@acme.example>: Sender address rejected: not owned"
+    )
+    assert box.received == [] and box.tries == 0
