@@ -102,6 +102,17 @@ def retry_later(
     times = DeliveryLimit.REPORT_AFTER_ATTEMPTS
     if rate_limited or attempts + 1 != times or not _reported(ordering_key):
         return False  # a rate limit is the platform pacing us, not a failure
+    about = _email_about(session, row_id) if outgoing.to_an_address(ordering_key) else None
+    if about is not None:
+        # Each candidate's team learns their email is late (the recruiters, once, why).
+        _note_in_thread(
+            session,
+            about,
+            f"The email to the candidate has failed {attempts + 1} times "
+            f"({escaping.mrkdwn(error)}). "
+            "I keep trying: it goes out once the mail server takes it.",
+            now,
+        )
     if outbox.others_tried(session, row_id, times):
         return False  # one outage, one report: not one per conversation it holds up
     _tell_recruiters(
@@ -162,22 +173,25 @@ def email_refused(
     SMTP set up): the team reads why in the candidate's thread, and can reach them otherwise.
     ``server_said``: the recipient's server's refusal (a 5xx), without the address; else
     ``reason`` says why it could not be sent."""
+    _note_in_thread(
+        session,
+        interview_id,
+        "The email to the candidate was refused by their mail server: "
+        f"{escaping.mrkdwn(server_said)}. Please check the address, or reach them another way."
+        if server_said is not None
+        else f"An email to the candidate could not be sent ({escaping.mrkdwn(reason)}).",
+        now,
+    )
+
+
+def _note_in_thread(session: Session, interview_id: int, text: str, now: datetime) -> None:
     try:
         post = threads.parent(session, interview_id)
     except NotFound:
         return  # erased meanwhile, or never posted: nobody to tell there
     assert post.id is not None
     outgoing.to_thread(
-        session,
-        interview_id=interview_id,
-        review_post_id=post.id,
-        text=(
-            "The email to the candidate was refused by their mail server: "
-            f"{escaping.mrkdwn(server_said)}. Please check the address, or reach them another way."
-            if server_said is not None
-            else f"An email to the candidate could not be sent ({escaping.mrkdwn(reason)})."
-        ),
-        now=now,
+        session, interview_id=interview_id, review_post_id=post.id, text=text, now=now
     )
 
 

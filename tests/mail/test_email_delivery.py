@@ -385,6 +385,12 @@ async def test_an_email_that_keeps_failing_is_reported_to_the_recruiters_and_kep
         )
         (email_row,) = world.outbox(outgoing.Kind.EMAIL)
         assert email_row.status == OutboxStatus.PENDING  # kept: fixing the setting sends it
+        # Jane's team reads that her email is late, in her thread.
+        assert world.thread_notes() == [
+            f"The email to the candidate has failed {DeliveryLimit.REPORT_AFTER_ATTEMPTS} times "
+            "(the mail server refused our login (535)). I keep trying: it goes out once the "
+            "mail server takes it."
+        ]
         assert JANE not in dm.payload["text"] and "hunter2" not in str(email_row.last_error)
     finally:
         db.dispose()
