@@ -16,7 +16,17 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.errors import InvalidRequest, NotFound
-from bot.flows import answering, buttons, erasure, escaping, extensions, outgoing, review, texts
+from bot.flows import (
+    answering,
+    buttons,
+    erasure,
+    escaping,
+    extensions,
+    outgoing,
+    review,
+    scheduling,
+    texts,
+)
 from bot.flows.answering import Expect, MediaWelcome, ReceivedAnswer
 from bot.flows.conversation import (
     Conversation,
@@ -188,6 +198,10 @@ def press(session: Session, *, person: TelegramPerson, data: str, now: datetime)
             return
         case buttons.MoreTime():
             request_more_time(conv)
+            return
+        # The live interview comes after the answers: the answering deadline is not its own.
+        case buttons.PickSlot() | buttons.MoreSlots() | buttons.ChangeCall():
+            scheduling.press(conv, pressed)
             return
     if _closed(conv):
         return
