@@ -227,7 +227,7 @@ def _show(
     rows = [
         [
             conv.choice(
-                conv.text("slots.label", slot=_label(conv, s.start)),
+                texts.slot(conv.language, s.start, zone),
                 PickSlot(mode, _minute(s.start), conv.interview_id),
             )
         ]
@@ -237,10 +237,6 @@ def _show(
         later = MoreSlots(mode, _minute(page.more_after), conv.interview_id)
         rows.append([conv.choice(conv.text("slots.later"), later)])
     conv.say(key, rows, zone=zone.key, opening=conv.opening.title, **values)
-
-
-def _label(conv: Conversation, moment: datetime) -> str:
-    return texts.slot(conv.language, moment, conv.timezone())
 
 
 def _minute(moment: datetime) -> int:
