@@ -335,6 +335,14 @@ class CallOutcome(ButtonData, prefix="call"):
 
 
 @dataclass(frozen=True)
+class OfferCall(ButtonData, prefix="book_call"):
+    """ "Book a call" on the card of a candidate at the live-interview stage: offer them the
+    times (again) on Telegram."""
+
+    interview_id: int
+
+
+@dataclass(frozen=True)
 class TeamCallChange(ButtonData, prefix="booking"):
     """A recruiter's Reschedule / Cancel under a booked call in the review thread."""
 

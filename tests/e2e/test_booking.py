@@ -170,3 +170,50 @@ async def test_reschedule_in_telegram_and_a_forged_pick_for_someone_else(tmp_pat
         moved = db(w, lambda s: s.exec(select(Booking)).all())
         assert [(b.uid, b.sequence) for b in moved] == [(first.uid, 1)]
         assert moved[0].starts_at.replace(tzinfo=UTC) == datetime(2027, 3, 15, 13, tzinfo=UTC)
+
+
+async def test_no_hours_tells_the_recruiter_and_the_cards_book_a_call_offers_once_set(
+    tmp_path: Path,
+) -> None:
+    async with World(data_dir=tmp_path, clock=SimulatedClock(NOW)) as w:
+
+        def name_only(session: Session) -> None:
+            session.exec(select(Opening)).one().interviewers = [NEW_YORK]
+
+        db(w, name_only)
+        jane = w.telegram.candidate(700_321, "Jane", "Doe")
+        await start_answering(w, jane, await invite(w))
+        reply = await w.slack.teammate(RECRUITER).slash(
+            "/hire", "advance Jane Doe to Live interview", REVIEW_CHANNEL
+        )
+        assert "No times offered to Jane Doe: interviewers must set their hours first." in (
+            reply.text or ""
+        )
+        parent = await card(w)
+        await eventually(
+            lambda: any(
+                f"<@{NEW_YORK}> set no interview hours yet: ask them to run `/hire availability`"
+                in m.text
+                for m in w.slack.thread(REVIEW_CHANNEL, parent.ts)
+            ),
+            what="the note naming the interviewer",
+        )
+        await jane.wait_for_message("Good news, Jane!")
+        assert not any("Next step" in (m.text or "") for m in jane.inbox())
+
+        db(w, _interviewer_in_new_york)
+        live_card = await eventually(
+            lambda: next(
+                (m for m in [w.slack.messages(REVIEW_CHANNEL)[0]] if "book_call" in str(m.blocks)),
+                None,
+            ),
+            what="the card's Book a call button",
+        )
+        await w.slack.teammate(TEAMMATE).click("book_call", message=live_card)
+        refusal = await eventually(lambda: w.slack.ephemerals(TEAMMATE))
+        assert refusal[-1]["text"] == CALL_REFUSAL
+        await w.slack.teammate(RECRUITER).click("book_call", message=live_card)
+        offer = await jane.wait_for_message("Next step: a live video interview")
+        assert len(offer.buttons()) == 6
+        told = await eventually(lambda: w.slack.ephemerals(RECRUITER))
+        assert told[-1]["text"] == "Jane Doe was offered times for the live interview on Telegram."

@@ -17,10 +17,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import HirebotError
-from bot.flows import call_outcomes, extensions, review, scheduling
+from bot.flows import call_outcomes, extensions, pipeline, review, scheduling
 from bot.flows.buttons import (
     CallOutcome,
     ExtensionDecision,
+    OfferCall,
     OpenScore,
     TeamCallChange,
     Verdict,
@@ -45,10 +46,14 @@ def register(app: AsyncApp, uow: UnitOfWork) -> None:
         TeamCallChange.action_pattern(),
         middleware=[bind(recruiters_only, uow=uow, refusal=CALL_REFUSAL)],
     )(bind(change_call, uow=uow))
+    app.action(
+        OfferCall.action_pattern(),
+        middleware=[bind(recruiters_only, uow=uow, refusal=CALL_REFUSAL)],
+    )(bind(offer_call, uow=uow))
 
 
 MORE_TIME_REFUSAL = "Only recruiters can decide on more time."
-CALL_REFUSAL = "Only recruiters can reschedule or cancel a candidate's call."
+CALL_REFUSAL = "Only recruiters can book, reschedule or cancel a candidate's call."
 
 
 async def recruiters_only(
@@ -205,6 +210,29 @@ async def change_call(
             lambda s, now: scheduling.team_change(
                 s, booking_id=pressed.booking_id, change=pressed.change, by=user, now=now
             ),
+        )
+    except HirebotError as err:
+        line = str(err)
+    if line:
+        await respond(text=line, response_type="ephemeral", replace_original=False)
+
+
+async def offer_call(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    *,
+    uow: UnitOfWork,
+) -> None:
+    """ "Book a call" on the card: the same as ``/hire book #id``."""
+    await ack()
+    try:
+        pressed = OfferCall.from_slack(action["action_id"], str(action.get("value") or ""))
+        _, line = await uow.once(
+            SOURCE,
+            action_key(body, action),
+            lambda s, now: pipeline.book_call(s, who=f"#{pressed.interview_id}", now=now),
         )
     except HirebotError as err:
         line = str(err)
