@@ -180,6 +180,7 @@ def reject(
         raise InvalidRequest("The message to the candidate can't be empty: they always hear.")
     change_stage(interview, DecisionKind.REJECT, Stage.REJECTED)
     interview.decided_at = now
+    scheduling.call_off(session, interview, by, now)
     record_decision(session, interview, DecisionKind.REJECT, by, now, reason=reason.strip() or None)
     text = message.strip() if message else decision_texts.render(session, interview, "rejected")
     told = decision_texts.tell(session, interview, text, now)

@@ -537,6 +537,26 @@ def team_change(
     return "The candidate was offered new times; the call stands until they pick one."
 
 
+def call_off(session: Session, interview: Interview, by: str, now: datetime) -> None:
+    """The candidate was rejected: a call still ahead is cancelled (its interviewers get the
+    CANCEL), so nobody waits in a room for it. The candidate hears the decision itself."""
+    assert interview.id is not None
+    live = booking.live_booking(session, interview.id)
+    if live is None or live.id is None or live.starts_at <= now:
+        return
+    gone = booking.cancel(session, booking_id=live.id, now=now)
+    gone.changed_by = by
+    _close_call_post(session, interview, gone, gone.sequence - 1, "❌ cancelled", now)
+    review.note_in_thread(
+        session,
+        interview,
+        f"❌ The live interview of {format_deadline(gone.starts_at)} was cancelled with the "
+        "rejection; the time is free again.",
+        now,
+    )
+    invitations.cancelled(session, gone, now)
+
+
 def _call_key(made: Booking, sequence: int) -> str:
     return f"call:{made.id}:{sequence}"
 

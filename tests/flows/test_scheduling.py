@@ -382,3 +382,20 @@ def test_a_recruiter_cancels_or_asks_to_move_from_the_thread(ready: FlowWorld) -
     assert (bookings(ready)[0].status, bookings(ready)[0].changed_by) == ("cancelled", RECRUITER)
     with pytest.raises(IllegalTransition, match="cancelled already"):
         change(CallChange.CANCEL)
+
+
+def test_rejecting_a_candidate_cancels_their_call_ahead_and_old_buttons_change_nothing(
+    ready: FlowWorld,
+) -> None:
+    jane = advanced(ready)
+    booked = _book_first(ready, jane)
+    confirmation = last(ready, jane)
+    ready.run(lambda s, now: pipeline.reject(s, who="Jane Doe", by=RECRUITER, now=now, reason=""))
+    assert (bookings(ready)[0].status, bookings(ready)[0].changed_by) == ("cancelled", RECRUITER)
+    assert live_seats(ready) == []
+    assert any("was cancelled with the rejection" in n for n in ready.thread_notes())
+    assert booked.uid == bookings(ready)[0].uid
+    # Her old buttons now only say booking is closed.
+    press(ready, jane, data_of(confirmation, "Reschedule"))
+    assert last(ready, jane)["text"] == "Booking a call is not open for this interview any more."
+    assert bookings(ready)[0].status == "cancelled"
