@@ -8,6 +8,8 @@ the recruiter) can cancel from the thread.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, time
 from pathlib import Path
 
@@ -217,3 +219,31 @@ async def test_no_hours_tells_the_recruiter_and_the_cards_book_a_call_offers_onc
         assert len(offer.buttons()) == 6
         told = await eventually(lambda: w.slack.ephemerals(RECRUITER))
         assert told[-1]["text"] == "Jane Doe was offered times for the live interview on Telegram."
+
+
+async def test_two_candidates_pressing_one_slot_at_once_through_telegram_get_one_call(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with World(data_dir=tmp_path, clock=SimulatedClock(NOW), database_url=database_url) as w:
+        db(w, _interviewer_in_new_york)
+        jane = await _offered(w, 700_331, "Jane Doe")
+        john = await _offered(w, 700_332, "John Roe")
+        offers = [
+            await who.wait_for_message("Next step: a live video interview") for who in (jane, john)
+        ]
+        await asyncio.gather(
+            jane.press(FIRST_PAGE[0], offers[0]), john.press(FIRST_PAGE[0], offers[1])
+        )
+        answers = ("Your live interview is booked", "Sorry, that time was just taken")
+
+        def answer(who: SandboxCandidate) -> Callable[[], str | None]:
+            return lambda: next(
+                (m.text for m in who.inbox() if m.text and m.text.startswith(answers)), None
+            )
+
+        got = [await eventually(answer(who), what="the answer") for who in (jane, john)]
+        assert sorted(text.split(":")[0].split(".")[0] for text in got) == [
+            "Sorry, that time was just taken",
+            "Your live interview is booked",
+        ]
+        assert len(db(w, lambda s: s.exec(select(BookingSeat)).all())) == 1
