@@ -131,7 +131,8 @@ def advance(session: Session, *, who: str, by: str, now: datetime, stage: str | 
     )
     review.refresh_card(session, interview, now)
     line = summary(session, interview, f"advanced to {target}", told)
-    if target == Stage.LIVE_INTERVIEW and told:
+    # An opening that names no interviewers arranges its calls by hand: nothing is offered.
+    if target == Stage.LIVE_INTERVIEW and told and scheduling.books_calls(session, interview):
         line += " " + scheduling.offer(session, interview, now)
     return line
 

@@ -159,6 +159,11 @@ def _week(availability: Availability, moment: datetime) -> tuple[int, int]:
 # ------------------------------------------------------------------ offering
 
 
+def books_calls(session: Session, interview: Interview) -> bool:
+    """Whether hirebot books this interview's live call: its opening names interviewers."""
+    return bool(session.get_one(Opening, interview.opening_id).interviewers)
+
+
 def offer(session: Session, interview: Interview, now: datetime) -> str:
     """Offer the candidate the first page of slots (they advanced to the live interview, or
     a recruiter asked). Returns a line for the recruiter; the thread hears what they must do
