@@ -17,7 +17,7 @@ move leaves the old one exactly as it was while the apology still commits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -100,16 +100,22 @@ def horizon(now: datetime) -> Interval:
 
 
 def open_slots(
-    session: Session, opening: Opening, now: datetime, *, only: Sequence[str] | None = None
+    session: Session,
+    opening: Opening,
+    now: datetime,
+    *,
+    only: Sequence[str] | None = None,
+    moving: Interval | None = None,
 ) -> Slots:
     """The slots an interview of ``opening`` can book now, earliest first.
 
     ``only``: the interviewers of a booked call being moved; they keep the call, so they are
-    treated as a panel whatever the opening says.
+    treated as a panel whatever the opening says. ``moving``: that call's time, which is
+    theirs to leave: it neither counts towards their day's maximum nor needs a buffer.
     """
     people = list(dict.fromkeys(only if only is not None else opening.interviewers))
     window = horizon(now)
-    found = {who: _availability(session, who, window) for who in people}
+    found = {who: _availability(session, who, window, moving) for who in people}
     no_hours = tuple(who for who, a in found.items() if a is None)
     ready = {who: a for who, a in found.items() if a is not None}
     if not ready or (no_hours and (opening.panel or only is not None)):
@@ -117,15 +123,20 @@ def open_slots(
     if opening.panel or only is not None:
         team = tuple(ready)
         times = panel_slots(list(ready.values()), window.start, window.end, now=now)
-        return Slots(tuple(Slot(t, team) for t in times), no_hours)
+        return Slots(tuple(Slot(t, team) for t in times if t != moving), no_hours)
     return Slots(_any_one(session, ready, window, now), no_hours)
 
 
-def _availability(session: Session, who: str, window: Interval) -> Availability | None:
+def _availability(
+    session: Session, who: str, window: Interval, moving: Interval | None
+) -> Availability | None:
     try:
-        return interviewer_hours.availability_of(session, who, window)
+        found = interviewer_hours.availability_of(session, who, window)
     except AvailabilityError:
         return None  # hours that no longer hold (a zone gone from tzdata): set them again
+    if found is None or moving is None:
+        return found
+    return replace(found, booked=tuple(b for b in found.booked if b != moving))
 
 
 def _any_one(
@@ -303,11 +314,16 @@ def _more(conv: Conversation, mode: CallMode, after: datetime | None) -> None:
 
 
 def _slots_for(conv: Conversation, live: Booking | None) -> Slots:
-    only = None
-    if live is not None:
-        assert live.id is not None
-        only = booking.interviewers_of(conv.session, live.id)
-    return open_slots(conv.session, conv.opening, conv.now, only=only)
+    if live is None:
+        return open_slots(conv.session, conv.opening, conv.now)
+    assert live.id is not None
+    return open_slots(
+        conv.session,
+        conv.opening,
+        conv.now,
+        only=booking.interviewers_of(conv.session, live.id),
+        moving=Interval(live.starts_at, live.ends_at),
+    )
 
 
 def _pick(conv: Conversation, mode: CallMode, start: datetime) -> None:

@@ -47,11 +47,13 @@ def set_hours(
     start: time = time(9),
     end: time = time(12),
     slot_minutes: int = 60,
+    max_per_day: int = 4,
 ) -> None:
     hours = WeeklyHours(
         time_zone=zone,
         days=tuple(DailyHours(day, start, end) for day in WEEKDAYS),
         slot_minutes=slot_minutes,
+        max_per_day=max_per_day,
     )
 
     def store(session: Session, now: datetime) -> None:
@@ -315,6 +317,21 @@ def test_the_candidate_reschedules_before_the_cutoff_and_the_invitation_keeps_it
         f"*Mon 15 Mar 2027, 15:00 UTC–16:00 UTC* with <@{NEW_YORK}>."
         "\nCall link: https://meet.example/acme"
     ]
+
+
+def test_a_move_within_a_full_day_is_offered_the_call_leaves_its_own_place(
+    ready: FlowWorld,
+) -> None:
+    set_hours(ready, NEW_YORK, max_per_day=1)
+    jane, john = advanced(ready), advanced(ready, "John Roe")
+    _book_first(ready, jane)  # Monday's one call: 13:00 UTC
+    # Monday is full for anyone else...
+    assert not any(label.startswith("Mon 15") for label in labels(_fresh_offer(ready, john)))
+    # ...but Jane may move within it: her own call does not count against the day.
+    press(ready, jane, data_of(last(ready, jane), "Reschedule"))
+    assert "Mon 15 Mar 2027, 23:00" in labels(last(ready, jane))
+    press(ready, jane, data_of(last(ready, jane), "Mon 15 Mar 2027, 23:00"))
+    assert [(b.sequence, b.starts_at) for b in bookings(ready)] == [(1, utc("2027-03-15T14:00"))]
 
 
 def test_after_the_cutoff_the_candidate_is_sent_to_the_team(ready: FlowWorld) -> None:
