@@ -106,8 +106,10 @@ def open_slots(
     *,
     only: Sequence[str] | None = None,
     moving: Interval | None = None,
+    within: Interval | None = None,
 ) -> Slots:
-    """The slots an interview of ``opening`` can book now, earliest first.
+    """The slots an interview of ``opening`` can book now (starting ``within`` the offer's
+    horizon), earliest first.
 
     ``only``: the interviewers of a booked call being moved; they keep the call, so they are
     treated as a panel whatever the opening says. ``moving``: that call's time, which is
@@ -115,6 +117,11 @@ def open_slots(
     """
     people = list(dict.fromkeys(only if only is not None else opening.interviewers))
     window = horizon(now)
+    if within is not None:
+        start, end = max(window.start, within.start), min(window.end, within.end)
+        if end <= start:
+            return Slots((), ())
+        window = Interval(start, end)
     found = {who: _availability(session, who, window, moving) for who in people}
     no_hours = tuple(who for who, a in found.items() if a is None)
     ready = {who: a for who, a in found.items() if a is not None}
@@ -125,6 +132,34 @@ def open_slots(
         times = panel_slots(list(ready.values()), window.start, window.end, now=now)
         return Slots(tuple(Slot(t, team) for t in times if t != moving), no_hours)
     return Slots(_any_one(session, ready, window, now), no_hours)
+
+
+def slots_after(
+    session: Session,
+    opening: Opening,
+    now: datetime,
+    after: datetime | None,
+    *,
+    only: Sequence[str] | None = None,
+    moving: Interval | None = None,
+) -> Slots:
+    """Enough slots after ``after`` (from the first when None) for one page and to know
+    whether another follows. Searched a week at a time: a press computes the page it shows,
+    not the four weeks behind it (all of them took 0.5-0.7 s for five interviewers)."""
+    enough = int(SchedulingLimit.SLOTS_PER_PAGE) + 1
+    end = horizon(now).end
+    start = max(now, after) if after is not None else now
+    collected: list[Slot] = []
+    no_hours: tuple[str, ...] = ()
+    while start < end and len(collected) < enough:
+        step = min(start + timedelta(days=SchedulingLimit.SEARCH_DAYS), end)
+        found = open_slots(
+            session, opening, now, only=only, moving=moving, within=Interval(start, step)
+        )
+        no_hours = found.no_hours
+        collected.extend(s for s in found.slots if after is None or s.start > after)
+        start = step
+    return Slots(tuple(collected[:enough]), no_hours)
 
 
 def _availability(
@@ -198,7 +233,7 @@ def offer(session: Session, interview: Interview, now: datetime) -> str:
         )
         review.note_in_thread(session, interview, note, now)
         return note
-    found = open_slots(session, opening, now)
+    found = slots_after(session, opening, now, None)
     if found.no_hours:
         missing = ", ".join(f"<@{who}>" for who in found.no_hours)
         review.note_in_thread(
@@ -237,8 +272,6 @@ def _show(
 ) -> None:
     """One page of slot buttons, earliest first, and "Later dates" when there are more."""
     page = page_after([s.interval for s in found.slots], after)
-    if not page.slots and after is not None:
-        page = page_after([s.interval for s in found.slots])
     zone = conv.timezone()
     rows = [
         [
@@ -306,24 +339,32 @@ def _more(conv: Conversation, mode: CallMode, after: datetime | None) -> None:
     if mode == CallMode.MOVE and (live is None or _too_late(conv, live)):
         _cannot_move(conv, live)
         return
-    found = _slots_for(conv, live if mode == CallMode.MOVE else None)
+    moving = live if mode == CallMode.MOVE else None
+    found = _slots_for(conv, moving, after)
+    if not found.slots and after is not None:
+        after, found = None, _slots_for(conv, moving, None)  # past the last: from the first
     if not found.slots:
         conv.say("slots.none")
         return
     _show(conv, found, mode, after, "slots.more")
 
 
-def _slots_for(conv: Conversation, live: Booking | None) -> Slots:
-    if live is None:
-        return open_slots(conv.session, conv.opening, conv.now)
-    assert live.id is not None
-    return open_slots(
-        conv.session,
-        conv.opening,
-        conv.now,
-        only=booking.interviewers_of(conv.session, live.id),
-        moving=Interval(live.starts_at, live.ends_at),
-    )
+def _slots_for(
+    conv: Conversation, live: Booking | None, after: datetime | None, at: datetime | None = None
+) -> Slots:
+    """A page's worth of slots after ``after`` for this candidate (for moving ``live`` when
+    given), or only the one starting ``at``."""
+    only, moving = None, None
+    if live is not None:
+        assert live.id is not None
+        only = booking.interviewers_of(conv.session, live.id)
+        moving = Interval(live.starts_at, live.ends_at)
+    if at is not None:
+        within = Interval(at, at + timedelta(minutes=1))
+        return open_slots(
+            conv.session, conv.opening, conv.now, only=only, moving=moving, within=within
+        )
+    return slots_after(conv.session, conv.opening, conv.now, after, only=only, moving=moving)
 
 
 def _pick(conv: Conversation, mode: CallMode, start: datetime) -> None:
@@ -336,11 +377,10 @@ def _pick(conv: Conversation, mode: CallMode, start: datetime) -> None:
         _cannot_move(conv, live)
         return
     moving = live if mode == CallMode.MOVE else None
-    found = _slots_for(conv, moving)
     if start <= conv.now:
         _apologise(conv, "slots.past", mode, moving, None)
         return
-    slot = found.at(start)
+    slot = _slots_for(conv, moving, None, at=start).at(start)
     if slot is None:
         _apologise(conv, "slots.taken", mode, moving, start)
         return
@@ -385,12 +425,14 @@ def _apologise(
 ) -> None:
     """The picked time cannot be had: say so, with the free times from it on (read again,
     so a slot the winner of a race took is gone)."""
-    found = _slots_for(conv, moving)
+    after = start - timedelta(seconds=1) if start is not None else None
+    found = _slots_for(conv, moving, after)
+    if not found.slots and after is not None:
+        after, found = None, _slots_for(conv, moving, None)
     if not found.slots:
         conv.say("slots.gone")
         conv.say("slots.none")
         return
-    after = start - timedelta(seconds=1) if start is not None else None
     _show(conv, found, mode, after, key)
 
 
@@ -460,7 +502,7 @@ def _ask_to_move(conv: Conversation) -> None:
     if live is None or _too_late(conv, live):
         _cannot_move(conv, live)
         return
-    found = _slots_for(conv, live)
+    found = _slots_for(conv, live, None)
     if not found.slots:
         conv.say("slots.none_to_move", moment=conv.when(live.starts_at))
         return
@@ -531,7 +573,7 @@ def team_change(
         raise IllegalTransition("The candidate can't be reached on Telegram to pick a new time.")
     live.changed_by = by  # the team asked: the candidate may move it past the cut-off
     live.updated_at = now
-    slots = _slots_for(conv, live)
+    slots = _slots_for(conv, live, None)
     if not slots.slots:
         review.note_in_thread(
             session,
