@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, col, select
 
 from bot.errors import IllegalTransition
-from bot.flows import buttons, interview, interviewer_hours, pipeline, scheduling
+from bot.flows import buttons, interview, interviewer_hours, pipeline, scheduling, texts
 from bot.flows.availability import DailyHours, WeeklyHours
 from bot.flows.buttons import CallChange, CallMode, PickSlot
 from storage.models import Booking, BookingSeat, Candidate, InterviewerHours, Opening
@@ -416,3 +417,19 @@ def test_rejecting_a_candidate_cancels_their_call_ahead_and_old_buttons_change_n
     press(ready, jane, data_of(confirmation, "Reschedule"))
     assert last(ready, jane)["text"] == "Booking a call is not open for this interview any more."
     assert bookings(ready)[0].status == "cancelled"
+
+
+def test_paging_walks_every_free_time_of_the_four_weeks_once_in_order(ready: FlowWorld) -> None:
+    jane = advanced(ready)
+    every = ready.read(lambda s: scheduling.open_slots(s, s.exec(select(Opening)).one(), NOW).slots)
+    seen: list[str] = []
+    page = last(ready, jane)
+    while True:
+        seen.extend(label for label in labels(page) if label != LATER)
+        if LATER not in labels(page):
+            break
+        press(ready, jane, data_of(page, LATER))
+        page = last(ready, jane)
+    # 12 March to 8 April: 20 weekdays of three one-hour calls; pages of five, 12 of them.
+    assert len(every) == 60
+    assert seen == [texts.slot("en", slot.start, ZoneInfo("Asia/Tokyo")) for slot in every]
