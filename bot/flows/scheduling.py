@@ -27,6 +27,7 @@ from bot.flows import (
     booking,
     escaping,
     interviewer_hours,
+    interviewer_setup,
     invitations,
     review,
     texts,
@@ -205,6 +206,10 @@ def _week(availability: Availability, moment: datetime) -> tuple[int, int]:
 # ------------------------------------------------------------------ offering
 
 
+def _mentions(people: Sequence[str]) -> str:
+    return ", ".join(f"<@{who}>" for who in people)
+
+
 def books_calls(session: Session, interview: Interview) -> bool:
     """Whether hirebot books this interview's live call: its opening names interviewers."""
     return bool(session.get_one(Opening, interview.opening_id).interviewers)
@@ -235,12 +240,12 @@ def offer(session: Session, interview: Interview, now: datetime) -> str:
         return note
     found = slots_after(session, opening, now, None)
     if found.no_hours:
-        missing = ", ".join(f"<@{who}>" for who in found.no_hours)
         review.note_in_thread(
             session,
             interview,
-            f"⚠️ {missing} set no interview hours yet: ask them to run `/hire availability`, "
-            "then offer times again with `/hire book`.",
+            f"⚠️ No times can be offered with {_mentions(found.no_hours)} yet. "
+            f"{interviewer_setup.ask_to_set_hours(found.no_hours)} Then offer times again "
+            "with the card's 📅 Book a call (or `/hire book`).",
             now,
         )
     conv = of_interview(session, interview, now)

@@ -194,7 +194,7 @@ async def test_no_hours_tells_the_recruiter_and_the_cards_book_a_call_offers_onc
         parent = await card(w)
         await eventually(
             lambda: any(
-                f"<@{NEW_YORK}> set no interview hours yet: ask them to run `/hire availability`"
+                f"Ask <@{NEW_YORK}> to set their interview hours with `/hire availability`."
                 in m.text
                 for m in w.slack.thread(REVIEW_CHANNEL, parent.ts)
             ),

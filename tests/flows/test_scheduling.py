@@ -221,7 +221,8 @@ def test_an_interviewer_without_hours_is_named_to_the_recruiter_and_no_empty_off
     assert not any("Next step" in t for t in ready.texts_to(jane))
     assert ready.texts_to(jane)[-1].startswith("Good news, Jane!")  # 'advanced' only
     assert any(
-        f"<@{LONDON}> set no interview hours yet: ask them to run `/hire availability`" in n
+        f"No times can be offered with <@{LONDON}> yet. Ask <@{LONDON}> to set their "
+        "interview hours with `/hire availability`." in n
         for n in ready.thread_notes()
     )
     assert ready.interview(jane.interview_id).slots_offered_at is None
