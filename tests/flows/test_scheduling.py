@@ -11,7 +11,15 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.errors import IllegalTransition
-from bot.flows import buttons, interview, interviewer_hours, pipeline, scheduling, texts
+from bot.flows import (
+    bookable,
+    buttons,
+    interview,
+    interviewer_hours,
+    pipeline,
+    scheduling,
+    texts,
+)
 from bot.flows.availability import DailyHours, WeeklyHours
 from bot.flows.buttons import CallChange, CallMode, PickSlot
 from storage.models import Booking, BookingSeat, Candidate, InterviewerHours, Opening
@@ -422,7 +430,7 @@ def test_rejecting_a_candidate_cancels_their_call_ahead_and_old_buttons_change_n
 
 def test_paging_walks_every_free_time_of_the_four_weeks_once_in_order(ready: FlowWorld) -> None:
     jane = advanced(ready)
-    every = ready.read(lambda s: scheduling.open_slots(s, s.exec(select(Opening)).one(), NOW).slots)
+    every = ready.read(lambda s: bookable.open_slots(s, s.exec(select(Opening)).one(), NOW).slots)
     seen: list[str] = []
     page = last(ready, jane)
     while True:
