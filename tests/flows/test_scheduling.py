@@ -442,3 +442,23 @@ def test_paging_walks_every_free_time_of_the_four_weeks_once_in_order(ready: Flo
     # 12 March to 8 April: 20 weekdays of three one-hour calls; pages of five, 12 of them.
     assert len(every) == 60
     assert seen == [texts.slot("en", slot.start, ZoneInfo("Asia/Tokyo")) for slot in every]
+
+
+def test_a_german_candidate_reads_the_offer_and_its_dates_in_german(ready: FlowWorld) -> None:
+    jane = advanced(ready)
+    press(ready, jane, buttons.Language("de", jane.interview_id).pack())
+    offer = _fresh_offer(ready, jane)
+    assert offer["text"] == "Weitere Termine für Ihr Live-Interview, in Asia/Tokyo:"
+    assert labels(offer) == [
+        "Fr., 12. März 2027, 23:00",
+        "Sa., 13. März 2027, 00:00",
+        "Sa., 13. März 2027, 01:00",
+        "Mo., 15. März 2027, 22:00",
+        "Mo., 15. März 2027, 23:00",
+        "Spätere Termine ➡️",
+    ]
+    press(ready, jane, data_of(offer, "Fr., 12. März 2027, 23:00"))
+    assert last(ready, jane)["text"].startswith(
+        "Ihr Live-Interview ist gebucht: Fr., 12. März 2027, 23:00 Uhr (Asia/Tokyo)."
+    )
+    assert labels(last(ready, jane)) == ["Verschieben", "Absagen"]
