@@ -247,3 +247,42 @@ async def test_two_candidates_pressing_one_slot_at_once_through_telegram_get_one
             "Your live interview is booked",
         ]
         assert len(db(w, lambda s: s.exec(select(BookingSeat)).all())) == 1
+
+
+async def test_a_recruiter_asks_to_move_the_call_from_the_thread_and_the_candidate_picks(
+    tmp_path: Path,
+) -> None:
+    clock = SimulatedClock(NOW)
+    async with World(data_dir=tmp_path, clock=clock) as w:
+        db(w, _interviewer_in_new_york)
+        jane = await _offered(w, 700_341, "Jane Doe")
+        offer = await jane.wait_for_message("Next step: a live video interview")
+        await jane.press(FIRST_PAGE[3], offer)  # Monday 13:00 UTC
+        await jane.wait_for_message("Your live interview is booked")
+        parent = await card(w)
+        post = await eventually(
+            lambda: [m for m in w.slack.thread(REVIEW_CHANNEL, parent.ts) if m.buttons()],
+            what="the booking in the thread",
+        )
+        first = db(w, lambda s: s.exec(select(Booking)).one())
+
+        # Past the candidate's cut-off (12 h before), the recruiter may still ask to move it.
+        clock.advance(days=3, hours=6)  # Monday 06:00 UTC
+        await w.slack.teammate(RECRUITER).click(f"booking:reschedule:{first.id}", message=post[0])
+        asked = await jane.wait_for_message("The team asked to move your live interview")
+        told = await eventually(lambda: w.slack.ephemerals(RECRUITER))
+        assert told[-1]["text"] == (
+            "The candidate was offered new times; the call stands until they pick one."
+        )
+        await jane.press(_labels(asked.buttons())[0], asked)
+        await jane.wait_for_message("Your live interview has moved to")
+        moved = db(w, lambda s: s.exec(select(Booking)).one())
+        assert (moved.uid, moved.sequence, moved.changed_by) == (first.uid, 1, "candidate")
+        assert moved.starts_at > first.starts_at
+        await eventually(
+            lambda: any(
+                "The candidate moved the live interview from Mon 15 Mar 2027, 13:00 UTC" in m.text
+                for m in w.slack.thread(REVIEW_CHANNEL, parent.ts)
+            ),
+            what="the move in the thread",
+        )
