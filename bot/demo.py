@@ -25,6 +25,25 @@ from bot.sandbox.world import (
 )
 
 CANDIDATE_ID = 700_001
+_HOURS_FORM = "interviewer_hours"
+# Rita's answers in the /hire availability form, as Slack sends a submitted view's state.
+_RITAS_HOURS = {
+    "time_zone": {"value": {"type": "plain_text_input", "value": "Europe/Berlin"}},
+    "days": {
+        "value": {
+            "type": "checkboxes",
+            "selected_options": [{"value": str(day)} for day in range(5)],
+        }
+    },
+    "start": {"value": {"type": "timepicker", "selected_time": "09:00"}},
+    "hours": {"value": {"type": "timepicker", "selected_time": "17:00"}},
+    "slot_minutes": {"value": {"type": "number_input", "value": "45"}},
+    "buffer_minutes": {"value": {"type": "number_input", "value": "15"}},
+    "max_per_day": {"value": {"type": "number_input", "value": "4"}},
+    "days_off": {"value": {"type": "plain_text_input", "value": ""}},
+    "email": {"value": {"type": "plain_text_input", "value": "rita@acme.example"}},
+    "feed": {"value": {"type": "plain_text_input", "value": ""}},
+}
 
 
 class Narrator:
@@ -133,6 +152,15 @@ async def _script(world: World, verbose: bool) -> str:
     )
     say.show_new()
 
+    say.step("Rita", "/hire availability: weekdays 09:00-17:00 Berlin, 45-minute calls")
+    await rita.slash("/hire", "availability", channel=REVIEW_CHANNEL)
+    form = await eventually(
+        lambda: next((v for v in slack.views if v.get("callback_id") == _HOURS_FORM), None),
+        what="the hours form",
+    )
+    await rita.submit_view(form, _RITAS_HOURS)
+    say.show_new()
+
     say.step("Rita", "/hire advance Jane Doe")
     reply = await rita.slash("/hire", "advance Jane Doe", channel=REVIEW_CHANNEL)
     say._print(_indent(f"Slack (only Rita sees this): {reply.text}"))
@@ -140,6 +168,19 @@ async def _script(world: World, verbose: bool) -> str:
     await eventually(
         lambda: "Live interview" in visible_text(slack.messages(REVIEW_CHANNEL)[0]),
         what="the card to show the new stage",
+    )
+    offer = await jane.wait_for_message("Next step: a live video interview")
+    say.show_new()
+
+    first = offer.buttons()[0][0]
+    say.step("Jane", f"presses [{first}]")
+    await jane.press(first, offer)
+    await jane.wait_for_message("Your live interview is booked")
+    await eventually(
+        lambda: any(
+            "booked the live interview" in m.text for m in slack.thread(REVIEW_CHANNEL, parent.ts)
+        ),
+        what="the booking in the thread",
     )
     say.show_new()
 

@@ -209,6 +209,14 @@ class SchedulingLimit(IntEnum):
     SLOTS_PER_PAGE = 5
     # One-off days off an interviewer keeps: a year of holidays and conferences fits.
     DAYS_OFF_MAX = 60
+    # How far ahead a candidate is offered slots: four weeks covers holidays and notice
+    # periods; a later call is arranged by the team.
+    OFFER_DAYS = 28
+    # A page of slots is searched this many days at a time, until it is full.
+    SEARCH_DAYS = 7
+    # A candidate may reschedule or cancel in Telegram until this long before the start;
+    # after it a change would reach the interviewers too late, so they reply to the team.
+    CHANGE_CUTOFF_HOURS = 12
 
 
 class BusyFeedLimit(IntEnum):

@@ -64,7 +64,7 @@ def reschedule(session: Session, *, booking_id: int, slot: Interval, now: dateti
     If the new slot is taken the booking keeps its old time and seats.
     """
     booking = _live(session, booking_id)
-    interviewers = [seat.interviewer for seat in _seats(session, booking_id)]
+    interviewers = interviewers_of(session, booking_id)
     _check_slot(interviewers, slot, now)
     _free_seats(session, booking_id)
     booking.starts_at, booking.ends_at = slot.start, slot.end
@@ -101,6 +101,11 @@ def live_booking(session: Session, interview_id: int) -> Booking | None:
         .where(col(Booking.interview_id) == interview_id)
         .where(col(Booking.status) == BookingStatus.BOOKED)
     ).first()
+
+
+def interviewers_of(session: Session, booking_id: int) -> list[str]:
+    """Who holds a seat in a live booking: a reschedule keeps the same people."""
+    return [seat.interviewer for seat in _seats(session, booking_id)]
 
 
 def busy_with_bookings(session: Session, interviewer: str, window: Interval) -> list[Interval]:

@@ -210,6 +210,46 @@ class MoreTime(ButtonData, prefix="more_time"):
     interview_id: int | None = None
 
 
+class CallMode(StrEnum):
+    """What a slot button does: book the first call, or move the booked one there."""
+
+    BOOK = "b"
+    MOVE = "m"
+
+
+class CallChange(StrEnum):
+    RESCHEDULE = "reschedule"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True)
+class PickSlot(ButtonData, prefix="slot"):
+    """Book (or move the call to) the slot that starts at ``minute`` (minutes since the Unix
+    epoch: an instant, so a slot taken meanwhile shifts nothing; 8 digits keep the data short).
+    Always names its interview."""
+
+    mode: CallMode
+    minute: int
+    interview_id: int
+
+
+@dataclass(frozen=True)
+class MoreSlots(ButtonData, prefix="slots"):
+    """The page of slots after ``minute`` ("Later dates"); 0 shows the first page."""
+
+    mode: CallMode
+    minute: int
+    interview_id: int
+
+
+@dataclass(frozen=True)
+class ChangeCall(ButtonData, prefix="my_call"):
+    """The candidate's Reschedule / Cancel under their booked call."""
+
+    change: CallChange
+    interview_id: int
+
+
 @dataclass(frozen=True)
 class Stale:
     """Pressed data that is none of the candidate's buttons, and the interview it names."""
@@ -217,7 +257,19 @@ class Stale:
     interview_id: int | None = None
 
 
-CandidateButton = Ready | Submit | Rerecord | ConsentAnswer | EraseAnswer | Language | MoreTime
+CandidateButton = (
+    Ready
+    | Submit
+    | Rerecord
+    | ConsentAnswer
+    | EraseAnswer
+    | Language
+    | MoreTime
+    | PickSlot
+    | MoreSlots
+    | ChangeCall
+)
+CallButton = PickSlot | MoreSlots | ChangeCall
 _CANDIDATE: tuple[type[CandidateButton], ...] = (
     Ready,
     Submit,
@@ -226,6 +278,9 @@ _CANDIDATE: tuple[type[CandidateButton], ...] = (
     EraseAnswer,
     Language,
     MoreTime,
+    PickSlot,
+    MoreSlots,
+    ChangeCall,
 )
 
 
@@ -276,6 +331,22 @@ class CallOutcome(ButtonData, prefix="call"):
     """Whether a booked live call happened, marked in its thread once it has ended."""
 
     outcome: BookingOutcome
+    booking_id: int
+
+
+@dataclass(frozen=True)
+class OfferCall(ButtonData, prefix="book_call"):
+    """ "Book a call" on the card of a candidate at the live-interview stage: offer them the
+    times (again) on Telegram."""
+
+    interview_id: int
+
+
+@dataclass(frozen=True)
+class TeamCallChange(ButtonData, prefix="booking"):
+    """A recruiter's Reschedule / Cancel under a booked call in the review thread."""
+
+    change: CallChange
     booking_id: int
 
 

@@ -25,6 +25,7 @@ from bot.flows import (
     extensions,
     outgoing,
     review,
+    scheduling,
     texts,
 )
 from bot.flows.answering import Expect, MediaWelcome, ReceivedAnswer
@@ -214,6 +215,10 @@ def press(session: Session, *, person: TelegramPerson, data: str, now: datetime)
             return
         case buttons.MoreTime():
             request_more_time(conv)
+            return
+        # The live interview comes after the answers: the answering deadline is not its own.
+        case buttons.PickSlot() | buttons.MoreSlots() | buttons.ChangeCall():
+            scheduling.press(conv, pressed)
             return
     if _closed(conv):
         return

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.errors import IllegalTransition, InvalidRequest, NotFound
-from bot.flows import decision_texts, escaping, review
+from bot.flows import decision_texts, escaping, review, scheduling
 from bot.flows.decision_texts import Told, render, tell
 from bot.flows.lifecycle import ACTIVE
 from bot.flows.moments import format_deadline
@@ -134,7 +134,23 @@ def advance(session: Session, *, who: str, by: str, now: datetime, stage: str | 
         now,
     )
     review.refresh_card(session, interview, now)
-    return summary(session, interview, f"advanced to {target}", told)
+    line = summary(session, interview, f"advanced to {target}", told)
+    # An opening that names no interviewers arranges its calls by hand: nothing is offered.
+    if target == Stage.LIVE_INTERVIEW and told and scheduling.books_calls(session, interview):
+        line += " " + scheduling.offer(session, interview, now)
+    return line
+
+
+def book_call(session: Session, *, who: str, now: datetime) -> str:
+    """``/hire book <candidate>`` (or the card's button): offer the live-interview times
+    again, e.g. once the interviewers have set their hours."""
+    interview = find_interview(session, who)
+    if interview.stage != Stage.LIVE_INTERVIEW:
+        name = escaping.mrkdwn(session.get_one(Candidate, interview.candidate_id).name)
+        raise IllegalTransition(
+            f"{name} is at {interview.stage}: advance them to {Stage.LIVE_INTERVIEW} first."
+        )
+    return scheduling.offer(session, interview, now)
 
 
 def rejection_draft(session: Session, who: str) -> RejectionDraft:
@@ -169,6 +185,7 @@ def reject(
         raise InvalidRequest("The message to the candidate can't be empty: they always hear.")
     change_stage(interview, DecisionKind.REJECT, Stage.REJECTED)
     interview.decided_at = now
+    scheduling.call_off(session, interview, by, now)
     record_decision(session, interview, DecisionKind.REJECT, by, now, reason=reason.strip() or None)
     text = message.strip() if message else decision_texts.render(session, interview, "rejected")
     told = decision_texts.tell(session, interview, text, now)

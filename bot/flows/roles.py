@@ -21,6 +21,7 @@ RECRUITER_ONLY = frozenset(
     {
         "invite",
         "advance",
+        "book",
         "reject",
         "extend",
         "erase",

@@ -87,6 +87,14 @@ def moment(language: str, when: datetime, zone: ZoneInfo) -> str:
     return text(language, "moment", moment=local, zone=zone.key)
 
 
+def slot(language: str, when: datetime, zone: ZoneInfo) -> str:
+    """Date and time without the zone's name: a slot button's label (its message names the
+    zone once, for all of them)."""
+    from babel.dates import format_datetime
+
+    return format_datetime(when, _datetime_pattern(language), tzinfo=zone, locale=_locale(language))
+
+
 def day(language: str, when: datetime, zone: ZoneInfo) -> str:
     """The date alone, as that day is called where the candidate is."""
     from babel.dates import format_date

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.flows.buttons import ButtonData, OpenScore, Vote
+from bot.flows.buttons import ButtonData, OfferCall, OpenScore, Vote
 from bot.flows.escaping import mrkdwn
 from bot.flows.moments import format_deadline
 from bot.flows.ports import CandidateCard, ThreadNote
 from bot.flows.review import VoteChoice
+from storage.models import Stage
 
 _VOTE_LABELS = {VoteChoice.YES: "👍 Yes", VoteChoice.MAYBE: "🤔 Maybe", VoteChoice.NO: "👎 No"}
 _STATUS = {
@@ -94,6 +95,8 @@ def card_blocks(card: CandidateCard) -> list[Block]:
     ]
     if card.rubric:
         elements.append(_card_button("📝 Score", OpenScore(card.interview_id)))
+    if card.stage == Stage.LIVE_INTERVIEW:
+        elements.append(_card_button("📅 Book a call", OfferCall(card.interview_id)))
     blocks.append(
         {"type": "actions", "block_id": f"vote-{card.interview_id}", "elements": elements}
     )

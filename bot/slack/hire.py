@@ -39,6 +39,7 @@ USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
 • `/hire remind <candidate>` 🔒 — nudge a candidate on Telegram (by email before they open it)
 • `/hire extend <candidate> <days>` 🔒 — move a candidate's deadline
 • `/hire advance <candidate or #id> [to <stage>]` 🔒 — move forward; the candidate is told
+• `/hire book <candidate or #id>` 🔒 — offer live-interview times again on Telegram
 • `/hire reject <candidate or #id>` 🔒 — a form for the reason and the candidate's message
 • `/hire erase <candidate or #id>` 🔒 — delete a candidate's recordings and details
 • `/hire export [opening]` 🔒 — a CSV in your DMs
@@ -122,6 +123,7 @@ class HireCommands:
             "remind": self.remind,
             "extend": self.extend,
             "advance": self.advance,
+            "book": self.book,
             "reject": self.reject,
             "erase": self.erase,
             "export": self.export,
@@ -255,6 +257,11 @@ class HireCommands:
                 s, who=who, by=command.user, now=now, stage=stage or None
             )
         )
+
+    async def book(self, command: HireCommand) -> Reply:
+        if not command.rest:
+            return "Usage: `/hire book <candidate or #id>`"
+        return await self._uow.run(lambda s, now: pipeline.book_call(s, who=command.rest, now=now))
 
     async def reject(self, command: HireCommand) -> Reply:
         if not command.rest:

@@ -181,6 +181,7 @@ def _values(language: str, count: int) -> dict[str, object]:
         "value": "Mars/Olympus",
         "moment": texts.moment(language, DEADLINE, BERLIN),
         "zone": "Europe/Berlin",
+        "url": "https://meet.jit.si/hirebot-x",
         "n": 45,
         "m": 2,
         "s": 5,

@@ -1,5 +1,5 @@
 """Buttons: a vote or the score form on a candidate card, a decision on more time, whether a
-live call happened.
+live call happened, a recruiter's Reschedule / Cancel under a booked live interview.
 
 Each press is acked first and worked on after (Slack wants the ack within 3 s). The button's
 data is read by its typed class in ``bot.flows.buttons``; data that is not one of ours, and
@@ -17,8 +17,16 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import HirebotError
-from bot.flows import call_outcomes, extensions, review
-from bot.flows.buttons import CallOutcome, ExtensionDecision, OpenScore, Verdict, Vote
+from bot.flows import call_outcomes, extensions, pipeline, review, scheduling
+from bot.flows.buttons import (
+    CallOutcome,
+    ExtensionDecision,
+    OfferCall,
+    OpenScore,
+    TeamCallChange,
+    Verdict,
+    Vote,
+)
 from bot.slack import modals
 from bot.slack.listeners.requests import SOURCE, Next, action_key, bind, is_recruiter
 from bot.unit_of_work import UnitOfWork
@@ -31,19 +39,37 @@ def register(app: AsyncApp, uow: UnitOfWork) -> None:
     app.action(OpenScore.action_pattern())(bind(open_score, uow=uow))
     app.action(
         ExtensionDecision.action_pattern(),
-        middleware=[bind(recruiters_only, uow=uow)],
+        middleware=[bind(recruiters_only, uow=uow, refusal=MORE_TIME_REFUSAL)],
     )(bind(decide_extension, uow=uow))
     app.action(CallOutcome.action_pattern())(bind(mark_call, uow=uow))
+    app.action(
+        TeamCallChange.action_pattern(),
+        middleware=[bind(recruiters_only, uow=uow, refusal=CALL_REFUSAL)],
+    )(bind(change_call, uow=uow))
+    app.action(
+        OfferCall.action_pattern(),
+        middleware=[bind(recruiters_only, uow=uow, refusal=CALL_REFUSAL)],
+    )(bind(offer_call, uow=uow))
+
+
+MORE_TIME_REFUSAL = "Only recruiters can decide on more time."
+CALL_REFUSAL = "Only recruiters can book, reschedule or cancel a candidate's call."
 
 
 async def recruiters_only(
-    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, next: Next, *, uow: UnitOfWork
+    ack: AsyncAck,
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    next: Next,
+    *,
+    uow: UnitOfWork,
+    refusal: str,
 ) -> BoltResponse | None:
-    """Only recruiters decide on more time; anyone else is told so and nothing runs."""
+    """Only recruiters press these; anyone else is told so and nothing runs."""
     if not await is_recruiter(uow, body["user"]["id"]):
         response = await ack()
         await respond(
-            text="Only recruiters can decide on more time.",
+            text=refusal,
             response_type="ephemeral",
             replace_original=False,
         )
@@ -161,6 +187,54 @@ async def mark_call(
         )
     except HirebotError as err:
         log.info("call outcome refused: %s", type(err).__name__)
+        line = str(err)
+    if line:
+        await respond(text=line, response_type="ephemeral", replace_original=False)
+
+
+async def change_call(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    *,
+    uow: UnitOfWork,
+) -> None:
+    await ack()
+    user = body["user"]["id"]
+    try:
+        pressed = TeamCallChange.from_slack(action["action_id"], str(action.get("value") or ""))
+        _, line = await uow.once(
+            SOURCE,
+            action_key(body, action),
+            lambda s, now: scheduling.team_change(
+                s, booking_id=pressed.booking_id, change=pressed.change, by=user, now=now
+            ),
+        )
+    except HirebotError as err:
+        line = str(err)
+    if line:
+        await respond(text=line, response_type="ephemeral", replace_original=False)
+
+
+async def offer_call(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    *,
+    uow: UnitOfWork,
+) -> None:
+    """ "Book a call" on the card: the same as ``/hire book #id``."""
+    await ack()
+    try:
+        pressed = OfferCall.from_slack(action["action_id"], str(action.get("value") or ""))
+        _, line = await uow.once(
+            SOURCE,
+            action_key(body, action),
+            lambda s, now: pipeline.book_call(s, who=f"#{pressed.interview_id}", now=now),
+        )
+    except HirebotError as err:
         line = str(err)
     if line:
         await respond(text=line, response_type="ephemeral", replace_original=False)
