@@ -83,7 +83,10 @@ def offer(session: Session, interview: Interview, now: datetime) -> str:
     assert interview.id is not None
     name = escaping.mrkdwn(candidate.name)
     if candidate.telegram_chat_id is None:
-        return f"{name} never opened their invitation, so Telegram can't offer them times."
+        return (
+            f"{name} never opened their invitation, so Telegram can't offer them times yet: "
+            "once they have, offer them with the card's 📅 Book a call (or `/hire book`)."
+        )
     live = booking.live_booking(session, interview.id)
     if live is not None:
         return (

@@ -97,7 +97,9 @@ async def test_a_decision_for_a_candidate_who_never_opened_telegram_arrives_by_e
         reply = await hire(w, RECRUITER, "advance Jane Doe")
         assert reply == (
             "Jane Doe advanced to Live interview. They haven't opened their invitation on "
-            "Telegram, so they've been told by email."
+            "Telegram, so they've been told by email. Jane Doe never opened their invitation, "
+            "so Telegram can't offer them times yet: once they have, offer them with the card's "
+            "📅 Book a call (or `/hire book`)."
         )
         _, decision = await received(w, 2)
         assert decision.message["Subject"] == "About your application for Backend Engineer at Acme"
