@@ -27,6 +27,7 @@ from bot.errors import (
     described,
 )
 from bot.flows import erasure, outgoing, review, threads, undelivered
+from bot.flows.meeting import Invitation, Person
 from bot.flows.outgoing import Kind
 from bot.flows.ports import CandidateChannel, MailChannel, Posted, ReviewChannel, ThreadNote
 from bot.limits import DeliveryLimit
@@ -46,8 +47,12 @@ class Delivery:
         candidates: CandidateChannel,
         reviews: ReviewChannel,
         mail: MailChannel,
+        organizer: Person | None = None,
     ) -> None:
         self._uow = uow
+        # The hiring team's address (HIREBOT_MAIL_FROM) as the organizer of the calendar
+        # invitations the flows leave it to (bot.flows.meeting.Meeting.organizer).
+        self._organizer = organizer
         self._recruiters = uow.recruiters  # told when a message cannot get through
         self._candidates = candidates
         self._reviews = reviews
@@ -72,6 +77,8 @@ class Delivery:
             Kind.PRIVATE_NOTE: self._tell_privately,
             Kind.USER_FILE: self._send_file_to_user,
             Kind.EMAIL: self._send_email,
+            Kind.CANDIDATE_DOCUMENT: self._send_document_to_candidate,
+            Kind.THREAD_INVITATION: self._share_invitation_in_thread,
         }
         assert self._handlers.keys() == set(Kind), "every kind of message needs a handler"
 
@@ -378,10 +385,8 @@ class Delivery:
     async def _send_email(self, message: outgoing.Email) -> None:
         calendar = None
         if message.invitation is not None:
-            # Rendered now: DTSTAMP is this send's time (RFC 5546: the latest stamp wins).
             method = message.invitation.method
-            ics = invitation.render(message.invitation.meeting, method, self._now())
-            calendar = (ics.decode(), method.value)
+            calendar = (self._ics(message.invitation).decode(), method.value)
         try:
             await self._mail.send_email(
                 message.to, message.subject, message.text, message.html, calendar
@@ -396,6 +401,23 @@ class Delivery:
                     )
                 )
             raise
+
+    async def _send_document_to_candidate(self, message: outgoing.CandidateDocument) -> None:
+        ics = self._ics(message.invitation)
+        await self._candidates.send_document(
+            message.chat_id, message.filename, ics, message.caption
+        )
+
+    async def _share_invitation_in_thread(self, message: outgoing.ThreadInvitation) -> None:
+        channel, ts = await self._card(message.review_post_id)
+        ics = self._ics(message.invitation)
+        await self._reviews.share_in_thread(
+            channel, ts, message.filename, message.title, ics, message.comment
+        )
+
+    def _ics(self, sent: Invitation) -> bytes:
+        """Rendered now: DTSTAMP is this send's time (RFC 5546: the latest stamp wins)."""
+        return invitation.render(sent.meeting, sent.method, self._now(), self._organizer)
 
     async def _keep_track(self, about: Sequence[int], posted: Posted) -> None:
         """Record a DM or file that names candidates, so erasing one of them deletes it."""

@@ -32,7 +32,7 @@ from bot.errors import described
 from bot.flows import call_outcomes, call_reminders, reminders, review
 from bot.flows.ports import Transcriber
 from bot.limits import InboundLimit, InboxLimit, ReminderLimit
-from bot.mail.smtp import mail_channel
+from bot.mail.smtp import mail_channel, organizer
 from bot.slack.app import build_app
 from bot.slack.channel import SlackReviewChannel
 from bot.telegram.adapter import build_application
@@ -157,6 +157,7 @@ class Runtime:
             candidates=TelegramCandidateChannel(self.telegram.bot),
             reviews=SlackReviewChannel(client),
             mail=mail_channel(s),
+            organizer=organizer(s),
         )
         self.transcription = TranscriptionWorker(
             self.uow,

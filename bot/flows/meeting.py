@@ -63,7 +63,9 @@ class Meeting(BaseModel):
     title: str
     description: str = ""
     url: str
-    organizer: Person
+    # None: the hiring team, whose address only the mail adapter knows (HIREBOT_MAIL_FROM,
+    # a setting flows never read); delivery writes it in when it renders the invitation.
+    organizer: Person | None = None
     attendees: tuple[Person, ...]
 
     @field_validator("zone")

@@ -40,6 +40,8 @@ class Kind(StrEnum):
     PRIVATE_NOTE = "review.private"
     USER_FILE = "review.user.file"
     EMAIL = "email"
+    CANDIDATE_DOCUMENT = "candidate.document"
+    THREAD_INVITATION = "review.thread.invitation"
 
 
 # Ordering keys: the rows of one key are delivered one at a time, in order.
@@ -260,6 +262,33 @@ class Email(_Message):
 EMAIL_BODIES = ("text", "html")
 
 
+class CandidateDocument(_Message):
+    """A calendar invitation as a file in the candidate's Telegram chat, rendered when sent
+    (its DTSTAMP is the send's time, like the email's)."""
+
+    kind: Literal[Kind.CANDIDATE_DOCUMENT] = Kind.CANDIDATE_DOCUMENT
+    chat_id: int
+    filename: str
+    caption: str
+    invitation: Invitation
+
+    @property
+    def ordering_key(self) -> str:
+        return candidate_key(self.chat_id)
+
+
+class ThreadInvitation(_InThread):
+    """The same invitation shared as an .ics file under the candidate's card, with a comment
+    saying who it was emailed to and who it could not be."""
+
+    kind: Literal[Kind.THREAD_INVITATION] = Kind.THREAD_INVITATION
+    review_post_id: int
+    filename: str
+    title: str
+    comment: str
+    invitation: Invitation
+
+
 Message = Annotated[
     CandidateText
     | CardPost
@@ -273,7 +302,9 @@ Message = Annotated[
     | NotifyUser
     | PrivateNote
     | UserFile
-    | Email,
+    | Email
+    | CandidateDocument
+    | ThreadInvitation,
     Field(discriminator="kind"),
 ]
 _MESSAGE: TypeAdapter[Message] = TypeAdapter(Message)
@@ -509,5 +540,44 @@ def email(
         html=html,
         invitation=invitation,
         interview_id=interview_id,
+    )
+    enqueue(session, message, now)
+
+
+def document_to_candidate(
+    session: Session,
+    *,
+    chat_id: int,
+    filename: str,
+    caption: str,
+    invitation: Invitation,
+    now: datetime,
+) -> None:
+    """``invitation`` as an .ics file in the candidate's chat, after what was said before."""
+    message = CandidateDocument(
+        chat_id=chat_id, filename=filename, caption=caption, invitation=invitation
+    )
+    enqueue(session, message, now)
+
+
+def invitation_to_thread(
+    session: Session,
+    *,
+    interview_id: int,
+    review_post_id: int,
+    filename: str,
+    title: str,
+    comment: str,
+    invitation: Invitation,
+    now: datetime,
+) -> None:
+    """``invitation`` as an .ics file under the candidate's card, ``comment`` above it."""
+    message = ThreadInvitation(
+        interview_id=interview_id,
+        review_post_id=review_post_id,
+        filename=filename,
+        title=title,
+        comment=comment,
+        invitation=invitation,
     )
     enqueue(session, message, now)

@@ -49,6 +49,12 @@ class CandidateChannel(Protocol):
 
     async def send_text(self, chat_id: int, text: str, choices: list[list[Choice]]) -> None: ...
 
+    async def send_document(
+        self, chat_id: int, filename: str, content: bytes, caption: str
+    ) -> None:
+        """A file the candidate can open or save (a calendar invitation), ``caption`` below."""
+        ...
+
 
 class MailChannel(Protocol):
     """How hirebot sends email (SMTP). ``calendar``: an invitation's .ics text and its iTIP
@@ -131,6 +137,12 @@ class ReviewChannel(Protocol):
 
     async def upload_to_thread(self, channel: str, thread_id: str, media: Path, title: str) -> str:
         """Share ``media`` in the thread; return the file's id (to delete it on erasure)."""
+        ...
+
+    async def share_in_thread(
+        self, channel: str, thread_id: str, filename: str, title: str, content: bytes, comment: str
+    ) -> str:
+        """Share a small generated file (an .ics) in the thread with ``comment``; its file id."""
         ...
 
     async def delete_file(self, file_id: str) -> None:

@@ -19,6 +19,7 @@ import aiosmtplib
 
 from bot.config import Settings, SmtpServer
 from bot.errors import DeliveryDeferred, DeliveryRefused, RecipientRefused
+from bot.flows.meeting import Person
 from bot.limits import MailLimit
 
 _NOT_SET_UP = (
@@ -209,3 +210,15 @@ def mail_channel(settings: Settings) -> SmtpMailer | MailNotSetUp:
     if server is None or not settings.mail_from:
         return MailNotSetUp()
     return SmtpMailer(server, settings.mail_from.strip(), settings.mail_reply_to)
+
+
+def organizer(settings: Settings) -> Person | None:
+    """Who the calendar invitations come from: the sender, HIREBOT_MAIL_FROM (RFC 6047: an
+    iMIP REQUEST's ORGANIZER is the one replies go to). None when it is not set."""
+    name, address = parseaddr((settings.mail_from or "").strip())
+    if not address:
+        return None
+    try:
+        return Person(name=name or address, email=address)
+    except ValueError:  # not one plain address: the invitations use the placeholder
+        return None

@@ -136,6 +136,20 @@ class SlackReviewChannel:
                 )
         return str(response["files"][0]["id"])
 
+    async def share_in_thread(
+        self, channel: str, thread_id: str, filename: str, title: str, content: bytes, comment: str
+    ) -> str:
+        async with _translated(channel):
+            response = await self._uploading(len(content)).files_upload_v2(
+                channel=channel,
+                thread_ts=thread_id,
+                content=content,
+                filename=filename,
+                title=title,
+                initial_comment=comment,
+            )
+        return str(response["files"][0]["id"])
+
     async def delete_file(self, file_id: str) -> None:
         async with _translated():
             try:

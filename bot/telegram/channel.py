@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.errors import DeliveryDeferred, DeliveryRefused
@@ -26,16 +28,32 @@ class TelegramCandidateChannel:
             if choices
             else None
         )
-        try:
+        async with _translated():
             await self._bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
-        except RetryAfter as err:
-            raise DeliveryDeferred("Telegram rate limit", _seconds(err.retry_after)) from err
-        except Forbidden as err:
-            raise DeliveryRefused(f"Telegram refused: {err.message}") from err
-        except BadRequest as err:
-            raise DeliveryRefused(f"Telegram bad request: {err.message}") from err
-        except (NetworkError, TelegramError) as err:
-            raise DeliveryDeferred(f"Telegram unavailable: {type(err).__name__}") from err
+
+    async def send_document(
+        self, chat_id: int, filename: str, content: bytes, caption: str
+    ) -> None:
+        # A multipart upload (sendDocument), named so the phone offers to open it in the
+        # calendar; Telegram keeps the file name we give.
+        document = InputFile(content, filename=filename)
+        async with _translated():
+            await self._bot.send_document(chat_id=chat_id, document=document, caption=caption)
+
+
+@contextlib.asynccontextmanager
+async def _translated() -> AsyncIterator[None]:
+    """PTB's errors as the outbox understands them: wait and retry, or give up."""
+    try:
+        yield
+    except RetryAfter as err:
+        raise DeliveryDeferred("Telegram rate limit", _seconds(err.retry_after)) from err
+    except Forbidden as err:
+        raise DeliveryRefused(f"Telegram refused: {err.message}") from err
+    except BadRequest as err:
+        raise DeliveryRefused(f"Telegram bad request: {err.message}") from err
+    except (NetworkError, TelegramError) as err:
+        raise DeliveryDeferred(f"Telegram unavailable: {type(err).__name__}") from err
 
 
 def _seconds(value: float | timedelta) -> float:

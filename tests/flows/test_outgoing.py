@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from bot.flows import outgoing
 from bot.flows.meeting import Invitation, InvitationMethod, Meeting, Person
 from bot.flows.outgoing import (
+    CandidateDocument,
     CandidateText,
     CardPost,
     CardUpdate,
@@ -25,6 +26,7 @@ from bot.flows.outgoing import (
     PrivateNote,
     ThreadClear,
     ThreadEdit,
+    ThreadInvitation,
     ThreadLink,
     ThreadPost,
     ThreadUpload,
@@ -220,10 +222,45 @@ SAID: list[tuple[Callable[[Session], None], outgoing.Message, str]] = [
         # One key per address, whatever its case; a digest, so the column names nobody.
         outgoing.mail_key("jane.doe@example.org"),
     ),
+    (
+        lambda s: outgoing.document_to_candidate(
+            s,
+            chat_id=42,
+            filename="interview.ics",
+            caption="Your interview",
+            invitation=INVITATION,
+            now=T0,
+        ),
+        CandidateDocument(
+            chat_id=42, filename="interview.ics", caption="Your interview", invitation=INVITATION
+        ),
+        "tg:42",  # after the confirmation the candidate was sent before it
+    ),
+    (
+        lambda s: outgoing.invitation_to_thread(
+            s,
+            interview_id=7,
+            review_post_id=3,
+            filename="interview.ics",
+            title="Calendar invitation",
+            comment="Emailed to Jane Doe",
+            invitation=INVITATION,
+            now=T0,
+        ),
+        ThreadInvitation(
+            interview_id=7,
+            review_post_id=3,
+            filename="interview.ics",
+            title="Calendar invitation",
+            comment="Emailed to Jane Doe",
+            invitation=INVITATION,
+        ),
+        "review:7",
+    ),
 ]
 
 # Kinds that came after the models: no row of theirs was ever written without ``kind``.
-BORN_WITH_MODELS = {Kind.EMAIL}
+BORN_WITH_MODELS = {Kind.EMAIL, Kind.CANDIDATE_DOCUMENT, Kind.THREAD_INVITATION}
 
 
 def test_every_kind_of_message_is_said_by_some_flow_helper() -> None:
