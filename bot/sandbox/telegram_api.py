@@ -850,6 +850,9 @@ class TelegramSandbox:
         chat_id, chat = self._chat(params)
         if spec.field in uploads:
             filename, content_type, data = uploads[spec.field]
+            if len(data) > UPLOAD_LIMIT:
+                # The whole request may carry a little more (captions, markup), one file not.
+                raise BotApiError(413, "Request Entity Too Large")
             ext = filename.rsplit(".", 1)[-1] if "." in filename else spec.extension
             stored = self._store_file(data, spec.folder, ext)
             mime = content_type if content_type != "application/octet-stream" else None
