@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram.constants import FileSizeLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.errors import DeliveryDeferred, DeliveryRefused
@@ -36,6 +37,9 @@ class TelegramCandidateChannel:
     ) -> None:
         # A multipart upload (sendDocument), named so the phone offers to open it in the
         # calendar; Telegram keeps the file name we give.
+        if len(content) > FileSizeLimit.FILESIZE_UPLOAD:
+            # Telegram answers 413, which PTB reports as a network error; no retry helps.
+            raise DeliveryRefused("the file is over Telegram's 50 MB upload limit")
         document = InputFile(content, filename=filename)
         async with _translated():
             await self._bot.send_document(chat_id=chat_id, document=document, caption=caption)

@@ -297,3 +297,32 @@ async def test_exit_is_quick_while_ptb_long_polls() -> None:
     assert time.monotonic() - started < 2
     await app.updater.stop()
     await app.shutdown()
+
+
+async def test_a_document_upload_keeps_its_name_bytes_and_caption_and_50_mb_is_the_limit(
+    sandbox: TelegramSandbox,
+) -> None:
+    from telegram import InputFile
+
+    from bot.errors import DeliveryRefused
+    from bot.sandbox.telegram_api import UPLOAD_LIMIT
+    from bot.telegram.channel import TelegramCandidateChannel
+
+    sandbox.candidate(1010)
+    ics = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+    async with sandbox_bot(sandbox) as bot:
+        # Through the adapter the delivery worker uses: a multipart sendDocument.
+        await TelegramCandidateChannel(bot).send_document(1010, "interview.ics", ics, "Your call")
+        [sent] = sandbox.messages_to(1010)
+        assert (sent.kind, sent.text) == ("document", "Your call")
+        assert sent.payload["document"]["file_name"] == "interview.ics"
+        assert sent.file_id is not None and sandbox.stored_file(sent.file_id) == ics
+        # One byte over Telegram's upload limit: refused with 413, nothing is sent.
+        with pytest.raises(NetworkError, match="Request Entity Too Large"):
+            await bot.send_document(1010, InputFile(b"x" * (UPLOAD_LIMIT + 1), filename="big.bin"))
+        with pytest.raises(DeliveryRefused, match="50 MB"):
+            await TelegramCandidateChannel(bot).send_document(
+                1010, "big.ics", b"x" * (UPLOAD_LIMIT + 1), "too big"
+            )
+    assert [m.kind for m in sandbox.messages_to(1010)] == ["document"]
+    assert sandbox.calls_of("sendDocument")[-1].status == 413
