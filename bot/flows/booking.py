@@ -85,14 +85,15 @@ def cancel(session: Session, *, booking_id: int, now: datetime) -> Booking:
     return booking
 
 
-def withdraw(session: Session, interview_id: int, now: datetime) -> None:
+def withdraw(session: Session, interview_id: int, now: datetime) -> Booking | None:
     """The candidate is gone (their data erased): their call is off and its time free again.
 
-    (Telling the interviewers, with a CANCEL invitation, comes with the booking messages.)
+    Returns the cancelled booking, if there was one, for the interviewers' CANCEL invitation.
     """
     live = live_booking(session, interview_id)
     if live is not None and live.id is not None:
-        cancel(session, booking_id=live.id, now=now)
+        return cancel(session, booking_id=live.id, now=now)
+    return None
 
 
 def live_booking(session: Session, interview_id: int) -> Booking | None:

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, func, or_, select
 
-from bot.flows import booking, escaping, outgoing, review, threads
+from bot.flows import booking, escaping, invitations, outgoing, review, threads
 from bot.flows.lifecycle import Event, move
 from bot.flows.pipeline import find_interview
 from bot.flows.ports import CandidateCard, Posted
@@ -155,7 +155,6 @@ def _erase_rows(session: Session, interview: Interview, now: datetime) -> Counte
         score.note = ""  # the numbers stay, like votes
     for decision in session.exec(select(Decision).where(Decision.interview_id == interview.id)):
         decision.reason = None
-    booking.withdraw(session, interview.id, now)
     move(interview, Event.ERASE)
     candidate = session.get_one(Candidate, interview.candidate_id)
     candidate.name = f"Withdrawn candidate #{interview.id}"
@@ -165,6 +164,11 @@ def _erase_rows(session: Session, interview: Interview, now: datetime) -> Counte
     candidate.timezone = None
     candidate.erased_at = now
     session.flush()
+    # After the person is gone from the row: the interviewers' calendars drop the call, and
+    # the CANCEL they get names "Withdrawn candidate #N", not the person.
+    withdrawn = booking.withdraw(session, interview.id, now)
+    if withdrawn is not None:
+        invitations.cancelled(session, withdrawn, now)
     for path in media:
         answer_media.discard_if_unused(session, path)
     return replies
