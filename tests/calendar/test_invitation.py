@@ -7,10 +7,11 @@ from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
-from icalendar import Calendar, Event, vCalAddress
+from dateutil.rrule import rrulestr  # type: ignore[import-untyped]  # an RRULE engine of its own
+from icalendar import Calendar, Component, Event, vCalAddress, vRecur
 from pydantic import ValidationError
 
-from bot.calendar.invitation import PRODID, render
+from bot.calendar.invitation import NO_MAIL_ORGANIZER, PRODID, render
 from bot.flows.meeting import JITSI_BASE_URL, Meeting, Person, meeting_link
 from bot.flows.meeting import InvitationMethod as Method
 
@@ -178,3 +179,111 @@ def test_a_meeting_link_is_the_openings_url_or_an_unguessable_jitsi_room() -> No
     assert meeting_link(None, jitsi_base_url="https://jitsi.acme.example/").startswith(
         "https://jitsi.acme.example/hirebot-"
     )
+
+
+def zone_block(zone: str, when: datetime) -> Component:
+    """The VTIMEZONE an invitation for a call at ``when`` (in ``zone``) carries."""
+    local = when.replace(tzinfo=ZoneInfo(zone))
+    ics = render(
+        meeting(zone=zone, start=local, end=local + timedelta(hours=1)), Method.REQUEST, SENT
+    )
+    assert b"RDATE" not in ics or zone == "Africa/Casablanca"
+    [block] = Calendar.from_ical(ics).walk("VTIMEZONE")
+    assert str(block["TZID"]) == zone
+    return block
+
+
+def offset(observance: Component, name: str) -> timedelta:
+    return cast(timedelta, observance.decoded(name))
+
+
+def changes_by_rule(observance: Component, years: range) -> list[datetime]:
+    """The wall times (before the change) at which ``observance``'s RRULE says it starts."""
+    start = observance.decoded("DTSTART")
+    text = cast(vRecur, observance["RRULE"]).to_ical()  # type: ignore[no-untyped-call]
+    rule = rrulestr(text.decode(), dtstart=start)
+    return [d for d in rule if d.year in years][: len(years)]
+
+
+def changes_by_zoneinfo(zone: ZoneInfo, years: range, offset_after: timedelta) -> list[datetime]:
+    """The wall times (before the change) at which the zone moves to ``offset_after``."""
+    found = []
+    day, step = timedelta(days=1), timedelta(minutes=15)
+    at = datetime(years.start, 1, 1, tzinfo=UTC)
+    while at.year < years.stop:
+        if at.astimezone(zone).utcoffset() != (at + day).astimezone(zone).utcoffset():
+            moment = at  # the change is within this day: find its quarter hour
+            while moment.astimezone(zone).utcoffset() == at.astimezone(zone).utcoffset():
+                moment += step
+            if moment.astimezone(zone).utcoffset() == offset_after:
+                before = cast(timedelta, at.astimezone(zone).utcoffset())
+                found.append((moment + before).replace(tzinfo=None))
+        at += day
+    return found
+
+
+@pytest.mark.parametrize(
+    ("zone", "summer", "winter"),
+    [
+        ("America/New_York", "2SU", "1SU"),  # 2nd Sunday of March, 1st of November
+        ("Europe/Berlin", "-1SU", "-1SU"),  # the last Sundays of March and October
+        ("Australia/Sydney", "1SU", "1SU"),  # summer starts in October
+        ("Europe/Dublin", "-1SU", "-1SU"),  # tzdata's negative DST: summer is still DAYLIGHT
+    ],
+)
+def test_a_zone_with_daylight_time_is_two_yearly_rules_outlook_reads(
+    zone: str, summer: str, winter: str
+) -> None:
+    # [MS-OXCICAL] 2.1.3.1.1.19.2.2: a YEARLY RRULE with one BYDAY occurrence; no RDATE.
+    block = zone_block(zone, datetime(2027, 3, 15, 10, 0))
+    [daylight] = block.walk("DAYLIGHT")
+    [standard] = block.walk("STANDARD")
+    tz = ZoneInfo(zone)
+    years = range(2027, 2032)
+    for observance, byday in ((daylight, summer), (standard, winter)):
+        rule = cast(vRecur, observance["RRULE"])
+        assert rule["FREQ"] == ["YEARLY"] and rule["BYDAY"] == [byday]
+        assert len(rule["BYMONTH"]) == 1 and "RDATE" not in observance
+        after = offset(observance, "TZOFFSETTO")
+        # Read as Outlook reads it, the rule moves the clocks when the zone does, every year.
+        assert changes_by_rule(observance, years) == changes_by_zoneinfo(tz, years, after)
+    assert offset(daylight, "TZOFFSETTO") > offset(daylight, "TZOFFSETFROM")
+    assert offset(standard, "TZOFFSETTO") < offset(standard, "TZOFFSETFROM")
+    assert offset(daylight, "TZOFFSETFROM") == offset(standard, "TZOFFSETTO")
+
+
+def test_a_zone_without_daylight_time_is_one_standard_observance() -> None:
+    block = zone_block("Asia/Tokyo", datetime(2027, 3, 15, 10, 0))
+    assert block.walk("DAYLIGHT") == []
+    [standard] = block.walk("STANDARD")
+    assert offset(standard, "TZOFFSETFROM") == offset(standard, "TZOFFSETTO") == timedelta(hours=9)
+    assert "RRULE" not in standard and str(standard["TZNAME"]) == "JST"
+
+
+def test_a_zone_no_yearly_rule_describes_still_gets_its_exact_vtimezone() -> None:
+    # Morocco leaves summer time for Ramadan: no "nth Sunday" rule; the RDATE form stays.
+    block = zone_block("Africa/Casablanca", datetime(2027, 3, 15, 10, 0))
+    assert block.walk("STANDARD") or block.walk("DAYLIGHT")
+
+
+def test_names_with_quotes_commas_semicolons_newlines_and_accents_stay_one_parameter() -> None:
+    name = 'Zoë Ødegård, "Z";\nOps: Lead'
+    ics = render(
+        meeting(attendees=(Person(name=name, email="zoe@example.org"),)), Method.REQUEST, SENT
+    )
+    unfolded = ics.replace(b"\r\n ", b"").decode()
+    assert "ATTENDEE;CN=\"Zoë Ødegård, 'Z'; Ops: Lead\";" in unfolded  # quoted, one line
+    _, event = parsed(ics)
+    attendee = event["ATTENDEE"]
+    assert str(attendee) == "mailto:zoe@example.org"
+    assert attendee.params["CN"] == "Zoë Ødegård, 'Z'; Ops: Lead"
+
+
+def test_a_meeting_left_to_the_sender_takes_the_organizer_delivery_gives() -> None:
+    open_meeting = meeting(organizer=None)
+    _, event = parsed(render(open_meeting, Method.REQUEST, SENT, RITA))
+    assert str(event["ORGANIZER"]) == "mailto:rita@acme.example"
+    assert event["ORGANIZER"].params["CN"] == "Rita Recruiter"
+    # No sender set up (no email channel): iTIP still needs an organizer.
+    _, event = parsed(render(open_meeting, Method.REQUEST, SENT))
+    assert str(event["ORGANIZER"]) == f"mailto:{NO_MAIL_ORGANIZER.email}"
