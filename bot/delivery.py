@@ -386,7 +386,7 @@ class Delivery:
         calendar = None
         if message.invitation is not None:
             method = message.invitation.method
-            calendar = (self._ics(message.invitation).decode(), method.value)
+            calendar = ((await self._ics(message.invitation)).decode(), method.value)
         try:
             await self._mail.send_email(
                 message.to, message.subject, message.text, message.html, calendar
@@ -403,21 +403,27 @@ class Delivery:
             raise
 
     async def _send_document_to_candidate(self, message: outgoing.CandidateDocument) -> None:
-        ics = self._ics(message.invitation)
+        ics = await self._ics(message.invitation)
         await self._candidates.send_document(
             message.chat_id, message.filename, ics, message.caption
         )
 
     async def _share_invitation_in_thread(self, message: outgoing.ThreadInvitation) -> None:
         channel, ts = await self._card(message.review_post_id)
-        ics = self._ics(message.invitation)
+        ics = await self._ics(message.invitation)
         await self._reviews.share_in_thread(
             channel, ts, message.filename, message.title, ics, message.comment
         )
 
-    def _ics(self, sent: Invitation) -> bytes:
-        """Rendered now: DTSTAMP is this send's time (RFC 5546: the latest stamp wins)."""
-        return invitation.render(sent.meeting, sent.method, self._now(), self._organizer)
+    async def _ics(self, sent: Invitation) -> bytes:
+        """Rendered now: DTSTAMP is this send's time (RFC 5546: the latest stamp wins), with
+        each team member's name as Slack shows it today."""
+        attendees: list[Person] = []
+        for person in sent.meeting.attendees:
+            name = await self._reviews.name_of(person.slack_user) if person.slack_user else None
+            attendees.append(person.model_copy(update={"name": name}) if name else person)
+        meeting = sent.meeting.model_copy(update={"attendees": tuple(attendees)})
+        return invitation.render(meeting, sent.method, self._now(), self._organizer)
 
     async def _keep_track(self, about: Sequence[int], posted: Posted) -> None:
         """Record a DM or file that names candidates, so erasing one of them deletes it."""

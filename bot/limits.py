@@ -158,6 +158,9 @@ class SlackLimit(IntEnum):
     # How long a review channel's member list is trusted before Slack is asked again: short
     # enough that leaving a channel soon hides its candidates, long enough to keep acks fast.
     MEMBERS_CACHE_SECONDS = 30
+    # How long a team member's name (for calendar invitations) is kept before Slack is asked
+    # again: a renamed person shows their new name on the next invitation within the hour.
+    NAMES_CACHE_SECONDS = 3600
 
 
 class InboundLimit(IntEnum):

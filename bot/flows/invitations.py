@@ -178,19 +178,19 @@ def _interviewers(session: Session, booking: Booking, opening: Opening) -> tuple
         found.append(
             _Interviewer(
                 user=user,
-                person=_person(user, hours.email if hours is not None else None),
+                person=_person(user, hours.email if hours is not None else None, slack_user=user),
                 zone=zone or ZoneInfo(opening.timezone),
             )
         )
     return tuple(found)
 
 
-def _person(name: str, email: str | None) -> Person | None:
+def _person(name: str, email: str | None, slack_user: str | None = None) -> Person | None:
     """Someone with a usable address, else None (nothing could be sent to them)."""
     if not email:
         return None
     try:
-        return Person(name=name, email=email)
+        return Person(name=name, email=email, slack_user=slack_user)
     except ValueError:
         return None
 

@@ -36,6 +36,9 @@ class Person(BaseModel):
 
     name: str
     email: str
+    # A team member's Slack id: delivery writes in the name Slack shows for them (flows know
+    # the id only), keeping ``name`` when Slack cannot say.
+    slack_user: str | None = None
 
     @field_validator("email")
     @classmethod

@@ -167,6 +167,10 @@ class ReviewChannel(Protocol):
         no longer has it (the message or its channel was deleted)."""
         ...
 
+    async def name_of(self, user: str) -> str | None:
+        """The name a team member goes by (their full name), None when it cannot be read."""
+        ...
+
     async def tell_privately(self, channel: str, user: str, text: str) -> None:
         """A message only ``user`` sees, in ``channel`` (Slack: an ephemeral message)."""
         ...

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import tempfile
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -14,10 +16,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import ChannelUnavailable, DeliveryDeferred, DeliveryRefused, MediaError
 from bot.flows.ports import CandidateCard, Posted, ThreadNote
-from bot.limits import SlackUploadLimit
+from bot.limits import SlackLimit, SlackUploadLimit
 from bot.slack.blocks import card_blocks, card_text, note_blocks
 from bot.transcription.media import playable_copy
 from bot.transcription.pool import run_media
+
+log = logging.getLogger(__name__)
 
 # Errors that no retry can fix; everything else (429, 5xx, network) is retried.
 _PERMANENT = {
@@ -51,6 +55,7 @@ class SlackReviewChannel:
         self._client = client
         self._upload_base_timeout = upload_base_timeout
         self._me: str | None = None  # this bot's bot_id, from auth.test
+        self._names: dict[str, tuple[float, str]] = {}  # user → (kept until, name)
 
     def _uploading(self, size: int) -> AsyncWebClient:
         """The client, with a timeout that fits a file of ``size`` bytes.
@@ -193,6 +198,26 @@ class SlackReviewChannel:
         if self._me is None:
             self._me = str((await self._client.auth_test())["bot_id"])
         return self._me
+
+    async def name_of(self, user: str) -> str | None:
+        """``users.info``'s real name (a calendar shows full names), else the display name;
+        kept for a while, since every invitation of a call names the same people."""
+        kept = self._names.get(user)
+        if kept is not None and kept[0] > time.monotonic():
+            return kept[1]
+        try:
+            response = await self._client.users_info(user=user)
+        except (SlackApiError, SlackClientError) as err:
+            # A missing users:read scope or an unknown user: the id stays the name, and the
+            # invitation still goes out. The error code only (no names in logs).
+            code = err.response.get("error") if isinstance(err, SlackApiError) else None
+            log.warning("cannot read a team member's name: %s", code or type(err).__name__)
+            return None
+        profile = (response.get("user") or {}).get("profile") or {}
+        name = str(profile.get("real_name") or profile.get("display_name") or "").strip() or None
+        if name is not None:
+            self._names[user] = (time.monotonic() + SlackLimit.NAMES_CACHE_SECONDS, name)
+        return name
 
     async def notify_user(self, user: str, text: str) -> Posted:
         async with _translated():

@@ -14,7 +14,7 @@ BOT_SCOPES = frozenset(
         "channels:read",  # who reviews (public channel members); member_joined_channel; doctor
         "groups:read",  # … the same for private review channels
         "metadata.message:read",  # find our own replies again after a crash
-        "users:read",  # an interviewer's time zone, to start their hours form from
+        "users:read",  # an interviewer's time zone (hours form), their name (invitations)
         "users:read.email",  # … and their email, where calendar invitations go
     }
 )

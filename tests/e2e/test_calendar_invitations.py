@@ -54,13 +54,17 @@ def event_of(calendar: Calendar) -> Event:
 
 
 def attendees(event: Event) -> list[str]:
-    found = event.get("ATTENDEE")
-    found = found if isinstance(found, list) else [found]
-    return [str(cast(vCalAddress, a)) for a in found]
+    return [str(a) for a in cast(list[vCalAddress], event["ATTENDEE"])]
 
 
 def check_invitation(
-    calendar: Calendar, *, method: str, uid: str, sequence: int, start: datetime
+    calendar: Calendar,
+    *,
+    method: str,
+    uid: str,
+    sequence: int,
+    start: datetime,
+    tom_name: str = "Tom Teammate",
 ) -> None:
     event = event_of(calendar)
     assert str(calendar["METHOD"]) == method
@@ -73,6 +77,9 @@ def check_invitation(
     organizer = event["ORGANIZER"]
     assert (str(organizer), organizer.params["CN"]) == ("mailto:hiring@acme.example", "Acme Hiring")
     assert attendees(event) == [f"mailto:{JANE}", f"mailto:{TOM}"]
+    # The interviewer by the name Slack shows (users.info), not their member id.
+    names = [cast(vCalAddress, a).params["CN"] for a in cast(list[vCalAddress], event["ATTENDEE"])]
+    assert names == ["Jane Doe", tom_name]
     assert str(event["URL"]) == ROOM and str(event["LOCATION"]) == ROOM
     assert str(event["STATUS"]) == ("CANCELLED" if method == "CANCEL" else "CONFIRMED")
     assert str(event["SUMMARY"]) == "Interview: Jane Doe — Backend Engineer"
@@ -214,3 +221,37 @@ async def test_candidate_and_interviewers_get_the_invitation_everywhere_on_book_
             "CANCEL"
         )
         assert "Calendar cancellation" in (await thread_file(w, 3)).text
+
+
+async def test_without_the_users_read_scope_an_interviewer_is_named_by_their_id(
+    tmp_path: Path,
+) -> None:
+    # An install from before the scope was added: Slack refuses users.info; the invitation
+    # still goes out, the interviewer named by their member id.
+    port = free_port()
+    async with Mailbox(port) as mailbox, World(data_dir=tmp_path, mail_port=port) as w:
+        w.slack.granted_scopes.discard("users:read")
+        await invite(w)
+
+        def book(session: Session, now: datetime) -> str:
+            interview = session.exec(select(Interview)).one()
+            session.get_one(Candidate, interview.candidate_id).email = JANE
+            session.get_one(Opening, interview.opening_id).timezone = "America/New_York"
+            session.add(
+                InterviewerHours(interviewer=TEAMMATE, time_zone="UTC", email=TOM, updated_at=now)
+            )
+            assert interview.id is not None
+            made = booking.book(
+                session, interview_id=interview.id, interviewers=[TEAMMATE], slot=CALL, now=now
+            )
+            made.url = ROOM
+            invitations.booked(session, made, now)
+            return made.uid
+
+        uid = w.bot.uow.run_sync(book)
+        for mail in await mails(mailbox, 2):
+            _, calendar = calendar_of(mail.message)
+            check_invitation(
+                calendar, method="REQUEST", uid=uid, sequence=0, start=CALL.start, tom_name=TEAMMATE
+            )
+        assert "users.info" in {c.method for c in w.slack.calls}  # asked, and refused
