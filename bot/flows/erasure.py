@@ -217,6 +217,22 @@ def _redacted(row: OutboxMessage, card: CandidateCard, now: datetime) -> outgoin
             return message.model_copy(update={"card": card})
         case outgoing.ThreadPost() | outgoing.ThreadEdit() if in_flight:
             return message.model_copy(update={"text": review.ERASED_ANSWER, "choices": ()})
+        case outgoing.ThreadInvitation() if in_flight:
+            # It keeps its place, so the clean-up runs after it and deletes the file; a
+            # retry would share an invitation that names only the team.
+            meeting = message.invitation.meeting
+            team = tuple(p for p in meeting.attendees if p.slack_user is not None)
+            anonymous = meeting.model_copy(
+                update={
+                    "title": f"Interview: {card.candidate} — {card.opening}",
+                    "description": "",
+                    "attendees": team,
+                }
+            )
+            invitation = message.invitation.model_copy(update={"meeting": anonymous})
+            return message.model_copy(
+                update={"comment": review.ERASED_ANSWER, "invitation": invitation}
+            )
     return None
 
 

@@ -78,7 +78,7 @@ def check_invitation(
     assert (str(organizer), organizer.params["CN"]) == ("mailto:hiring@acme.example", "Acme Hiring")
     assert attendees(event) == [f"mailto:{JANE}", f"mailto:{TOM}"]
     # The interviewer by the name Slack shows (users.info), not their member id.
-    names = [cast(vCalAddress, a).params["CN"] for a in cast(list[vCalAddress], event["ATTENDEE"])]
+    names = [a.params["CN"] for a in cast(list[vCalAddress], event["ATTENDEE"])]
     assert names == ["Jane Doe", tom_name]
     assert str(event["URL"]) == ROOM and str(event["LOCATION"]) == ROOM
     assert str(event["STATUS"]) == ("CANCELLED" if method == "CANCEL" else "CONFIRMED")

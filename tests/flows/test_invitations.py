@@ -303,3 +303,33 @@ def test_erasing_a_booked_candidate_sends_the_interviewers_an_anonymous_cancella
     assert meeting.title == f"Interview: Withdrawn candidate #{interview_id} — Backend Engineer"
     assert [p.email for p in meeting.attendees] == [ALEX_MAIL]
     assert "Jane" not in str([r.payload for r in world.outbox()])
+
+
+def test_an_invitation_on_its_way_to_the_thread_during_erasure_keeps_its_place_but_not_her(
+    world: FlowWorld,
+) -> None:
+    interview_id = invited(world)
+    hours(world, ALEX, ALEX_MAIL)
+    book(world, interview_id, ALEX)
+
+    def sending(session: Session, now: datetime) -> None:
+        # Delivery has claimed the thread's file: it is being uploaded as erasure runs.
+        [row] = session.exec(select(OutboxMessage).where(OutboxMessage.kind == THREAD)).all()
+        row.locked_until = now + timedelta(seconds=30)
+
+    world.run(sending)
+    world.run(
+        lambda s, now: erasure.erase_person(
+            s, s.get_one(Interview, interview_id), by=RECRUITER, now=now
+        )
+    )
+
+    [kept] = [read(r) for r in world.outbox(THREAD)]
+    assert "Jane" not in str(outgoing.encode(kept)) and "jane@" not in str(outgoing.encode(kept))
+    assert kept.invitation.meeting.title.startswith(
+        f"Interview: Withdrawn candidate #{interview_id}"
+    )
+    assert [p.email for p in kept.invitation.meeting.attendees] == [ALEX_MAIL]
+    # The clean-up comes after it in the thread's order, and deletes what it posted.
+    thread = [r.kind for r in world.outbox() if r.ordering_key == f"review:{interview_id}"]
+    assert thread.index(THREAD) < thread.index("review.thread.clear")
