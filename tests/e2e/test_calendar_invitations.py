@@ -228,8 +228,8 @@ async def test_without_the_users_read_scope_an_interviewer_is_named_by_their_id(
 ) -> None:
     # An install from before the scope was added: Slack refuses users.info; the invitation
     # still goes out, the interviewer named by their member id.
-    port = free_port()
-    async with Mailbox(port) as mailbox, World(data_dir=tmp_path, mail_port=port) as w:
+    async with World(data_dir=tmp_path) as w:
+        mailbox = w.mailbox
         w.slack.granted_scopes.discard("users:read")
         await invite(w)
 
