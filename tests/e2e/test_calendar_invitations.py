@@ -12,7 +12,7 @@ from typing import cast
 from icalendar import Calendar, Event, vCalAddress
 from sqlmodel import Session, select
 
-from bot.flows import booking, invitations
+from bot.flows import booking, erasure, invitations
 from bot.flows.availability import Interval
 from bot.sandbox.mailbox import Mailbox, Received
 from bot.sandbox.slack_api import SlackMessage
@@ -54,7 +54,8 @@ def event_of(calendar: Calendar) -> Event:
 
 
 def attendees(event: Event) -> list[str]:
-    return [str(a) for a in cast(list[vCalAddress], event["ATTENDEE"])]
+    found = event["ATTENDEE"]  # one attendee is a value, several a list
+    return [str(a) for a in (found if isinstance(found, list) else [found])]
 
 
 def check_invitation(
@@ -255,3 +256,60 @@ async def test_without_the_users_read_scope_an_interviewer_is_named_by_their_id(
                 calendar, method="REQUEST", uid=uid, sequence=0, start=CALL.start, tom_name=TEAMMATE
             )
         assert "users.info" in {c.method for c in w.slack.calls}  # asked, and refused
+
+
+async def test_erasing_a_booked_candidate_cancels_the_call_without_naming_them(
+    tmp_path: Path,
+) -> None:
+    async with World(data_dir=tmp_path) as w:
+        mailbox = w.mailbox
+        token = await invite(w)
+        jane = w.telegram.candidate(700_311, "Jane", "Doe")
+        await start_answering(w, jane, token)
+
+        def book(session: Session, now: datetime) -> tuple[int, str]:
+            interview = session.exec(select(Interview)).one()
+            session.get_one(Candidate, interview.candidate_id).email = JANE
+            session.get_one(Opening, interview.opening_id).timezone = "America/New_York"
+            session.add(
+                InterviewerHours(interviewer=TEAMMATE, time_zone="UTC", email=TOM, updated_at=now)
+            )
+            assert interview.id is not None
+            made = booking.book(
+                session, interview_id=interview.id, interviewers=[TEAMMATE], slot=CALL, now=now
+            )
+            made.url = ROOM
+            invitations.booked(session, made, now)
+            return interview.id, made.uid
+
+        interview_id, uid = w.bot.uow.run_sync(book)
+        await mails(mailbox, 2)
+        shared = await thread_file(w, 1)
+        await document(w, jane.chat_id, 1)
+
+        w.bot.uow.run_sync(
+            lambda s, now: erasure.erase_person(
+                s, s.get_one(Interview, interview_id), by=RECRUITER, now=now
+            )
+        )
+
+        # Tom's calendar drops the call; the cancellation does not name her.
+        [cancel] = (await mails(mailbox, 3))[2:]
+        assert cancel.rcpt_tos == (TOM,)
+        method, calendar = calendar_of(cancel.message)
+        event = event_of(calendar)
+        assert (method, str(event["UID"]), event.decoded("SEQUENCE")) == ("CANCEL", uid, 1)
+        assert attendees(event) == [f"mailto:{TOM}"]
+        body = cast(EmailMessage, cancel.message.get_body(("plain",))).get_content()
+        assert "Jane" not in body and b"Jane" not in calendar.to_ical()
+        assert "Jane" not in str(cancel.message["Subject"])
+        assert (
+            str(event["SUMMARY"])
+            == f"Interview: Withdrawn candidate #{interview_id} — Backend Engineer"
+        )
+        # The .ics under her card is deleted with the rest of the thread.
+        await eventually(
+            lambda: all(f.id != shared.files[0].id for f in w.slack.files) or None,
+            seconds=30,
+            what="the thread's invitation file deleted",
+        )
