@@ -393,11 +393,16 @@ class Delivery:
             )
         except DeliveryRefused as err:
             if message.interview_id is not None:
-                about, reason = message.interview_id, str(err)
+                about, reason, whom = message.interview_id, str(err), message.to_whom
                 said = err.said if isinstance(err, RecipientRefused) else None
                 await self._uow.run(
                     lambda s, now: undelivered.email_refused(
-                        s, interview_id=about, reason=reason, server_said=said, now=now
+                        s,
+                        interview_id=about,
+                        reason=reason,
+                        server_said=said,
+                        now=now,
+                        to_whom=whom,
                     )
                 )
             raise

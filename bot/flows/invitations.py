@@ -104,11 +104,12 @@ def _send(session: Session, booking: Booking, change: Change, now: datetime) -> 
     method = InvitationMethod.CANCEL if change is Change.CANCELLED else InvitationMethod.REQUEST
     invitation = Invitation(meeting=meeting, method=method)
     candidate = call.candidate
-    if call.reachable and _candidate_person(candidate) is not None and candidate.email:
+    addressed = _candidate_person(candidate) if call.reachable else None
+    if addressed is not None:
         subject, text, body = _candidate_email(call, change)
         outgoing.email(
             session,
-            to=candidate.email,
+            to=addressed.email,
             subject=subject,
             text=text,
             html=body,
@@ -128,6 +129,7 @@ def _send(session: Session, booking: Booking, change: Change, now: datetime) -> 
             html=body,
             invitation=invitation,
             interview_id=call.interview.id,
+            to_whom=f"<@{interviewer.user}>",  # a refusal is told in the thread as theirs
             now=now,
         )
     if call.reachable and candidate.telegram_chat_id is not None:

@@ -251,6 +251,8 @@ class Email(_Message):
     invitation: Invitation | None = None
     # The candidate's interview it is about: a refusal is told in that review thread.
     interview_id: int | None = None
+    # Who the thread calls the recipient there (mrkdwn: "<@U0ALEX>"); None: the candidate.
+    to_whom: str | None = None
 
     @property
     def ordering_key(self) -> str:
@@ -530,6 +532,7 @@ def email(
     now: datetime,
     invitation: Invitation | None = None,
     interview_id: int | None = None,
+    to_whom: str | None = None,
 ) -> None:
     """An email, sent through SMTP after commit, with ``invitation`` attached as an .ics;
     ``interview_id``: the candidate it concerns, whose thread hears if it cannot go out."""
@@ -540,6 +543,7 @@ def email(
         html=html,
         invitation=invitation,
         interview_id=interview_id,
+        to_whom=to_whom,
     )
     enqueue(session, message, now)
 

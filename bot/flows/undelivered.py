@@ -108,7 +108,7 @@ def retry_later(
         _note_in_thread(
             session,
             about,
-            f"The email to the candidate has failed {attempts + 1} times "
+            f"The email to {_email_to_whom(session, row_id)} has failed {attempts + 1} times "
             f"({escaping.mrkdwn(error)}). "
             "I keep trying: it goes out once the mail server takes it.",
             now,
@@ -168,18 +168,21 @@ def email_refused(
     reason: str,
     now: datetime,
     server_said: str | None = None,
+    to_whom: str | None = None,
 ) -> None:
     """An email about a candidate was refused for good (a bad address, a full mailbox, no
     SMTP set up): the team reads why in the candidate's thread, and can reach them otherwise.
     ``server_said``: the recipient's server's refusal (a 5xx), without the address; else
-    ``reason`` says why it could not be sent."""
+    ``reason`` says why it could not be sent. ``to_whom``: who the thread calls the
+    recipient (an interviewer's calendar invitation: "<@U…>"); the candidate by default."""
+    whom = to_whom or "the candidate"
     _note_in_thread(
         session,
         interview_id,
-        "The email to the candidate was refused by their mail server: "
+        f"The email to {whom} was refused by their mail server: "
         f"{escaping.mrkdwn(server_said)}. Please check the address, or reach them another way."
         if server_said is not None
-        else f"An email to the candidate could not be sent ({escaping.mrkdwn(reason)}).",
+        else f"An email to {whom} could not be sent ({escaping.mrkdwn(reason)}).",
         now,
     )
 
@@ -219,6 +222,14 @@ def _email_about(session: Session, row_id: int) -> int | None:
     row = session.get(OutboxMessage, row_id)
     about = row.payload.get("interview_id") if row is not None else None
     return about if isinstance(about, int) else None
+
+
+def _email_to_whom(session: Session, row_id: int) -> str:
+    """Who the thread calls an email's recipient: an interviewer ("<@U…>", their calendar
+    invitation) where the row says so, else the candidate."""
+    row = session.get(OutboxMessage, row_id)
+    whom = row.payload.get("to_whom") if row is not None else None
+    return whom if isinstance(whom, str) and whom else "the candidate"
 
 
 def _about(session: Session, interview_id: int) -> str:

@@ -185,7 +185,6 @@ def _values(language: str, count: int) -> dict[str, object]:
         "n": 45,
         "m": 2,
         "s": 5,
-        "url": "https://meet.jit.si/hirebot-x",  # the live call's link
     }
 
 

@@ -11,7 +11,7 @@ from icalendar import Calendar, vCalAddress
 from sqlmodel import Session, select
 
 from bot.calendar.invitation import render
-from bot.flows import booking, erasure, interview, invitations, outgoing
+from bot.flows import booking, erasure, interview, invitations, outgoing, undelivered
 from bot.flows.availability import Interval
 from bot.flows.meeting import JITSI_BASE_URL, InvitationMethod, Person
 from storage.models import Booking, Candidate, Interview, InterviewerHours, OutboxMessage
@@ -333,3 +333,31 @@ def test_an_invitation_on_its_way_to_the_thread_during_erasure_keeps_its_place_b
     # The clean-up comes after it in the thread's order, and deletes what it posted.
     thread = [r.kind for r in world.outbox() if r.ordering_key == f"review:{interview_id}"]
     assert thread.index(THREAD) < thread.index("review.thread.clear")
+
+
+def test_a_refused_interviewer_email_is_told_in_the_thread_as_theirs(world: FlowWorld) -> None:
+    interview_id = invited(world)
+    hours(world, ALEX, ALEX_MAIL)
+    book(world, interview_id, ALEX)
+    jane, alex = [read(r) for r in world.outbox(EMAIL)]
+    assert (jane.to_whom, alex.to_whom) == (None, f"<@{ALEX}>")
+
+    def refused(whom: str | None) -> None:  # what delivery does with a 5xx (tests/mail)
+        world.run(
+            lambda s, now: undelivered.email_refused(
+                s,
+                interview_id=interview_id,
+                reason="refused",
+                server_said="550 no such user",
+                now=now,
+                to_whom=whom,
+            )
+        )
+
+    refused(jane.to_whom)
+    refused(alex.to_whom)
+    check = "Please check the address, or reach them another way."
+    assert world.thread_notes()[-2:] == [
+        f"The email to the candidate was refused by their mail server: 550 no such user. {check}",
+        f"The email to <@{ALEX}> was refused by their mail server: 550 no such user. {check}",
+    ]
