@@ -105,7 +105,7 @@ def test_a_booking_emails_everyone_with_an_address_and_files_it_in_telegram_and_
     assert (
         jane.subject == "Your interview for Backend Engineer: Tue 1 Dec 2026, 16:00 Europe/Berlin"
     )
-    assert "your interview for Backend Engineer is booked for Tue 1 Dec 2026, 16:00" in jane.text
+    assert "Your interview for Backend Engineer is booked for Tue 1 Dec 2026, 16:00" in jane.text
     assert '<a href="https://meet.example/x">https://meet.example/x</a>' in jane.html
     # The interviewer reads it in their own zone.
     assert "Tue 1 Dec 2026, 10:00 America/New_York" in alex.subject
