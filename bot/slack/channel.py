@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import logging
 import math
 import tempfile
 import time
@@ -18,10 +17,9 @@ from bot.errors import ChannelUnavailable, DeliveryDeferred, DeliveryRefused, Me
 from bot.flows.ports import CandidateCard, Posted, ThreadNote
 from bot.limits import SlackLimit, SlackUploadLimit
 from bot.slack.blocks import card_blocks, card_text, note_blocks
+from bot.slack.profiles import SlackProfiles
 from bot.transcription.media import playable_copy
 from bot.transcription.pool import run_media
-
-log = logging.getLogger(__name__)
 
 # Errors that no retry can fix; everything else (429, 5xx, network) is retried.
 _PERMANENT = {
@@ -200,21 +198,13 @@ class SlackReviewChannel:
         return self._me
 
     async def name_of(self, user: str) -> str | None:
-        """``users.info``'s real name (a calendar shows full names), else the display name;
-        kept for a while, since every invitation of a call names the same people."""
+        """The name Slack's profile gives (``bot.slack.profiles``), kept for a while: every
+        invitation of a call names the same people. None (not kept) when Slack will not say
+        (a missing users:read scope, a deleted user): the id stays the name."""
         kept = self._names.get(user)
         if kept is not None and kept[0] > time.monotonic():
             return kept[1]
-        try:
-            response = await self._client.users_info(user=user)
-        except (SlackApiError, SlackClientError) as err:
-            # A missing users:read scope or an unknown user: the id stays the name, and the
-            # invitation still goes out. The error code only (no names in logs).
-            code = err.response.get("error") if isinstance(err, SlackApiError) else None
-            log.warning("cannot read a team member's name: %s", code or type(err).__name__)
-            return None
-        profile = (response.get("user") or {}).get("profile") or {}
-        name = str(profile.get("real_name") or profile.get("display_name") or "").strip() or None
+        name = (await SlackProfiles(self._client).of(user)).name
         if name is not None:
             self._names[user] = (time.monotonic() + SlackLimit.NAMES_CACHE_SECONDS, name)
         return name

@@ -1,5 +1,6 @@
 """What Slack's profile says of a person that a form can start from: their time zone and,
-where the app may read it, their email (``users.info``).
+where the app may read it, their email (``users.info``); and the name a calendar invitation
+shows for them.
 
 ``users:read`` gives the time zone; the email comes only with ``users:read.email`` as well.
 Without it Slack simply leaves ``profile.email`` out: the form then starts with an empty
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 class Profile:
     time_zone: str | None = None  # IANA name, e.g. "Europe/Berlin"
     email: str | None = None
+    name: str | None = None  # the full name (a calendar shows full names), else display name
 
 
 class SlackProfiles:
@@ -37,7 +39,9 @@ class SlackProfiles:
             return Profile()
         person = answer.get("user") or {}
         profile = person.get("profile") or {}
+        name = str(profile.get("real_name") or profile.get("display_name") or "").strip()
         return Profile(
             time_zone=str(person["tz"]) if person.get("tz") else None,
             email=str(profile["email"]) if profile.get("email") else None,
+            name=name or None,
         )
