@@ -169,6 +169,8 @@ class SmtpMailer:
         message.add_alternative(html, subtype="html")
         if calendar is not None:
             ics, method = calendar
+            # iMIP (RFC 6047 §2.4): the text/calendar part's method= equals the calendar's
+            # METHOD; Google reads the part, Outlook and Apple the alternative or the file.
             message.add_alternative(ics, subtype="calendar", params={"method": method})
             message.add_attachment(
                 ics.encode(),
