@@ -99,7 +99,8 @@ def _send(session: Session, booking: Booking, change: Change, now: datetime) -> 
     call = _read(session, booking, now)
     meeting = _meeting(call)
     if meeting is None:
-        _tell_thread(session, call, change, None, now)
+        if change is Change.BOOKED:  # said once: a move or a cancel changes nothing in it
+            _tell_thread(session, call, change, None, now)
         return
     method = InvitationMethod.CANCEL if change is Change.CANCELLED else InvitationMethod.REQUEST
     invitation = Invitation(meeting=meeting, method=method)

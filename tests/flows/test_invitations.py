@@ -206,11 +206,18 @@ def test_nobody_with_an_address_means_no_invitation_and_the_thread_says_so(
     world: FlowWorld,
 ) -> None:
     interview_id = invited(world, email=None)
-    book(world, interview_id, ALEX)  # no hours row at all
+    booking_id = book(world, interview_id, ALEX)  # no hours row at all
 
     assert world.outbox(EMAIL) == [] and world.outbox(DOCUMENT) == []
     assert world.outbox(THREAD) == []
     assert "No calendar invitation went out" in world.thread_notes()[-1]
+    notes = len(world.thread_notes())
+    world.run(
+        lambda s, now: invitations.cancelled(
+            s, booking.cancel(s, booking_id=booking_id, now=now), now
+        )
+    )
+    assert len(world.thread_notes()) == notes  # said once, at the booking
 
 
 def test_a_name_full_of_markup_is_escaped_wherever_it_lands(world: FlowWorld) -> None:
