@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import tempfile
 import time
+from datetime import datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
+import icalendar
+from sqlmodel import Session, select
+
+from bot.sandbox.mailbox import Received
 from bot.sandbox.slack_api import SlackMessage
 from bot.sandbox.telegram import SandboxCandidate
 from bot.sandbox.world import (
@@ -23,8 +30,11 @@ from bot.sandbox.world import (
     eventually,
     visible_text,
 )
+from bot.unit_of_work import utc_now
+from storage.models import Booking
 
 CANDIDATE_ID = 700_001
+JANES_EMAIL = "jane.doe@example.com"
 _HOURS_FORM = "interviewer_hours"
 # Rita's answers in the /hire availability form, as Slack sends a submitted view's state.
 _RITAS_HOURS = {
@@ -64,7 +74,8 @@ class Narrator:
         inbox = self._candidate.inbox()
         for message in inbox[self._seen_telegram :]:
             buttons = "  ".join(f"[{label}]" for label, _ in message.buttons())
-            self._print(_indent(f"Telegram → Jane: {message.text} {buttons}".rstrip()))
+            attached = "📎 a document: " if message.kind == "document" else ""
+            self._print(_indent(f"Telegram → Jane: {attached}{message.text} {buttons}".rstrip()))
         self._seen_telegram = len(inbox)
         for post in self._slack_messages():
             key = (post.ts, post.edits)
@@ -87,32 +98,95 @@ class Narrator:
             print(text, flush=True)
 
 
+class ShiftedClock:
+    """The real clock, moved forward on demand: the demo skips to the hour before the call
+    without waiting for it (the bot reads every "now" from here)."""
+
+    def __init__(self) -> None:
+        self.shift = timedelta()
+
+    def __call__(self) -> datetime:
+        return utc_now() + self.shift
+
+
+def _show_mail(mail: list[Received], verbose: bool) -> None:
+    """What each recipient's mail program shows: sender, subject, the text, the invitation."""
+    if not verbose:
+        return
+    for received in mail:
+        message = received.message
+        subject = " ".join(str(message["Subject"]).split())
+        print(_indent(f"📧 Email to {message['To']}\n   From: {message['From']}"))
+        print(_indent(f"   Subject: {subject}"))
+        text = message.get_body(preferencelist=("plain",))
+        if isinstance(text, EmailMessage):
+            print(_indent("   " + text.get_content().strip().replace("\n", "\n   ")))
+        for part in message.walk():
+            if part.get_content_type() == "text/calendar" and part.get_filename():
+                _show_invitation(part.get_content())
+
+
+def _show_invitation(ics: str | bytes) -> None:
+    calendar = icalendar.Calendar.from_ical(ics)
+    for event in calendar.walk("VEVENT"):
+        start = event.decoded("dtstart")
+        attendees = event.get("attendee", [])
+        people = attendees if isinstance(attendees, list) else [attendees]
+        lines = [
+            f"📎 invite.ics: METHOD:{calendar.get('method')} UID:{event.get('uid')} "
+            f"SEQUENCE:{event.get('sequence')}",
+            f"   {event.get('summary')}",
+            f"   {start:%a %d %b %Y %H:%M} {_zone_of(event)}, "
+            f"{len(calendar.walk('VTIMEZONE'))} VTIMEZONE block(s)",
+            f"   organizer {_who(event['organizer'])}; attendees "
+            + ", ".join(_who(person) for person in people),
+            f"   {event.get('url')}",
+        ]
+        print(_indent("   " + "\n   ".join(lines)))
+
+
+def _zone_of(event: icalendar.cal.Component) -> str:
+    zone = event["dtstart"].params.get("TZID")
+    return f"({zone})" if zone else "UTC"
+
+
+def _who(address: Any) -> str:
+    name = address.params.get("CN")
+    return f"{name} <{str(address).removeprefix('mailto:')}>" if name else str(address)
+
+
 def _indent(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines())
 
 
 async def play(verbose: bool = True, data_dir: Path | None = None) -> int:
     started = time.monotonic()
+    clock = ShiftedClock()
     with tempfile.TemporaryDirectory(prefix="hirebot-demo-") as tmp:
-        async with World(data_dir=data_dir or Path(tmp)) as world:
-            summary = await _script(world, verbose)
+        async with World(data_dir=data_dir or Path(tmp), clock=clock) as world:
+            summary = await _script(world, clock, verbose)
     print(f"\nDemo finished in {time.monotonic() - started:.1f} s: {summary}")
     return 0
 
 
-async def _script(world: World, verbose: bool) -> str:
+async def _script(world: World, clock: ShiftedClock, verbose: bool) -> str:
     slack, telegram = world.slack, world.telegram
     rita, tom = slack.teammate(RECRUITER), slack.teammate(TEAMMATE)
     jane = telegram.candidate(CANDIDATE_ID, "Jane", "Doe")
     say = Narrator(world, jane, verbose)
 
-    say.step("Rita (recruiter, Slack)", "/hire invite backend-engineer Jane Doe")
-    reply = await rita.slash("/hire", "invite backend-engineer Jane Doe", channel=REVIEW_CHANNEL)
+    mail = world.mailbox.received
+    say.step("Rita (recruiter, Slack)", f"/hire invite backend-engineer Jane Doe {JANES_EMAIL}")
+    # Slack sends a typed address as a mailto link.
+    invite = f"invite backend-engineer Jane Doe <mailto:{JANES_EMAIL}|{JANES_EMAIL}>"
+    reply = await rita.slash("/hire", invite, channel=REVIEW_CHANNEL)
     say._print(_indent(f"Slack (only Rita sees this): {reply.text}"))
     match = INVITE_LINK.search(reply.text or "")
     if match is None:
         raise AssertionError(f"no invite link in the reply: {reply.text!r}")
+    await eventually(lambda: len(mail) >= 1, what="the invitation email")
     say.show_new()
+    _show_mail(mail[:1], verbose)
 
     say.step("Jane (candidate, Telegram)", "opens the link: /start <token>")
     await jane.send_command("/start", match.group(2))
@@ -182,7 +256,30 @@ async def _script(world: World, verbose: bool) -> str:
         ),
         what="the booking in the thread",
     )
+    # The invitation: one email each to Jane and to Rita (the interviewer), the .ics in
+    # Jane's Telegram chat and under her card in Slack.
+    await eventually(lambda: len(mail) >= 3, what="the calendar invitations in the mailbox")
+    await eventually(
+        lambda: any(m.kind == "document" for m in jane.inbox()), what="the .ics in Telegram"
+    )
     say.show_new()
+    say.step("Mailbox (local SMTP server)", "received the calendar invitations")
+    _show_mail(mail[1:], verbose)
+
+    call = world.bot.uow.run_sync(_the_booking)
+    say.step("(clock)", f"skips to 59 minutes before the call at {call:%H:%M} UTC")
+    clock.shift += call - clock() - timedelta(minutes=59)
+    mark = len(jane.inbox())
+    await world.bot.tick()
+    await jane.wait_for_message("starts soon", after=mark)
+    reminder = await eventually(
+        lambda: next(
+            (m for m in slack.direct_messages(RECRUITER) if m.text.startswith("⏰")), None
+        ),
+        what="the interviewer's reminder",
+    )
+    say.show_new()
+    say._print(_indent(f"Slack DM → Rita: {reminder.text}"))
 
     thread = slack.thread(REVIEW_CHANNEL, parent.ts)
     if verbose:
@@ -193,4 +290,12 @@ async def _script(world: World, verbose: bool) -> str:
             lines += [f"📎 {f.filename} ({len(f.data)} bytes)" for f in message.files]
             print(_indent("└ " + "\n".join(lines).replace("\n", "\n  ")))
     files = sum(len(m.files) for m in thread)
-    return f"{len(jane.inbox())} Telegram messages, {len(thread)} thread replies, {files} files"
+    return (
+        f"{len(jane.inbox())} Telegram messages, {len(thread)} thread replies, {files} files, "
+        f"{len(mail)} emails"
+    )
+
+
+def _the_booking(session: Session, _now: datetime) -> datetime:
+    booking = session.exec(select(Booking)).one()
+    return booking.starts_at
