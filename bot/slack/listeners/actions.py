@@ -9,12 +9,15 @@ a press the flow refuses, change nothing and tell the person why, privately.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import Session
 
 from bot.errors import HirebotError
 from bot.flows import call_outcomes, extensions, pipeline, review, scheduling
@@ -32,6 +35,7 @@ from bot.slack.listeners.requests import SOURCE, Next, action_key, bind, is_recr
 from bot.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+B = TypeVar("B")
 
 
 def register(app: AsyncApp, uow: UnitOfWork) -> None:
@@ -139,25 +143,21 @@ async def decide_extension(
     *,
     uow: UnitOfWork,
 ) -> None:
-    await ack()
-    user = body["user"]["id"]
-    try:
-        pressed = ExtensionDecision.from_slack(action["action_id"], str(action.get("value") or ""))
-        _, line = await uow.once(
-            SOURCE,
-            action_key(body, action),
-            lambda s, now: extensions.decide(
-                s,
-                request_id=pressed.request_id,
-                approve=pressed.verdict == Verdict.APPROVE,
-                by=user,
-                now=now,
-            ),
-        )
-    except HirebotError as err:
-        line = str(err)
-    if line:
-        await respond(text=line, response_type="ephemeral", replace_original=False)
+    await _act_once(
+        ack,
+        body,
+        action,
+        respond,
+        uow,
+        ExtensionDecision.from_slack,
+        lambda s, now, pressed, user: extensions.decide(
+            s,
+            request_id=pressed.request_id,
+            approve=pressed.verdict == Verdict.APPROVE,
+            by=user,
+            now=now,
+        ),
+    )
 
 
 async def mark_call(
@@ -169,27 +169,22 @@ async def mark_call(
     uow: UnitOfWork,
 ) -> None:
     """Held / No-show under "Did the call happen?"; the flow decides who may press."""
-    await ack()
-    user = body["user"]["id"]
-    try:
-        pressed = CallOutcome.from_slack(action["action_id"], str(action.get("value") or ""))
-        _, line = await uow.once(
-            SOURCE,
-            action_key(body, action),
-            lambda s, now: call_outcomes.mark(
-                s,
-                booking_id=pressed.booking_id,
-                outcome=pressed.outcome,
-                by=user,
-                recruiters=uow.recruiters,
-                now=now,
-            ),
-        )
-    except HirebotError as err:
-        log.info("call outcome refused: %s", type(err).__name__)
-        line = str(err)
-    if line:
-        await respond(text=line, response_type="ephemeral", replace_original=False)
+    await _act_once(
+        ack,
+        body,
+        action,
+        respond,
+        uow,
+        CallOutcome.from_slack,
+        lambda s, now, pressed, user: call_outcomes.mark(
+            s,
+            booking_id=pressed.booking_id,
+            outcome=pressed.outcome,
+            by=user,
+            recruiters=uow.recruiters,
+            now=now,
+        ),
+    )
 
 
 async def change_call(
@@ -200,21 +195,17 @@ async def change_call(
     *,
     uow: UnitOfWork,
 ) -> None:
-    await ack()
-    user = body["user"]["id"]
-    try:
-        pressed = TeamCallChange.from_slack(action["action_id"], str(action.get("value") or ""))
-        _, line = await uow.once(
-            SOURCE,
-            action_key(body, action),
-            lambda s, now: scheduling.team_change(
-                s, booking_id=pressed.booking_id, change=pressed.change, by=user, now=now
-            ),
-        )
-    except HirebotError as err:
-        line = str(err)
-    if line:
-        await respond(text=line, response_type="ephemeral", replace_original=False)
+    await _act_once(
+        ack,
+        body,
+        action,
+        respond,
+        uow,
+        TeamCallChange.from_slack,
+        lambda s, now, pressed, user: scheduling.team_change(
+            s, booking_id=pressed.booking_id, change=pressed.change, by=user, now=now
+        ),
+    )
 
 
 async def offer_call(
@@ -226,15 +217,41 @@ async def offer_call(
     uow: UnitOfWork,
 ) -> None:
     """ "Book a call" on the card: the same as ``/hire book #id``."""
+    await _act_once(
+        ack,
+        body,
+        action,
+        respond,
+        uow,
+        OfferCall.from_slack,
+        lambda s, now, pressed, _user: pipeline.book_call(
+            s, who=f"#{pressed.interview_id}", now=now
+        ),
+    )
+
+
+async def _act_once(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    uow: UnitOfWork,
+    read: Callable[[str, str], B],
+    act: Callable[[Session, datetime, B, str], str | None],
+) -> None:
+    """Ack, read the button as its typed class, run the flow once per press (a redelivered
+    action changes nothing), and tell the presser privately what came of it: the flow's
+    line, or why nothing changed (a refusal, forged or stale data)."""
     await ack()
+    user = body["user"]["id"]
+    line: str | None
     try:
-        pressed = OfferCall.from_slack(action["action_id"], str(action.get("value") or ""))
+        pressed = read(action["action_id"], str(action.get("value") or ""))
         _, line = await uow.once(
-            SOURCE,
-            action_key(body, action),
-            lambda s, now: pipeline.book_call(s, who=f"#{pressed.interview_id}", now=now),
+            SOURCE, action_key(body, action), lambda s, now: act(s, now, pressed, user)
         )
     except HirebotError as err:
+        log.info("button press refused: %s", type(err).__name__)
         line = str(err)
     if line:
         await respond(text=line, response_type="ephemeral", replace_original=False)
