@@ -98,6 +98,9 @@ class Opening(SQLModel, table=True):
     interviewers: list[str] = Field(default_factory=list, sa_type=JSON)
     panel: bool = False
     meeting_url: str | None = Field(default=None, sa_type=Text)
+    # Days a candidate's data is kept after the final decision, then erased (issue 12);
+    # HIREBOT_RETENTION_MAX_DAYS caps it for every opening.
+    retention_days: int = 180
     created_at: datetime
     updated_at: datetime
 
@@ -494,3 +497,21 @@ class BookingReminder(SQLModel, table=True):
     sequence: int = Field(primary_key=True)
     rule: str = Field(sa_type=String(32), primary_key=True)
     sent_at: datetime
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when (issue 12): append-only, never updated or deleted by hirebot.
+
+    ``actor`` is a Slack user id, "candidate" or "hirebot"; ``action`` a stable name
+    ("interview.invited", "review.voted", "candidate.erased"…). ``detail`` holds ids, stages
+    and counts only: never a name, an email, a transcript or a reason, so an erasure leaves
+    the record of what happened without the person in it.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    actor: str = Field(sa_type=String(32))
+    action: str = Field(sa_type=String(48))
+    interview_id: int | None = Field(default=None, index=True)
+    opening_id: int | None = None
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
