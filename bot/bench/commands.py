@@ -22,6 +22,10 @@ BENCHES: dict[str, tuple[str, str]] = {
         "bot.bench.decoding",
         "WER of our decoding vs faster-whisper's, condition_on_previous_text off/on",
     ),
+    "calendar-feed": (
+        "bot.bench.calendar_feed",
+        "time and peak RSS of reading hostile and busy calendar feeds",
+    ),
     "transcribe-overhead": (
         "bot.bench.overhead",
         "hirebot transcribe vs raw faster-whisper, end to end",

@@ -5,13 +5,20 @@ fixtures are written here by hand."""
 from __future__ import annotations
 
 import tracemalloc
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.flows.availability import Availability, DailyHours, Interval, WeeklyHours, free_slots
-from bot.flows.busy_feed import FeedError, FeedTooLarge, busy_intervals
+from bot.flows.busy_feed import (
+    FeedError,
+    FeedTooLarge,
+    busy_intervals,
+    occurrences,
+    outside_dropped,
+    parse_feed,
+)
 from bot.limits import BusyFeedLimit
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -209,3 +216,74 @@ def test_a_dense_but_legitimate_feed_stays_within_the_bounds() -> None:
     intervals = busy(feed(workday))
     assert len(intervals) == 21  # weekdays from 2 Nov to 30 Nov, each 09:00-17:00 merged
     assert all(i.end - i.start == timedelta(hours=8) for i in intervals)
+
+
+def test_events_that_cannot_touch_the_window_are_dropped_before_parsing() -> None:
+    def event(uid: str, *more: str) -> str:
+        return lines(f"UID:{uid}", *more)
+
+    ics = feed(
+        event("past", "DTSTART:20240105T100000Z", "DTEND:20240105T110000Z"),
+        event("later", "DTSTART:20270601T100000Z", "DTEND:20270601T110000Z"),
+        event("inside", "DTSTART:20261110T100000Z", "DTEND:20261110T110000Z"),
+        event(
+            "ended-series",
+            "DTSTART:20240101T100000Z",
+            "DURATION:PT1H",
+            "RRULE:FREQ=WEEKLY;UNTIL=20240601T000000Z",
+        ),
+        event("live-series", "DTSTART:20240101T100000Z", "DURATION:PT1H", "RRULE:FREQ=WEEKLY"),
+        event(
+            "ended-but-rdate",
+            "DTSTART:20240101T100000Z",
+            "DURATION:PT1H",
+            "RRULE:FREQ=WEEKLY;UNTIL=20240601T000000Z",
+            "RDATE:20261111T100000Z",
+        ),
+        # A long all-day event that began before the window and runs into it.
+        event("long", "DTSTART;VALUE=DATE:20261025", "DTEND;VALUE=DATE:20261105"),
+        event("folded", "DTSTART:2026", " 1112T100000Z", "DURATION:PT1H"),
+        event("unreadable", "DTSTART:garbage"),
+    )
+    kept = outside_dropped(ics.encode(), date(2026, 10, 30), date(2026, 12, 3)).decode()
+    uids = [line.removeprefix("UID:") for line in kept.splitlines() if line.startswith("UID:")]
+    assert uids == [
+        "inside",
+        "live-series",
+        "ended-but-rdate",
+        "long",
+        "folded",
+        "unreadable",
+    ]
+    # What is kept reads the same as the whole feed over the window.
+    readable = feed(
+        *(
+            e
+            for e in (
+                event("past", "DTSTART:20240105T100000Z", "DTEND:20240105T110000Z"),
+                event("inside", "DTSTART:20261110T100000Z", "DTEND:20261110T110000Z"),
+                event(
+                    "live-series", "DTSTART:20240101T100000Z", "DURATION:PT1H", "RRULE:FREQ=WEEKLY"
+                ),
+                event("later", "DTSTART:20270601T100000Z", "DTEND:20270601T110000Z"),
+            )
+        )
+    )
+    whole = occurrences(parse_feed(readable.encode()), Interval(START, END))
+    assert len(busy(readable)) == len(whole) == 6  # five Mondays and the 10th
+    # An event left unterminated stays for the parser, which refuses the feed.
+    broken = ics.replace("END:VEVENT\r\nEND:VCALENDAR", "END:VCALENDAR")
+    assert outside_dropped(broken.encode(), date(2026, 10, 30), date(2026, 12, 3)).endswith(
+        b"DTSTART:garbage\r\nEND:VCALENDAR\r\n"
+    )
+
+
+def test_more_one_off_events_in_the_window_than_occurrences_are_refused_before_parsing() -> None:
+    many = feed(
+        *(
+            lines(f"UID:{i}", f"DTSTART:202611{1 + i % 28:02}T{i % 24:02}0000Z", "DURATION:PT1M")
+            for i in range(BusyFeedLimit.OCCURRENCES + 1)
+        )
+    )
+    with pytest.raises(FeedTooLarge, match=str(int(BusyFeedLimit.OCCURRENCES))):
+        busy(many)
