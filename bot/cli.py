@@ -1,4 +1,4 @@
-"""``hirebot`` — run | demo | migrate | openings import | doctor | transcribe | bench."""
+"""``hirebot`` — run | demo | migrate | openings | audit export | doctor | transcribe | bench."""
 
 # This module is what every ``hirebot`` command imports first, so it imports only what
 # building the parser needs (``hirebot --help`` answers at once): each command imports its
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,6 +71,15 @@ def _parser() -> argparse.ArgumentParser:
     openings_sub = openings.add_subparsers(dest="openings_command", required=True)
     load = openings_sub.add_parser("import", help="create or update openings from YAML files")
     load.add_argument("files", nargs="+", type=Path)
+    audit = commands.add_parser("audit", help="the audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_export = audit_sub.add_parser(
+        "export", help="write the audit trail as JSON Lines to stdout, oldest first"
+    )
+    audit_export.add_argument(
+        "--since", required=True, type=_day, help="first day (UTC) to include, YYYY-MM-DD"
+    )
+    audit_export.set_defaults(handler=lambda args: _export_audit(_settings(), args.since))
     doctor = commands.add_parser("doctor", help="check tokens, database, data dir, Whisper")
     doctor.set_defaults(handler=lambda _args: _doctor(_settings()))
     # Commands that register themselves set a ``handler`` to call with the parsed arguments.
@@ -77,6 +87,32 @@ def _parser() -> argparse.ArgumentParser:
     # Listed here for --help only: main() hands ``hirebot bench …`` to the benches' parser.
     commands.add_parser("bench", help="measure speed, accuracy and memory (hirebot bench -h)")
     return parser
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day like 2026-01-31") from None
+
+
+def _export_audit(settings: Settings, since: date) -> int:
+    from datetime import UTC, datetime, time
+
+    from sqlmodel import Session
+
+    from bot.flows import audit_trail
+    from storage.db import make_engine
+
+    engine = make_engine(settings.db_url)
+    try:
+        with Session(engine) as session:
+            start = datetime.combine(since, time(), tzinfo=UTC)
+            for line in audit_trail.export_lines(session, since=start):
+                sys.stdout.write(line + "\n")
+    finally:
+        engine.dispose()
+    return 0
 
 
 def _settings() -> Settings:

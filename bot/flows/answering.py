@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from sqlmodel import col, select
 
-from bot.flows import buttons, review, texts
+from bot.flows import audit, buttons, review, texts
 from bot.flows.conversation import Conversation
 from bot.flows.lifecycle import Event, PhaseEvent, move, step
 from bot.limits import FileLimit, MediaLimit, QuestionDefaults
@@ -310,6 +310,15 @@ def answered_count(conv: Conversation) -> int:
 def _complete(conv: Conversation) -> None:
     move(conv.interview, Event.FINISH)
     conv.interview.completed_at = conv.now
+    audit.about(
+        conv.session,
+        conv.interview,
+        actor=audit.CANDIDATE,
+        action=audit.Action.COMPLETED,
+        now=conv.now,
+        answers=answered_count(conv),
+        questions=len(conv.questions),
+    )
     respond_by = conv.now + timedelta(days=conv.opening.respond_within_days)
     conv.say(
         "completed",

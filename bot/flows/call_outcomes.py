@@ -21,12 +21,12 @@ from sqlalchemy import and_, exists
 from sqlmodel import Session, col, select
 
 from bot.errors import IllegalTransition, NotAllowed, NotFound
-from bot.flows import review, roles, threads
+from bot.flows import audit, review, roles, threads
 from bot.flows.buttons import CallOutcome
 from bot.flows.call_reminders import seats_of
 from bot.flows.moments import in_readers_zone
 from bot.flows.ports import Choice
-from storage.models import Booking, BookingOutcome, BookingReminder, BookingStatus
+from storage.models import Booking, BookingOutcome, BookingReminder, BookingStatus, Interview
 
 ASKED = "outcome:asked"  # the BookingReminder rule that records the question was posted
 
@@ -106,6 +106,17 @@ def mark(
         )
     corrected = current is not None
     booking.outcome, booking.outcome_by, booking.outcome_at = outcome, by, now
+    audit.record(
+        session,
+        actor=by,
+        action=audit.Action.CALL_MARKED,
+        now=now,
+        interview_id=booking.interview_id,
+        opening_id=session.get_one(Interview, booking.interview_id).opening_id,
+        booking=booking.id,
+        outcome=outcome,
+        corrected=corrected,
+    )
     session.flush()
     text = f"{_question(booking)}\n{_marked(booking, corrected)}"
     threads.edit(session, booking.interview_id, _key(booking), text, now, _buttons(booking))

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, func, or_, select
 
-from bot.flows import booking, escaping, invitations, outgoing, review, threads
+from bot.flows import audit, booking, escaping, invitations, outgoing, review, threads
 from bot.flows.lifecycle import Event, move
 from bot.flows.pipeline import find_interview
 from bot.flows.ports import CandidateCard, Posted
@@ -94,9 +94,19 @@ def erase_person(session: Session, interview: Interview, *, by: str, now: dateti
     senders = {str(c.telegram_user_id) for c in people if c.telegram_user_id is not None}
     replies: Counter[str] = Counter()
     files: dict[int, list[str]] = {}
+    actor = audit.actor_of(by)
     for each in found:
         assert each.id is not None
-        replies.update(_erase_rows(session, each, now))
+        replies.update(_erase_rows(session, each, actor, now))
+        # Audit rows stay: they carry the interview id (the pseudonym), never the person.
+        audit.about(
+            session,
+            each,
+            actor=actor,
+            action=audit.Action.ERASED,
+            now=now,
+            interviews=len(found),
+        )
         files[each.id] = threads.forget(session, each.id)
     session.flush()
     _forget_outbox(session, found, words=words, chats=chats, now=now)
@@ -136,7 +146,7 @@ def _identifying_words(session: Session, interview_ids: Sequence[int]) -> list[s
     return sorted(words)
 
 
-def _erase_rows(session: Session, interview: Interview, now: datetime) -> Counter[str]:
+def _erase_rows(session: Session, interview: Interview, actor: str, now: datetime) -> Counter[str]:
     """Our rows about one interview; returns the teammates' replies that stay in Slack."""
     assert interview.id is not None
     answers = session.exec(select(Answer).where(Answer.interview_id == interview.id)).all()
@@ -168,6 +178,7 @@ def _erase_rows(session: Session, interview: Interview, now: datetime) -> Counte
     # the CANCEL they get names "Withdrawn candidate #N", not the person.
     withdrawn = booking.withdraw(session, interview.id, now)
     if withdrawn is not None:
+        withdrawn.changed_by = actor  # the erasure called it off: the trail says who
         invitations.cancelled(session, withdrawn, now)
     for path in media:
         answer_media.discard_if_unused(session, path)

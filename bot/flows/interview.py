@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from bot.errors import InvalidRequest, NotFound
 from bot.flows import (
     answering,
+    audit,
     buttons,
     candidate_email,
     erasure,
@@ -135,6 +136,16 @@ def invite(
     session.flush()
     review.open_review(session, interview, now)
     assert interview.id is not None
+    audit.about(
+        session,
+        interview,
+        actor=invited_by,
+        action=audit.Action.INVITED,
+        now=now,
+        language=language,
+        emailed=email is not None,
+        extra_time=time_multiplier != 1.0,
+    )
     emailed = deep_link is not None and candidate_email.invite(
         session, interview.id, deep_link(token), now
     )
@@ -176,6 +187,7 @@ def start(session: Session, *, token: str, person: TelegramPerson, now: datetime
     if interview.status == InterviewStatus.INVITED:
         move(interview, Event.START)
         interview.started_at = now
+        audit.about(session, interview, actor=audit.CANDIDATE, action=audit.Action.STARTED, now=now)
         _welcome(conv)
         review.refresh_card(session, interview, now)
         return
@@ -401,6 +413,14 @@ def _answer_consent(conv: Conversation, agreed: bool) -> None:
         return
     if not agreed:
         move(conv.interview, Event.DECLINE)
+        audit.about(
+            conv.session,
+            conv.interview,
+            actor=audit.CANDIDATE,
+            action=audit.Action.CONSENTED,
+            now=conv.now,
+            agreed=False,
+        )
         conv.say("declined")
         review.note_in_thread(
             conv.session, conv.interview, "🚫 The candidate declined to take part.", conv.now
@@ -410,6 +430,14 @@ def _answer_consent(conv: Conversation, agreed: bool) -> None:
     move(conv.interview, Event.AGREE)
     conv.interview.consented_at = conv.now
     conv.interview.consent_version = texts.CONSENT_VERSION
+    audit.about(
+        conv.session,
+        conv.interview,
+        actor=audit.CANDIDATE,
+        action=audit.Action.CONSENTED,
+        now=conv.now,
+        agreed=True,
+    )
     answering.begin(conv)
     review.refresh_card(conv.session, conv.interview, conv.now)
 

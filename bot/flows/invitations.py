@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot.flows import escaping, outgoing, texts
+from bot.flows import audit, escaping, outgoing, texts
 from bot.flows.meeting import Invitation, InvitationMethod, Meeting, Person, meeting_link
 from bot.flows.moments import format_deadline, known_zone
 from storage.models import (
@@ -55,17 +55,34 @@ class Change(StrEnum):
 
 def booked(session: Session, booking: Booking, now: datetime) -> None:
     """A new booking: METHOD:REQUEST to the candidate and each interviewer."""
+    _audit(session, booking, audit.Action.CALL_BOOKED, now)
     _send(session, booking, Change.BOOKED, now)
 
 
 def moved(session: Session, booking: Booking, now: datetime) -> None:
     """A rescheduled booking: the same UID, a higher SEQUENCE, METHOD:REQUEST again."""
+    _audit(session, booking, audit.Action.CALL_MOVED, now)
     _send(session, booking, Change.MOVED, now)
 
 
 def cancelled(session: Session, booking: Booking, now: datetime) -> None:
     """A cancelled booking: METHOD:CANCEL, to the same people the call was sent to."""
+    _audit(session, booking, audit.Action.CALL_CANCELLED, now)
     _send(session, booking, Change.CANCELLED, now)
+
+
+def _audit(session: Session, booking: Booking, action: audit.Action, now: datetime) -> None:
+    # Every booking change passes here once, after the flow set ``changed_by``.
+    interview = session.get_one(Interview, booking.interview_id)
+    audit.about(
+        session,
+        interview,
+        actor=audit.actor_of(booking.changed_by),
+        action=action,
+        now=now,
+        booking=booking.id,
+        sequence=booking.sequence,
+    )
 
 
 @dataclass(frozen=True)

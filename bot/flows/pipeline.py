@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.errors import IllegalTransition, InvalidRequest, NotFound
-from bot.flows import decision_texts, escaping, review, scheduling
+from bot.flows import audit, decision_texts, escaping, review, scheduling
 from bot.flows.decision_texts import Told, render, tell
 from bot.flows.lifecycle import ACTIVE
 from bot.flows.moments import format_deadline
@@ -217,6 +217,16 @@ def record_decision(
             by=by,
             created_at=now,
         )
+    )
+    # The kind and the stage: the reason is free text and stays out of the trail.
+    audit.about(
+        session,
+        interview,
+        actor=by,
+        action=audit.Action.DECIDED,
+        now=now,
+        decision=kind,
+        stage=Stage(interview.stage),
     )
 
 

@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from sqlmodel import Session, col, func, select
 
-from bot.flows import blind_review, escaping, lifecycle, review, visibility
+from bot.flows import audit, blind_review, escaping, lifecycle, review, visibility
 from bot.flows.moments import format_deadline, waiting_time
 from bot.flows.openings import opening_named
 from bot.flows.visibility import Viewer
@@ -250,8 +250,10 @@ def named_in_export(session: Session, opening_slug: str | None) -> list[int]:
 # ---------------------------------------------------------------------- /hire status
 
 
-def status(session: Session, target: str, *, viewer: Viewer) -> str:
-    """``/hire status [opening|candidate]`` as a message for the person who asked."""
+def status(session: Session, target: str, *, viewer: Viewer, now: datetime) -> str:
+    """``/hire status [opening|candidate]`` as a message for the person who asked.
+
+    Looking at one candidate is recorded in the audit trail: who read which interview."""
     target = target.strip()
     if not target:
         return _overview(session, viewer)
@@ -259,6 +261,7 @@ def status(session: Session, target: str, *, viewer: Viewer) -> str:
         return _opening_status(session, target, viewer)
     interview = visibility.find_interview(session, viewer, target)
     (row,) = candidate_rows(session, [interview], viewer=viewer.user, recruiter=viewer.recruiter)
+    audit.about(session, interview, actor=viewer.user, action=audit.Action.STATUS_VIEWED, now=now)
     return _candidate_status(session, row)
 
 

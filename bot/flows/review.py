@@ -11,7 +11,7 @@ from babel import Locale, UnknownLocaleError
 from sqlmodel import Session, col, func, select
 
 from bot.errors import IllegalTransition, InvalidRequest, NotFound
-from bot.flows import blind_review, escaping, outgoing, threads
+from bot.flows import audit, blind_review, escaping, outgoing, threads
 from bot.flows.moments import recording_length
 from bot.flows.ports import CandidateCard, Transcript
 from bot.limits import ReviewLimit
@@ -196,6 +196,15 @@ def vote(
     else:
         existing.choice = choice
         existing.updated_at = now
+    audit.about(
+        session,
+        interview,
+        actor=reviewer,
+        action=audit.Action.VOTED,
+        now=now,
+        choice=choice,
+        changed=existing is not None,
+    )
     session.flush()
     refresh_card(session, interview, now)
     opening = session.get_one(Opening, interview.opening_id)
@@ -266,6 +275,17 @@ def score(
         row.scores = kept
         row.note = note.strip()
         row.updated_at = now
+    # The criteria count and whether a note was written: never the note, nor the numbers.
+    audit.about(
+        session,
+        interview,
+        actor=reviewer,
+        action=audit.Action.SCORED,
+        now=now,
+        criteria=len(kept),
+        note=bool(note.strip()),
+        changed=row is not None,
+    )
     session.flush()
     refresh_card(session, interview, now)
     if opening.blind_review and has_voted(session, interview_id, reviewer):

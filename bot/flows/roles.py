@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.errors import InvalidRequest, NotAllowed
-from bot.flows import escaping
+from bot.flows import audit, escaping
 from storage.models import Recruiter
 
 # What only a recruiter may do: the ``/hire`` verb, or "verb sub" for grouped commands.
@@ -26,6 +26,7 @@ RECRUITER_ONLY = frozenset(
         "extend",
         "erase",
         "export",
+        "audit",
         "remind",
         "opening new",
         "recruiters add",
@@ -65,10 +66,13 @@ def add(session: Session, *, user: str, by: str, configured: Iterable[str], now:
     if is_recruiter(session, user, configured):
         return f"<@{user}> is already a recruiter."
     session.add(Recruiter(user=user, added_by=by, created_at=now))
+    audit.record(session, actor=by, action=audit.Action.RECRUITER_ADDED, now=now, user=user)
     return f"<@{user}> is now a recruiter: they can invite candidates and decide."
 
 
-def remove(session: Session, *, user: str, configured: Iterable[str]) -> str:
+def remove(
+    session: Session, *, user: str, by: str, configured: Iterable[str], now: datetime
+) -> str:
     if user in set(configured):
         raise NotAllowed(
             f"<@{user}> is a recruiter by configuration (HIREBOT_RECRUITERS); "
@@ -78,6 +82,7 @@ def remove(session: Session, *, user: str, configured: Iterable[str]) -> str:
     if row is None:
         return f"<@{user}> is not a recruiter."
     session.delete(row)
+    audit.record(session, actor=by, action=audit.Action.RECRUITER_REMOVED, now=now, user=user)
     return f"<@{user}> is no longer a recruiter."
 
 

@@ -16,6 +16,8 @@ from sqlmodel import Session
 
 from bot.errors import HirebotError
 from bot.flows import (
+    audit,
+    audit_trail,
     erasure,
     escaping,
     extensions,
@@ -43,6 +45,7 @@ USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
 • `/hire reject <candidate or #id>` 🔒 — a form for the reason and the candidate's message
 • `/hire erase <candidate or #id>` 🔒 — delete a candidate's recordings and details
 • `/hire export [opening]` 🔒 — a CSV in your DMs
+• `/hire audit <candidate or #id>` 🔒 — who did what to that interview, oldest first (UTC)
 • `/hire stats [opening]` — completion and review times, live-call booking and no-show rates
 • `/hire opening list` · `/hire opening new` 🔒 — openings
 • `/hire recruiters [list|add @user|remove @user]` — who decides (changes 🔒)
@@ -127,6 +130,7 @@ class HireCommands:
             "reject": self.reject,
             "erase": self.erase,
             "export": self.export,
+            "audit": self.audit,
             "stats": self.stats,
             "opening": self.opening,
             "openings": self.opening_list,
@@ -230,7 +234,7 @@ class HireCommands:
         async def work() -> str:
             viewer = await self._viewers.of(command.user)
             return await self._uow.run(
-                lambda s, _now: reports.status(s, command.rest, viewer=viewer)
+                lambda s, now: reports.status(s, command.rest, viewer=viewer, now=now)
             )
 
         return AnswerAfterAck(work)
@@ -301,9 +305,17 @@ class HireCommands:
                 now=now,
                 about=reports.named_in_export(session, slug),
             )
+            audit.exported(session, by=command.user, opening_slug=slug, rows=count, now=now)
             return f"Exported {count} candidate{'s' if count != 1 else ''}: check your DMs."
 
         return await self._uow.run(work)
+
+    async def audit(self, command: HireCommand) -> Reply:
+        if not command.rest:
+            return "Usage: `/hire audit <candidate or #id>`"
+        return await self._uow.run(
+            lambda s, now: audit_trail.trail(s, who=command.rest, by=command.user, now=now)
+        )
 
     async def stats(self, command: HireCommand) -> Reply:
         async def work() -> str:
@@ -350,7 +362,9 @@ class HireCommands:
                 )
             )
         return await self._uow.run(
-            lambda s, _now: roles.remove(s, user=user, configured=configured)
+            lambda s, now: roles.remove(
+                s, user=user, by=command.user, configured=configured, now=now
+            )
         )
 
     # ------------------------------------------------------------------ interviewers
