@@ -1,4 +1,4 @@
-"""``hirebot`` — run | demo | migrate | openings | audit export | doctor | transcribe | bench."""
+"""``hirebot`` — run | demo | migrate | openings | audit export | doctor | purge | transcribe | bench."""
 
 # This module is what every ``hirebot`` command imports first, so it imports only what
 # building the parser needs (``hirebot --help`` answers at once): each command imports its
@@ -82,6 +82,13 @@ def _parser() -> argparse.ArgumentParser:
     audit_export.set_defaults(handler=lambda args: _export_audit(_settings(), args.since))
     doctor = commands.add_parser("doctor", help="check tokens, database, data dir, Whisper")
     doctor.set_defaults(handler=lambda _args: _doctor(_settings()))
+    purge = commands.add_parser(
+        "purge", help="erase the candidates past their opening's retention now"
+    )
+    purge.add_argument(
+        "--dry-run", action="store_true", help="list what would be erased, change nothing"
+    )
+    purge.set_defaults(handler=lambda args: _purge(_settings(), dry_run=args.dry_run))
     # Commands that register themselves set a ``handler`` to call with the parsed arguments.
     transcribe_command.register(commands)
     # Listed here for --help only: main() hands ``hirebot bench …`` to the benches' parser.
@@ -153,6 +160,40 @@ def _doctor(settings: Settings) -> int:
     checks = asyncio.run(diagnose(settings))
     print(report(checks))
     return 0 if all(c.ok for c in checks) else 1
+
+
+def _purge(settings: Settings, *, dry_run: bool) -> int:
+    """What retention would erase (interview ids, openings, dates: no names), or erase it."""
+    from bot.flows import retention
+    from bot.unit_of_work import opened
+    from storage import migrate
+    from storage.media import media_store
+
+    migrate.upgrade(settings.db_url)
+    ceiling = settings.retention_max_days
+    store = media_store(settings.media_dir, settings.media_bucket)
+    with opened(settings.db_url, store) as uow:
+        found = uow.run_sync(lambda s, now: retention.due(s, now, ceiling, limit=1_000_000))
+        if not found:
+            print("nothing is past its retention")
+            return 0
+        if dry_run:
+            print(f"{len(found)} interview(s) past their retention would be erased:")
+            for each in found:
+                print(f"  {each.line}")
+            return 0
+        erased = 0
+        for each in found:
+            done = uow.run_sync(
+                lambda s, now, i=each.interview_id: retention.erase_expired(s, i, now, ceiling)
+            )
+            if done is not None:
+                erased += 1
+                print(f"  erased {done.line}")
+            else:
+                print(f"  kept #{each.interview_id}: another interview of theirs is still open")
+        print(f"erased {erased} of {len(found)}")
+    return 0
 
 
 def _migrate(settings: Settings) -> int:

@@ -148,6 +148,10 @@ class Settings(BaseSettings):
     media_s3_access_key: SecretStr | None = None
     media_s3_secret_key: SecretStr | None = None
 
+    # Retention (issue 12): no opening keeps a decided candidate longer than this many days,
+    # whatever its retention_days says.
+    retention_max_days: int = Field(default=730, ge=1, le=3650)
+
     whisper_backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     whisper_model: str = "tiny.en"
     # How many answers are transcribed at once; unset: one per four cores (at least one).

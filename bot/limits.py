@@ -41,6 +41,10 @@ class OpeningLimit(IntEnum):
     TITLE_CHARS = 100  # the form's limit; a file's title is not bounded
     # Interviewers named on one opening: a panel of more would never find a common slot.
     INTERVIEWERS_MAX = 10
+    # Days a decided candidate's data is kept (issue 12); HIREBOT_RETENTION_MAX_DAYS caps it.
+    RETENTION_DAYS_MIN = 1
+    RETENTION_DAYS_DEFAULT = 180
+    RETENTION_DAYS_MAX = 3650
 
 
 class ReminderLimit(IntEnum):

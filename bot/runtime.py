@@ -29,7 +29,7 @@ from bot.calendar_feed import AddressPolicy, FeedFetcher, FeedReads
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.errors import described
-from bot.flows import call_outcomes, call_reminders, reminders, review
+from bot.flows import call_outcomes, call_reminders, reminders, retention, review
 from bot.flows.ports import Transcriber
 from bot.limits import InboundLimit, InboxLimit, ReminderLimit
 from bot.mail.smtp import mail_channel, organizer
@@ -282,10 +282,28 @@ class Runtime:
             await self.uow.run(lambda s, now: inbound.prune(s, now - keys))
             older_than = self._now() - timedelta(minutes=ReminderLimit.ORPHAN_MEDIA_MINUTES)
             await asyncio.to_thread(self.media.sweep, referenced, older_than)
+            await self.erase_expired()
         except Exception as err:
             log.error(
                 "periodic tick failed, it runs again at the next interval: %s", described(err)
             )
+
+    async def erase_expired(self) -> int:
+        """Retention: a few candidates past their opening's retention erased, each in its own
+        transaction (one query finds them; most ticks it finds none)."""
+        ceiling = self.settings.retention_max_days
+        found = await self.uow.run(lambda s, now: retention.due(s, now, ceiling))
+        erased = 0
+        for each in found:
+            if erased >= retention.ERASE_PER_TICK:
+                break
+            done = await self.uow.run(
+                lambda s, now, i=each.interview_id: retention.erase_expired(s, i, now, ceiling)
+            )
+            if done is not None:
+                erased += 1
+                log.info("retention erased interview %s", each.interview_id)
+        return erased
 
     async def read_calendar_feeds(self) -> None:
         """Interviewers' calendar feeds not read for BusyFeedLimit.REFRESH_MINUTES."""

@@ -79,10 +79,14 @@ def person_of(session: Session, interview: Interview) -> list[Interview]:
     return [i for i in found if i is not None]
 
 
-def erase_person(session: Session, interview: Interview, *, by: str, now: datetime) -> Erased:
+def erase_person(
+    session: Session, interview: Interview, *, by: str, now: datetime, why: str | None = None
+) -> Erased:
     """Erase every interview of ``interview``'s person; media files go after commit.
 
-    ``by`` names who asked ("the candidate", or a Slack mention of the recruiter).
+    ``by`` names who asked ("the candidate", or a Slack mention of the recruiter); ``why``,
+    when given, is the review thread's note instead of "at the request of ``by``" (retention:
+    nobody asked, the time ran out).
     """
     found = person_of(session, interview)
     ids = [i.id for i in found if i.id is not None]
@@ -114,7 +118,11 @@ def erase_person(session: Session, interview: Interview, *, by: str, now: dateti
     erased = Erased(tuple(ids), dict(replies))
     for each in found:
         assert each.id is not None
-        _tell_slack(session, each, files[each.id], erased, by, now)
+        said = why or (
+            "🗑️ The candidate withdrew; their recordings, transcripts and details were erased "
+            f"at the request of {by}."
+        )
+        _tell_slack(session, each, files[each.id], erased, said, now)
     request_scrub(session)  # SQLite: no copy of the deleted rows left in the WAL
     return erased
 
@@ -252,7 +260,7 @@ def _tell_slack(
     interview: Interview,
     file_ids: list[str],
     erased: Erased,
-    by: str,
+    said: str,
     now: datetime,
 ) -> None:
     """Delete what the bot posted about them in Slack; say so in the thread; rename the card."""
@@ -282,13 +290,7 @@ def _tell_slack(
     post = threads.parent(session, interview.id)
     assert post.id is not None
     outgoing.clear_thread(session, interview_id=interview.id, review_post_id=post.id, now=now)
-    review.note_in_thread(
-        session,
-        interview,
-        f"🗑️ The candidate withdrew; their recordings, transcripts and details were erased "
-        f"at the request of {by}.{erased.replies_line()}",
-        now,
-    )
+    review.note_in_thread(session, interview, f"{said}{erased.replies_line()}", now)
     review.refresh_card(session, interview, now)
 
 

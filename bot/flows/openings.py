@@ -85,6 +85,13 @@ class OpeningSpec(BaseModel):
     panel: bool = False
     # A fixed video-call room for every call; left out, each booking gets its own room.
     meeting_url: str | None = None
+    # Days after the final decision (or the end of an interview that had none) before the
+    # candidate is erased; HIREBOT_RETENTION_MAX_DAYS caps it (bot.flows.retention).
+    retention_days: int = Field(
+        default=OpeningLimit.RETENTION_DAYS_DEFAULT,
+        ge=OpeningLimit.RETENTION_DAYS_MIN,
+        le=OpeningLimit.RETENTION_DAYS_MAX,
+    )
 
     @field_validator("rubric")
     @classmethod
@@ -190,6 +197,7 @@ def save(session: Session, spec: OpeningSpec, now: datetime) -> tuple[Opening, b
     opening.interviewers = list(spec.interviewers)
     opening.panel = spec.panel
     opening.meeting_url = spec.meeting_url
+    opening.retention_days = spec.retention_days
     opening.updated_at = now
     session.flush()
     _save_questions(session, opening, spec.questions)
