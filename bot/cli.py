@@ -184,9 +184,7 @@ def _purge(settings: Settings, *, dry_run: bool) -> int:
             return 0
         erased = 0
         for each in found:
-            done = uow.run_sync(
-                lambda s, now, i=each.interview_id: retention.erase_expired(s, i, now, ceiling)
-            )
+            done = uow.run_sync(retention.eraser(each.interview_id, ceiling))
             if done is not None:
                 erased += 1
                 print(f"  erased {done.line}")

@@ -297,9 +297,7 @@ class Runtime:
         for each in found:
             if erased >= retention.ERASE_PER_TICK:
                 break
-            done = await self.uow.run(
-                lambda s, now, i=each.interview_id: retention.erase_expired(s, i, now, ceiling)
-            )
+            done = await self.uow.run(retention.eraser(each.interview_id, ceiling))
             if done is not None:
                 erased += 1
                 log.info("retention erased interview %s", each.interview_id)

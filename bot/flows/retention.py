@@ -16,6 +16,7 @@ and the newest clock counts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -159,3 +160,12 @@ def erase_expired(
         ),
     )
     return expired
+
+
+def eraser(interview_id: int, ceiling: int) -> Callable[[Session, datetime], Expired | None]:
+    """``erase_expired`` for one interview, as a unit of work runs it (its own transaction)."""
+
+    def work(session: Session, now: datetime) -> Expired | None:
+        return erase_expired(session, interview_id, now, ceiling)
+
+    return work

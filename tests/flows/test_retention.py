@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
+from bot.cli import main
 from bot.flows import interview, openings, retention
 from bot.flows.openings import OpeningSpec
 from bot.unit_of_work import UnitOfWork
@@ -79,7 +80,7 @@ def _candidate(
         found.status = InterviewStatus.COMPLETED
         if decided_days_ago is not None:
             found.stage = stage
-            found.decided_at = NOW - timedelta(days=decided_days_ago)
+            found.decided_at = now - timedelta(days=decided_days_ago)
 
     uow.run_sync(answered)
     return invited.interview_id
@@ -88,10 +89,7 @@ def _candidate(
 def _purge(uow: UnitOfWork) -> list[retention.Expired]:
     """What the periodic tick does: one look, then each erased in its own transaction."""
     found = uow.run_sync(lambda s, now: retention.due(s, now, CEILING))
-    done = [
-        uow.run_sync(lambda s, now, i=e.interview_id: retention.erase_expired(s, i, now, CEILING))
-        for e in found
-    ]
+    done = [uow.run_sync(retention.eraser(e.interview_id, CEILING)) for e in found]
     return [d for d in done if d is not None]
 
 
@@ -121,6 +119,12 @@ def _thread_texts(uow: UnitOfWork, interview_id: int) -> list[str]:
     return uow.run_sync(read)
 
 
+def _media_paths(uow: UnitOfWork) -> dict[int, str]:
+    return uow.run_sync(
+        lambda s, _n: {a.interview_id: str(a.media_path) for a in s.exec(select(Answer))}
+    )
+
+
 @pytest.fixture
 def at_now(uow: UnitOfWork) -> UnitOfWork:
     uow.now = lambda: NOW
@@ -138,11 +142,7 @@ def test_decided_181_days_ago_is_erased_and_179_days_ago_is_intact(
     live = _candidate(
         at_now, "Lee Live", "backend", stage=Stage.LIVE_INTERVIEW, decided_days_ago=400
     )
-    files = dict(
-        at_now.run_sync(
-            lambda s, _n: [(a.interview_id, a.media_path) for a in s.exec(select(Answer))]
-        )
-    )
+    files = _media_paths(at_now)
 
     dry = at_now.run_sync(lambda s, now: retention.due(s, now, CEILING))
     assert [(e.interview_id, e.opening_slug, e.basis, e.days, e.kept_days) for e in dry] == [
@@ -236,3 +236,36 @@ def test_retention_days_is_read_from_the_opening_file_and_bounded() -> None:
     for wrong in (0, 3651):
         with pytest.raises(ValueError, match="retention_days"):
             OpeningSpec.model_validate({**base, "retention_days": wrong})
+
+
+def test_hirebot_purge_dry_run_lists_without_names_then_purge_erases(
+    uow: UnitOfWork,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The command reads the real clock: so do these rows (``uow`` is not pinned to NOW).
+    monkeypatch.setenv("HIREBOT_DATA_DIR", str(tmp_path))  # its media folder is uow's
+    monkeypatch.setenv("HIREBOT_DATABASE_URL", database_url)
+    _opening(uow, "backend")
+    old = _candidate(uow, "Jane Old", "backend", decided_days_ago=181)
+    recent = _candidate(uow, "John Recent", "backend", decided_days_ago=179)
+    decided = (datetime.now(UTC) - timedelta(days=181)).date().isoformat()
+    kept = Path(_media_paths(uow)[recent])
+
+    assert main(["purge", "--dry-run"]) == 0
+    listed = capsys.readouterr().out
+    assert listed.splitlines() == [
+        "1 interview(s) past their retention would be erased:",
+        f"  #{old}  backend  decided {decided}  kept 181 days (retention 180)",
+    ]
+    assert _state(uow, old)[:3] == ("completed", "Jane Old", 1)  # a dry run changes nothing
+
+    assert main(["purge"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "erased 1 of 1"
+    assert _state(uow, old) == ("withdrawn", f"Withdrawn candidate #{old}", 0, None)
+    assert _state(uow, recent)[:3] == ("completed", "John Recent", 1)
+    assert [p.name for p in (tmp_path / "media").rglob("*.ogg")] == [kept.name]
+    assert main(["purge", "--dry-run"]) == 0
+    assert capsys.readouterr().out == "nothing is past its retention\n"
