@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.sandbox.world import (
     RECRUITER,
@@ -66,10 +66,12 @@ async def test_rejected_181_days_ago_is_gone_everywhere_179_days_ago_is_intact(
         # Gone from the database and the data dir...
         assert db(w, lambda s: s.exec(select(Answer)).all()) == []
         assert list((tmp_path / "media").glob("*/*")) == []
-        people = db(w, lambda s: s.exec(select(Candidate).order_by(Candidate.id)).all())
+        people = db(w, lambda s: s.exec(select(Candidate).order_by(col(Candidate.id))).all())
         assert [p.name for p in people] == ["Withdrawn candidate #1", "John Roe"]
         assert (people[0].telegram_user_id, people[0].erased_at is not None) == (None, True)
-        statuses = db(w, lambda s: s.exec(select(Interview.status).order_by(Interview.id)).all())
+        statuses = db(
+            w, lambda s: s.exec(select(Interview.status).order_by(col(Interview.id))).all()
+        )
         # John's unused invitation passed its deadline at the same tick: expired, not erased.
         assert statuses == ["withdrawn", "expired"]
         # ... and from Slack: the recording, the bot's replies, the name on the card.
