@@ -3,6 +3,7 @@ PostgreSQL, and what the erasure leaves (the rows, the media file, the review th
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -269,3 +270,23 @@ def test_hirebot_purge_dry_run_lists_without_names_then_purge_erases(
     assert [p.name for p in (tmp_path / "media").rglob("*.ogg")] == [kept.name]
     assert main(["purge", "--dry-run"]) == 0
     assert capsys.readouterr().out == "nothing is past its retention\n"
+
+
+def test_two_processes_purging_at_once_erase_each_candidate_once(at_now: UnitOfWork) -> None:
+    _opening(at_now, "backend")
+    old = _candidate(at_now, "Jane Old", "backend", decided_days_ago=181)
+    start = threading.Barrier(2)
+    got: list[retention.Expired | None] = [None, None]
+
+    def purge(i: int) -> None:
+        start.wait(10)  # both looked and both try the same interview, each on its connection
+        got[i] = at_now.run_sync(retention.eraser(old, CEILING))
+
+    racers = [threading.Thread(target=purge, args=(i,)) for i in range(2)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(60)
+    assert sorted(e is not None for e in got) == [False, True]
+    notes = [t for t in _thread_texts(at_now, old) if "retention" in t]
+    assert len(notes) == 1  # one note in the thread, one erasure
