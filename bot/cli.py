@@ -1,4 +1,4 @@
-"""``hirebot`` — run | demo | migrate | openings | audit export | doctor | purge | transcribe | bench."""
+"""``hirebot`` — run | demo | migrate | openings | audit | doctor | purge | transcribe | bench."""
 
 # This module is what every ``hirebot`` command imports first, so it imports only what
 # building the parser needs (``hirebot --help`` answers at once): each command imports its

@@ -16,6 +16,7 @@ from bot.flows.openings import OpeningSpec
 from bot.unit_of_work import UnitOfWork
 from storage.models import (
     Answer,
+    AuditEvent,
     Candidate,
     Interview,
     InterviewStatus,
@@ -158,6 +159,13 @@ def test_decided_181_days_ago_is_erased_and_179_days_ago_is_intact(
     assert not (tmp_path / "media" / str(files[old])).exists()
     assert _thread_texts(at_now, old)[-1].startswith("🗑️ Erased after 180 days of retention")
     assert _state(at_now, recent) == ("completed", "John Recent", 1, None)
+    erasures = at_now.run_sync(
+        lambda s, _n: [
+            (e.actor, e.interview_id)
+            for e in s.exec(select(AuditEvent).where(AuditEvent.action == "candidate.erased"))
+        ]
+    )
+    assert erasures == [("hirebot", old), ("hirebot", hired_old)]  # nobody asked: hirebot did
     assert (tmp_path / "media" / str(files[recent])).exists()
     assert _state(at_now, live)[:3] == ("completed", "Lee Live", 1)
     assert not any("retention" in t for t in _thread_texts(at_now, recent))
