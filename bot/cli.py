@@ -189,7 +189,9 @@ def _purge(settings: Settings, *, dry_run: bool) -> int:
                 erased += 1
                 print(f"  erased {done.line}")
             else:
-                print(f"  kept #{each.interview_id}: another interview of theirs is still open")
+                # Same person as one erased above (it went with them), or another interview
+                # of theirs is still open (they stay until it expires too).
+                print(f"  #{each.interview_id}: not erased on its own (see above, or still open)")
         print(f"erased {erased} of {len(found)}")
     return 0
 
