@@ -29,26 +29,9 @@ from bot.sandbox.world import (
 )
 from bot.slack.listeners.actions import CALL_REFUSAL
 from storage.models import Booking, BookingSeat, InterviewerHours, Opening
+from tests.helpers.scheduling import FIRST_PAGE, LATER, NEW_YORK, NOW, SECOND_PAGE
 from tests.helpers.slack import card, db
 from tests.helpers.stories import invite, start_answering
-
-NOW = datetime(2027, 3, 12, 0, 0, tzinfo=UTC)  # New York moves to EDT on Sunday the 14th
-NEW_YORK = "U0NEWYORK"
-FIRST_PAGE = [
-    "Fri 12 Mar 2027, 23:00",
-    "Sat 13 Mar 2027, 00:00",
-    "Sat 13 Mar 2027, 01:00",
-    "Mon 15 Mar 2027, 22:00",
-    "Mon 15 Mar 2027, 23:00",
-]
-SECOND_PAGE = [
-    "Tue 16 Mar 2027, 00:00",
-    "Tue 16 Mar 2027, 22:00",
-    "Tue 16 Mar 2027, 23:00",
-    "Wed 17 Mar 2027, 00:00",
-    "Wed 17 Mar 2027, 22:00",
-]
-LATER = "Later dates ➡️"
 
 
 def _interviewer_in_new_york(session: Session) -> None:

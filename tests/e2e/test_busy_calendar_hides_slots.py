@@ -20,8 +20,9 @@ from bot.flows import interviewer_setup
 from bot.flows.interviewer_setup import HoursEntry
 from bot.sandbox.world import SimulatedClock, World
 from storage.models import InterviewerHours, Opening
-from tests.e2e.test_booking import FIRST_PAGE, LATER, NEW_YORK, NOW, _labels, _offered
+from tests.e2e.test_booking import _labels, _offered
 from tests.helpers.calendar import Calendar, calendar_server
+from tests.helpers.scheduling import FIRST_PAGE, LATER, NEW_YORK, NOW
 from tests.helpers.slack import db
 
 BUSY_FEED = (

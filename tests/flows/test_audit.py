@@ -17,8 +17,6 @@ from bot.flows.review import VoteChoice
 from bot.flows.visibility import Viewer
 from storage.models import AuditEvent, BookingOutcome, Interview, Score
 from tests.flows.test_scheduling import (
-    NEW_YORK,
-    NOW,
     advanced,
     bookings,
     data_of,
@@ -28,6 +26,7 @@ from tests.flows.test_scheduling import (
     set_hours,
 )
 from tests.helpers.flows import RECRUITER, FlowWorld
+from tests.helpers.scheduling import NEW_YORK, NOW
 
 REVIEWER, OTHER = "U0REVIEWER", "U0NEWRECRUITER"
 

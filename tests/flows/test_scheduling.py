@@ -25,28 +25,12 @@ from bot.flows.buttons import CallChange, CallMode, PickSlot
 from storage.models import Booking, BookingSeat, Candidate, InterviewerHours, Opening
 from tests.helpers.flows import RECRUITER, THREAD_POST, FlowWorld
 from tests.helpers.flows import Candidate as Invited
+from tests.helpers.scheduling import FIRST_PAGE, LATER, NEW_YORK, NOW, SECOND_PAGE
 
 # Friday 12 March 2027, 00:00 UTC: New York leaves EST (UTC-5) for EDT (UTC-4) on Sunday the
 # 14th, so its 09:00 is 23:00 in Tokyo before the change and 22:00 after it.
-NOW = datetime(2027, 3, 12, 0, 0, tzinfo=UTC)
-NEW_YORK, LONDON = "U0NEWYORK", "U0LONDON"
+LONDON = "U0LONDON"
 WEEKDAYS = range(5)
-
-FIRST_PAGE = [
-    "Fri 12 Mar 2027, 23:00",
-    "Sat 13 Mar 2027, 00:00",
-    "Sat 13 Mar 2027, 01:00",
-    "Mon 15 Mar 2027, 22:00",
-    "Mon 15 Mar 2027, 23:00",
-]
-SECOND_PAGE = [
-    "Tue 16 Mar 2027, 00:00",
-    "Tue 16 Mar 2027, 22:00",
-    "Tue 16 Mar 2027, 23:00",
-    "Wed 17 Mar 2027, 00:00",
-    "Wed 17 Mar 2027, 22:00",
-]
-LATER = "Later dates ➡️"
 
 
 def set_hours(
