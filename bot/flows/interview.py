@@ -359,6 +359,7 @@ def _status(conv: Conversation) -> None:
         count=len(conv.questions),
         deadline=conv.deadline(),
     )
+    scheduling.show_booked(conv)
 
 
 def _choose_language(conv: Conversation, argument: str) -> None:

@@ -303,6 +303,16 @@ def _apologise(
     _show(conv, found, mode, after, key)
 
 
+def show_booked(conv: Conversation) -> None:
+    """``/status``: the candidate's live interview still ahead, with its link, and the
+    Reschedule / Cancel buttons while it may still be changed here."""
+    live = booking.live_booking(conv.session, conv.interview_id)
+    if live is None or live.starts_at <= conv.now:
+        return
+    choices = [] if _too_late(conv, live) else _change_buttons(conv)
+    conv.say("booking.status", choices, moment=conv.when(live.starts_at), url=live.url)
+
+
 def _already(conv: Conversation, live: Booking) -> None:
     conv.say("booking.already", _change_buttons(conv), moment=conv.when(live.starts_at))
 

@@ -447,3 +447,28 @@ def test_a_german_candidate_reads_the_offer_and_its_dates_in_german(ready: FlowW
         "Ihr Live-Interview ist gebucht: Fr., 12. März 2027, 23:00 Uhr (Asia/Tokyo)."
     )
     assert labels(last(ready, jane)) == ["Verschieben", "Absagen"]
+
+
+def test_status_shows_the_call_ahead_with_its_buttons_until_the_cutoff(ready: FlowWorld) -> None:
+    jane = advanced(ready)
+
+    def status() -> dict[str, Any]:
+        ready.run(
+            lambda s, now: interview.command(
+                s, person=jane.person, name="status", argument="", now=now
+            )
+        )
+        return last(ready, jane)
+
+    booked = _book_first(ready, jane)
+    shown = status()
+    assert shown["text"] == (
+        f"Your live interview: Mon 15 Mar 2027, 22:00 Asia/Tokyo.\nJoin here: {booked.url}"
+    )
+    assert labels(shown) == ["Reschedule", "Cancel"]
+    ready.now = utc("2027-03-15T01:00")  # past the cut-off: shown, not changeable here
+    shown = status()
+    assert shown["text"].startswith("Your live interview: Mon 15 Mar 2027, 22:00")
+    assert labels(shown) == []
+    ready.now = utc("2027-03-15T13:30")  # the call has started: /status says nothing of it
+    assert not status()["text"].startswith("Your live interview")
