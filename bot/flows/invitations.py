@@ -53,6 +53,12 @@ class Change(StrEnum):
     CANCELLED = "cancelled"
 
 
+def goes_out(session: Session, booking: Booking, now: datetime) -> bool:
+    """Whether a calendar invitation can be made for ``booking``: someone on the call has an
+    email address (the candidate's confirmation promises one only then)."""
+    return _meeting(_read(session, booking, now)) is not None
+
+
 def booked(session: Session, booking: Booking, now: datetime) -> None:
     """A new booking: METHOD:REQUEST to the candidate and each interviewer."""
     _audit(session, booking, audit.Action.CALL_BOOKED, now)

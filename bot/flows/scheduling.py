@@ -318,9 +318,13 @@ def _already(conv: Conversation, live: Booking) -> None:
 
 
 def _booked(conv: Conversation, made: Booking) -> None:
-    conv.say(
-        "booking.confirmed", _change_buttons(conv), moment=conv.when(made.starts_at), url=made.url
+    # The calendar invitation is promised only where one goes out (someone has an address).
+    key = (
+        "booking.confirmed"
+        if invitations.goes_out(conv.session, made, conv.now)
+        else "booking.confirmed.no_invitation"
     )
+    conv.say(key, _change_buttons(conv), moment=conv.when(made.starts_at), url=made.url)
     _post_call(
         conv.session, conv.interview, made, "📅 The candidate booked the live interview", conv.now
     )

@@ -172,9 +172,8 @@ def test_the_offer_shows_tokyo_wall_clock_times_on_both_sides_of_new_yorks_dst_c
     confirmed = last(ready, jane)
     assert confirmed["text"] == (
         "Your live interview is booked: Mon 15 Mar 2027, 22:00 Asia/Tokyo.\n"
-        "Join here: https://meet.example/acme\n"
-        "You will also get a calendar invitation."
-    )
+        "Join here: https://meet.example/acme"
+    )  # no calendar invitation is promised: nobody on the call has an email address
     assert labels(confirmed) == ["Reschedule", "Cancel"]
     # (The other post: no calendar invitation went out, nobody on the call has an address.)
     (post,) = [r.payload for r in ready.since(mark, THREAD_POST) if "booked" in r.payload["text"]]
@@ -472,3 +471,19 @@ def test_status_shows_the_call_ahead_with_its_buttons_until_the_cutoff(ready: Fl
     assert labels(shown) == []
     ready.now = utc("2027-03-15T13:30")  # the call has started: /status says nothing of it
     assert not status()["text"].startswith("Your live interview")
+
+
+def test_the_confirmation_promises_a_calendar_invitation_when_one_goes_out(
+    ready: FlowWorld,
+) -> None:
+    def with_email(session: Session, _now: datetime) -> None:
+        row = session.get_one(InterviewerHours, NEW_YORK)
+        row.email = "ny@acme.example"
+
+    ready.run(with_email)
+    jane = advanced(ready)
+    _book_first(ready, jane)
+    confirmations = [
+        m for m in ready.to_candidate(jane) if m["text"].startswith("Your live interview is")
+    ]
+    assert confirmations[-1]["text"].endswith("\nYou will also get a calendar invitation.")
