@@ -46,35 +46,54 @@ class _Button:
     fallback: str
 
 
+@dataclass(frozen=True)
+class _Letter:
+    """One email to the candidate of ``interview``, read once: who, in which language, and
+    the values every message of theirs fills in."""
+
+    interview: Interview
+    candidate: Candidate
+    opening: Opening
+    language: str
+    values: dict[str, str]
+
+    def deadline(self) -> str:
+        zone = candidate_zone(self.candidate, self.opening)
+        return texts.moment(self.language, self.interview.deadline_at, zone)
+
+
+def _letter(session: Session, interview: Interview) -> _Letter | None:
+    """The letter to the candidate of ``interview``; None when they gave no address."""
+    candidate = session.get_one(Candidate, interview.candidate_id)
+    if not candidate.email:
+        return None
+    opening = session.get_one(Opening, interview.opening_id)
+    language = texts.language_for(candidate.language)
+    return _Letter(interview, candidate, opening, language, _values(language, candidate, opening))
+
+
 def invite(session: Session, interview_id: int, link: str, now: datetime) -> bool:
     """Email the invitation with its Telegram deep ``link`` to the candidate's address, if
     the recruiter gave one; True when an email was recorded."""
-    interview = session.get_one(Interview, interview_id)
-    candidate = session.get_one(Candidate, interview.candidate_id)
-    if not candidate.email:
+    letter = _letter(session, session.get_one(Interview, interview_id))
+    if letter is None:
         return False
-    opening = session.get_one(Opening, interview.opening_id)
-    language = texts.language_for(candidate.language)
-    values = _values(language, candidate, opening)
-    deadline = texts.moment(language, interview.deadline_at, candidate_zone(candidate, opening))
+    language, values = letter.language, letter.values
     paragraphs = [
         texts.text(language, "email.greeting", **values),
-        texts.text(language, "email.invite.intro", deadline=deadline, **values),
+        texts.text(language, "email.invite.intro", deadline=letter.deadline(), **values),
         texts.text(language, "email.invite.expect"),
     ]
     button = _Button(
         texts.text(language, "email.invite.button"), link, texts.text(language, "email.invite.link")
     )
-    after = [texts.text(language, "email.invite.only_you")]
     _send(
         session,
-        candidate,
-        interview,
+        letter,
         subject=texts.text(language, "email.invite.subject", **values),
         paragraphs=paragraphs,
         button=button,
-        after=after,
-        signed=opening.company or opening.title,
+        after=[texts.text(language, "email.invite.only_you")],
         now=now,
     )
     return True
@@ -84,25 +103,18 @@ def reminder(session: Session, interview: Interview, now: datetime) -> bool:
     """The automatic "not started" reminder by email, for a candidate who never opened the
     invitation (Telegram cannot reach them); False when they gave no address. It points to
     the invitation email: the deep link's token is not kept, so it cannot be sent again."""
-    candidate = session.get_one(Candidate, interview.candidate_id)
-    if not candidate.email:
+    letter = _letter(session, interview)
+    if letter is None:
         return False
-    opening = session.get_one(Opening, interview.opening_id)
-    language = texts.language_for(candidate.language)
-    values = _values(language, candidate, opening)
-    deadline = texts.moment(language, interview.deadline_at, candidate_zone(candidate, opening))
+    language, values = letter.language, letter.values
     _send(
         session,
-        candidate,
-        interview,
+        letter,
         subject=texts.text(language, "email.remind.subject", **values),
         paragraphs=[
             texts.text(language, "email.greeting", **values),
-            texts.text(language, "email.remind.not_started", deadline=deadline, **values),
+            texts.text(language, "email.remind.not_started", deadline=letter.deadline(), **values),
         ],
-        button=None,
-        after=[],
-        signed=opening.company or opening.title,
         now=now,
     )
     return True
@@ -111,21 +123,14 @@ def reminder(session: Session, interview: Interview, now: datetime) -> bool:
 def decision(session: Session, interview: Interview, message: str, now: datetime) -> bool:
     """Email a decision ``message`` (advanced, rejected) to a candidate who never opened
     Telegram; False when they gave no address either."""
-    candidate = session.get_one(Candidate, interview.candidate_id)
-    if not candidate.email:
+    letter = _letter(session, interview)
+    if letter is None:
         return False
-    opening = session.get_one(Opening, interview.opening_id)
-    language = texts.language_for(candidate.language)
-    values = _values(language, candidate, opening)
     _send(
         session,
-        candidate,
-        interview,
-        subject=texts.text(language, "email.decision.subject", **values),
+        letter,
+        subject=texts.text(letter.language, "email.decision.subject", **letter.values),
         paragraphs=[p for p in message.split("\n\n") if p.strip()],
-        button=None,
-        after=[],
-        signed=opening.company or opening.title,
         now=now,
     )
     return True
@@ -142,30 +147,29 @@ def _values(language: str, candidate: Candidate, opening: Opening) -> dict[str, 
 
 def _send(
     session: Session,
-    candidate: Candidate,
-    interview: Interview,
+    letter: _Letter,
     *,
     subject: str,
     paragraphs: Sequence[str],
-    button: _Button | None,
-    after: Sequence[str],
-    signed: str,
+    button: _Button | None = None,
+    after: Sequence[str] = (),
     now: datetime,
 ) -> None:
+    candidate, interview, language = letter.candidate, letter.interview, letter.language
     assert candidate.email is not None and interview.id is not None
-    language = texts.language_for(candidate.language)
-    sign_off = texts.text(language, "email.sign_off")
+    closing = f"{texts.text(language, 'email.sign_off')}\n"
+    closing += letter.opening.company or letter.opening.title
     text_parts = list(paragraphs)
     if button is not None:
         text_parts.append(f"{button.label}:\n{button.url}")
     text_parts += after
-    text_parts.append(f"{sign_off}\n{signed}")
+    text_parts.append(closing)
     outgoing.email(
         session,
         to=candidate.email,
         subject=" ".join(subject.split()),  # one line, whatever a title held
         text="\n\n".join(text_parts) + "\n",
-        html=_html(language, paragraphs, button, after, f"{sign_off}\n{signed}"),
+        html=_html(language, paragraphs, button, after, closing),
         interview_id=interview.id,
         now=now,
     )
