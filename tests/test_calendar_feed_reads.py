@@ -16,10 +16,9 @@ from bot.calendar_feed import AddressPolicy, FeedFetcher, FeedReads
 from bot.flows import feed_reads, interviewer_setup
 from bot.flows.availability import Interval, free_slots
 from bot.flows.interviewer_hours import availability_of, feed_busy, hours_row
-from bot.flows.interviewer_setup import HoursEntry
 from bot.unit_of_work import UnitOfWork
 from storage.models import InterviewerHours, OutboxMessage
-from tests.helpers.calendar import FEED, SECRET, Calendar, calendar_server
+from tests.helpers.calendar import FEED, SECRET, Calendar, calendar_server, weekday_hours
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ANA = "U0ANA"
@@ -41,18 +40,7 @@ async def reads(uow: UnitOfWork) -> AsyncIterator[FeedReads]:
 
 
 def set_hours(uow: UnitOfWork, feed: str) -> None:
-    entry = HoursEntry(
-        time_zone="Europe/Berlin",
-        weekdays=(0, 1, 2, 3, 4),
-        start="09:00",
-        end="13:00",
-        slot_minutes=60,
-        buffer_minutes=0,
-        max_per_day=12,
-        days_off="",
-        email="",
-        feed=feed,
-    )
+    entry = weekday_hours("Europe/Berlin", "09:00", "13:00", feed)
     uow.run_sync(lambda s, now: interviewer_setup.save_hours(s, ANA, entry, now))
 
 

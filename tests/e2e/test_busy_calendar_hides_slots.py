@@ -17,11 +17,10 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.flows import interviewer_setup
-from bot.flows.interviewer_setup import HoursEntry
 from bot.sandbox.world import SimulatedClock, World
 from storage.models import InterviewerHours, Opening
 from tests.e2e.test_booking import _labels, _offered
-from tests.helpers.calendar import Calendar, calendar_server
+from tests.helpers.calendar import Calendar, calendar_server, weekday_hours
 from tests.helpers.scheduling import FIRST_PAGE, LATER, NEW_YORK, NOW
 from tests.helpers.slack import db
 
@@ -61,18 +60,7 @@ async def calendar() -> AsyncIterator[Calendar]:
 def _hours_with_calendar(feed: str) -> Callable[[Session], None]:
     def save(session: Session) -> None:
         session.exec(select(Opening)).one().interviewers = [NEW_YORK]
-        entry = HoursEntry(
-            time_zone="America/New_York",
-            weekdays=(0, 1, 2, 3, 4),
-            start="09:00",
-            end="12:00",
-            slot_minutes=60,
-            buffer_minutes=0,
-            max_per_day=12,
-            days_off="",
-            email="",
-            feed=feed,
-        )
+        entry = weekday_hours("America/New_York", "09:00", "12:00", feed)
         interviewer_setup.save_hours(session, NEW_YORK, entry, NOW)
 
     return save

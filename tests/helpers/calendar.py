@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from bot.flows.interviewer_setup import HoursEntry
+
 SECRET = "private-5ec7e7"  # stands for the secret part of a real private address
 # A weekly team meeting on Mondays 10:00-11:00 Berlin time, and an all-day offsite on
 # Wednesday 2 December 2026; a cancelled one and one marked free change nothing.
@@ -58,3 +60,20 @@ async def calendar_server() -> AsyncIterator[Calendar]:
         yield served
     finally:
         await runner.cleanup()
+
+
+def weekday_hours(zone: str, start: str, end: str, feed: str) -> HoursEntry:
+    """The hours form as an interviewer fills it: Monday to Friday ``start``-``end`` in
+    ``zone``, one-hour calls back to back, no daily cap to speak of, reading ``feed``."""
+    return HoursEntry(
+        time_zone=zone,
+        weekdays=(0, 1, 2, 3, 4),
+        start=start,
+        end=end,
+        slot_minutes=60,
+        buffer_minutes=0,
+        max_per_day=12,
+        days_off="",
+        email="",
+        feed=feed,
+    )
