@@ -234,22 +234,7 @@ async def test_without_the_users_read_scope_an_interviewer_is_named_by_their_id(
         w.slack.granted_scopes.discard("users:read")
         await invite(w)
 
-        def book(session: Session, now: datetime) -> str:
-            interview = session.exec(select(Interview)).one()
-            session.get_one(Candidate, interview.candidate_id).email = JANE
-            session.get_one(Opening, interview.opening_id).timezone = "America/New_York"
-            session.add(
-                InterviewerHours(interviewer=TEAMMATE, time_zone="UTC", email=TOM, updated_at=now)
-            )
-            assert interview.id is not None
-            made = booking.book(
-                session, interview_id=interview.id, interviewers=[TEAMMATE], slot=CALL, now=now
-            )
-            made.url = ROOM
-            invitations.booked(session, made, now)
-            return made.uid
-
-        uid = w.bot.uow.run_sync(book)
+        _, uid = w.bot.uow.run_sync(_book_jane_with_tom)
         for mail in await mails(mailbox, 2):
             _, calendar = calendar_of(mail.message)
             check_invitation(
@@ -267,22 +252,7 @@ async def test_erasing_a_booked_candidate_cancels_the_call_without_naming_them(
         jane = w.telegram.candidate(700_311, "Jane", "Doe")
         await start_answering(w, jane, token)
 
-        def book(session: Session, now: datetime) -> tuple[int, str]:
-            interview = session.exec(select(Interview)).one()
-            session.get_one(Candidate, interview.candidate_id).email = JANE
-            session.get_one(Opening, interview.opening_id).timezone = "America/New_York"
-            session.add(
-                InterviewerHours(interviewer=TEAMMATE, time_zone="UTC", email=TOM, updated_at=now)
-            )
-            assert interview.id is not None
-            made = booking.book(
-                session, interview_id=interview.id, interviewers=[TEAMMATE], slot=CALL, now=now
-            )
-            made.url = ROOM
-            invitations.booked(session, made, now)
-            return interview.id, made.uid
-
-        interview_id, uid = w.bot.uow.run_sync(book)
+        interview_id, uid = w.bot.uow.run_sync(_book_jane_with_tom)
         await mails(mailbox, 2)
         shared = await thread_file(w, 1)
         await document(w, jane.chat_id, 1)
@@ -313,3 +283,20 @@ async def test_erasing_a_booked_candidate_cancels_the_call_without_naming_them(
             seconds=30,
             what="the thread's invitation file deleted",
         )
+
+
+def _book_jane_with_tom(session: Session, now: datetime) -> tuple[int, str]:
+    """The one interview's candidate (given Jane's address, the opening in New York time)
+    books CALL with Tom (an address, hours in UTC); the invitation is sent. Returns the
+    interview's id and the booking's UID."""
+    interview = session.exec(select(Interview)).one()
+    session.get_one(Candidate, interview.candidate_id).email = JANE
+    session.get_one(Opening, interview.opening_id).timezone = "America/New_York"
+    session.add(InterviewerHours(interviewer=TEAMMATE, time_zone="UTC", email=TOM, updated_at=now))
+    assert interview.id is not None
+    made = booking.book(
+        session, interview_id=interview.id, interviewers=[TEAMMATE], slot=CALL, now=now
+    )
+    made.url = ROOM
+    invitations.booked(session, made, now)
+    return interview.id, made.uid
