@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from storage.models import ChannelProblem
 
@@ -32,8 +33,7 @@ def report_once(session: Session, channel: str, problem: str, now: datetime) -> 
 
 def resolve(session: Session, channel: str) -> bool:
     """hirebot can post in ``channel`` again; True if a problem was recorded for it."""
-    known = session.get(ChannelProblem, channel)
-    if known is None:
-        return False
-    session.delete(known)
-    return True
+    # One conditional DELETE, not get + delete: two deliveries resolving the same channel at
+    # once would make the ORM's second delete match no row (a StaleDataError warning).
+    result = session.execute(delete(ChannelProblem).where(col(ChannelProblem.channel) == channel))
+    return int(result.rowcount) > 0  # type: ignore[attr-defined]
