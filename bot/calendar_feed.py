@@ -9,10 +9,9 @@ The address is pasted by a person, so it may point anywhere hirebot's server can
 cloud's metadata service (169.254.169.254), a database on the private network, the bot's own
 port on 127.0.0.1. ``FeedFetcher`` refuses those (server-side request forgery): a host name is
 resolved by ``CheckedResolver``, which drops every address ``AddressPolicy`` refuses, and the
-connection is made only to an address it kept, so a DNS answer that changes between a check
-and the connect cannot slip through (there is no second lookup). An address written as an IP
-skips resolvers in aiohttp, so it is checked here, on the first request and on every redirect
-(redirects are followed here, one by one, for that reason).
+connection is made only to an address it kept (bot.address_policy, shared with webhooks).
+An address written as an IP skips resolvers in aiohttp, so it is checked here, on the first
+request and on every redirect (redirects are followed here, one by one, for that reason).
 """
 
 from __future__ import annotations
@@ -20,14 +19,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import socket
-from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
+from aiohttp.abc import AbstractResolver
 
+from bot.address_policy import AddressPolicy, CheckedResolver, RefusedAddress
 from bot.errors import described
 from bot.flows import feed_reads
 from bot.flows.busy_feed import FeedError, FeedTooLarge, feed_address
@@ -36,70 +33,23 @@ from bot.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AddressPolicy", "CheckedResolver", "FeedFetcher", "FeedReads", "feed_address"]
+__all__ = [
+    "AddressPolicy",
+    "CheckedResolver",
+    "FeedFetcher",
+    "FeedReads",
+    "RefusedAddress",
+    "feed_address",
+]
 
 CHUNK_BYTES = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-class RefusedAddress(OSError):
-    """A host that resolves only to addresses a calendar feed may not be read from."""
-
 
 REFUSED = (
     "the calendar address points to a private, local or cloud-internal network address, "
     "which hirebot does not read: paste the public address your calendar app gives "
     "(Google: Settings → your calendar → Secret address in iCal format)"
 )
-
-
-@dataclass(frozen=True)
-class AddressPolicy:
-    """Which IP addresses a feed may be read from. Only public ones, unless
-    ``allow_private`` (HIREBOT_CALENDAR_PRIVATE_HOSTS=allow: tests, the sandbox, a calendar
-    server on the company network) also lets loopback and private networks through. Link-local
-    addresses, where clouds answer with their instance credentials, are refused either way."""
-
-    allow_private: bool = False
-
-    def allows(self, address: str | IPAddress) -> bool:
-        try:
-            ip = ipaddress.ip_address(
-                address.split("%", 1)[0] if isinstance(address, str) else address
-            )
-        except ValueError:
-            return False
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-        if ip.is_link_local or ip.is_multicast or ip.is_unspecified:
-            return False
-        if ip.is_reserved and not ip.is_loopback:  # ::1 sits in IPv6's reserved ::/8
-            return False
-        if ip.is_global:
-            return True
-        return self.allow_private and (ip.is_private or ip.is_loopback)
-
-
-class CheckedResolver(AbstractResolver):
-    """The system's resolver, keeping only the addresses ``policy`` allows; none left is a
-    RefusedAddress. aiohttp connects to what this returns, and only to that."""
-
-    def __init__(self, policy: AddressPolicy, inner: AbstractResolver | None = None) -> None:
-        self._policy = policy
-        self._inner = inner or DefaultResolver()
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        found = await self._inner.resolve(host, port, family)
-        allowed = [entry for entry in found if self._policy.allows(entry["host"])]
-        if not allowed:
-            raise RefusedAddress("every address of this host is refused")
-        return allowed
-
-    async def close(self) -> None:
-        await self._inner.close()
 
 
 class FeedFetcher:
