@@ -144,6 +144,11 @@ class FeedReads:
         self._uow = uow
         self._fetcher = fetcher
 
+    @property
+    def policy(self) -> AddressPolicy:
+        """The addresses hirebot may reach (HIREBOT_CALENDAR_PRIVATE_HOSTS): webhooks too."""
+        return self._fetcher.policy
+
     async def read_due(self) -> int:
         """Read the feeds due now (at most BusyFeedLimit.REFRESH_PER_TICK); how many."""
         due = await self._uow.run(

@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot import backoff
+from bot.address_policy import AddressPolicy
 from bot.calendar import invitation
 from bot.errors import (
     ChannelUnavailable,
@@ -30,6 +31,7 @@ from bot.flows import erasure, outgoing, review, threads, undelivered
 from bot.flows.meeting import Invitation, Person
 from bot.flows.outgoing import Kind
 from bot.flows.ports import CandidateChannel, MailChannel, Posted, ReviewChannel, ThreadNote
+from bot.integrations.webhooks import WebhookPoster, WebhookSender
 from bot.limits import DeliveryLimit
 from bot.unit_of_work import UnitOfWork
 from storage import outbox
@@ -48,6 +50,7 @@ class Delivery:
         reviews: ReviewChannel,
         mail: MailChannel,
         organizer: Person | None = None,
+        webhooks: WebhookPoster | None = None,
     ) -> None:
         self._uow = uow
         # The hiring team's address (HIREBOT_MAIL_FROM) as the organizer of the calendar
@@ -79,6 +82,7 @@ class Delivery:
             Kind.EMAIL: self._send_email,
             Kind.CANDIDATE_DOCUMENT: self._send_document_to_candidate,
             Kind.THREAD_INVITATION: self._share_invitation_in_thread,
+            Kind.WEBHOOK: (webhooks or WebhookPoster(uow, WebhookSender(AddressPolicy()))).deliver,
         }
         assert self._handlers.keys() == set(Kind), "every kind of message needs a handler"
 

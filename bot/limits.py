@@ -249,3 +249,25 @@ class BusyFeedLimit(IntEnum):
     # for the next tick, so a large team never holds the tick for minutes.
     REFRESH_PER_TICK = 20
     REFRESH_AT_ONCE = 4
+
+
+class WebhookLimit(IntEnum):
+    """Signed webhooks to recruiters' endpoints (Zapier, n8n, an in-house system)."""
+
+    # One POST, connect to last byte; past it the attempt counts as a timeout.
+    TIMEOUT_SECONDS = 10
+    # Retries double from FIRST_BACKOFF_SECONDS up to MAX_BACKOFF_SECONDS (or exactly the
+    # receiver's 429 Retry-After, capped at MAX_RETRY_AFTER_SECONDS): MAX_ATTEMPTS attempts
+    # span about 5 hours, then the event is given up and the log says so.
+    FIRST_BACKOFF_SECONDS = 30
+    MAX_BACKOFF_SECONDS = 3600
+    MAX_RETRY_AFTER_SECONDS = 3600
+    MAX_ATTEMPTS = 12
+    # A receiver's answer is read this far (for nothing but to finish the request), no more.
+    RESPONSE_BYTES = 64 * 1024
+    URL_CHARS = 2000
+    ENDPOINTS = 20
+    # `/hire webhooks` lists this many recent deliveries per endpoint.
+    RECENT_DELIVERIES = 5
+    # A delivery log row is kept this long after its event.
+    KEEP_LOG_DAYS = 30

@@ -29,8 +29,9 @@ from bot.calendar_feed import AddressPolicy, FeedFetcher, FeedReads
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.errors import described
-from bot.flows import call_outcomes, call_reminders, reminders, retention, review
+from bot.flows import call_outcomes, call_reminders, reminders, retention, review, webhook_events
 from bot.flows.ports import Transcriber
+from bot.integrations.webhooks import poster as webhook_poster
 from bot.limits import InboundLimit, InboxLimit, ReminderLimit
 from bot.mail.smtp import mail_channel, organizer
 from bot.slack.app import build_app
@@ -158,6 +159,7 @@ class Runtime:
             reviews=SlackReviewChannel(client),
             mail=mail_channel(s),
             organizer=organizer(s),
+            webhooks=webhook_poster(self.uow, self.feeds.policy),
         )
         self.transcription = TranscriptionWorker(
             self.uow,
@@ -275,6 +277,7 @@ class Runtime:
             await self.uow.run(call_reminders.tick)
             await self.uow.run(call_outcomes.ask)
             await self.uow.run(outbox.prune_delivered)
+            await self.uow.run(webhook_events.prune_log)
             referenced = await self.uow.run(lambda s, _now: answer_media.media_in_use(s))
             keep = timedelta(days=InboxLimit.KEEP_DAYS)
             await self.uow.run(lambda s, now: inbox.prune(s, now - keep))

@@ -515,3 +515,39 @@ class AuditEvent(SQLModel, table=True):
     interview_id: int | None = Field(default=None, index=True)
     opening_id: int | None = None
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """A recruiter's signed webhook (issue 12): where to POST which events.
+
+    ``secret`` signs every delivery (HMAC-SHA256), so it is kept as given out, not hashed;
+    it is shown once, to the recruiter who added the endpoint, and never logged. ``events``
+    lists event types ("interview.invited") or a family ("booking.*").
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(sa_type=Text)
+    secret: str = Field(sa_type=String(64))
+    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by: str = Field(sa_type=String(32))
+    created_at: datetime
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """The delivery log of one event to one endpoint: how it went, never what it said.
+
+    ``status`` is "pending", "delivered" or "failed" (given up); ``last_status_code`` the
+    receiver's HTTP status (None: no answer, see ``last_error``: "timeout", "refused").
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint_id: int = Field(index=True)
+    interview_id: int | None = None  # the pseudonym, so an erasure marks what it dropped
+    event_id: str = Field(sa_type=String(40))
+    event_type: str = Field(sa_type=String(48))
+    status: str = Field(default="pending", sa_type=String(16))
+    attempts: int = 0
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, sa_type=String(200))
+    created_at: datetime
+    last_attempt_at: datetime | None = None

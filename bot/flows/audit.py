@@ -5,7 +5,8 @@ back) together, and are never updated or deleted: erasure keeps them, because th
 personal data. The interview id is the pseudonym; ``detail`` holds ids, stages, counts and
 choices only, and ``record`` refuses anything that looks like free text (a name, a note, a
 reason), so a careless caller fails loudly in tests instead of leaking into the trail.
-Reading the trail is bot.flows.audit_trail: this module imports nothing but storage, so every
+Reading the trail is bot.flows.audit_trail: this module imports nothing but storage (and
+bot.flows.webhook_events, which queues each event for the endpoints subscribed to it), so every
 flow can record.
 """
 
@@ -17,6 +18,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
+from bot.flows import webhook_events
 from storage.models import AuditEvent, Interview, Opening
 
 
@@ -38,6 +40,9 @@ class Action(StrEnum):
     CALL_MOVED = "booking.moved"
     CALL_CANCELLED = "booking.cancelled"
     CALL_MARKED = "call.outcome_marked"
+    TRANSCRIBED = "answer.transcribed"
+    WEBHOOK_ADDED = "webhook.added"
+    WEBHOOK_REMOVED = "webhook.removed"
 
 
 CANDIDATE = "candidate"  # the actor when the candidate acted (in Telegram)
@@ -82,6 +87,7 @@ def record(
         detail=kept,
     )
     session.add(event)
+    webhook_events.on_event(session, event)
     return event
 
 

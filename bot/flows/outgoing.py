@@ -42,6 +42,7 @@ class Kind(StrEnum):
     EMAIL = "email"
     CANDIDATE_DOCUMENT = "candidate.document"
     THREAD_INVITATION = "review.thread.invitation"
+    WEBHOOK = "webhook"  # a signed event to a recruiter's endpoint (bot.flows.webhooks)
 
 
 # Ordering keys: the rows of one key are delivered one at a time, in order.
@@ -291,6 +292,27 @@ class ThreadInvitation(_InThread):
     invitation: Invitation
 
 
+class Webhook(_Message):
+    """One event to one webhook endpoint, in the order of that endpoint's events. ``body`` is
+    the JSON exactly as it is signed and sent; ``about``: the interview whose candidate it
+    concerns, so erasing them drops it while undelivered (see bot.flows.webhooks)."""
+
+    kind: Literal[Kind.WEBHOOK] = Kind.WEBHOOK
+    endpoint_id: int
+    event_id: str
+    event_type: str
+    body: str
+    about: tuple[int, ...] = ()
+
+    @property
+    def ordering_key(self) -> str:
+        return webhook_key(self.endpoint_id)
+
+
+def webhook_key(endpoint_id: int) -> str:
+    return f"hook:{endpoint_id}"
+
+
 Message = Annotated[
     CandidateText
     | CardPost
@@ -306,7 +328,8 @@ Message = Annotated[
     | UserFile
     | Email
     | CandidateDocument
-    | ThreadInvitation,
+    | ThreadInvitation
+    | Webhook,
     Field(discriminator="kind"),
 ]
 _MESSAGE: TypeAdapter[Message] = TypeAdapter(Message)

@@ -397,6 +397,17 @@ def answer_transcribed(
     interview = session.get_one(Interview, answer.interview_id)
     question = session.get_one(Question, answer.question_id)
     assert interview.id is not None
+    if transcript is not None:
+        audit.about(
+            session,
+            interview,
+            actor="hirebot",
+            action=audit.Action.TRANSCRIBED,
+            now=now,
+            answer=answer_id,
+            question=question.position + 1,
+            language=transcript.language,
+        )
     text = answer_text(answer, question, interview, expected_language(session, interview))
     if not threads.edit(session, interview.id, _answer_key(answer_id), text, now):
         # Not posted on submission (a flow that predates answer_submitted): post it now.

@@ -31,6 +31,7 @@ RECRUITER_ONLY = frozenset(
         "opening new",
         "recruiters add",
         "recruiters remove",
+        "webhooks",
     }
 )
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^@?([UW][A-Z0-9]{2,})$")

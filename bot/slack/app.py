@@ -18,6 +18,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.address_policy import AddressPolicy
 from bot.calendar_feed import FeedReads
 from bot.errors import described
 from bot.slack import listeners
@@ -49,7 +50,8 @@ def build_app(
     app.error(failed)
     viewers = Viewers(uow, ChannelMembers(client))
     profiles = SlackProfiles(client)
-    hire_commands = HireCommands(uow, telegram_username, viewers, profiles)
+    addresses = feeds.policy if feeds is not None else AddressPolicy()  # webhooks' guard too
+    hire_commands = HireCommands(uow, telegram_username, viewers, profiles, addresses)
     listeners.register(
         app, uow, hire_commands=hire_commands, viewers=viewers, profiles=profiles, feeds=feeds
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.address_policy import AddressPolicy
 from bot.errors import HirebotError
 from bot.flows import (
     audit,
@@ -27,6 +28,7 @@ from bot.flows import (
     pipeline,
     reports,
     roles,
+    webhooks,
 )
 from bot.flows.moments import format_deadline
 from bot.slack import modals
@@ -46,6 +48,7 @@ USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
 • `/hire erase <candidate or #id>` 🔒 — delete a candidate's recordings and details
 • `/hire export [opening]` 🔒 — a CSV in your DMs
 • `/hire audit <candidate or #id>` 🔒 — who did what to that interview, oldest first (UTC)
+• `/hire webhooks [add <https://…> <event…> | remove <#id>]` 🔒 — signed events for Zapier, n8n…
 • `/hire stats [opening]` — completion and review times, live-call booking and no-show rates
 • `/hire opening list` · `/hire opening new` 🔒 — openings
 • `/hire recruiters [list|add @user|remove @user]` — who decides (changes 🔒)
@@ -115,8 +118,10 @@ class HireCommands:
         telegram_username: Callable[[], str],
         viewers: Viewers,
         profiles: SlackProfiles,
+        addresses: AddressPolicy | None = None,
     ) -> None:
         self._uow = uow
+        self._addresses = addresses or AddressPolicy()  # where a webhook may point
         self._viewers = viewers
         self._profiles = profiles
         self._telegram_username = telegram_username
@@ -131,6 +136,7 @@ class HireCommands:
             "erase": self.erase,
             "export": self.export,
             "audit": self.audit,
+            "webhooks": self.hooks,
             "stats": self.stats,
             "opening": self.opening,
             "openings": self.opening_list,
@@ -325,6 +331,36 @@ class HireCommands:
             )
 
         return AnswerAfterAck(work)
+
+    async def hooks(self, command: HireCommand) -> Reply:
+        sub, _, rest = command.rest.partition(" ")
+        sub = sub.lower() or "list"
+        if sub == "list":
+            return await self._uow.run(lambda s, _now: webhooks.listing(s))
+        if sub == "add" and len(rest.split()) >= 2:
+            url, *names = rest.split()
+            events = webhooks.events_named(names)
+            url = webhooks.checked_url(url, self._addresses)
+            added = await self._uow.run(
+                lambda s, now: webhooks.add(s, url=url, events=events, by=command.user, now=now)
+            )
+            return (
+                f"Added webhook *#{added.endpoint_id}* for {', '.join(added.events)}.\n"
+                f"Its signing secret, shown this once (keep it in your receiver's settings):\n"
+                f"`{added.secret}`\n"
+                "Each delivery is signed in the `Hirebot-Signature` header; see the README, "
+                "*Webhooks*, to verify it."
+            )
+        if sub == "remove" and rest.strip().lstrip("#").isdigit():
+            endpoint = int(rest.strip().lstrip("#"))
+            return await self._uow.run(
+                lambda s, now: webhooks.remove(s, endpoint, by=command.user, now=now)
+            )
+        return (
+            "Usage: `/hire webhooks`, `/hire webhooks add <https://…> <event…>` "
+            f"(events: {webhooks.NAMED}), "
+            "`/hire webhooks remove <#id>`"
+        )
 
     # ------------------------------------------------------------------ openings, roles
 
