@@ -70,9 +70,16 @@ class Unanswered(Exception):
 class WebhookSender:
     """POSTs to endpoints through the address guard; a fresh connection each time."""
 
-    def __init__(self, policy: AddressPolicy, *, resolver: AbstractResolver | None = None) -> None:
+    def __init__(
+        self,
+        policy: AddressPolicy,
+        *,
+        resolver: AbstractResolver | None = None,
+        timeout: float = WebhookLimit.TIMEOUT_SECONDS,
+    ) -> None:
         self.policy = policy
         self._resolver = resolver
+        self._timeout = timeout
 
     async def post(self, url: str, body: str, headers: dict[str, str]) -> Answered:
         host = urlsplit(url).hostname or ""
@@ -87,7 +94,7 @@ class WebhookSender:
         try:
             # trust_env off: a proxy would resolve the name, past the guard.
             async with (
-                asyncio.timeout(WebhookLimit.TIMEOUT_SECONDS),
+                asyncio.timeout(self._timeout),
                 aiohttp.ClientSession(connector=connector, trust_env=False) as http,
                 http.post(url, data=body.encode(), headers=headers, allow_redirects=False) as got,
             ):

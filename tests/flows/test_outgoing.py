@@ -76,6 +76,10 @@ NOTE = ThreadNote(text="Answer 1: hello", choices=(Choice("▶ Play", "play:1"),
 
 # What a flow says (through the helper it calls) → the message that must come out of its row,
 # and the ordering key the row must have.
+HOOK = outgoing.Webhook(
+    endpoint_id=2, event_id="evt_1", event_type="review.voted", body="{}", about=(7,)
+)
+
 SAID: list[tuple[Callable[[Session], None], outgoing.Message, str]] = [
     (
         lambda s: outgoing.to_candidate(s, 42, "Question 1", T0, [[READY]]),
@@ -257,10 +261,15 @@ SAID: list[tuple[Callable[[Session], None], outgoing.Message, str]] = [
         ),
         "review:7",
     ),
+    (
+        lambda s: outgoing.enqueue(s, HOOK, T0),
+        HOOK,
+        "hook:2",
+    ),
 ]
 
 # Kinds that came after the models: no row of theirs was ever written without ``kind``.
-BORN_WITH_MODELS = {Kind.EMAIL, Kind.CANDIDATE_DOCUMENT, Kind.THREAD_INVITATION}
+BORN_WITH_MODELS = {Kind.EMAIL, Kind.CANDIDATE_DOCUMENT, Kind.THREAD_INVITATION, Kind.WEBHOOK}
 
 
 def test_every_kind_of_message_is_said_by_some_flow_helper() -> None:
