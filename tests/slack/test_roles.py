@@ -20,6 +20,8 @@ RECRUITER_COMMANDS = [
     "remind Jane Doe",
     "opening new",
     "recruiters add <@U0TEAMMATE1|tom>",
+    "webhooks",
+    "webhooks add https://hooks.example.com/a interview.invited",
 ]
 
 
@@ -88,7 +90,7 @@ async def test_help_lists_every_command_and_bad_input_gets_usage(tmp_path: Path)
         help_text = (await rita.slash("/hire", "", REVIEW_CHANNEL)).text or ""
         for verb in (
             "invite", "status", "remind", "extend", "advance", "reject", "erase", "export",
-            "stats", "opening list", "opening new", "recruiters", "help",
+            "stats", "opening list", "opening new", "recruiters", "webhooks", "help",
         ):  # fmt: skip
             assert f"/hire {verb}" in help_text, verb
         unknown = await rita.slash("/hire", "fire Jane", REVIEW_CHANNEL)
