@@ -1,4 +1,4 @@
-"""``hirebot`` — run | demo | migrate | openings | audit | doctor | purge | transcribe | bench."""
+"""``hirebot`` — run | demo | migrate | openings | audit | export | doctor | purge | bench…"""
 
 # This module is what every ``hirebot`` command imports first, so it imports only what
 # building the parser needs (``hirebot --help`` answers at once): each command imports its
@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
         "--since", required=True, type=_day, help="first day (UTC) to include, YYYY-MM-DD"
     )
     audit_export.set_defaults(handler=lambda args: _export_audit(_settings(), args.since))
+    export = commands.add_parser(
+        "export", help="write every candidate (of one opening) to stdout as CSV or JSON"
+    )
+    export.add_argument("opening", nargs="?", help="the opening's slug (default: all)")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.set_defaults(handler=lambda args: _export(_settings(), args.opening, args.format))
     doctor = commands.add_parser("doctor", help="check tokens, database, data dir, Whisper")
     doctor.set_defaults(handler=lambda _args: _doctor(_settings()))
     purge = commands.add_parser(
@@ -119,6 +125,29 @@ def _export_audit(settings: Settings, since: date) -> int:
                 sys.stdout.write(line + "\n")
     finally:
         engine.dispose()
+    return 0
+
+
+def _export(settings: Settings, opening: str | None, fmt: str) -> int:
+    """``/hire export`` for the server's operator: the same rows, recorded in the trail."""
+    from sqlmodel import Session
+
+    from bot.flows import audit, reports
+    from bot.unit_of_work import utc_now
+    from storage.db import make_engine
+
+    engine = make_engine(settings.db_url)
+    try:
+        with Session(engine) as session:
+            content, count = reports.export(session, opening, fmt)
+            now = utc_now()
+            audit.exported(
+                session, by=audit.OPERATOR, opening_slug=opening, rows=count, now=now, fmt=fmt
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+    sys.stdout.write(content)
     return 0
 
 

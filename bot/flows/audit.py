@@ -46,6 +46,7 @@ class Action(StrEnum):
 
 
 CANDIDATE = "candidate"  # the actor when the candidate acted (in Telegram)
+OPERATOR = "operator"  # the actor of a ``hirebot`` command run on the server (an export)
 
 # A detail value: a number, a yes/no, a member of one of our enums (a stage, a vote choice),
 # or a short token (a language code, a Slack id); None is left out.
@@ -53,7 +54,8 @@ Detail = int | bool | StrEnum | str | None
 
 # Enum-like values only: a stage, a choice, a Slack id. No spaces, so no name or sentence.
 _TOKEN = re.compile(r"^[A-Za-z0-9_.:#+-]{1,32}$")
-_ACTOR = re.compile(r"^(?:[UWB][A-Z0-9]{1,31}|candidate|hirebot)$")  # Slack ids: U…, W…, B…
+# Slack ids (U…, W…, B…); "operator": whoever ran a ``hirebot`` command on the server.
+_ACTOR = re.compile(r"^(?:[UWB][A-Z0-9]{1,31}|candidate|hirebot|operator)$")
 
 
 def record(
@@ -67,7 +69,7 @@ def record(
     **detail: Detail,
 ) -> AuditEvent:
     """Append one row in the caller's transaction; ``detail`` values None are left out."""
-    assert _ACTOR.match(actor), "audit actor must be a Slack id, 'candidate' or 'hirebot'"
+    assert _ACTOR.match(actor), "audit actor must be a Slack id, 'candidate', 'hirebot', 'operator'"
     kept: dict[str, int | bool | str] = {}
     for key, value in detail.items():
         if value is None:
@@ -121,9 +123,15 @@ def actor_of(by: str) -> str:
 
 
 def exported(
-    session: Session, *, by: str, opening_slug: str | None, rows: int, now: datetime
+    session: Session,
+    *,
+    by: str,
+    opening_slug: str | None,
+    rows: int,
+    now: datetime,
+    fmt: str = "csv",
 ) -> None:
-    """An export of candidates' data left hirebot (to ``by``'s DMs, or stdout)."""
+    """An export of candidates' data left hirebot (to ``by``'s DMs, or stdout), as ``fmt``."""
     opening_id = None
     if opening_slug is not None:
         opening = session.exec(select(Opening).where(Opening.slug == opening_slug)).first()
@@ -136,4 +144,5 @@ def exported(
         opening_id=opening_id,
         rows=rows,
         all_openings=opening_slug is None,
+        format=fmt,
     )

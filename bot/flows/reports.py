@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -367,68 +368,164 @@ def _row_summary(row: CandidateRow) -> str:
 # ---------------------------------------------------------------------- /hire export
 
 
+EXPORT_FORMATS = ("csv", "json")
+
+
+def export(session: Session, opening_slug: str | None, fmt: str = "csv") -> tuple[str, int]:
+    """Every candidate (of one opening, or all) as ``fmt``; the text and the row count."""
+    return (
+        export_json(session, opening_slug) if fmt == "json" else export_csv(session, opening_slug)
+    )
+
+
 def export_csv(session: Session, opening_slug: str | None) -> tuple[str, int]:
     """Every candidate (of one opening, or all) as CSV; returns the text and the row count."""
+    rows, rubric = _export_rows(session, opening_slug)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    header = [name for name, _ in _columns(_BLANK, rubric)]
+    writer.writerow(escaping.csv_cell(cell) for cell in header)
+    for r in rows:
+        cells = [_csv_value(name, value) for name, value in _columns(r, rubric)]
+        writer.writerow(escaping.csv_cell(cell) for cell in cells)
+    return out.getvalue(), len(rows)
+
+
+def export_json(session: Session, opening_slug: str | None) -> tuple[str, int]:
+    """The CSV's columns as one JSON object per candidate (numbers as numbers, scores as an
+    object, notes and decisions as lists), plus the candidate's language and every submitted
+    answer with its transcript, its language and its timed segments."""
+    rows, rubric = _export_rows(session, opening_slug)
+    ids = [r.interview_id for r in rows]
+    answers = _answers(session, ids)
+    languages = dict(
+        session.exec(
+            select(Interview.id, Candidate.language)
+            .join(Candidate, col(Candidate.id) == Interview.candidate_id)
+            .where(col(Interview.id).in_(ids))
+        ).all()
+    )
+    candidates: list[dict[str, object]] = []
+    for r in rows:
+        record: dict[str, object] = {}
+        scores: dict[str, _Cell] = {}
+        for name, value in _columns(r, rubric):
+            if name.startswith(_SCORE):
+                scores[name.removeprefix(_SCORE)] = (
+                    round(value, 2) if isinstance(value, float) else value
+                )
+            elif name == "minutes_to_complete" and isinstance(value, float):
+                record[name] = round(value, 1)
+            else:
+                record[name] = value
+            if name == "votes_no":
+                record["scores"] = scores  # where the score columns are in the CSV
+        record["language"] = languages.get(r.interview_id)
+        record["answers"] = answers.get(r.interview_id, [])
+        candidates.append(record)
+    document = {"version": 1, "candidates": candidates}
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n", len(rows)
+
+
+def _export_rows(
+    session: Session, opening_slug: str | None
+) -> tuple[list[CandidateRow], list[str]]:
     interviews = interviews_of(session, opening_slug)
     rows = candidate_rows(session, interviews, viewer="", recruiter=True)
     rubric: list[str] = []
     for opening in session.exec(select(Opening).order_by(col(Opening.id))).all():
         if opening_slug in (None, opening.slug):
             rubric += [c for c in opening.rubric if c not in rubric]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        escaping.csv_cell(cell)
-        for cell in [
-            "interview",
-            "candidate",
-            "email",
-            "opening",
-            "status",
-            "stage",
-            "answered",
-            "questions",
-            "invited_at",
-            "started_at",
-            "completed_at",
-            "minutes_to_complete",
-            "first_review_at",
-            "votes_yes",
-            "votes_maybe",
-            "votes_no",
-            *[f"score: {c}" for c in rubric],
-            "scored_by",
-            "notes",
-            "decisions",
-        ]
-    )
-    for r in rows:
-        writer.writerow(
-            escaping.csv_cell(cell)
-            for cell in [
-                r.interview_id,
-                r.name,
-                r.email,
-                r.opening_slug,
-                r.status,
-                r.stage,
-                r.answered,
-                r.questions,
-                _iso(r.invited_at),
-                _iso(r.started_at),
-                _iso(r.completed_at),
-                _minutes(r.started_at, r.completed_at),
-                _iso(r.first_review_at),
-                r.votes.get("yes", 0),
-                r.votes.get("maybe", 0),
-                r.votes.get("no", 0),
-                *[f"{r.scores[c]:.2f}" if c in r.scores else "" for c in rubric],
-                r.scored_by,
-                " | ".join(_note_line(n, escape=_as_is) for n in r.notes),
-                " | ".join(_decision_line(d, escape=_as_is) for d in r.decisions),
-            ]
+    return rows, rubric
+
+
+_Cell = str | int | float | list[str] | None
+_SCORE = "score: "
+
+
+def _columns(r: CandidateRow, rubric: list[str]) -> list[tuple[str, _Cell]]:
+    """The export's columns, named, with ``r``'s values (unformatted: see ``_csv_value``)."""
+    return [
+        ("interview", r.interview_id),
+        ("candidate", r.name),
+        ("email", r.email),
+        ("opening", r.opening_slug),
+        ("status", r.status),
+        ("stage", r.stage),
+        ("answered", r.answered),
+        ("questions", r.questions),
+        ("invited_at", _iso(r.invited_at) or None),
+        ("started_at", _iso(r.started_at) or None),
+        ("completed_at", _iso(r.completed_at) or None),
+        ("minutes_to_complete", _minutes_between(r.started_at, r.completed_at)),
+        ("first_review_at", _iso(r.first_review_at) or None),
+        ("votes_yes", r.votes.get("yes", 0)),
+        ("votes_maybe", r.votes.get("maybe", 0)),
+        ("votes_no", r.votes.get("no", 0)),
+        *[(f"{_SCORE}{c}", r.scores.get(c)) for c in rubric],
+        ("scored_by", r.scored_by),
+        ("notes", [_note_line(n, escape=_as_is) for n in r.notes]),
+        ("decisions", [_decision_line(d, escape=_as_is) for d in r.decisions]),
+    ]
+
+
+def _csv_value(name: str, value: _Cell) -> str | int:
+    """A value as the CSV writes it: scores to 2 places, minutes to 1, lists joined."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return " | ".join(value)
+    if isinstance(value, float):
+        return f"{value:.2f}" if name.startswith(_SCORE) else f"{value:.1f}"
+    return value
+
+
+# A row with nothing in it: the CSV's header is the names of its columns.
+_BLANK = CandidateRow(
+    interview_id=0,
+    name="",
+    email="",
+    opening="",
+    opening_slug="",
+    status="",
+    stage="",
+    answered=0,
+    questions=0,
+    deadline=datetime.min,
+    invited_at=datetime.min,
+    started_at=None,
+    completed_at=None,
+    first_review_at=None,
+    hidden=False,
+)
+
+
+def _answers(session: Session, ids: list[int]) -> dict[int, list[dict[str, object]]]:
+    """Each interview's submitted answers in question order, with transcript and segments."""
+    found: dict[int, list[dict[str, object]]] = {}
+    rows = session.exec(
+        select(Answer, Question)
+        .join(Question, col(Question.id) == Answer.question_id)
+        .where(col(Answer.interview_id).in_(ids))
+        .where(col(Answer.submitted).is_(True))
+        .where(col(Answer.superseded).is_(False))
+        .order_by(col(Answer.interview_id), col(Question.position))
+    ).all()
+    for answer, question in rows:
+        found.setdefault(answer.interview_id, []).append(
+            {
+                "question": question.position + 1,
+                "question_text": question.text,
+                "kind": answer.media_kind,
+                "duration_seconds": answer.duration_seconds or answer.telegram_duration,
+                "text": answer.text,
+                "transcript": answer.transcript_text,
+                "transcript_status": answer.transcript_status,
+                "language": answer.transcript_language,
+                "segments": list(answer.transcript_segments or []),
+            }
         )
-    return out.getvalue(), len(rows)
+    return found
 
 
 # ---------------------------------------------------------------------- /hire stats
@@ -653,5 +750,5 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat(timespec="seconds") if value else ""
 
 
-def _minutes(start: datetime | None, end: datetime | None) -> str:
-    return f"{(end - start).total_seconds() / 60:.1f}" if start and end else ""
+def _minutes_between(start: datetime | None, end: datetime | None) -> float | None:
+    return (end - start).total_seconds() / 60 if start and end else None

@@ -46,7 +46,7 @@ USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
 • `/hire book <candidate or #id>` 🔒 — offer live-interview times again on Telegram
 • `/hire reject <candidate or #id>` 🔒 — a form for the reason and the candidate's message
 • `/hire erase <candidate or #id>` 🔒 — delete a candidate's recordings and details
-• `/hire export [opening]` 🔒 — a CSV in your DMs
+• `/hire export [opening] [csv|json]` 🔒 — a CSV (or JSON, with transcripts) in your DMs
 • `/hire audit <candidate or #id>` 🔒 — who did what to that interview, oldest first (UTC)
 • `/hire webhooks [add <https://…> <event…> | remove <#id>]` 🔒 — signed events for Zapier, n8n…
 • `/hire stats [opening]` — completion and review times, live-call booking and no-show rates
@@ -297,11 +297,17 @@ class HireCommands:
         return AnswerAfterAck(lambda: self._export(command))
 
     async def _export(self, command: HireCommand) -> str:
-        slug = command.rest or None
+        words = command.rest.split()
+        fmt = "csv"
+        if words and words[-1].lower() in reports.EXPORT_FORMATS:
+            fmt = words.pop().lower()
+        if len(words) > 1:
+            return "Usage: `/hire export [opening] [csv|json]`"
+        slug = words[0] if words else None
 
         def work(session: Session, now: Any) -> str:
-            content, count = reports.export_csv(session, slug)
-            name = f"hirebot-{slug or 'all-openings'}-{now:%Y%m%d-%H%M}.csv"
+            content, count = reports.export(session, slug, fmt)
+            name = f"hirebot-{slug or 'all-openings'}-{now:%Y%m%d-%H%M}.{fmt}"
             outgoing.file_to_team_member(
                 session,
                 user=command.user,
@@ -311,7 +317,9 @@ class HireCommands:
                 now=now,
                 about=reports.named_in_export(session, slug),
             )
-            audit.exported(session, by=command.user, opening_slug=slug, rows=count, now=now)
+            audit.exported(
+                session, by=command.user, opening_slug=slug, rows=count, now=now, fmt=fmt
+            )
             return f"Exported {count} candidate{'s' if count != 1 else ''}: check your DMs."
 
         return await self._uow.run(work)

@@ -183,7 +183,7 @@ def test_role_changes_and_exports_are_recorded_with_who_did_them(world: FlowWorl
     assert rows(world)[-3:] == [
         (RECRUITER, "role.recruiter_added", {"user": OTHER}),
         (RECRUITER, "role.recruiter_removed", {"user": OTHER}),
-        (RECRUITER, "export.made", {"rows": 1, "all_openings": False}),
+        (RECRUITER, "export.made", {"rows": 1, "all_openings": False, "format": "csv"}),
     ]
     assert events(world)[-1].opening_id == opening.id
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import json
+import os
+import sys
 from pathlib import Path
 
 from sqlmodel import select
 
 from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, TEAMMATE, World, eventually
-from storage.models import Opening, Question
+from storage.models import Answer, AuditEvent, Opening, Question
 from tests.helpers.slack import (
     card,
     channel_value,
@@ -62,6 +66,49 @@ async def test_status_stats_and_export_tell_the_team_where_things_stand(tmp_path
         ]
         assert rows[0]["notes"] == f"<@{TEAMMATE}>: Great system design."
         assert "score: Communication" in rows[0] and rows[0]["minutes_to_complete"] != ""
+
+        # The same export as JSON: the same columns, plus language, answers and segments.
+        await eventually(
+            lambda: all(
+                a.transcript_status == "done" for a in db(w, lambda s: s.exec(select(Answer)).all())
+            ),
+            what="both transcripts",
+        )
+        assert await hire(w, RECRUITER, "export backend-engineer json") == (
+            "Exported 2 candidates: check your DMs."
+        )
+        files = await eventually(
+            lambda: [f for m in w.slack.direct_messages(RECRUITER) for f in m.files][1:]
+        )
+        assert files[0].filename.endswith(".json")
+        document = json.loads(files[0].data.decode())
+        assert document["version"] == 1
+        jane, john = document["candidates"]
+        columns = [c for c in rows[0] if not c.startswith("score: ")]
+        criteria = {c.removeprefix("score: ") for c in rows[0] if c.startswith("score: ")}
+        assert [k for k in jane if k not in ("scores", "language", "answers")] == columns
+        assert set(jane["scores"]) == criteria
+        assert (jane["candidate"], jane["votes_yes"], jane["language"]) == ("Jane Doe", 1, "en")
+        assert jane["notes"] == [f"<@{TEAMMATE}>: Great system design."]
+        assert isinstance(jane["minutes_to_complete"], float)
+        assert [a["question"] for a in jane["answers"]] == [1, 2]
+        first = jane["answers"][0]
+        assert first["transcript"] and first["segments"]
+        assert set(first["segments"][0]) >= {"start", "end", "text"}
+        assert john["answers"] == [] and john["started_at"] is None
+
+        # `hirebot export` on the server writes the same document to stdout, and is audited.
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "export", "backend-engineer", "--format", "json",
+            env={**os.environ, **w.environment()},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await process.communicate()
+        assert process.returncode == 0, err.decode()
+        assert json.loads(out) == document
+        trail = db(w, lambda s: [(e.actor, e.detail) for e in s.exec(select(AuditEvent)).all()])
+        exports = [(actor, d.get("format")) for actor, d in trail if "rows" in d]
+        assert exports == [(RECRUITER, "csv"), (RECRUITER, "json"), ("operator", "json")]
 
 
 async def test_recruiter_creates_an_opening_from_a_form(tmp_path: Path) -> None:
