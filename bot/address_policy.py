@@ -12,6 +12,7 @@ for both (the sandbox, tests, servers on the company network).
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 from dataclasses import dataclass
@@ -72,3 +73,19 @@ class CheckedResolver(AbstractResolver):
 
     async def close(self) -> None:
         await self._inner.close()
+
+
+async def only_refused(host: str, policy: AddressPolicy, *, seconds: float = 1.0) -> bool:
+    """Whether ``host`` resolves, now, only to addresses ``policy`` refuses: a quick answer
+    for a person who pasted an address. It proves nothing for later (DNS changes), so every
+    connection is checked again by ``CheckedResolver``; a name that does not resolve within
+    ``seconds`` is not refused here."""
+    resolver = DefaultResolver()
+    try:
+        async with asyncio.timeout(seconds):
+            found = await resolver.resolve(host, 0, socket.AF_UNSPEC)
+    except (OSError, TimeoutError):
+        return False
+    finally:
+        await resolver.close()
+    return bool(found) and not any(policy.allows(entry["host"]) for entry in found)

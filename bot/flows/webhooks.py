@@ -62,7 +62,9 @@ def checked_url(url: str, policy: AddressPolicy) -> str:
     allowed (a receiver on the company network, the sandbox). A host written as an IP
     address is checked here; a name is checked each time it is resolved, when sending.
     """
-    url = url.strip().strip("<>")
+    url = url.strip()
+    if url.startswith("<") and url.endswith(">"):  # Slack's link markup: <url> or <url|label>
+        url = url[1:-1].split("|", 1)[0]
     if len(url) > WebhookLimit.URL_CHARS:
         raise InvalidRequest(f"That address is over {WebhookLimit.URL_CHARS} characters.")
     parts = urlsplit(url)

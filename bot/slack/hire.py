@@ -11,10 +11,11 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlmodel import Session
 
-from bot.address_policy import AddressPolicy
+from bot.address_policy import AddressPolicy, only_refused
 from bot.errors import HirebotError
 from bot.flows import (
     audit,
@@ -349,6 +350,8 @@ class HireCommands:
             url, *names = rest.split()
             events = webhooks.events_named(names)
             url = webhooks.checked_url(url, self._addresses)
+            if await only_refused(urlsplit(url).hostname or "", self._addresses):
+                return webhooks.REFUSED
             added = await self._uow.run(
                 lambda s, now: webhooks.add(s, url=url, events=events, by=command.user, now=now)
             )

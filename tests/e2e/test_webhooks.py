@@ -13,7 +13,7 @@ from typing import cast
 import pytest
 from sqlmodel import col, select
 
-from bot.address_policy import AddressPolicy
+from bot.address_policy import AddressPolicy, only_refused
 from bot.delivery import Delivery
 from bot.errors import DeliveryDeferred, InvalidRequest
 from bot.flows import erasure, pipeline, review, webhooks
@@ -359,6 +359,14 @@ async def test_private_and_metadata_addresses_are_refused(
     with pytest.raises(InvalidRequest):
         webhooks.checked_url("http://169.254.169.254/latest/meta-data", lenient)
     assert webhooks.checked_url("https://hooks.zapier.com/hooks/catch/1/a/", public)
+    linked = "<https://hooks.zapier.com/hooks/catch/1/a/?x=1&y=2|hooks.zapier.com/hooks/catch/1/a/>"
+    assert (
+        webhooks.checked_url(linked, public) == "https://hooks.zapier.com/hooks/catch/1/a/?x=1&y=2"
+    )
+    # A name is looked up when added, for a quick answer (and checked again at each send).
+    assert await only_refused("localhost", public)
+    assert not await only_refused("localhost", lenient)
+    assert not await only_refused("no-such-host.invalid", public)  # decided when sending
 
     # A name that resolves to loopback is refused when sending, not only when added.
     world.opening()
