@@ -25,7 +25,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
@@ -41,9 +41,6 @@ from storage.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-
-if TYPE_CHECKING:
-    pass
 
 VERSION = 1
 
@@ -82,9 +79,6 @@ class Outcome:
     delivered: bool = False
     retry_in: float | None = None
     reason: str = ""
-
-
-# ---------------------------------------------------------------------- events
 
 
 def on_event(session: Session, event: AuditEvent) -> None:
