@@ -94,30 +94,64 @@ def on_event(session: Session, event: AuditEvent) -> None:
         _drop_logged(session, event.interview_id)
     if not endpoints:
         return
-    event_id = f"evt_{uuid.uuid4().hex}"
-    body = json.dumps(payload(session, event, event_id), ensure_ascii=False, separators=(",", ":"))
+    event_id = _new_id()
+    body = payload(session, event, event_id)
     about = (
         () if event.action in _ABOUT_NOBODY or event.interview_id is None else (event.interview_id,)
     )
     for endpoint in endpoints:
         assert endpoint.id is not None
-        message = outgoing.Webhook(
-            endpoint_id=endpoint.id,
-            event_id=event_id,
-            event_type=event.action,
-            body=body,
-            about=about,
+        _queue(session, endpoint.id, body, event.at, about=about, interview_id=event.interview_id)
+
+
+TEST = "webhook.test"
+
+
+def queue_test(session: Session, endpoint_id: int, *, by: str, now: datetime) -> str:
+    """A ``webhook.test`` event for one endpoint (`/hire webhooks test`); its event id."""
+    event_id = _new_id()
+    body = {
+        "version": VERSION,
+        "id": event_id,
+        "type": TEST,
+        "occurred_at": _time(now),
+        "data": {"endpoint_id": endpoint_id, "actor": by},
+    }
+    _queue(session, endpoint_id, body, now, about=(), interview_id=None)
+    return event_id
+
+
+def _new_id() -> str:
+    return f"evt_{uuid.uuid4().hex}"
+
+
+def _queue(
+    session: Session,
+    endpoint_id: int,
+    body: dict[str, Any],
+    at: datetime,
+    *,
+    about: tuple[int, ...],
+    interview_id: int | None,
+) -> None:
+    """One outbox row (the body as the exact JSON to sign) and its delivery log entry."""
+    message = outgoing.Webhook(
+        endpoint_id=endpoint_id,
+        event_id=body["id"],
+        event_type=body["type"],
+        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        about=about,
+    )
+    outgoing.enqueue(session, message, at)
+    session.add(
+        WebhookDelivery(
+            endpoint_id=endpoint_id,
+            interview_id=interview_id,
+            event_id=body["id"],
+            event_type=body["type"],
+            created_at=at,
         )
-        outgoing.enqueue(session, message, event.at)
-        session.add(
-            WebhookDelivery(
-                endpoint_id=endpoint.id,
-                interview_id=event.interview_id,
-                event_id=event_id,
-                event_type=event.action,
-                created_at=event.at,
-            )
-        )
+    )
 
 
 def payload(session: Session, event: AuditEvent, event_id: str) -> dict[str, Any]:

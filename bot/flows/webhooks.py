@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from sqlmodel import Session, col, delete, select
 
 from bot.errors import InvalidRequest, NotFound
-from bot.flows import audit, escaping, outgoing
+from bot.flows import audit, escaping, outgoing, webhook_events
 from bot.flows.moments import format_deadline
 from bot.flows.webhook_events import EVENTS
 from bot.limits import WebhookLimit
@@ -123,6 +123,17 @@ def remove(session: Session, endpoint_id: int, *, by: str, now: datetime) -> str
         session, actor=by, action=audit.Action.WEBHOOK_REMOVED, now=now, endpoint=endpoint_id
     )
     return f"Removed webhook #{endpoint_id}: it gets nothing more, retries included."
+
+
+def send_test(session: Session, endpoint_id: int, *, by: str, now: datetime) -> str:
+    """`/hire webhooks test`: a ``webhook.test`` event to one endpoint, to try a receiver."""
+    if session.get(WebhookEndpoint, endpoint_id) is None:
+        raise NotFound(f"There is no webhook #{endpoint_id}: see `/hire webhooks`.")
+    event_id = webhook_events.queue_test(session, endpoint_id, by=by, now=now)
+    return (
+        f"Sent a `{webhook_events.TEST}` event (`{event_id}`) to webhook #{endpoint_id}: "
+        "`/hire webhooks` shows how it went."
+    )
 
 
 def listing(session: Session) -> str:

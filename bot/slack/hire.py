@@ -49,7 +49,7 @@ USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
 • `/hire erase <candidate or #id>` 🔒 — delete a candidate's recordings and details
 • `/hire export [opening] [csv|json]` 🔒 — a CSV (or JSON, with transcripts) in your DMs
 • `/hire audit <candidate or #id>` 🔒 — who did what to that interview, oldest first (UTC)
-• `/hire webhooks [add <https://…> <event…> | remove <#id>]` 🔒 — signed events for Zapier, n8n…
+• `/hire webhooks [add <https://…> <event…> | remove <#id> | test <#id>]` 🔒 — signed events
 • `/hire stats [opening]` — completion and review times, live-call booking and no-show rates
 • `/hire opening list` · `/hire opening new` 🔒 — openings
 • `/hire recruiters [list|add @user|remove @user]` — who decides (changes 🔒)
@@ -362,15 +362,14 @@ class HireCommands:
                 "Each delivery is signed in the `Hirebot-Signature` header; see the README, "
                 "*Webhooks*, to verify it."
             )
-        if sub == "remove" and rest.strip().lstrip("#").isdigit():
+        if sub in ("remove", "test") and rest.strip().lstrip("#").isdigit():
             endpoint = int(rest.strip().lstrip("#"))
-            return await self._uow.run(
-                lambda s, now: webhooks.remove(s, endpoint, by=command.user, now=now)
-            )
+            act = webhooks.remove if sub == "remove" else webhooks.send_test
+            return await self._uow.run(lambda s, now: act(s, endpoint, by=command.user, now=now))
         return (
             "Usage: `/hire webhooks`, `/hire webhooks add <https://…> <event…>` "
             f"(events: {webhooks.NAMED}), "
-            "`/hire webhooks remove <#id>`"
+            "`/hire webhooks remove <#id>`, `/hire webhooks test <#id>`"
         )
 
     # ------------------------------------------------------------------ openings, roles

@@ -36,6 +36,12 @@ async def test_recruiter_adds_a_webhook_that_receives_signed_invitations(tmp_pat
         assert schema_errors(invited) == []
         assert invited["data"]["candidate"]["email"] == "jane@example.org"
 
+        tried = (await rita.slash("/hire", "webhooks test #1", REVIEW_CHANNEL)).text or ""
+        assert tried.startswith("Sent a `webhook.test` event")
+        _, test = await eventually(lambda: hook.accepted()[1:] and hook.accepted(), what="test")
+        assert test["type"] == "webhook.test" and test["data"]["actor"] == RECRUITER
+        assert schema_errors(test) == [] and hook.forged == 0
+
         listing = (await rita.slash("/hire", "webhooks", REVIEW_CHANNEL)).text or ""
         assert f"*#1* {hook.url}" in listing
         assert f"`{invited['id']}` interview.invited: delivered (HTTP 200, 1 attempt)" in listing
@@ -73,6 +79,7 @@ async def test_bad_webhook_commands_get_a_reason_and_change_nothing(tmp_path: Pa
             ("webhooks add http://169.254.169.254/latest interview.invited", "private, local"),
             ("webhooks add ftp://hooks.example.com/a interview.invited", "`https://` address"),
             ("webhooks remove 9", "There is no webhook #9"),
+            ("webhooks test #9", "There is no webhook #9"),
         ]:
             reply = await rita.slash("/hire", text, REVIEW_CHANNEL)
             assert says in (reply.text or ""), text
