@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
+from bot.flows.webhook_events import EVENTS
 from bot.sandbox.telegram import SandboxCandidate
 from bot.sandbox.world import (
     RECRUITER,
@@ -22,6 +23,7 @@ from bot.sandbox.world import (
     World,
     answer_question,
     eventually,
+    free_port,
 )
 from storage import outbox
 from storage.models import (
@@ -35,6 +37,7 @@ from storage.models import (
 )
 from tests.helpers.slack import card, db, hire, opened_view, picked, text_value
 from tests.helpers.stories import start_answering
+from tests.helpers.webhooks import receiver
 
 # Whole interviews with real transcription, then a search of every table, file and message.
 pytestmark = pytest.mark.slow
@@ -176,6 +179,10 @@ async def _review(w: World) -> None:
     assert await rita.submit_view(form, values) == 200
     assert await hire(w, RECRUITER, "export") == "Exported 1 candidate: check your DMs."
     await eventually(lambda: any(NAME.encode() in f.data for f in w.slack.files), what="the export")
+    # The JSON export carries the transcripts too.
+    assert await hire(w, RECRUITER, "export json") == "Exported 1 candidate: check your DMs."
+    spoken = _spoken(w).encode()
+    await eventually(lambda: any(spoken in f.data for f in w.slack.files), what="the JSON export")
     await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
 
 
@@ -183,13 +190,18 @@ async def test_recruiter_erasure_leaves_no_canary_in_tables_files_or_slack(
     tmp_path: Path, database_url: str
 ) -> None:
     data = tmp_path / "data"
-    async with World(
-        data_dir=data, database_url=_in(database_url), opening_file=_opening(tmp_path)
-    ) as w:
+    async with (
+        World(data_dir=data, database_url=_in(database_url), opening_file=_opening(tmp_path)) as w,
+        receiver(free_port()) as hook,
+    ):
+        # A webhook gets every event: the invitation's body names the candidate.
+        everything = " ".join(EVENTS)
+        assert "Added webhook" in await hire(w, RECRUITER, f"webhooks add {hook.url} {everything}")
         zq = w.telegram.candidate(700_801, "Zanzibar", "Quetzalcoatl")
         await _answer_both(w, zq, await _invite(w))
         await _transcribed(w)
         await _review(w)
+        assert NAME in json.dumps(hook.accepted()[0])
         canaries = [NAME, EMAIL, SENTENCE, _spoken(w)]
         # The search finds every canary while the data is there.
         assert {c for c in canaries if any(c in f for f in _in_tables(w, canaries))} == set(
@@ -216,6 +228,10 @@ async def test_recruiter_erasure_leaves_no_canary_in_tables_files_or_slack(
         assert _in_tables(w, canaries) == []
         assert _in_files(data, canaries) == []
         assert _in_slack(w, canaries, people_too=False) == []
+        await eventually(
+            lambda: [b for b in hook.accepted() if b["type"] == "candidate.erased"],
+            what="the erasure event",
+        )
         # What is left is Tom's own replies: a bot cannot delete them (the recruiter was told).
         left = [m.user for m in w.slack.all_messages_newest_first() if NAME in m.text]
         assert left == [TEAMMATE, TEAMMATE]
