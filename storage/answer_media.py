@@ -9,27 +9,27 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from storage.models import Answer
+from storage.models import Answer, Relay
 
 _DISCARD = "hirebot.discard_media"
 
 
 def media_in_use(session: Session) -> set[str]:
-    return {
-        path
-        for path in session.exec(
-            select(Answer.media_path).where(col(Answer.media_path).is_not(None))
-        ).all()
-        if path is not None
-    }
+    """Answers' recordings, and the team's recordings still waiting to reach a candidate."""
+    answers = session.exec(select(Answer.media_path).where(col(Answer.media_path).is_not(None)))
+    relays = session.exec(select(Relay.media_path).where(col(Relay.media_path).is_not(None)))
+    return {path for path in [*answers.all(), *relays.all()] if path is not None}
 
 
 def discard_if_unused(session: Session, relpath: str | None) -> None:
-    """Delete ``relpath`` after commit unless an answer (still) refers to it."""
+    """Delete ``relpath`` after commit unless an answer or a relay (still) refers to it."""
     if relpath is None:
         return
     session.flush()
-    if session.exec(select(Answer.id).where(Answer.media_path == relpath)).first() is None:
+    if (
+        session.exec(select(Answer.id).where(Answer.media_path == relpath)).first() is None
+        and session.exec(select(Relay.id).where(Relay.media_path == relpath)).first() is None
+    ):
         session.info.setdefault(_DISCARD, []).append(relpath)
 
 

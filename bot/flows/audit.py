@@ -43,6 +43,8 @@ class Action(StrEnum):
     TRANSCRIBED = "answer.transcribed"
     WEBHOOK_ADDED = "webhook.added"
     WEBHOOK_REMOVED = "webhook.removed"
+    RELAY_SENT = "relay.sent"
+    QUESTION_ASKED = "question.asked"
 
 
 CANDIDATE = "candidate"  # the actor when the candidate acted (in Telegram)

@@ -43,6 +43,7 @@ class Kind(StrEnum):
     CANDIDATE_DOCUMENT = "candidate.document"
     THREAD_INVITATION = "review.thread.invitation"
     WEBHOOK = "webhook"  # a signed event to a recruiter's endpoint (bot.flows.webhooks)
+    CANDIDATE_RELAY = "candidate.relay"
 
 
 # Ordering keys: the rows of one key are delivered one at a time, in order.
@@ -313,6 +314,19 @@ def webhook_key(endpoint_id: int) -> str:
     return f"hook:{endpoint_id}"
 
 
+class CandidateRelay(_Message):
+    """A message from the hiring team (``bot.flows.relay``): text or a recording, read from
+    its ``Relay`` row when sent, so an erasure meanwhile leaves nothing to send."""
+
+    kind: Literal[Kind.CANDIDATE_RELAY] = Kind.CANDIDATE_RELAY
+    chat_id: int
+    relay_id: int
+
+    @property
+    def ordering_key(self) -> str:
+        return candidate_key(self.chat_id)
+
+
 Message = Annotated[
     CandidateText
     | CardPost
@@ -329,7 +343,8 @@ Message = Annotated[
     | Email
     | CandidateDocument
     | ThreadInvitation
-    | Webhook,
+    | Webhook
+    | CandidateRelay,
     Field(discriminator="kind"),
 ]
 _MESSAGE: TypeAdapter[Message] = TypeAdapter(Message)
@@ -608,3 +623,8 @@ def invitation_to_thread(
         invitation=invitation,
     )
     enqueue(session, message, now)
+
+
+def relay_to_candidate(session: Session, *, chat_id: int, relay_id: int, now: datetime) -> None:
+    """The team's message ``relay_id`` to the candidate, after what was said to them before."""
+    enqueue(session, CandidateRelay(chat_id=chat_id, relay_id=relay_id), now)
