@@ -73,7 +73,9 @@ def convert(src: Path, dest_dir: Path, kind: str, *, note_if_fits: bool = False)
         kind = "video_note"
         _video_note(src, dest, seconds, deadline)
     else:
-        transcode_mp4(src, dest, until=seconds, budget_seconds=max(0.0, deadline - time.monotonic()))
+        transcode_mp4(
+            src, dest, until=seconds, budget_seconds=max(0.0, deadline - time.monotonic())
+        )
     return Converted(dest, kind, seconds)
 
 
