@@ -56,6 +56,12 @@ async def _note(w: World, parent: str, starts: str, having: str = "") -> SlackMe
     return await eventually(found, what=f"a thread note {starts!r} with {having!r}")
 
 
+def _message(w: World, channel: str, ts: str) -> SlackMessage:
+    found = w.slack.find_message(channel, ts)
+    assert found is not None
+    return found
+
+
 def _form_text(view: dict[str, Any]) -> str:
     return "\n".join(
         str((b.get("text") or {}).get("text") or "") for b in view["blocks"] if "text" in b
@@ -277,7 +283,7 @@ async def test_only_recruiters_in_a_candidate_thread_and_bad_files_are_told_why(
         _jane, parent = await _jane_in_thread(w)
         rita, tom = w.slack.teammate(RECRUITER), w.slack.teammate(TEAMMATE)
         said = await tom.reply_in_thread(REVIEW_CHANNEL, parent, "We loved it")
-        mine = next(m for m in _thread(w, parent) if m.ts == said)
+        mine = _message(w, REVIEW_CHANNEL, said)
 
         # A teammate who is not a recruiter: refused, nothing opened or kept.
         before = len(w.slack.ephemerals(TEAMMATE))
@@ -287,9 +293,7 @@ async def test_only_recruiters_in_a_candidate_thread_and_bad_files_are_told_why(
         # Outside a candidate's thread.
         general = await rita.reply_in_thread(GENERAL_CHANNEL, *await _general_message(w))
         before = len(w.slack.ephemerals(RECRUITER))
-        await rita.use_message_shortcut(
-            SHORTCUT, next(m for m in w.slack.messages(GENERAL_CHANNEL) if m.ts == general)
-        )
+        await rita.use_message_shortcut(SHORTCUT, _message(w, GENERAL_CHANNEL, general))
         assert await _ephemeral(w, RECRUITER, before) == OUTSIDE_THREAD
 
         # A file that is not a recording.
@@ -353,7 +357,7 @@ async def test_a_blocked_bot_and_an_erased_candidate_are_told_in_the_thread(
         jane, parent = await _jane_in_thread(w)
         rita = w.slack.teammate(RECRUITER)
         said = await rita.reply_in_thread(REVIEW_CHANNEL, parent, "Thanks for your time!")
-        mine = next(m for m in _thread(w, parent) if m.ts == said)
+        mine = _message(w, REVIEW_CHANNEL, said)
 
         jane.block()
         await rita.use_message_shortcut(SHORTCUT, mine)
@@ -364,8 +368,9 @@ async def test_a_blocked_bot_and_an_erased_candidate_are_told_in_the_thread(
         jane.blocked = False
         await jane.send_command("/ask", "Where is the office?")
         await _note(w, parent, "❓ The candidate asked", "office")
+        await jane.wait_for_message("passed your question")
         await jane.send_command("/delete_my_data")
-        await jane.press("Yes, delete everything")
+        await jane.press("Yes, delete everything", await jane.wait_for_message("This deletes"))
         await jane.wait_for_message("Done: your recordings")
         await w.wait_idle()
         assert db(w, lambda s: s.exec(select(Relay)).all()) == []
@@ -374,7 +379,5 @@ async def test_a_blocked_bot_and_an_erased_candidate_are_told_in_the_thread(
         # The shortcut now answers that she cannot be reached.
         again = await rita.reply_in_thread(REVIEW_CHANNEL, parent, "One more thing")
         before = len(w.slack.ephemerals(RECRUITER))
-        await rita.use_message_shortcut(
-            SHORTCUT, next(m for m in _thread(w, parent) if m.ts == again)
-        )
+        await rita.use_message_shortcut(SHORTCUT, _message(w, REVIEW_CHANNEL, again))
         assert "erased their data" in await _ephemeral(w, RECRUITER, before)
