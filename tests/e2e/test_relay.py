@@ -3,14 +3,18 @@ candidate asks the team questions back, through the real PTB and Bolt against th
 
 from __future__ import annotations
 
+import asyncio
 import io
+import signal
 from pathlib import Path
 from typing import Any
 
 import av
 import pytest
-from sqlmodel import select
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
+from bot.flows.outgoing import Kind
 from bot.flows.relay import OUTSIDE_THREAD, REFUSAL
 from bot.limits import RelayLimit
 from bot.sandbox.slack import SlackMessage
@@ -26,11 +30,13 @@ from bot.sandbox.world import (
 )
 from bot.slack.relay_form import RELAY_CONFIRM, SHORTCUT, TEXT_BLOCK
 from bot.transcription.media import playable_copy, probe
+from storage import outbox
+from storage.db import make_engine
 from storage.media import MediaFolder
-from storage.models import AuditEvent, CandidateQuestion, Relay, RelayStatus
+from storage.models import AuditEvent, CandidateQuestion, OutboxMessage, Relay, RelayStatus
 from tests.candidate.media_files import tone_voice_note, video_with_audio
 from tests.helpers.slack import card, db, opened_view, text_value
-from tests.helpers.stories import invite, start_answering
+from tests.helpers.stories import invite, start_answering, start_bot_process
 
 Thread = list[SlackMessage]
 
@@ -46,14 +52,18 @@ def _thread(w: World, parent: str) -> Thread:
     return w.slack.thread(REVIEW_CHANNEL, parent)
 
 
-async def _note(w: World, parent: str, starts: str, having: str = "") -> SlackMessage:
+async def _note(
+    w: World, parent: str, starts: str, having: str = "", seconds: float = 30
+) -> SlackMessage:
     def found() -> SlackMessage | None:
         for m in _thread(w, parent):
             if m.text.startswith(starts) and having in m.text:
                 return m
         return None
 
-    return await eventually(found, what=f"a thread note {starts!r} with {having!r}")
+    return await eventually(
+        found, seconds=seconds, what=f"a thread note {starts!r} with {having!r}"
+    )
 
 
 def _message(w: World, channel: str, ts: str) -> SlackMessage:
@@ -381,3 +391,53 @@ async def test_a_blocked_bot_and_an_erased_candidate_are_told_in_the_thread(
         before = len(w.slack.ephemerals(RECRUITER))
         await rita.use_message_shortcut(SHORTCUT, _message(w, REVIEW_CHANNEL, again))
         assert "erased their data" in await _ephemeral(w, RECRUITER, before)
+
+
+@pytest.mark.slow  # boots the bot as its own process and kills it
+async def test_relay_confirmed_before_a_kill_is_sent_exactly_once_after_restart(
+    tmp_path: Path, database_url: str
+) -> None:
+    log = tmp_path / "bot.log"
+    async with World(data_dir=tmp_path / "data", database_url=database_url, autostart=False) as w:
+        bot = await start_bot_process(w, log)
+        jane, parent = await _jane_in_thread(w, 700_102)
+        rita = w.slack.teammate(RECRUITER)
+        said = await rita.reply_in_thread(REVIEW_CHANNEL, parent, "We'd love to meet you.")
+        # Telegram is down from now on: the confirmed message waits in the outbox.
+        w.telegram.fail("sendMessage", status=502, times=1_000_000)
+        await rita.use_message_shortcut(SHORTCUT, _message(w, REVIEW_CHANNEL, said))
+        await _confirm(w, 1, "We'd love to meet you.")
+        await _note(w, parent, "📨 Sent to Jane Doe")
+        engine = make_engine(database_url)
+
+        def relay_waiting() -> bool:
+            with Session(engine) as session:
+                row = session.exec(
+                    select(OutboxMessage).where(OutboxMessage.kind == Kind.CANDIDATE_RELAY)
+                ).first()
+                return row is not None and row.status == "pending" and row.attempts >= 1
+
+        await eventually(relay_waiting, seconds=60, what="the relay to wait for Telegram")
+        bot.send_signal(signal.SIGKILL)
+        await bot.wait()
+        w.telegram.fail("sendMessage", times=0)  # Telegram is back
+        bot = await start_bot_process(w, log)
+        try:
+            # A send in flight when it was killed waits out its lease (a minute) first.
+            await _note(w, parent, "📨 Sent to Jane Doe", "✅ Delivered", seconds=120)
+            await eventually(
+                lambda: _pending_in(engine) == 0, seconds=60, what="the outbox to be delivered"
+            )
+            relayed = [m for m in jane.inbox() if "We'd love to meet you." in (m.text or "")]
+            assert len(relayed) == 1
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(bot.wait(), 60)
+            engine.dispose()
+        written = log.read_text()
+        assert "love to meet" not in written and "Jane" not in written
+
+
+def _pending_in(engine: Engine) -> int:
+    with Session(engine) as session:
+        return outbox.pending_count(session)
