@@ -379,12 +379,23 @@ async def test_a_blocked_bot_and_an_erased_candidate_are_told_in_the_thread(
         await jane.send_command("/ask", "Where is the office?")
         await _note(w, parent, "❓ The candidate asked", "office")
         await jane.wait_for_message("passed your question")
+        # A clip Rita prepared but has not confirmed waits in the media store.
+        clip = await rita.post_file_in_thread(
+            REVIEW_CHANNEL, parent, _m4a_voice_clip(tmp_path), "a.mp4", subtype="slack_audio"
+        )
+        await rita.use_message_shortcut(SHORTCUT, clip)
+        await opened_view(w, RELAY_CONFIRM, 2)
+        drafts = db(w, lambda s: s.exec(select(Relay).where(Relay.status == "draft")).all())
+        media = MediaFolder(tmp_path / "data" / "media")
+        (waiting,) = [media.path(d.media_path) for d in drafts if d.media_path]
+        assert waiting.exists()
         await jane.send_command("/delete_my_data")
         await jane.press("Yes, delete everything", await jane.wait_for_message("This deletes"))
         await jane.wait_for_message("Done: your recordings")
         await w.wait_idle()
         assert db(w, lambda s: s.exec(select(Relay)).all()) == []
         assert db(w, lambda s: s.exec(select(CandidateQuestion)).all()) == []
+        assert not waiting.exists()
         assert not any("office" in m.text for m in _thread(w, parent))
         # The shortcut now answers that she cannot be reached.
         again = await rita.reply_in_thread(REVIEW_CHANNEL, parent, "One more thing")
