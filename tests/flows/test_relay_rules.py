@@ -117,9 +117,18 @@ def test_outside_a_candidate_thread_and_unreachable_candidates_are_refused(
     world.read(posted)
     found = world.read(lambda s: relay.interview_in_thread(s, REVIEW_CHANNEL, "1700000000.000100"))
     assert found == stranger.interview_id
-    for channel, thread in (("C0OTHER", "1700000000.000100"), (REVIEW_CHANNEL, "1.2"), ("", None)):
+    outside: list[tuple[str, str | None]] = [
+        ("C0OTHER", "1700000000.000100"),
+        (REVIEW_CHANNEL, "1.2"),
+        ("", None),
+    ]
+    for channel, thread in outside:
+
+        def look(session: Session, c: str = channel, t: str | None = thread) -> int:
+            return relay.interview_in_thread(session, c, t)
+
         with pytest.raises(InvalidRequest, match="Send to candidate"):
-            world.read(lambda s, c=channel, t=thread: relay.interview_in_thread(s, c, t))
+            world.read(look)
 
 
 def test_delivery_and_refusal_are_told_in_the_thread(world: FlowWorld) -> None:
