@@ -288,6 +288,9 @@ class RelayLimit(IntEnum):
     CAPTION_CHARS = 1024  # under a voice or video
     TEXT_CHARS = 4096  # one Telegram message
     CONVERT_SECONDS = 300  # the conversion's time budget
+    # A form left open, or a typed question never confirmed, is forgotten after this long
+    # (with its recording): nothing unsent is kept.
+    DRAFT_HOURS = 24
     # Questions back: a candidate cannot flood the review thread.
     QUESTIONS_PER_DAY = 3
     QUESTION_CHARS = 1000

@@ -115,6 +115,16 @@ def forget(session: Session, interview_ids: Sequence[int]) -> None:
     )
 
 
+def forget_unsent(session: Session, before: datetime) -> None:
+    """Questions typed before ``before`` that the candidate never said to send (or said
+    not to): their words are not kept."""
+    session.execute(
+        delete(CandidateQuestion)
+        .where(col(CandidateQuestion.status).in_([QuestionStatus.DRAFT, QuestionStatus.DROPPED]))
+        .where(col(CandidateQuestion.created_at) < before)
+    )
+
+
 def texts_of(session: Session, interview_ids: Sequence[int]) -> list[str]:
     return list(
         session.exec(

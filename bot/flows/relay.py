@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlmodel import Session, col, select
@@ -167,7 +167,10 @@ def confirm(
     _recruiter_only(session, by, recruiters)
     relay = session.get(Relay, relay_id)
     if relay is None:
-        raise NotFound("That message is gone: the candidate's data was erased meanwhile.")
+        raise NotFound(
+            "That message is gone (the form was open for more than a day, or the candidate's "
+            "data was erased): use *Send to candidate* again."
+        )
     interview = review.existing_interview(session, relay.interview_id)
     session.refresh(relay)  # read again under the interview's lock: one confirmation wins
     if relay.status != RelayStatus.DRAFT:
@@ -252,6 +255,21 @@ def refused(session: Session, relay_id: int, reason: str, now: datetime) -> None
         else "Telegram refused it"
     )
     _edit_note(session, relay, f"⚠️ Not delivered: {why}.", now)
+
+
+def forget_unsent(session: Session, now: datetime) -> None:
+    """The periodic tick: drafts nobody confirmed within ``RelayLimit.DRAFT_HOURS`` go, with
+    their recordings (after commit), and so do candidates' typed questions never sent."""
+    before = now - timedelta(hours=RelayLimit.DRAFT_HOURS)
+    stale = session.exec(
+        select(Relay).where(Relay.status == RelayStatus.DRAFT).where(col(Relay.created_at) < before)
+    ).all()
+    for draft in stale:
+        path = draft.media_path
+        session.delete(draft)
+        session.flush()
+        answer_media.discard_if_unused(session, path)
+    questions.forget_unsent(session, before)
 
 
 def forget(session: Session, interview_ids: Sequence[int]) -> list[str]:

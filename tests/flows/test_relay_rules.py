@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from bot.errors import IllegalTransition, InvalidRequest, NotAllowed
+from bot.errors import IllegalTransition, InvalidRequest, NotAllowed, NotFound
 from bot.flows import interview, relay
 from bot.flows.relay import RelayKind
 from bot.limits import RelayLimit
@@ -182,3 +182,21 @@ def test_questions_need_consent_and_are_limited_per_day(world: FlowWorld) -> Non
         if "❓" in r.payload["text"]
     ]
     assert all(b[0]["label"] == "↩️ Reply to candidate" for b in buttons)
+
+
+def test_nothing_unsent_is_kept_past_a_day(world: FlowWorld) -> None:
+    jane = _jane(world)
+    kept = _draft(world, jane)
+    _confirm(world, kept, "Sent")
+    forgotten = _draft(world, jane)
+    world.run(lambda s, now: interview.expects_text(s, person=jane.person, text="Hm?", now=now))
+    assert world.texts_to(jane)[-1] == "Send this to the hiring team as a question?"
+    world.advance(hours=RelayLimit.DRAFT_HOURS - 1)
+    world.run(relay.forget_unsent)
+    assert world.read(lambda s: len(s.exec(select(CandidateQuestion)).all())) == 1
+    world.advance(hours=2)
+    world.run(relay.forget_unsent)
+    assert world.read(lambda s: s.exec(select(CandidateQuestion)).all()) == []
+    assert world.read(lambda s: [r.id for r in s.exec(select(Relay)).all()]) == [kept]
+    with pytest.raises(NotFound, match=r"use \*Send to candidate\* again"):
+        _confirm(world, forgotten, "Too late")
