@@ -158,9 +158,9 @@ def _identifying_words(session: Session, interview_ids: Sequence[int]) -> list[s
     texts += session.exec(
         select(Decision.reason).where(col(Decision.interview_id).in_(interview_ids))
     ).all()
-    # What they asked the team, and what the team wrote back to them.
+    # What they asked the team. (What the team wrote back is only in their thread's rows and
+    # their chat's, which go by key: a "Thank you!" is not searched for in everyone's rows.)
     texts += questions.texts_of(session, interview_ids)
-    texts += relay.texts_of(session, interview_ids)
     # Whole texts and each line: a quoted or reformatted copy still contains every line.
     words = {t.strip() for t in texts if t and t.strip()}
     words |= {line.strip() for t in list(words) for line in t.splitlines() if line.strip()}

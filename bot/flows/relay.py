@@ -285,13 +285,6 @@ def forget(session: Session, interview_ids: Sequence[int]) -> list[str]:
     return media
 
 
-def texts_of(session: Session, interview_ids: Sequence[int]) -> list[str]:
-    """What the team wrote to these candidates (erasure looks for it in the outbox)."""
-    return list(
-        session.exec(select(Relay.text).where(col(Relay.interview_id).in_(interview_ids))).all()
-    )
-
-
 def _recruiter_only(session: Session, by: str, recruiters: Iterable[str]) -> None:
     if not roles.is_recruiter(session, by, recruiters):
         raise NotAllowed(REFUSAL)
