@@ -81,7 +81,7 @@ def convert(src: Path, dest_dir: Path, kind: str, *, note_if_fits: bool = False)
 
 def _voice(src: Path, dest: Path, until: float, deadline: float) -> None:
     """Mono OGG/Opus at 48 kHz: what Telegram's clients record and play as a voice message."""
-    with _opened(src) as source, av.open(str(dest), "w", format="ogg") as out:
+    with _Opened(src) as source, av.open(str(dest), "w", format="ogg") as out:
         stream = out.add_stream("libopus", rate=_OPUS_RATE)
         stream.layout = "mono"
         stream.bit_rate = _OPUS_BIT_RATE
@@ -100,7 +100,7 @@ def _voice(src: Path, dest: Path, until: float, deadline: float) -> None:
 def _video_note(src: Path, dest: Path, until: float, deadline: float) -> None:
     """A square H.264/AAC MP4: the middle of the picture, ``VIDEO_NOTE_SIDE`` a side."""
     side = int(RelayLimit.VIDEO_NOTE_SIDE)
-    with _opened(src) as source, av.open(str(dest), "w", format="mp4") as out:
+    with _Opened(src) as source, av.open(str(dest), "w", format="mp4") as out:
         in_video = source.streams.video[0]
         in_audio = source.streams.audio[0] if source.streams.audio else None
         video = out.add_stream(
@@ -152,7 +152,7 @@ def _square(frame: Any, side: int) -> Any:
     return picture.reformat(side, side, "yuv420p")
 
 
-class _opened:
+class _Opened:
     """``av.open`` for reading, its failures as MediaError (the recruiter's own file)."""
 
     def __init__(self, path: Path) -> None:
