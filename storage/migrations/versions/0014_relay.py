@@ -1,7 +1,7 @@
 """relays from the team to candidates, and candidates' questions (issue 11)
 
 Revision ID: 0014_relay
-Revises: 0013
+Revises: 0014_webhooks
 Create Date: 2026-11-28 02:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0014_relay"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014_webhooks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
