@@ -43,6 +43,11 @@ class Action(StrEnum):
     TRANSCRIBED = "answer.transcribed"
     WEBHOOK_ADDED = "webhook.added"
     WEBHOOK_REMOVED = "webhook.removed"
+    SHARED_IN_SLACK = "share.slack"
+    SHARE_LINK_CREATED = "share.link_created"
+    SHARE_LINK_REVOKED = "share.link_revoked"
+    SHARE_VIEWED = "share.viewed"
+    SHARE_VOTED = "share.voted"
 
 
 CANDIDATE = "candidate"  # the actor when the candidate acted (in Telegram)
