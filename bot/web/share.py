@@ -68,7 +68,8 @@ _KIND_LABELS = {
     "audio": "Audio",
     "text": "Typed answer",
 }
-_VOTES = ((VoteChoice.YES, "👍 Yes"), (VoteChoice.MAYBE, "🤔 Maybe"), (VoteChoice.NO, "👎 No"))
+# Words, no emoji: a reader's machine may have no emoji font (the page must read anyway).
+_VOTES = ((VoteChoice.YES, "Yes"), (VoteChoice.MAYBE, "Maybe"), (VoteChoice.NO, "No"))
 
 
 def address(base: str, token: str) -> str:

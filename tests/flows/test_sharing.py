@@ -4,10 +4,11 @@ every view recorded, blind review held, votes rate-limited)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.errors import InvalidRequest, NotAllowed, NotFound
 from bot.flows import erasure, sharing
@@ -133,8 +134,12 @@ def test_a_link_that_ended_shows_nothing_whatever_the_reason(world: FlowWorld, e
     with pytest.raises(sharing.Unavailable):
         world.run(lambda s, now: sharing.vote(s, token, "yes", "", now))
     for answer_id in recordings:
+
+        def fetch(session: Session, now: datetime, answer: int = answer_id) -> None:
+            sharing.recording(session, token, answer, now)
+
         with pytest.raises(sharing.Unavailable):
-            world.run(lambda s, now, a=answer_id: sharing.recording(s, token, a, now))  # type: ignore[misc]
+            world.run(fetch)
 
 
 def test_a_link_is_scoped_to_its_candidate(world: FlowWorld) -> None:
