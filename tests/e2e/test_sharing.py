@@ -72,7 +72,7 @@ async def test_a_link_made_in_the_share_form_shows_the_answers_and_takes_a_vote(
 async def test_a_revoked_link_shows_nothing_and_only_recruiters_revoke(tmp_path: Path) -> None:
     async with World(data_dir=tmp_path) as w:
         await answered(w)
-        address = await make_link(w)
+        address = await make_link(w, "Dana Lee")
         parent = await card(w)
         made = await eventually(
             lambda: next(
