@@ -2,7 +2,7 @@
 
 An adapter like bot/slack: it reads the request, calls one flow, and renders what the flow
 returns as HTML. Server-rendered, no script at all: the Content-Security-Policy forbids
-scripts, inline styles and framing, and every value (names full of markup included) goes
+scripts, every style but its own and framing, and every value (names full of markup included) goes
 through ``html.escape``. The token is in the path, so the page sends no referrer (it would
 carry the token to whatever a link opens) and asks not to be indexed or cached.
 
@@ -13,6 +13,8 @@ status (404): nobody learns whether a token ever existed.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import re
 from collections.abc import Iterable
 from datetime import datetime
@@ -29,6 +31,45 @@ from bot.limits import ShareLimit
 from bot.unit_of_work import UnitOfWork
 from storage.media import MediaUnavailable, local_copy
 
+STYLESHEET = """
+:root { color-scheme: light dark; --ink: #1d1c1d; --muted: #616061; --line: #dddddd;
+  --card: #ffffff; --page: #f6f6f4; --accent: #1264a3; --warn: #8a5a00; }
+@media (prefers-color-scheme: dark) {
+  :root { --ink: #e8e8e8; --muted: #a8a8a8; --line: #3a3a3a; --card: #1f2022;
+    --page: #161718; --accent: #5aa8e6; --warn: #e0b050; } }
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--page); color: var(--ink);
+  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+main { max-width: 46rem; margin: 0 auto; padding: 2rem 1rem 4rem; }
+header { margin-bottom: 1.5rem; }
+h1 { font-size: 1.8rem; margin: 0.2rem 0; overflow-wrap: anywhere; }
+h2 { font-size: 1.1rem; margin: 0 0 0.4rem; overflow-wrap: anywhere; }
+.kicker, .meta, .facts, .fineprint { color: var(--muted); font-size: 0.9rem; margin: 0; }
+.number { display: inline-block; min-width: 2.2rem; color: var(--accent); }
+.answer, .vote { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
+  padding: 1.1rem 1.2rem; margin: 1rem 0; }
+audio, video { display: block; width: 100%; margin: 0.8rem 0; max-height: 26rem; }
+.transcript { margin: 0.6rem 0 0; padding: 0.2rem 0 0.2rem 1rem;
+  border-left: 3px solid var(--line); overflow-wrap: anywhere; }
+.transcript p { margin: 0.3rem 0; }
+.flags { color: var(--warn); margin: 0.4rem 0; padding-left: 1.2rem; }
+.state { color: var(--muted); font-style: italic; }
+.notice { background: var(--card); border-left: 4px solid var(--accent); padding: 0.7rem 1rem; }
+fieldset { border: 0; padding: 0; margin: 0 0 1rem; display: flex; gap: 1.2rem;
+  flex-wrap: wrap; }
+legend { font-weight: 600; margin-bottom: 0.5rem; }
+.choice { cursor: pointer; }
+textarea { width: 100%; font: inherit; padding: 0.5rem; border-radius: 6px;
+  border: 1px solid var(--line); background: var(--page); color: var(--ink);
+  margin: 0.3rem 0 1rem; }
+button { font: inherit; font-weight: 600; color: #fff; background: var(--accent); border: 0;
+  border-radius: 6px; padding: 0.6rem 1.2rem; cursor: pointer; }
+"""
+# The one stylesheet, inline: allowed by its hash alone (no inline style or script of
+# anyone else's runs), and the page needs no second request or path (it works behind a
+# proxy that serves it under any prefix).
+_STYLE_HASH = base64.b64encode(hashlib.sha256(STYLESHEET.encode()).digest()).decode()
+
 PREFIX = "/share/"
 _TOKEN = r"{token:[A-Za-z0-9_-]{20,64}}"
 _CHUNK = 256 * 1024
@@ -36,8 +77,8 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; media-src 'self'; img-src 'self'; "
-        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; media-src 'self'; "
+        "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ),
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex, nofollow, noarchive",
@@ -80,7 +121,6 @@ def address(base: str, token: str) -> str:
 def routes(app: web.Application, uow: UnitOfWork) -> None:
     """Add the share page's routes to hirebot's web app."""
     pages = SharePages(uow)
-    app.router.add_get(f"{PREFIX}static/share.css", pages.stylesheet)
     app.router.add_get(f"{PREFIX}{_TOKEN}", pages.page)
     app.router.add_post(f"{PREFIX}{_TOKEN}/vote", pages.vote)
     app.router.add_get(f"{PREFIX}{_TOKEN}/answers/{{answer:[0-9]{{1,18}}}}", pages.recording)
@@ -131,10 +171,6 @@ class SharePages:
                 return await _send_range(request, file)
         except (FileNotFoundError, MediaUnavailable):
             return _unavailable()
-
-    async def stylesheet(self, request: web.Request) -> web.Response:
-        headers = {**HEADERS, "Cache-Control": "public, max-age=3600"}
-        return web.Response(text=STYLESHEET, content_type="text/css", headers=headers)
 
     async def unavailable(self, request: web.Request) -> web.Response:
         return _unavailable()
@@ -286,46 +322,10 @@ def _document(title: str, body: Iterable[str]) -> str:
         '<meta name="robots" content="noindex, nofollow, noarchive">\n'
         '<meta name="referrer" content="no-referrer">\n'
         f"<title>{escape(title)}</title>\n"
-        f'<link rel="stylesheet" href="{PREFIX}static/share.css">\n'
+        f"<style>{STYLESHEET}</style>\n"
         f"</head>\n<body>\n<main>\n{inner}\n</main>\n</body>\n</html>\n"
     )
 
 
 def _moment(moment: datetime) -> str:
     return format_deadline(moment)
-
-
-STYLESHEET = """
-:root { color-scheme: light dark; --ink: #1d1c1d; --muted: #616061; --line: #dddddd;
-  --card: #ffffff; --page: #f6f6f4; --accent: #1264a3; --warn: #8a5a00; }
-@media (prefers-color-scheme: dark) {
-  :root { --ink: #e8e8e8; --muted: #a8a8a8; --line: #3a3a3a; --card: #1f2022;
-    --page: #161718; --accent: #5aa8e6; --warn: #e0b050; } }
-* { box-sizing: border-box; }
-body { margin: 0; background: var(--page); color: var(--ink);
-  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-main { max-width: 46rem; margin: 0 auto; padding: 2rem 1rem 4rem; }
-header { margin-bottom: 1.5rem; }
-h1 { font-size: 1.8rem; margin: 0.2rem 0; overflow-wrap: anywhere; }
-h2 { font-size: 1.1rem; margin: 0 0 0.4rem; overflow-wrap: anywhere; }
-.kicker, .meta, .facts, .fineprint { color: var(--muted); font-size: 0.9rem; margin: 0; }
-.number { display: inline-block; min-width: 2.2rem; color: var(--accent); }
-.answer, .vote { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
-  padding: 1.1rem 1.2rem; margin: 1rem 0; }
-audio, video { display: block; width: 100%; margin: 0.8rem 0; max-height: 26rem; }
-.transcript { margin: 0.6rem 0 0; padding: 0.2rem 0 0.2rem 1rem;
-  border-left: 3px solid var(--line); overflow-wrap: anywhere; }
-.transcript p { margin: 0.3rem 0; }
-.flags { color: var(--warn); margin: 0.4rem 0; padding-left: 1.2rem; }
-.state { color: var(--muted); font-style: italic; }
-.notice { background: var(--card); border-left: 4px solid var(--accent); padding: 0.7rem 1rem; }
-fieldset { border: 0; padding: 0; margin: 0 0 1rem; display: flex; gap: 1.2rem;
-  flex-wrap: wrap; }
-legend { font-weight: 600; margin-bottom: 0.5rem; }
-.choice { cursor: pointer; }
-textarea { width: 100%; font: inherit; padding: 0.5rem; border-radius: 6px;
-  border: 1px solid var(--line); background: var(--page); color: var(--ink);
-  margin: 0.3rem 0 1rem; }
-button { font: inherit; font-weight: 600; color: #fff; background: var(--accent); border: 0;
-  border-radius: 6px; padding: 0.6rem 1.2rem; cursor: pointer; }
-"""

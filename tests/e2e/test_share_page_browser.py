@@ -24,6 +24,8 @@ from tests.helpers.slack import card, db
 
 CHROMIUM = Path(os.environ.get("HIREBOT_CHROMIUM", "/usr/bin/chromium"))
 HAVE_ENOUGH_DATA = 4
+# Generous: the machine may be busy with other tests (and Chromium with transcoding).
+WAIT_MS = 90_000
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -63,6 +65,7 @@ async def test_the_page_loads_plays_the_answer_and_takes_a_vote(
         await answered(w, 'Jane "<b>JD</b>" Doe')
         address = await make_link(w, holder="Dana Lee")
         page = await browser.new_page()
+        page.set_default_timeout(WAIT_MS)
         refused: list[str] = []
         page.on("console", lambda m: refused.append(m.text) if m.type == "error" else None)
 
@@ -78,14 +81,14 @@ async def test_the_page_loads_plays_the_answer_and_takes_a_vote(
         audio = page.locator("audio").first
         await audio.evaluate("a => a.play()")
         await page.wait_for_function(
-            f"document.querySelector('audio').readyState === {HAVE_ENOUGH_DATA}", timeout=30_000
+            f"document.querySelector('audio').readyState === {HAVE_ENOUGH_DATA}", timeout=WAIT_MS
         )
         duration = await audio.evaluate("a => a.duration")
         assert duration > 1
         # Seeking asks for a range: the player can jump to the moment.
         await audio.evaluate("a => { a.pause(); a.currentTime = a.duration / 2; }")
         seeked = "(a => a.readyState >= 2 && !a.seeking)(document.querySelector('audio'))"
-        await page.wait_for_function(seeked, timeout=30_000)
+        await page.wait_for_function(seeked, timeout=WAIT_MS)
         assert not [m for m in refused if "Content Security Policy" in m], refused
 
         shot = tmp_path / "share-page.png"
