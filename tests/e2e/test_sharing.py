@@ -145,6 +145,27 @@ async def test_the_share_form_sends_the_summary_in_slack_and_erasure_deletes_it(
         await eventually(lambda: not w.slack.messages(HIRING), what="the post deleted")
 
 
+async def test_a_channel_hirebot_is_not_in_is_refused_in_the_form(tmp_path: Path) -> None:
+    async with World(data_dir=tmp_path) as w:
+        w.slack.add_channel(HIRING, "hiring-managers", [RECRUITER])
+        await answered(w)
+        form = await share_form(w)
+        picked = {
+            "value": {"type": "multi_conversations_select", "selected_conversations": [HIRING]}
+        }
+        await w.slack.teammate(RECRUITER).submit_view(form, {"channels": picked})
+        assert w.slack.view_acks[-1] == {
+            "response_action": "errors",
+            "errors": {
+                "channels": (
+                    f"hirebot is not in <#{HIRING}>: /invite @hirebot there first, or pick people."
+                )
+            },
+        }
+        await w.wait_idle()
+        assert not w.slack.messages(HIRING)
+
+
 async def test_only_recruiters_may_share(tmp_path: Path) -> None:
     async with World(data_dir=tmp_path) as w:
         await answered(w)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
@@ -63,6 +63,7 @@ async def submit_share(
     ack: AsyncAck,
     body: dict[str, Any],
     view: dict[str, Any],
+    context: AsyncBoltContext,
     *,
     uow: UnitOfWork,
     members: ChannelMembers,
@@ -75,6 +76,13 @@ async def submit_share(
     read = read_share(view)
     if isinstance(read, dict):
         await ack(response_action="errors", errors=read)
+        return
+    # A channel hirebot is not in would refuse the post after the form closed: say so now.
+    outside = [c for c in read.channels if context.bot_user_id not in await members.members(c)]
+    if outside:
+        named = ", ".join(f"<#{c}>" for c in outside)
+        error = f"hirebot is not in {named}: /invite @hirebot there first, or pick people."
+        await ack(response_action="errors", errors={"channels": error})
         return
     interview_id = int(view["private_metadata"])
     channel = await uow.run(lambda s, _now: _review_channel(s, interview_id))
