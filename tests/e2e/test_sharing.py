@@ -8,7 +8,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, TEAMMATE, World, eventually
+from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, SAMPLES, TEAMMATE, World, eventually
+from tests.helpers.s3 import new_bucket, settings_of
 from tests.helpers.sharing import answered, make_link, share_form, thread_text
 from tests.helpers.slack import card, hire, users_value
 
@@ -67,6 +68,24 @@ async def test_a_link_made_in_the_share_form_shows_the_answers_and_takes_a_vote(
             f"🔗 *Dana &lt;b&gt;Lee&lt;/b&gt;* (share link from <@{RECRUITER}>) voted *No*.\n"
             "> Great &lt;b&gt;depth&lt;/b&gt;; *not* senior enough."
         )
+
+
+async def test_a_link_serves_recordings_kept_in_a_bucket_by_range(
+    tmp_path: Path, s3_endpoint: str
+) -> None:
+    bucket = new_bucket(s3_endpoint)
+    async with World(data_dir=tmp_path, extra_settings=settings_of(bucket)) as w:
+        await answered(w)
+        address = await make_link(w, "Dana Lee")
+        kept = (SAMPLES / "answer1.ogg").read_bytes()
+        async with aiohttp.ClientSession() as http:
+            async with http.get(address) as page:
+                source = (await page.text()).split('<audio controls preload="metadata" src="')[1]
+            media = address.rsplit("/", 1)[0] + "/" + source.split('"')[0]
+            async with http.get(media, headers={"Range": "bytes=100-"}) as part:
+                assert part.status == 206
+                assert part.headers["Content-Range"] == f"bytes 100-{len(kept) - 1}/{len(kept)}"
+                assert await part.read() == kept[100:]
 
 
 async def test_a_revoked_link_shows_nothing_and_only_recruiters_revoke(tmp_path: Path) -> None:
