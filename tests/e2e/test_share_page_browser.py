@@ -7,6 +7,7 @@ no data. A screenshot of the page is saved in the test's tmp dir, and in
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -79,16 +80,24 @@ async def test_the_page_loads_plays_the_answer_and_takes_a_vote(
         assert width != "none"
 
         audio = page.locator("audio").first
+        # Functions run through the DevTools protocol; a string predicate would be eval'd in
+        # the page, which its CSP (rightly) refuses.
         await audio.evaluate("a => a.play()")
-        await page.wait_for_function(
-            f"document.querySelector('audio').readyState === {HAVE_ENOUGH_DATA}", timeout=WAIT_MS
+        enough = audio.evaluate(
+            "a => new Promise(done => a.readyState >= 4 ? done() :"
+            " a.addEventListener('canplaythrough', done, {once: true}))"
         )
-        duration = await audio.evaluate("a => a.duration")
-        assert duration > 1
+        await asyncio.wait_for(enough, WAIT_MS / 1000)
+        assert await audio.evaluate("a => a.readyState") == HAVE_ENOUGH_DATA
+        assert await audio.evaluate("a => a.duration") > 1
         # Seeking asks for a range: the player can jump to the moment.
-        await audio.evaluate("a => { a.pause(); a.currentTime = a.duration / 2; }")
-        seeked = "(a => a.readyState >= 2 && !a.seeking)(document.querySelector('audio'))"
-        await page.wait_for_function(seeked, timeout=WAIT_MS)
+        seek = audio.evaluate(
+            "a => new Promise(done => { a.pause();"
+            " a.addEventListener('seeked', () => done(a.currentTime), {once: true});"
+            " a.currentTime = a.duration / 2; })"
+        )
+        middle = await asyncio.wait_for(seek, WAIT_MS / 1000)
+        assert middle > 1
         assert not [m for m in refused if "Content Security Policy" in m], refused
 
         shot = tmp_path / "share-page.png"
