@@ -1,7 +1,7 @@
 """share links: a candidate's answers for someone outside Slack
 
-Revision ID: 0014_share_links
-Revises: 0013
+Revision ID: 0015_share_links
+Revises: 0014_webhooks
 Create Date: 2026-11-28 02:40:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0014_share_links"
-down_revision: str | None = "0013"
+revision: str = "0015_share_links"
+down_revision: str | None = "0014_webhooks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
