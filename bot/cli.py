@@ -136,6 +136,8 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     import contextlib
     import signal
 
+    from bot.errors import described
+
     if args.check:
         from bot.worker import check
 
@@ -157,7 +159,17 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         async with process:
-            await stop.wait()
+            # A signal, or the worker itself stopping (the database gone for good): then
+            # exit non-zero so that a supervisor restarts it.
+            signalled = asyncio.create_task(stop.wait())
+            worker = asyncio.create_task(process.stopped())
+            await asyncio.wait([signalled, worker], return_when=asyncio.FIRST_COMPLETED)
+            if worker.done():
+                signalled.cancel()
+                error = worker.exception()
+                why = described(error) if error is not None else "it returned"
+                raise HirebotError(f"the transcription worker stopped: {why}")
+            worker.cancel()
 
     asyncio.run(serve())
     return 0

@@ -27,7 +27,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.config import Settings
-from bot.errors import described
+from bot.errors import ConfigError, described
 from bot.flows import review
 from bot.flows.ports import Transcriber
 from bot.runtime import keep_payloads_out_of_logs, quiet_http_logs
@@ -85,6 +85,13 @@ class WorkerProcess:
         )
         self.jobs = build_app(s.db_url, worker=self.transcription, connections=self.concurrency + 3)
         await self.jobs.open_async()
+        if not await self.jobs.check_connection_async():
+            await self.jobs.close_async()
+            self.db.dispose()
+            raise ConfigError(
+                "The database has no transcription job tables yet: run `hirebot migrate` "
+                "(or start a bot process, which migrates) before the workers."
+            )
         self.deferrer = JobDeferrer(self.jobs, self.uow)
         name = f"{socket.gethostname()}:{os.getpid()}"
         self._tasks = [
@@ -127,6 +134,10 @@ class WorkerProcess:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    async def stopped(self) -> None:
+        """Return when the procrastinate worker has stopped (raising what stopped it)."""
+        await asyncio.shield(self._tasks[0])  # waiting for it must not cancel it
 
     @property
     def running(self) -> bool:

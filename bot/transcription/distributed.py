@@ -31,6 +31,7 @@ from sqlalchemy import String, cast, column, exists, literal, literal_column, se
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col
 
+from bot import backoff
 from bot.errors import described
 from bot.transcription.jobs import TranscriptionWorker
 from bot.unit_of_work import UnitOfWork
@@ -49,6 +50,8 @@ STALLED_SECONDS = 30.0
 # A stopping worker waits this long for its jobs, then cancels them: a cancelled
 # transcription hands its answer back at once, and redoing it is safe.
 STOP_GRACE_SECONDS = 5.0
+# A worker stopped by an error is started again after 1 s, doubling up to this.
+RESTART_MAX_SECONDS = 30
 # Answers deferred per sweep: the rest wait for the next one.
 SWEEP_BATCH = 200
 
@@ -97,16 +100,34 @@ async def run_jobs(
     queues: list[str] | None = None,
     name: str = "hirebot-worker",
 ) -> None:
-    """Load the model, then run this process's procrastinate worker until cancelled."""
+    """Load the model, then run this process's procrastinate worker until cancelled.
+
+    A worker stopped by an error (PostgreSQL restarted under it, say) is started again after
+    a pause: a bot process has no supervisor to restart its in-process worker, and a job it
+    held is failed as stalled and its answer deferred again (see JobDeferrer).
+    """
     await worker.load()
-    await app.run_worker_async(
-        queues=queues or [QUEUE],
-        concurrency=concurrency,
-        name=name,
-        install_signal_handlers=False,
-        delete_jobs="always",  # the answer's row keeps the outcome
-        shutdown_graceful_timeout=STOP_GRACE_SECONDS,
-    )
+    failures = 0
+    while True:
+        try:
+            await app.run_worker_async(
+                queues=queues or [QUEUE],
+                concurrency=concurrency,
+                name=name,
+                install_signal_handlers=False,
+                delete_jobs="always",  # the answer's row keeps the outcome
+                shutdown_graceful_timeout=STOP_GRACE_SECONDS,
+            )
+            return
+        except Exception as err:
+            pause = backoff.doubling(failures, first=1, most=RESTART_MAX_SECONDS)
+            log.error(
+                "the transcription worker stopped, restarting it in %.0f s: %s",
+                pause.total_seconds(),
+                described(err),
+            )
+            failures += 1
+            await asyncio.sleep(pause.total_seconds())
 
 
 def waiting_without_job(session: Session, now: datetime) -> list[int]:

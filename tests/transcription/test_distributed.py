@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -26,6 +27,7 @@ from bot.transcription.distributed import (
     JobDeferrer,
     build_app,
     job_lock,
+    run_jobs,
     waiting_without_job,
 )
 from bot.unit_of_work import UnitOfWork
@@ -145,3 +147,29 @@ def test_workers_need_postgresql() -> None:
 
 def _answer_status(uow: UnitOfWork, answer_id: int) -> str:
     return uow.run_sync(lambda s, _now: s.get_one(Answer, answer_id).transcript_status)
+
+
+async def test_a_worker_refuses_a_database_not_migrated_yet(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("workers are PostgreSQL's")
+    worker = WorkerProcess(Settings(database_url=database_url), health_port=0)
+    with pytest.raises(ConfigError, match="hirebot migrate"):
+        await worker.start()
+
+
+async def test_a_worker_stopped_by_an_error_is_started_again() -> None:
+    """PostgreSQL restarted under a bot process's in-process worker: it comes back by itself."""
+    runs: list[list[str]] = []
+
+    class Jobs:
+        async def run_worker_async(self, **options: Any) -> None:
+            runs.append(options["queues"])
+            if len(runs) == 1:
+                raise OSError("server closed the connection unexpectedly")
+
+    class Model:
+        async def load(self) -> None:
+            return None
+
+    await run_jobs(Jobs(), Model(), concurrency=1)  # type: ignore[arg-type]
+    assert runs == [[QUEUE], [QUEUE]]
