@@ -417,6 +417,8 @@ class Runtime:
             "outbox_pending": pending,
             "inbox_pending": waiting,
         }
+        if self._jobs is not None:  # PostgreSQL: who transcribes (0: answers wait)
+            body["transcription_workers"] = await self._jobs.live_workers()
         return web.json_response(body, status=200 if body["ok"] else 503)
 
     async def _telegram_health(self) -> tuple[bool, str]:

@@ -224,5 +224,15 @@ class BotProcessJobs:
     def wake(self) -> None:
         self.deferrer.wake()
 
+    async def live_workers(self) -> int:
+        """Workers (any process) that sent a heartbeat lately: /health shows it, so that
+        HIREBOT_EXTERNAL_WORKERS with no `hirebot worker` running is seen at once."""
+        rows = await self.app.connector.execute_query_one_async(
+            "SELECT count(*) AS live FROM procrastinate_workers "
+            "WHERE last_heartbeat > now() - make_interval(secs => %(seconds)s)",
+            seconds=STALLED_SECONDS,
+        )
+        return int(rows["live"])
+
     async def close(self) -> None:
         await self.app.close_async()
