@@ -68,11 +68,6 @@ def conninfo(db_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def uses_jobs(db_url: str) -> bool:
-    """PostgreSQL runs transcription as procrastinate jobs; SQLite keeps the lease queue."""
-    return normalise_url(db_url).startswith("postgresql")
-
-
 def build_app(
     db_url: str, *, worker: TranscriptionWorker | None = None, connections: int = 4
 ) -> procrastinate.App:
