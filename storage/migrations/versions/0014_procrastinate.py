@@ -1,7 +1,7 @@
 """procrastinate's tables and functions (PostgreSQL): transcription jobs for any worker
 
 Revision ID: 0014_procrastinate
-Revises: 0013
+Revises: 0014_relay (re-chained after main's 0014_webhooks → 0014_relay)
 Create Date: 2026-11-28 02:50:00
 
 On PostgreSQL, transcription runs as procrastinate jobs (bot/transcription/distributed.py);
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_procrastinate"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014_relay"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
