@@ -1,4 +1,5 @@
-"""``hirebot`` — run | demo | migrate | openings | audit | export | doctor | purge | bench…"""
+"""``hirebot`` — run | worker | demo | migrate | openings | audit | export | doctor | purge |
+bench…"""
 
 # This module is what every ``hirebot`` command imports first, so it imports only what
 # building the parser needs (``hirebot --help`` answers at once): each command imports its
@@ -95,11 +96,83 @@ def _parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="list what would be erased, change nothing"
     )
     purge.set_defaults(handler=lambda args: _purge(_settings(), dry_run=args.dry_run))
+    _worker_parser(commands)
     # Commands that register themselves set a ``handler`` to call with the parsed arguments.
     transcribe_command.register(commands)
     # Listed here for --help only: main() hands ``hirebot bench …`` to the benches' parser.
     commands.add_parser("bench", help="measure speed, accuracy and memory (hirebot bench -h)")
     return parser
+
+
+def _worker_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    worker = commands.add_parser(
+        "worker", help="transcribe answers from the shared PostgreSQL (any machine, any number)"
+    )
+    worker.add_argument(
+        "--queues", default="transcription", help="comma-separated queues (default: transcription)"
+    )
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="answers at once (default: HIREBOT_WHISPER_WORKERS, else one per 4 cores)",
+    )
+    worker.add_argument(
+        "--health-port",
+        type=int,
+        default=None,
+        help="GET /health here (default: HIREBOT_HTTP_PORT)",
+    )
+    worker.add_argument(
+        "--check",
+        action="store_true",
+        help="ask this machine's running worker whether it is healthy",
+    )
+    worker.set_defaults(handler=lambda args: _worker(_settings(), args))
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+    import contextlib
+    import signal
+
+    from bot.errors import described
+
+    if args.check:
+        from bot.worker import check
+
+        healthy, said = check(settings.http_host, args.health_port or settings.http_port)
+        print(said)
+        return 0 if healthy else 1
+
+    from bot.worker import WorkerProcess
+
+    queues = [q.strip() for q in args.queues.split(",") if q.strip()]
+    process = WorkerProcess(
+        settings, queues=queues, concurrency=args.concurrency, health_port=args.health_port
+    )
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        async with process:
+            # A signal, or the worker itself stopping (the database gone for good): then
+            # exit non-zero so that a supervisor restarts it.
+            signalled = asyncio.create_task(stop.wait())
+            worker = asyncio.create_task(process.stopped())
+            await asyncio.wait([signalled, worker], return_when=asyncio.FIRST_COMPLETED)
+            if worker.done():
+                signalled.cancel()
+                error = worker.exception()
+                why = described(error) if error is not None else "it returned"
+                raise HirebotError(f"the transcription worker stopped: {why}")
+            worker.cancel()
+
+    asyncio.run(serve())
+    return 0
 
 
 def _day(text: str) -> date:

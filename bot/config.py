@@ -159,6 +159,9 @@ class Settings(BaseSettings):
     whisper_model: str = "tiny.en"
     # How many answers are transcribed at once; unset: one per four cores (at least one).
     whisper_workers: int | None = Field(default=None, ge=1)
+    # PostgreSQL only (issue 13): true, the bot process transcribes nothing and leaves every
+    # answer to `hirebot worker` processes; false, it also runs a worker of its own.
+    external_workers: bool = False
 
     @property
     def db_url(self) -> str:
@@ -248,8 +251,23 @@ class Settings(BaseSettings):
     def telegram_webhook(self) -> bool:
         return bool(self.telegram_webhook_url)
 
+    @property
+    def postgres(self) -> bool:
+        return self.db_url.startswith(("postgresql", "postgres:"))
+
+    def check_for_workers(self) -> None:
+        """External workers (and ``hirebot worker``) need the one shared PostgreSQL."""
+        if not self.postgres:
+            raise ConfigError(
+                "Transcription workers share their jobs through PostgreSQL: set "
+                "HIREBOT_DATABASE_URL=postgresql://… (on SQLite the bot transcribes answers "
+                "itself; unset HIREBOT_EXTERNAL_WORKERS)."
+            )
+
     def check_for_run(self) -> None:
         """Refuse to start without the secrets a real run needs."""
+        if self.external_workers:
+            self.check_for_workers()
         self.secret("telegram_token")
         _ = self.smtp  # a malformed SMTP URL stops the start, with what is wrong
         _ = self.media_bucket  # so does a half-configured media bucket

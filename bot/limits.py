@@ -191,6 +191,13 @@ class InboxLimit(IntEnum):
     # Settled updates (ids and outcomes, no content) are forgotten after this many days;
     # longer than Telegram keeps an unconfirmed update (24 h).
     KEEP_DAYS = 7
+    # An update whose recording could not be stored because the media store (an S3 bucket)
+    # did not answer waits longer: 2 s, 4 s… every 30 s, 15 tries over about 5.5 minutes,
+    # so an outage of a few minutes costs the candidate a delay, not a resend. Later
+    # updates of that chat wait behind it (order is kept); other chats go on.
+    MEDIA_MAX_ATTEMPTS = 15
+    MEDIA_FIRST_BACKOFF_SECONDS = 2
+    MEDIA_MAX_BACKOFF_SECONDS = 30
     # Polling: a failed getUpdates is retried after 1 s, doubling up to 30 s.
     POLL_FIRST_BACKOFF_SECONDS = 1
     POLL_MAX_BACKOFF_SECONDS = 30

@@ -14,6 +14,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -52,9 +53,12 @@ from bot.transcription import load_transcriber
 from bot.transcription.jobs import TranscriptionWorker, pool_size, transcription_pool
 from bot.unit_of_work import UnitOfWork, utc_now
 from bot.web import share
-from storage import answer_media, inbound, inbox, migrate, outbox
+from storage import advisory, answer_media, inbound, inbox, migrate, outbox
 from storage.db import Database, make_engine, private_dir
 from storage.media import media_store
+
+if TYPE_CHECKING:
+    from bot.transcription.distributed import BotProcessJobs
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +134,7 @@ class Runtime:
         self._socket: AsyncSocketModeHandler | None = None
         self._web: web.AppRunner | None = None
         self.http_port: int | None = None
+        self._jobs: BotProcessJobs | None = None
 
     async def start(self) -> None:
         quiet_http_logs()
@@ -180,7 +185,7 @@ class Runtime:
         )
         self._tasks = [
             asyncio.create_task(self.delivery.run_forever(), name="outbox"),
-            asyncio.create_task(self.transcription.run_forever(), name="transcription"),
+            *await self._start_transcription(),
         ]
         await self.telegram.start()
         self.updates = UpdateDispatcher(self.uow, self.telegram)
@@ -269,6 +274,8 @@ class Runtime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.telegram.shutdown()
         await self.feeds.close()
+        if self._jobs is not None:
+            await self._jobs.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
         self.db.dispose()
 
@@ -281,7 +288,12 @@ class Runtime:
 
     async def tick(self) -> None:
         """The periodic work: deadlines, reminders, live calls' reminders and outcomes, and
-        deleting media nothing refers to."""
+        deleting media nothing refers to. One bot process at a time runs it (storage.advisory)."""
+        async with advisory.exclusive(self.db.engine, "hirebot.tick") as mine:
+            if mine:
+                await self._tick()
+
+    async def _tick(self) -> None:
         try:
             await self.uow.run(reminders.tick)
             await self.uow.run(call_reminders.tick)
@@ -319,6 +331,11 @@ class Runtime:
 
     async def read_calendar_feeds(self) -> None:
         """Interviewers' calendar feeds not read for BusyFeedLimit.REFRESH_MINUTES."""
+        async with advisory.exclusive(self.db.engine, "hirebot.calendar-feeds") as mine:
+            if mine:
+                await self._read_calendar_feeds()
+
+    async def _read_calendar_feeds(self) -> None:
         try:
             await self.feeds.read_due()
         except Exception as err:
@@ -330,6 +347,21 @@ class Runtime:
         """A unit of work committed an outbox row or an answer to transcribe."""
         self.delivery.wake()
         self.transcription.wake()
+        if self._jobs is not None:
+            self._jobs.wake()
+
+    async def _start_transcription(self) -> list[asyncio.Task[None]]:
+        """SQLite: the in-process lease queue. PostgreSQL: procrastinate jobs (see
+        bot/transcription/distributed.py), run here unless HIREBOT_EXTERNAL_WORKERS."""
+        if not self.settings.postgres:
+            return [asyncio.create_task(self.transcription.run_forever(), name="transcription")]
+        from bot.transcription.distributed import BotProcessJobs
+
+        external = self.settings.external_workers
+        self._jobs = BotProcessJobs(
+            self.settings.db_url, self.uow, self.transcription, external=external
+        )
+        return await self._jobs.start()
 
     async def _start_web(self) -> None:
         app = web.Application()
@@ -394,6 +426,8 @@ class Runtime:
             "outbox_pending": pending,
             "inbox_pending": waiting,
         }
+        if self._jobs is not None:  # PostgreSQL: who transcribes (0: answers wait)
+            body["transcription_workers"] = await self._jobs.live_workers()
         return web.json_response(body, status=200 if body["ok"] else 503)
 
     async def _telegram_health(self) -> tuple[bool, str]:

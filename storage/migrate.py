@@ -12,6 +12,12 @@ from storage.db import normalise_url
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def ours(name: str | None, type_: str, _parents: object) -> bool:
+    """Alembic compares only our tables: procrastinate's (PostgreSQL) are its own schema,
+    applied whole by migration 0014 (``include_name``)."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -27,9 +27,7 @@ def queue(session: Session, answer: Answer) -> None:
 
 def claim_next(session: Session, *, now: datetime, lease: timedelta) -> int | None:
     """Claim the oldest pending answer that no live worker holds, counting an attempt."""
-    free = or_(
-        col(Answer.transcript_locked_until).is_(None), col(Answer.transcript_locked_until) < now
-    )
+    free = _free(now)
     for answer_id in session.exec(
         select(Answer.id)
         .where(Answer.transcript_status == TranscriptStatus.PENDING)
@@ -51,6 +49,30 @@ def claim_next(session: Session, *, now: datetime, lease: timedelta) -> int | No
         if result.rowcount == 1:  # type: ignore[attr-defined]
             return answer_id
     return None
+
+
+def claim(session: Session, answer_id: int, *, now: datetime, lease: timedelta) -> bool:
+    """Claim one given answer (a job named it), counting an attempt; False when it is not
+    pending, not stored yet, held by a live worker or waiting for its retry time."""
+    result = session.execute(
+        update(Answer)
+        .where(col(Answer.id) == answer_id)
+        .where(col(Answer.transcript_status) == TranscriptStatus.PENDING)
+        .where(col(Answer.media_path).is_not(None))
+        .where(_free(now))
+        .values(
+            transcript_locked_until=now + lease,
+            transcript_attempts=Answer.transcript_attempts + 1,
+        )
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _free(now: datetime) -> ColumnElement[bool]:
+    """No live worker holds the answer, and its retry time (if any) has come."""
+    return or_(
+        col(Answer.transcript_locked_until).is_(None), col(Answer.transcript_locked_until) < now
+    )
 
 
 def _held(answer_id: int, attempt: int) -> ColumnElement[bool]:

@@ -27,6 +27,7 @@ from bot.telegram.adapter import failed_updates
 from bot.unit_of_work import UnitOfWork
 from storage import inbox
 from storage.inbox import Claimed, Received
+from storage.media import MediaUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +141,8 @@ class UpdateDispatcher:
         if error is None:
             await self._uow.run(lambda s, now: inbox.mark_done(s, row.update_id, now))
             return
-        if row.attempts < InboxLimit.MAX_ATTEMPTS:
-            delay = backoff.doubling(row.attempts - 1, first=InboxLimit.FIRST_BACKOFF_SECONDS)
+        delay = retry_delay(row.attempts, error)
+        if delay is not None:
             await self._uow.run(
                 lambda s, now: inbox.mark_retry(s, row.update_id, at=now + delay, error_type=error)
             )
@@ -173,6 +174,23 @@ class UpdateDispatcher:
                 log.error(
                     "renewing the lease of update %s failed: %s", update_id, type(err).__name__
                 )
+
+
+def retry_delay(attempts: int, error: str) -> timedelta | None:
+    """How long a failed update waits for its next try (``attempts`` made so far, ``error``
+    the type that stopped the last one); None: given up on, the candidate is told."""
+    if error == MediaUnavailable.__name__:
+        # The store is down, not the update wrong: wait minutes rather than seconds.
+        if attempts >= InboxLimit.MEDIA_MAX_ATTEMPTS:
+            return None
+        return backoff.doubling(
+            attempts - 1,
+            first=InboxLimit.MEDIA_FIRST_BACKOFF_SECONDS,
+            most=InboxLimit.MEDIA_MAX_BACKOFF_SECONDS,
+        )
+    if attempts >= InboxLimit.MAX_ATTEMPTS:
+        return None
+    return backoff.doubling(attempts - 1, first=InboxLimit.FIRST_BACKOFF_SECONDS)
 
 
 def _sealed(payload: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:

@@ -82,13 +82,16 @@ class TranscriptionWorker:
         self._wake = asyncio.Event()
         self._transcriber: Transcriber | None = None
 
+    @property
+    def concurrency(self) -> int:
+        return self._concurrency
+
     def wake(self) -> None:
         self._wake.set()
 
     async def run_forever(self, poll_seconds: float = 2.0) -> None:
         """Load the model (in the executor), then run ``concurrency`` claim loops."""
-        loop = asyncio.get_running_loop()
-        self._transcriber = await loop.run_in_executor(self._executor, self._load)
+        await self.load()
         async with asyncio.TaskGroup() as group:
             for index in range(self._concurrency):
                 group.create_task(self._claim_loop(poll_seconds), name=f"transcribe-{index}")
@@ -106,6 +109,12 @@ class TranscriptionWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
 
+    async def load(self) -> None:
+        """Load the model in the executor (once); jobs wait for it rather than load twice."""
+        if self._transcriber is None:
+            loaded = await asyncio.get_running_loop().run_in_executor(self._executor, self._load)
+            self._transcriber = self._transcriber or loaded
+
     async def transcribe_next(self) -> bool:
         """Claim and transcribe one pending answer; False when none is due."""
         lease = timedelta(seconds=TranscriptionLimit.LEASE_SECONDS)
@@ -119,7 +128,29 @@ class TranscriptionWorker:
         claimed = await self._uow.run(claim)
         if claimed is None:
             return False
-        answer, language = claimed
+        await self._work(*claimed)
+        return True
+
+    async def transcribe_answer(self, answer_id: int) -> bool:
+        """Claim and transcribe the answer a job names (PostgreSQL's procrastinate workers);
+        False when it is not ours to do now: done already, held by a live worker, or
+        waiting for its retry time. The claim is the same as the lease queue's, so the
+        attempt limit and "a late result changes nothing" hold for jobs too."""
+        lease = timedelta(seconds=TranscriptionLimit.LEASE_SECONDS)
+
+        def claim(session: Session, now: datetime) -> tuple[Answer, str | None] | None:
+            if not transcripts.claim(session, answer_id, now=now, lease=lease):
+                return None
+            return session.get_one(Answer, answer_id), self._language_of(session, answer_id)
+
+        claimed = await self._uow.run(claim)
+        if claimed is None:
+            return False
+        await self._work(*claimed)
+        return True
+
+    async def _work(self, answer: Answer, language: str | None) -> None:
+        """Transcribe a claimed answer (or give it up after its last attempt)."""
         assert answer.id is not None
         answer_id, relpath, attempt = answer.id, answer.media_path, answer.transcript_attempts
         assert relpath is not None
@@ -129,7 +160,7 @@ class TranscriptionWorker:
             log.warning("answer %s: gave up after %s attempts", answer_id, attempt - 1)
             gave_up = f"gave up after {attempt - 1} attempts: the worker stopped each time"
             await self._finish(answer_id, attempt, None, gave_up)
-            return True
+            return
         heartbeat = asyncio.create_task(
             self._keep_lease(answer_id, attempt), name=f"transcript-lease-{answer_id}"
         )
@@ -137,16 +168,13 @@ class TranscriptionWorker:
             await self._transcribe(answer_id, attempt, relpath, language)
         finally:
             heartbeat.cancel()
-        return True
 
     async def _transcribe(
         self, answer_id: int, attempt: int, relpath: str, language: str | None
     ) -> None:
-        if self._transcriber is None:  # transcribe_next called without run_forever (tests)
-            self._transcriber = await asyncio.get_running_loop().run_in_executor(
-                self._executor, self._load
-            )
+        await self.load()  # a no-op after run_forever; tests call transcribe_next alone
         transcriber = self._transcriber
+        assert transcriber is not None
         loop = asyncio.get_running_loop()
         try:
             # From the media store (another machine's bucket, perhaps): a store that cannot

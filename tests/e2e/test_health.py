@@ -90,3 +90,23 @@ async def test_health_fails_while_socket_mode_is_disconnected(tmp_path: Path) ->
         await w.slack.drop_sockets()
         body = await _health_becomes(w, 503, seconds=30)
         assert (body["ok"], body["slack"]) == (False, "socket mode disconnected")
+
+
+async def test_health_counts_the_transcription_workers_on_postgresql(
+    tmp_path: Path, database_url: str
+) -> None:
+    """HIREBOT_EXTERNAL_WORKERS with no `hirebot worker` running shows as 0 workers."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite transcribes in the bot process: no workers to count")
+    for external, workers in ((True, 0), (False, 1)):
+        async with World(
+            data_dir=tmp_path / str(external),
+            database_url=database_url,
+            extra_settings={"external_workers": external},
+        ) as w:
+            deadline = time.monotonic() + 60  # its own worker registers once Whisper loads
+            body = await _health_becomes(w, 200)
+            while body["transcription_workers"] != workers and time.monotonic() < deadline:
+                await asyncio.sleep(0.5)
+                body = await _health_becomes(w, 200)
+            assert body["transcription_workers"] == workers, body

@@ -12,7 +12,9 @@ from storage import migrate
 
 def test_migrations_match_the_models(uow: UnitOfWork, database_url: str) -> None:
     with uow.db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": migrate.ours}
+        )
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
     assert migrate.current(database_url) is not None
