@@ -43,6 +43,9 @@ class Action(StrEnum):
     TRANSCRIBED = "answer.transcribed"
     WEBHOOK_ADDED = "webhook.added"
     WEBHOOK_REMOVED = "webhook.removed"
+    INTRO_SET = "opening.intro_set"
+    INTRO_REMOVED = "opening.intro_removed"
+    PREVIEW_STARTED = "opening.preview_started"
 
 
 CANDIDATE = "candidate"  # the actor when the candidate acted (in Telegram)
@@ -102,7 +105,11 @@ def about(
     now: datetime,
     **detail: Detail,
 ) -> AuditEvent:
-    """``record`` for one interview, with its opening."""
+    """``record`` for one interview, with its opening. A recruiter's preview is marked
+    ``preview``: whatever reads the trail to tell the outside world (an ATS, a webhook)
+    must skip those, as stats and exports do."""
+    if interview.preview:
+        detail["preview"] = True
     return record(
         session,
         actor=actor,

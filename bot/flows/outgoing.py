@@ -43,6 +43,7 @@ class Kind(StrEnum):
     CANDIDATE_DOCUMENT = "candidate.document"
     THREAD_INVITATION = "review.thread.invitation"
     WEBHOOK = "webhook"  # a signed event to a recruiter's endpoint (bot.flows.webhooks)
+    CANDIDATE_INTRO_CLIP = "candidate.intro_clip"
 
 
 # Ordering keys: the rows of one key are delivered one at a time, in order.
@@ -313,6 +314,20 @@ def webhook_key(endpoint_id: int) -> str:
     return f"hook:{endpoint_id}"
 
 
+class CandidateIntroClip(_Message):
+    """An opening's (or a question's) intro clip in the candidate's chat, in order with the
+    rest of the conversation. The clip is read when sent: a removed clip is skipped, and
+    once Telegram has it, later candidates get it by Telegram's file id (no upload)."""
+
+    kind: Literal[Kind.CANDIDATE_INTRO_CLIP] = Kind.CANDIDATE_INTRO_CLIP
+    chat_id: int
+    clip_id: int
+
+    @property
+    def ordering_key(self) -> str:
+        return candidate_key(self.chat_id)
+
+
 Message = Annotated[
     CandidateText
     | CardPost
@@ -329,7 +344,8 @@ Message = Annotated[
     | Email
     | CandidateDocument
     | ThreadInvitation
-    | Webhook,
+    | Webhook
+    | CandidateIntroClip,
     Field(discriminator="kind"),
 ]
 _MESSAGE: TypeAdapter[Message] = TypeAdapter(Message)
@@ -608,3 +624,8 @@ def invitation_to_thread(
         invitation=invitation,
     )
     enqueue(session, message, now)
+
+
+def intro_clip_to_candidate(session: Session, *, chat_id: int, clip_id: int, now: datetime) -> None:
+    """The intro clip ``clip_id`` in the candidate's chat, after what was said before."""
+    enqueue(session, CandidateIntroClip(chat_id=chat_id, clip_id=clip_id), now)

@@ -1,0 +1,155 @@
+"""Intro clips: the hiring team's own voice or face before the questions (issue 11).
+
+An opening may have one clip for every candidate, sent after they agree to take part and
+before the first question, and one per question, sent before that question. A clip is set
+from the openings file or from a Slack clip ("Use as intro for opening…"), converted once to
+Telegram's format (bot.media.telegram_formats) and kept in the media store. It belongs to
+the opening, not to any candidate: erasing a candidate leaves it; replacing or removing it
+deletes its file once nothing else uses the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from bot.flows import audit, outgoing
+from bot.flows.conversation import Conversation
+from storage import answer_media
+from storage.models import IntroClip, Opening
+
+
+@dataclass(frozen=True)
+class ConvertedClip:
+    """A clip converted for Telegram and written to the media store, not yet an intro."""
+
+    kind: str  # voice | video | video_note
+    media_path: str
+    duration_seconds: float
+    width: int
+    height: int
+    source_sha256: str  # of the file it was made from
+
+
+def find(session: Session, opening_id: int, position: int | None) -> IntroClip | None:
+    """The opening's own clip (``position`` None) or one question's (0-based)."""
+    where = (
+        col(IntroClip.question_position).is_(None)
+        if position is None
+        else col(IntroClip.question_position) == position
+    )
+    return session.exec(
+        select(IntroClip).where(IntroClip.opening_id == opening_id).where(where)
+    ).first()
+
+
+def of_opening(session: Session, opening_id: int) -> list[IntroClip]:
+    return list(
+        session.exec(
+            select(IntroClip)
+            .where(IntroClip.opening_id == opening_id)
+            .order_by(col(IntroClip.question_position))
+        ).all()
+    )
+
+
+def after_consent(conv: Conversation) -> None:
+    """The opening's clip, if it has one: the candidate hears the team before question 1."""
+    _send(conv, None)
+
+
+def before_question(conv: Conversation, position: int) -> None:
+    """The question's own clip, if it has one, before the question's intro."""
+    _send(conv, position)
+
+
+def _send(conv: Conversation, position: int | None) -> None:
+    assert conv.opening.id is not None
+    clip = find(conv.session, conv.opening.id, position)
+    if clip is not None and clip.id is not None:
+        outgoing.intro_clip_to_candidate(
+            conv.session, chat_id=conv.chat_id, clip_id=clip.id, now=conv.now
+        )
+
+
+def is_current(session: Session, opening: Opening, position: int | None, source: str) -> bool:
+    """Whether the clip is already made from the file whose SHA-256 is ``source``."""
+    assert opening.id is not None
+    clip = find(session, opening.id, position)
+    return clip is not None and clip.source_sha256 == source
+
+
+def set_clip(
+    session: Session,
+    *,
+    opening: Opening,
+    position: int | None,
+    converted: ConvertedClip,
+    by: str,
+    now: datetime,
+) -> IntroClip:
+    """Make ``converted`` the opening's (or question's) clip, replacing any before it."""
+    assert opening.id is not None
+    old = find(session, opening.id, position)
+    if old is not None and old.media_path == converted.media_path:
+        return old  # the same bytes again (a re-import): keep Telegram's file id
+    if old is not None:
+        _delete(session, old)
+    clip = IntroClip(
+        opening_id=opening.id,
+        question_position=position,
+        kind=converted.kind,
+        media_path=converted.media_path,
+        duration_seconds=converted.duration_seconds,
+        width=converted.width,
+        height=converted.height,
+        source_sha256=converted.source_sha256,
+        set_by=audit.actor_of(by),
+        created_at=now,
+    )
+    session.add(clip)
+    session.flush()
+    audit.record(
+        session,
+        actor=audit.actor_of(by),
+        action=audit.Action.INTRO_SET,
+        now=now,
+        opening_id=opening.id,
+        question=None if position is None else position + 1,
+        kind=converted.kind,
+    )
+    return clip
+
+
+def remove(
+    session: Session, *, opening: Opening, position: int | None, by: str, now: datetime
+) -> bool:
+    """Remove the clip and delete its file after commit; False when there was none."""
+    assert opening.id is not None
+    clip = find(session, opening.id, position)
+    if clip is None:
+        return False
+    _delete(session, clip)
+    audit.record(
+        session,
+        actor=audit.actor_of(by),
+        action=audit.Action.INTRO_REMOVED,
+        now=now,
+        opening_id=opening.id,
+        question=None if position is None else position + 1,
+    )
+    return True
+
+
+def _delete(session: Session, clip: IntroClip) -> None:
+    session.delete(clip)
+    session.flush()
+    answer_media.discard_if_unused(session, clip.media_path)
+
+
+def described(clip: IntroClip) -> str:
+    """One line for the team: what kind of clip, how long."""
+    what = {"voice": "voice clip", "video_note": "round video note"}.get(clip.kind, "video")
+    return f"{what} of {clip.duration_seconds:.0f} s"
