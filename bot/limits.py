@@ -273,6 +273,11 @@ class WebhookLimit(IntEnum):
     KEEP_LOG_DAYS = 30
 
 
+class PreviewLimit(IntEnum):
+    # A recruiter's preview of an opening (/hire preview) is erased this long after it began.
+    KEPT_HOURS = 24
+
+
 class TelegramMediaLimit(IntEnum):
     """What Telegram plays inline, and how much of a team clip hirebot converts
     (core.telegram.org/bots/api: sendVoice, sendVideo, sendVideoNote)."""

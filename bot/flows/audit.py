@@ -45,7 +45,6 @@ class Action(StrEnum):
     WEBHOOK_REMOVED = "webhook.removed"
     INTRO_SET = "opening.intro_set"
     INTRO_REMOVED = "opening.intro_removed"
-    PREVIEW_STARTED = "opening.preview_started"
 
 
 CANDIDATE = "candidate"  # the actor when the candidate acted (in Telegram)

@@ -29,6 +29,7 @@ RECRUITER_ONLY = frozenset(
         "audit",
         "remind",
         "opening new",
+        "preview",
         "recruiters add",
         "recruiters remove",
         "webhooks",

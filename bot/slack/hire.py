@@ -27,6 +27,7 @@ from bot.flows import (
     interviewer_setup,
     outgoing,
     pipeline,
+    preview,
     reports,
     roles,
     webhooks,
@@ -40,6 +41,7 @@ from bot.unit_of_work import UnitOfWork
 
 USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
 • `/hire invite <opening> <name> [email] [lang=xx] [time=1.5]` 🔒 — their link (emailed too)
+• `/hire preview <opening>` 🔒 — take the interview yourself on Telegram; answers come to your DM
 • `/hire status [opening|candidate]` — where things stand
 • `/hire remind <candidate>` 🔒 — nudge a candidate on Telegram (by email before they open it)
 • `/hire extend <candidate> <days>` 🔒 — move a candidate's deadline
@@ -128,6 +130,7 @@ class HireCommands:
         self._telegram_username = telegram_username
         self._verbs: dict[str, Callable[[HireCommand], Awaitable[Reply]]] = {
             "invite": self.invite,
+            "preview": self.preview,
             "status": self.status,
             "remind": self.remind,
             "extend": self.extend,
@@ -236,6 +239,25 @@ class HireCommands:
             f"Our first step is a short async interview on Telegram: open {link} and answer "
             f"a few questions by voice or video, any time before {deadline}."
         )
+
+    async def preview(self, command: HireCommand) -> Reply:
+        slug = command.rest.strip()
+        if not slug or " " in slug:
+            return "Usage: `/hire preview <opening>`, e.g. `/hire preview backend-engineer`"
+        profile = await self._profiles.of(command.user)
+        direct = await self._profiles.direct_channel(command.user)
+        invitation = await self._uow.run(
+            lambda s, now: preview.start(
+                s,
+                opening_slug=slug,
+                recruiter=command.user,
+                name=profile.name,
+                direct_channel=direct,
+                now=now,
+            )
+        )
+        username = self._telegram_username()
+        return preview.reply(invitation, lambda token: f"https://t.me/{username}?start={token}")
 
     async def status(self, command: HireCommand) -> Reply:
         async def work() -> str:
