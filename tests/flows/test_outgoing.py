@@ -15,6 +15,7 @@ from bot.flows import outgoing
 from bot.flows.meeting import Invitation, InvitationMethod, Meeting, Person
 from bot.flows.outgoing import (
     CandidateDocument,
+    CandidateIntroClip,
     CandidateText,
     CardPost,
     CardUpdate,
@@ -266,10 +267,21 @@ SAID: list[tuple[Callable[[Session], None], outgoing.Message, str]] = [
         HOOK,
         "hook:2",
     ),
+    (
+        lambda s: outgoing.intro_clip_to_candidate(s, chat_id=42, clip_id=5, now=T0),
+        CandidateIntroClip(chat_id=42, clip_id=5),
+        "tg:42",  # after the consent, before question 1's intro
+    ),
 ]
 
 # Kinds that came after the models: no row of theirs was ever written without ``kind``.
-BORN_WITH_MODELS = {Kind.EMAIL, Kind.CANDIDATE_DOCUMENT, Kind.THREAD_INVITATION, Kind.WEBHOOK}
+BORN_WITH_MODELS = {
+    Kind.EMAIL,
+    Kind.CANDIDATE_DOCUMENT,
+    Kind.THREAD_INVITATION,
+    Kind.WEBHOOK,
+    Kind.CANDIDATE_INTRO_CLIP,
+}
 
 
 def test_every_kind_of_message_is_said_by_some_flow_helper() -> None:
