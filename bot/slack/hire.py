@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.address_policy import AddressPolicy, only_refused
@@ -245,7 +246,13 @@ class HireCommands:
         if not slug or " " in slug:
             return "Usage: `/hire preview <opening>`, e.g. `/hire preview backend-engineer`"
         profile = await self._profiles.of(command.user)
-        direct = await self._profiles.direct_channel(command.user)
+        try:
+            direct = await self._profiles.direct_channel(command.user)
+        except SlackApiError as err:
+            return (
+                "I could not open our DM to put your preview's answers in "
+                f"(Slack said `{err.response.get('error')}`): run `hirebot doctor`."
+            )
         invitation = await self._uow.run(
             lambda s, now: preview.start(
                 s,

@@ -91,6 +91,9 @@ async def test_only_recruiters_preview_and_a_preview_leaves_a_real_candidacy_alo
         assert "Only recruiters can use `/hire preview`" in refused
         assert "There is no opening called 'nope'" in await hire(w, RECRUITER, "preview nope")
         assert "Usage: `/hire preview <opening>`" in await hire(w, RECRUITER, "preview")
+        w.slack.fail("conversations.open", status=200, retry_after=None, error="missing_scope")
+        refused = await hire(w, RECRUITER, "preview backend-engineer")
+        assert "could not open our DM" in refused and "missing_scope" in refused
 
         # The same Telegram account is also a real candidate: erasing the preview a day
         # later leaves the candidacy (and erasing a candidate would leave the preview).
