@@ -67,16 +67,17 @@ class TelegramCandidateChannel:
     ) -> Message:
         if clip.kind == "voice":
             return await self._bot.send_voice(chat_id=chat_id, voice=media, duration=seconds)
+        # A size of 0 is not known: Telegram reads it from the file.
         if clip.kind == "video_note":
             return await self._bot.send_video_note(
-                chat_id=chat_id, video_note=media, duration=seconds, length=clip.width
+                chat_id=chat_id, video_note=media, duration=seconds, length=clip.width or None
             )
         return await self._bot.send_video(
             chat_id=chat_id,
             video=media,
             duration=seconds,
-            width=clip.width,
-            height=clip.height,
+            width=clip.width or None,
+            height=clip.height or None,
             supports_streaming=True,
         )
 
