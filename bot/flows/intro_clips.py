@@ -15,10 +15,12 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.flows import audit, outgoing
+from bot.errors import InvalidRequest
+from bot.flows import audit, escaping, outgoing
 from bot.flows.conversation import Conversation
+from bot.flows.openings import opening_named
 from storage import answer_media
-from storage.models import IntroClip, Opening
+from storage.models import IntroClip, Opening, Question
 
 
 @dataclass(frozen=True)
@@ -153,3 +155,54 @@ def described(clip: IntroClip) -> str:
     """One line for the team: what kind of clip, how long."""
     what = {"voice": "voice clip", "video_note": "round video note"}.get(clip.kind, "video")
     return f"{what} of {clip.duration_seconds:.0f} s"
+
+
+def target(session: Session, slug: str, number: int | None) -> tuple[Opening, int | None]:
+    """The opening and question position a team member means; InvalidRequest if no such."""
+    opening = opening_named(session, slug)
+    if number is None:
+        return opening, None
+    count = len(session.exec(select(Question.id).where(Question.opening_id == opening.id)).all())
+    if not 1 <= number <= count:
+        raise InvalidRequest(
+            f"*{escaping.mrkdwn(opening.title)}* has questions 1 to {count}: pick one of "
+            "them, or leave the question out for the clip after consent."
+        )
+    return opening, number - 1
+
+
+def listing(session: Session, slug: str) -> str:
+    """``/hire intro <opening>``: the opening's clips, and how to change them."""
+    opening = opening_named(session, slug)
+    assert opening.id is not None
+    clips = of_opening(session, opening.id)
+    title = escaping.mrkdwn(opening.title)
+    if not clips:
+        return (
+            f"*{title}* has no intro clip. Name a file in its openings file (`intro:`) or use "
+            "the *Use as intro for opening…* shortcut on a clip in Slack."
+        )
+    lines = [f"*{title}*: intro clips"]
+    for clip in clips:
+        when = (
+            "after consent"
+            if clip.question_position is None
+            else f"before question {clip.question_position + 1}"
+        )
+        lines.append(f"• {when}: a {described(clip)}")
+    lines.append(f"Remove one with `/hire intro {opening.slug} remove [question number]`.")
+    return "\n".join(lines)
+
+
+def remove_by_team(
+    session: Session, *, slug: str, number: int | None, by: str, now: datetime
+) -> str:
+    """``/hire intro <opening> remove [N]``: the clip goes, and its file after commit."""
+    opening, position = target(session, slug, number)
+    what = "intro clip" if position is None else f"question {number}'s intro clip"
+    if not remove(session, opening=opening, position=position, by=by, now=now):
+        return f"*{escaping.mrkdwn(opening.title)}* has no {what}."
+    return (
+        f"Removed *{escaping.mrkdwn(opening.title)}*'s {what}: candidates who start from now "
+        "on do not get it, and its file is deleted."
+    )

@@ -30,6 +30,7 @@ RECRUITER_ONLY = frozenset(
         "remind",
         "opening new",
         "preview",
+        "intro",
         "recruiters add",
         "recruiters remove",
         "webhooks",

@@ -26,6 +26,7 @@ from bot.flows import (
     extensions,
     interview,
     interviewer_setup,
+    intro_clips,
     outgoing,
     pipeline,
     preview,
@@ -43,6 +44,7 @@ from bot.unit_of_work import UnitOfWork
 USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
 • `/hire invite <opening> <name> [email] [lang=xx] [time=1.5]` 🔒 — their link (emailed too)
 • `/hire preview <opening>` 🔒 — take the interview yourself on Telegram; answers come to your DM
+• `/hire intro <opening> [remove [question]]` 🔒 — its intro clips (set them from a clip's ⋯ menu)
 • `/hire status [opening|candidate]` — where things stand
 • `/hire remind <candidate>` 🔒 — nudge a candidate on Telegram (by email before they open it)
 • `/hire extend <candidate> <days>` 🔒 — move a candidate's deadline
@@ -132,6 +134,7 @@ class HireCommands:
         self._verbs: dict[str, Callable[[HireCommand], Awaitable[Reply]]] = {
             "invite": self.invite,
             "preview": self.preview,
+            "intro": self.intro,
             "status": self.status,
             "remind": self.remind,
             "extend": self.extend,
@@ -265,6 +268,23 @@ class HireCommands:
         )
         username = self._telegram_username()
         return preview.reply(invitation, lambda token: f"https://t.me/{username}?start={token}")
+
+    async def intro(self, command: HireCommand) -> Reply:
+        words = command.rest.split()
+        usage = "Usage: `/hire intro <opening>` or `/hire intro <opening> remove [question]`"
+        if not words or len(words) > 3 or (len(words) > 1 and words[1].lower() != "remove"):
+            return usage
+        slug = words[0]
+        if len(words) == 1:
+            return await self._uow.run(lambda s, _now: intro_clips.listing(s, slug))
+        if len(words) == 3 and not words[2].isdigit():
+            return usage
+        number = int(words[2]) if len(words) == 3 else None
+        return await self._uow.run(
+            lambda s, now: intro_clips.remove_by_team(
+                s, slug=slug, number=number, by=command.user, now=now
+            )
+        )
 
     async def status(self, command: HireCommand) -> Reply:
         async def work() -> str:

@@ -10,9 +10,18 @@ import pytest
 from sqlmodel import select
 
 from bot.sandbox.telegram import SentMessage
-from bot.sandbox.world import OPENING_FILE, SAMPLES, World, answer_question, eventually
+from bot.sandbox.world import (
+    OPENING_FILE,
+    RECRUITER,
+    SAMPLES,
+    TEAMMATE,
+    World,
+    answer_question,
+    eventually,
+)
 from bot.transcription.media import probe
 from storage.models import AuditEvent, IntroClip
+from tests.helpers.slack import hire
 from tests.helpers.stories import invite, start_answering
 
 
@@ -96,7 +105,7 @@ async def test_intro_plays_after_consent_before_question_one_and_is_uploaded_onc
 async def test_erasing_a_candidate_keeps_the_intro_and_removing_it_deletes_its_file(
     tmp_path: Path, database_url: str
 ) -> None:
-    yaml = _opening_with_intros(tmp_path, opening="answer1.ogg", question_2=None)
+    yaml = _opening_with_intros(tmp_path, opening="answer1.ogg", question_2="answer2.mp4")
     async with World(data_dir=tmp_path / "data", database_url=database_url, opening_file=yaml) as w:
         jane = w.telegram.candidate(710_003, "Jane", "Doe")
         await start_answering(w, jane, await invite(w, "Jane Doe"))
@@ -108,21 +117,37 @@ async def test_erasing_a_candidate_keeps_the_intro_and_removing_it_deletes_its_f
         await jane.press("Yes, delete everything", confirm)
         await jane.wait_for_message("Done: your recordings", after=mark)
         await w.wait_idle()
-        kept = w.bot.uow.run_sync(lambda s, _now: s.exec(select(IntroClip)).one())
-        stored = w.settings().media_dir / kept.media_path
-        assert stored.is_file()
+        clips = w.bot.uow.run_sync(lambda s, _now: s.exec(select(IntroClip)).all())
+        stored = {c.question_position: w.settings().media_dir / c.media_path for c in clips}
+        assert sorted(stored, key=str) == [1, None] and all(p.is_file() for p in stored.values())
 
-        # Re-importing the same file converts nothing; `intro: none` removes clip and file.
+        # Re-importing the same files converts nothing.
         w.import_opening(yaml)
-        again = w.bot.uow.run_sync(lambda s, _now: s.exec(select(IntroClip)).one())
-        assert again.media_path == kept.media_path
+        again = w.bot.uow.run_sync(lambda s, _now: s.exec(select(IntroClip)).all())
+        assert {c.media_path for c in again} == {c.media_path for c in clips}
+
+        # In Slack: recruiters list and remove clips; the file goes with the clip.
+        listed = await hire(w, RECRUITER, "intro backend-engineer")
+        assert "after consent: a voice clip of 7 s" in listed
+        assert "before question 2: a round video note of 6 s" in listed
+        assert "Only recruiters" in await hire(w, TEAMMATE, "intro backend-engineer remove 2")
+        assert "questions 1 to 2" in await hire(w, RECRUITER, "intro backend-engineer remove 3")
+        removed = await hire(w, RECRUITER, "intro backend-engineer remove 2")
+        assert "Removed *Backend Engineer*'s question 2's intro clip" in removed
+        assert not stored[1].exists() and stored[None].is_file()
+        assert "no question 2's intro clip" in await hire(
+            w, RECRUITER, "intro backend-engineer remove 2"
+        )
+
+        # `intro: none` in the file removes the opening's clip and its file.
+        stored_file = stored[None]
         w.import_opening(_opening_with_intros(tmp_path, opening="none", question_2=None))
         assert w.bot.uow.run_sync(lambda s, _now: s.exec(select(IntroClip)).all()) == []
         events = w.bot.uow.run_sync(lambda s, _now: s.exec(select(AuditEvent)).all())
         actions = [e.action for e in events]
-        assert not stored.exists()
-        assert actions.count("opening.intro_set") == 1
-        assert actions.count("opening.intro_removed") == 1
+        assert not stored_file.exists()
+        assert actions.count("opening.intro_set") == 2
+        assert actions.count("opening.intro_removed") == 2
 
 
 @pytest.mark.parametrize("bad", ["missing.ogg", "opening.yaml"])
