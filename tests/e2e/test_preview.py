@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from bot.flows.webhook_events import EVENTS
 from bot.sandbox.world import (
     INVITE_LINK,
     RECRUITER,
@@ -17,7 +18,14 @@ from bot.sandbox.world import (
     World,
     eventually,
 )
-from storage.models import Answer, AuditEvent, Interview
+from storage.models import (
+    Answer,
+    AuditEvent,
+    Interview,
+    OutboxMessage,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from tests.helpers.slack import db, finish_interview, hire
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -37,6 +45,15 @@ async def test_a_preview_answers_in_the_recruiters_dm_and_counts_nowhere(
 ) -> None:
     clock = SimulatedClock(NOW)
     async with World(data_dir=tmp_path, database_url=database_url, clock=clock) as w:
+        # A webhook subscribed to every event: a preview fires none of them.
+        hook = WebhookEndpoint(
+            url="https://hooks.example.com/hirebot",
+            secret="s" * 32,
+            events=list(EVENTS),
+            created_by=RECRUITER,
+            created_at=NOW,
+        )
+        w.bot.uow.run_sync(lambda s, _now: s.add(hook))
         rita_on_telegram = w.telegram.candidate(720_001, "Rita", "Recruiter")
         await finish_interview(w, rita_on_telegram, await _preview(w))
 
@@ -65,6 +82,10 @@ async def test_a_preview_answers_in_the_recruiters_dm_and_counts_nowhere(
         events = db(w, lambda s: s.exec(select(AuditEvent)).all())
         interview_events = [e for e in events if e.interview_id is not None]
         assert interview_events and all(e.detail.get("preview") for e in interview_events)
+        assert db(w, lambda s: s.exec(select(WebhookDelivery)).all()) == []
+        assert not db(
+            w, lambda s: s.exec(select(OutboxMessage).where(OutboxMessage.kind == "webhook")).all()
+        )
 
         # A day later the periodic tick erases it: answers, files and the DM thread's replies.
         files = [a.media_path for a in db(w, lambda s: s.exec(select(Answer)).all())]
@@ -80,6 +101,12 @@ async def test_a_preview_answers_in_the_recruiters_dm_and_counts_nowhere(
         assert not any((w.settings().media_dir / f).exists() for f in files if f)
         left = [m.text for m in w.slack.thread(RITAS_DM, card.ts)]
         assert len(left) == 1 and "This preview is 24 hours old" in left[0], left
+        assert db(w, lambda s: s.exec(select(WebhookDelivery)).all()) == []
+
+        # The same endpoint does hear of a real candidate.
+        await hire(w, RECRUITER, "invite backend-engineer Jane Doe")
+        delivered = db(w, lambda s: s.exec(select(WebhookDelivery)).all())
+        assert [d.event_type for d in delivered] == ["interview.invited"]
 
 
 async def test_only_recruiters_preview_and_a_preview_leaves_a_real_candidacy_alone(
