@@ -27,7 +27,7 @@ from bot.errors import (
     RecipientRefused,
     described,
 )
-from bot.flows import erasure, outgoing, review, threads, undelivered
+from bot.flows import erasure, outgoing, relay, review, threads, undelivered
 from bot.flows.meeting import Invitation, Person
 from bot.flows.outgoing import Kind
 from bot.flows.ports import CandidateChannel, MailChannel, Posted, ReviewChannel, ThreadNote
@@ -85,6 +85,7 @@ class Delivery:
             Kind.THREAD_INVITATION: self._share_invitation_in_thread,
             Kind.WEBHOOK: (webhooks or WebhookPoster(uow, WebhookSender(AddressPolicy()))).deliver,
             Kind.CANDIDATE_INTRO_CLIP: self._send_intro_clip,
+            Kind.CANDIDATE_RELAY: self._relay_to_candidate,
         }
         assert self._handlers.keys() == set(Kind), "every kind of message needs a handler"
 
@@ -428,6 +429,28 @@ class Delivery:
         await self._reviews.share_in_thread(
             channel, ts, message.filename, message.title, ics, message.comment
         )
+
+    async def _relay_to_candidate(self, message: outgoing.CandidateRelay) -> None:
+        relay_id = message.relay_id
+        found = await self._uow.run(lambda s, _now: relay.to_send(s, relay_id))
+        if found is None:
+            return  # erased, or sent by an earlier attempt
+        chat_id, sending = found
+        try:
+            if sending.media_path is None:
+                await self._candidates.send_text(chat_id, sending.text, [])
+            else:
+                async with local_copy(self._media, sending.media_path) as media:
+                    await self._candidates.send_recording(
+                        chat_id, sending.kind, media, sending.text, sending.duration_seconds
+                    )
+        except MediaUnavailable as err:
+            raise DeliveryDeferred(str(err)) from None
+        except DeliveryRefused as err:
+            reason = str(err)
+            await self._uow.run(lambda s, now: relay.refused(s, relay_id, reason, now))
+            raise
+        await self._uow.run(lambda s, now: relay.delivered(s, relay_id, now))
 
     async def _ics(self, sent: Invitation) -> bytes:
         """Rendered now: DTSTAMP is this send's time (RFC 5546: the latest stamp wins), with

@@ -6,6 +6,7 @@ to them, answers are the shipped voice/video samples and Whisper is the packaged
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 from datetime import datetime, timedelta
@@ -30,6 +31,8 @@ from bot.sandbox.world import (
     eventually,
     visible_text,
 )
+from bot.slack.relay_form import RELAY_CONFIRM, SHORTCUT, TEXT_BLOCK
+from bot.transcription.media import playable_copy
 from bot.unit_of_work import utc_now
 from storage.models import Booking
 
@@ -56,6 +59,14 @@ _RITAS_HOURS = {
 }
 
 
+_ATTACHED = {
+    "document": "📎 a document: ",
+    "voice": "🎤 a voice message: ",
+    "video": "📹 a video: ",
+    "video_note": "⏺️ a round video: ",
+}
+
+
 class Narrator:
     """Prints what each side has seen since the last step."""
 
@@ -74,7 +85,7 @@ class Narrator:
         inbox = self._candidate.inbox()
         for message in inbox[self._seen_telegram :]:
             buttons = "  ".join(f"[{label}]" for label, _ in message.buttons())
-            attached = "📎 a document: " if message.kind == "document" else ""
+            attached = _ATTACHED.get(message.kind, "")
             self._print(_indent(f"Telegram → Jane: {attached}{message.text} {buttons}".rstrip()))
         self._seen_telegram = len(inbox)
         for post in self._slack_messages():
@@ -85,7 +96,7 @@ class Narrator:
             where = "thread" if post.thread_ts else "#backend-reviews"
             edited = " (updated)" if post.edits else ""
             files = "".join(f"\n📎 {f.filename} ({len(f.data)} bytes)" for f in post.files)
-            self._print(_indent(f"Slack {where}{edited}: {visible_text(post)}{files}"))
+            self._print(_indent(f"Slack {where}{edited}: {_shown(visible_text(post))}{files}"))
 
     def _slack_messages(self) -> list[SlackMessage]:
         slack = self._world.slack
@@ -153,6 +164,14 @@ def _zone_of(event: icalendar.cal.Component) -> str:
 def _who(address: Any) -> str:
     name = address.params.get("CN")
     return f"{name} <{str(address).removeprefix('mailto:')}>" if name else str(address)
+
+
+_DATE_TOKEN = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
+
+
+def _shown(text: str) -> str:
+    """Slack's ``<!date>`` tokens as a reader sees them (here: their UTC fallback)."""
+    return _DATE_TOKEN.sub(r"\1", text)
 
 
 def _indent(text: str) -> str:
@@ -281,12 +300,14 @@ async def _script(world: World, clock: ShiftedClock, verbose: bool) -> str:
     say.show_new()
     say._print(_indent(f"Slack DM → Rita: {reminder.text}"))
 
+    await _relay_each_way(world, say, jane, parent.ts)
+
     thread = slack.thread(REVIEW_CHANNEL, parent.ts)
     if verbose:
         print("\nThe review thread as the team sees it:")
         print(_indent(visible_text(slack.messages(REVIEW_CHANNEL)[0])))
         for message in thread:
-            lines = [message.text] if message.text else []
+            lines = [_shown(message.text)] if message.text else []
             lines += [f"📎 {f.filename} ({len(f.data)} bytes)" for f in message.files]
             print(_indent("└ " + "\n".join(lines).replace("\n", "\n  ")))
     files = sum(len(m.files) for m in thread)
@@ -294,6 +315,51 @@ async def _script(world: World, clock: ShiftedClock, verbose: bool) -> str:
         f"{len(jane.inbox())} Telegram messages, {len(thread)} thread replies, {files} files, "
         f"{len(mail)} emails"
     )
+
+
+async def _relay_each_way(world: World, say: Narrator, jane: SandboxCandidate, card: str) -> None:
+    """Issue 11: Jane asks the team a question; Rita answers with a Slack voice clip."""
+    slack, rita = world.slack, world.slack.teammate(RECRUITER)
+    say.step("Jane", "asks: /ask Should I prepare anything for the call?")
+    await jane.send_command("/ask", "Should I prepare anything for the call?")
+    await jane.wait_for_message("passed your question")
+    await eventually(
+        lambda: any(m.text.startswith("❓") for m in slack.thread(REVIEW_CHANNEL, card)),
+        what="Jane's question in the thread",
+    )
+    say.show_new()
+    say.step("Rita", "records a voice clip in the thread and picks ⋯ → Send to candidate")
+    with tempfile.TemporaryDirectory(prefix="hirebot-demo-clip-") as folder:
+        clip = playable_copy(SAMPLES / "answer2.ogg", Path(folder))  # MP4/AAC, like Slack's
+        assert clip is not None
+        posted = await rita.post_file_in_thread(
+            REVIEW_CHANNEL,
+            card,
+            clip.read_bytes(),
+            "audio_message.mp4",
+            subtype="slack_audio",
+            mimetype="audio/mp4",
+            text="Just bring yourself!",
+        )
+    await rita.use_message_shortcut(SHORTCUT, posted)
+    form = await eventually(
+        lambda: next((v for v in slack.views if v.get("callback_id") == RELAY_CONFIRM), None),
+        what="the Send to candidate form",
+    )
+    preview = form["blocks"][0]["text"]["text"]
+    say._print(_indent(f"Slack form (only Rita sees this): {preview} → [Send]"))
+    await rita.submit_view(
+        form,
+        {TEXT_BLOCK: {"value": {"type": "plain_text_input", "value": "Just bring yourself!"}}},
+    )
+    await eventually(
+        lambda: any(m.kind == "voice" for m in jane.inbox()), what="Rita's voice in Telegram"
+    )
+    await eventually(
+        lambda: any("✅ Delivered" in m.text for m in slack.thread(REVIEW_CHANNEL, card)),
+        what="the delivery in the thread",
+    )
+    say.show_new()
 
 
 def _the_booking(session: Session, _now: datetime) -> datetime:

@@ -292,3 +292,26 @@ class TelegramMediaLimit(IntEnum):
     # with the number, so a wrong file costs seconds, not an hour of encoding.
     CLIP_SECONDS = 5 * 60
     CONVERT_BUDGET_SECONDS = 5 * 60
+
+
+class RelayLimit(IntEnum):
+    """Messages between the hiring team and a candidate (issue 11)."""
+
+    # Telegram's Bot API takes uploads of up to 50 MB (sendVoice, sendVideo, sendVideoNote).
+    TELEGRAM_UPLOAD_BYTES = 50 * 1024 * 1024
+    # What hirebot downloads from Slack to convert; a bigger file is refused before download.
+    SLACK_DOWNLOAD_BYTES = 200 * 1024 * 1024
+    # A recording longer than this is not a reply: record a shorter one.
+    MAX_SECONDS = 10 * 60
+    # Telegram's round video notes: "up to 1 minute long", square.
+    VIDEO_NOTE_SECONDS = 60
+    VIDEO_NOTE_SIDE = 384
+    CAPTION_CHARS = 1024  # under a voice or video
+    TEXT_CHARS = 4096  # one Telegram message
+    CONVERT_SECONDS = 300  # the conversion's time budget
+    # A form left open, or a typed question never confirmed, is forgotten after this long
+    # (with its recording): nothing unsent is kept.
+    DRAFT_HOURS = 24
+    # Questions back: a candidate cannot flood the review thread.
+    QUESTIONS_PER_DAY = 3
+    QUESTION_CHARS = 1000

@@ -29,7 +29,15 @@ from bot.calendar_feed import AddressPolicy, FeedFetcher, FeedReads
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.errors import described
-from bot.flows import call_outcomes, call_reminders, reminders, retention, review, webhook_events
+from bot.flows import (
+    call_outcomes,
+    call_reminders,
+    relay,
+    reminders,
+    retention,
+    review,
+    webhook_events,
+)
 from bot.flows.ports import Transcriber
 from bot.integrations.webhooks import poster as webhook_poster
 from bot.limits import InboundLimit, InboxLimit, ReminderLimit
@@ -278,6 +286,7 @@ class Runtime:
             await self.uow.run(call_outcomes.ask)
             await self.uow.run(outbox.prune_delivered)
             await self.uow.run(webhook_events.prune_log)
+            await self.uow.run(relay.forget_unsent)
             referenced = await self.uow.run(lambda s, _now: answer_media.media_in_use(s))
             keep = timedelta(days=InboxLimit.KEEP_DAYS)
             await self.uow.run(lambda s, now: inbox.prune(s, now - keep))

@@ -575,3 +575,50 @@ class IntroClip(SQLModel, table=True):
     telegram_file_id: str | None = Field(default=None, sa_type=String(256))
     set_by: str = Field(sa_type=String(32))
     created_at: datetime
+
+
+class RelayStatus(StrEnum):
+    DRAFT = "draft"  # prepared from a shortcut, waiting for the recruiter's confirmation
+    PENDING = "pending"  # confirmed: in the outbox, on its way to the candidate
+    SENT = "sent"  # Telegram took it
+    FAILED = "failed"  # Telegram refused it for good (the candidate blocked the bot)
+
+
+class Relay(SQLModel, table=True):
+    """A message from the hiring team to a candidate (issue 11): text, or a recording.
+
+    ``kind`` is "text", "voice", "video" or "video_note"; ``text`` the message (or the
+    caption under the recording); ``media_path`` the converted recording in the media store,
+    kept until Telegram has it, then deleted. ``question_id``: the candidate's question it
+    answers, if any.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    by: str = Field(sa_type=String(32))
+    kind: str = Field(sa_type=String(16))
+    status: str = _status_column(16)
+    text: str = Field(default="", sa_type=Text)
+    media_path: str | None = None
+    duration_seconds: float | None = None
+    question_id: int | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class QuestionStatus(StrEnum):
+    DRAFT = "draft"  # typed, waiting for the candidate's "send it?"
+    ASKED = "asked"  # in the review thread
+    ANSWERED = "answered"  # a recruiter replied
+    DROPPED = "dropped"  # the candidate chose not to send it
+
+
+class CandidateQuestion(SQLModel, table=True):
+    """A question a candidate asked the hiring team from Telegram (``/ask``, issue 11)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    status: str = _status_column(16)
+    text: str = Field(sa_type=Text)
+    created_at: datetime
+    asked_at: datetime | None = Field(default=None, index=True)

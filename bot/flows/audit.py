@@ -45,6 +45,8 @@ class Action(StrEnum):
     WEBHOOK_REMOVED = "webhook.removed"
     INTRO_SET = "opening.intro_set"
     INTRO_REMOVED = "opening.intro_removed"
+    RELAY_SENT = "relay.sent"
+    QUESTION_ASKED = "question.asked"
 
 
 CANDIDATE = "candidate"  # the actor when the candidate acted (in Telegram)

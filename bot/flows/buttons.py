@@ -251,6 +251,15 @@ class ChangeCall(ButtonData, prefix="my_call"):
 
 
 @dataclass(frozen=True)
+class SendQuestion(ButtonData, prefix="ask"):
+    """The candidate's yes or no to "Send this to the hiring team?" (``bot.flows.questions``)."""
+
+    answer: Confirm
+    question_id: int
+    interview_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Stale:
     """Pressed data that is none of the candidate's buttons, and the interview it names."""
 
@@ -268,6 +277,7 @@ CandidateButton = (
     | PickSlot
     | MoreSlots
     | ChangeCall
+    | SendQuestion
 )
 CallButton = PickSlot | MoreSlots | ChangeCall
 _CANDIDATE: tuple[type[CandidateButton], ...] = (
@@ -281,6 +291,7 @@ _CANDIDATE: tuple[type[CandidateButton], ...] = (
     PickSlot,
     MoreSlots,
     ChangeCall,
+    SendQuestion,
 )
 
 
@@ -348,6 +359,13 @@ class TeamCallChange(ButtonData, prefix="booking"):
 
     change: CallChange
     booking_id: int
+
+
+@dataclass(frozen=True)
+class ReplyToCandidate(ButtonData, prefix="reply_candidate"):
+    """ "Reply to candidate" under a candidate's question in their review thread."""
+
+    question_id: int
 
 
 # ------------------------------------------------------------------ reading and writing fields

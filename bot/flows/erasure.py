@@ -21,7 +21,17 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, func, or_, select
 
-from bot.flows import audit, booking, escaping, invitations, outgoing, review, threads
+from bot.flows import (
+    audit,
+    booking,
+    escaping,
+    invitations,
+    outgoing,
+    questions,
+    relay,
+    review,
+    threads,
+)
 from bot.flows.lifecycle import Event, move
 from bot.flows.pipeline import find_interview
 from bot.flows.ports import CandidateCard, Posted
@@ -151,6 +161,9 @@ def _identifying_words(session: Session, interview_ids: Sequence[int]) -> list[s
     texts += session.exec(
         select(Decision.reason).where(col(Decision.interview_id).in_(interview_ids))
     ).all()
+    # What they asked the team. (What the team wrote back is only in their thread's rows and
+    # their chat's, which go by key: a "Thank you!" is not searched for in everyone's rows.)
+    texts += questions.texts_of(session, interview_ids)
     # Whole texts and each line: a quoted or reformatted copy still contains every line.
     words = {t.strip() for t in texts if t and t.strip()}
     words |= {line.strip() for t in list(words) for line in t.splitlines() if line.strip()}
@@ -193,6 +206,8 @@ def _erase_rows(session: Session, interview: Interview, actor: str, now: datetim
         invitations.cancelled(session, withdrawn, now)
     for path in media:
         answer_media.discard_if_unused(session, path)
+    questions.forget(session, [interview.id])
+    relay.forget(session, [interview.id])  # the recordings waiting to go, after commit
     return replies
 
 

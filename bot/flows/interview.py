@@ -25,6 +25,7 @@ from bot.flows import (
     escaping,
     extensions,
     outgoing,
+    questions,
     review,
     scheduling,
     texts,
@@ -231,6 +232,9 @@ def press(session: Session, *, person: TelegramPerson, data: str, now: datetime)
         case buttons.MoreTime():
             request_more_time(conv)
             return
+        case buttons.SendQuestion(answer=answer, question_id=question_id):
+            questions.answer_offer(conv, question_id, answer == buttons.Confirm.YES)
+            return
         # The live interview comes after the answers: the answering deadline is not its own.
         case buttons.PickSlot() | buttons.MoreSlots() | buttons.ChangeCall():
             scheduling.press(conv, pressed)
@@ -278,6 +282,24 @@ def expects(
     """Before downloading anything: is this answer welcome now? If not, say why."""
     conv = _answering(session, person, now)
     return Expect.NOTHING if conv is None else answering.expects(conv, kind, size_bytes)
+
+
+def expects_text(session: Session, *, person: TelegramPerson, text: str, now: datetime) -> Expect:
+    """A typed message: an answer while an answer step waits for one; outside an answer
+    step, a question for the hiring team, which the candidate is asked to confirm."""
+    conv = _known(session, person, now)
+    if conv is None:
+        return Expect.NOTHING
+    past = conv.interview.status in ACTIVE and conv.now >= conv.interview.deadline_at
+    if not past and questions.may_ask(conv, typed=True):
+        questions.offer(conv, text)
+        return Expect.NOTHING
+    if _closed(conv):
+        return Expect.NOTHING
+    if conv.interview.status != InterviewStatus.ANSWERING:
+        _where_you_are(conv)
+        return Expect.NOTHING
+    return answering.expects(conv, "text", None)
 
 
 def expects_media(
@@ -337,6 +359,13 @@ def command(
         _choose_language(conv, argument)
     elif name == "timezone":
         _set_timezone(conv, argument)
+    elif name == "ask":
+        if questions.may_ask(conv, typed=False):
+            questions.ask(conv, argument)
+        elif conv.interview.status == InterviewStatus.WITHDRAWN:
+            conv.say("withdrawn")
+        else:
+            conv.say("ask.not_now")
 
 
 def request_more_time(conv: Conversation) -> None:

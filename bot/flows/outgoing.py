@@ -44,6 +44,7 @@ class Kind(StrEnum):
     THREAD_INVITATION = "review.thread.invitation"
     WEBHOOK = "webhook"  # a signed event to a recruiter's endpoint (bot.flows.webhooks)
     CANDIDATE_INTRO_CLIP = "candidate.intro_clip"
+    CANDIDATE_RELAY = "candidate.relay"
 
 
 # Ordering keys: the rows of one key are delivered one at a time, in order.
@@ -328,6 +329,19 @@ class CandidateIntroClip(_Message):
         return candidate_key(self.chat_id)
 
 
+class CandidateRelay(_Message):
+    """A message from the hiring team (``bot.flows.relay``): text or a recording, read from
+    its ``Relay`` row when sent, so an erasure meanwhile leaves nothing to send."""
+
+    kind: Literal[Kind.CANDIDATE_RELAY] = Kind.CANDIDATE_RELAY
+    chat_id: int
+    relay_id: int
+
+    @property
+    def ordering_key(self) -> str:
+        return candidate_key(self.chat_id)
+
+
 Message = Annotated[
     CandidateText
     | CardPost
@@ -345,7 +359,8 @@ Message = Annotated[
     | CandidateDocument
     | ThreadInvitation
     | Webhook
-    | CandidateIntroClip,
+    | CandidateIntroClip
+    | CandidateRelay,
     Field(discriminator="kind"),
 ]
 _MESSAGE: TypeAdapter[Message] = TypeAdapter(Message)
@@ -629,3 +644,8 @@ def invitation_to_thread(
 def intro_clip_to_candidate(session: Session, *, chat_id: int, clip_id: int, now: datetime) -> None:
     """The intro clip ``clip_id`` in the candidate's chat, after what was said before."""
     enqueue(session, CandidateIntroClip(chat_id=chat_id, clip_id=clip_id), now)
+
+
+def relay_to_candidate(session: Session, *, chat_id: int, relay_id: int, now: datetime) -> None:
+    """The team's message ``relay_id`` to the candidate, after what was said to them before."""
+    enqueue(session, CandidateRelay(chat_id=chat_id, relay_id=relay_id), now)

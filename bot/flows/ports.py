@@ -71,6 +71,14 @@ class CandidateChannel(Protocol):
         of the same file sent before. Returns the platform's id to send it by next time."""
         ...
 
+    async def send_recording(
+        self, chat_id: int, kind: str, media: Path, caption: str, duration: float | None
+    ) -> None:
+        """A recording from the hiring team that plays in the chat: ``kind`` "voice"
+        (OGG/Opus), "video" (H.264/AAC MP4) or "video_note" (a square MP4 of a minute at
+        most), ``caption`` under it (a video note has none: it follows as text)."""
+        ...
+
 
 class MailChannel(Protocol):
     """How hirebot sends email (SMTP). ``calendar``: an invitation's .ics text and its iTIP

@@ -455,11 +455,11 @@ def answer_text(
         lines.append("⌛ sent after the deadline")
     status = TranscriptStatus(answer.transcript_status)
     if answer.media_path is None:
-        lines.append(_quote(answer.text or answer.transcript_text or ""))
+        lines.append(quote(answer.text or answer.transcript_text or ""))
     elif status == TranscriptStatus.PENDING:
         lines.append("_Transcript pending…_ the recording is below.")
     elif status == TranscriptStatus.DONE:
-        lines.append(_quote(answer.transcript_text or "(no speech heard)"))
+        lines.append(quote(answer.transcript_text or "(no speech heard)"))
         heard_in = language_note(answer, expected_language)
         if heard_in:
             lines.append(heard_in)
@@ -508,7 +508,7 @@ _KIND_LABELS = {
 }
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
     """What a candidate said or typed, quoted, and escaped: it must read as itself."""
     return "\n".join(f"> {escaping.mrkdwn(line)}" for line in text.splitlines() or [""])
 

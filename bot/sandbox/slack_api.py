@@ -84,7 +84,8 @@ class ApiCall:
 
 @dataclass
 class UploadedFile:
-    """A file the bot shared through the files_upload_v2 flow."""
+    """A file the bot shared through the files_upload_v2 flow, or a person posted (a clip:
+    ``subtype`` ``slack_audio`` / ``slack_video``, with the mimetype their client chose)."""
 
     id: str
     filename: str
@@ -92,6 +93,9 @@ class UploadedFile:
     data: bytes
     channel: str | None
     thread_ts: str | None
+    user: str | None = None  # None: the bot
+    subtype: str | None = None
+    mimetype: str | None = None
 
 
 @dataclass
@@ -863,6 +867,9 @@ class SlackApiEmulator:
     async def _handle_download(self, request: web.Request) -> web.Response:
         if self._auth_error(request.headers.get("Authorization", "")[7:], "bot"):
             return web.Response(status=403, text="forbidden")
+        if "files:read" not in self.granted_scopes:
+            # What Slack does: a 200 with its sign-in page, not the file.
+            return web.Response(text="<html>Sign in to Slack</html>", content_type="text/html")
         found = next((f for f in self.files if f.id == request.match_info["file_id"]), None)
         if found is None:
             return web.Response(status=404, text="file not found")
@@ -1020,16 +1027,25 @@ class SlackApiEmulator:
     def _file_json(self, f: UploadedFile) -> JSON:
         ext = f.filename.rsplit(".", 1)[-1].lower() if "." in f.filename else "binary"
         url = f"{self.base_url}/files/{f.id}/{f.filename}"
+        clip: JSON = {}
+        if f.subtype is not None:
+            # Slack's clips: transcribed by Slack itself, which takes a while.
+            clip = {
+                "subtype": f.subtype,
+                "media_display_type": "audio" if f.subtype == "slack_audio" else "video",
+                "transcription": {"status": "processing"},
+            }
         return {
+            **clip,
             "id": f.id,
             "created": int(time.time()),
             "timestamp": int(time.time()),
             "name": f.filename,
             "title": f.title,
-            "mimetype": self._mimetype(f.filename),
+            "mimetype": f.mimetype or self._mimetype(f.filename),
             "filetype": ext,
             "pretty_type": ext.upper(),
-            "user": self.bot_user_id,
+            "user": f.user or self.bot_user_id,
             "user_team": self.team_id,
             "mode": "hosted",
             "is_external": False,
@@ -1078,6 +1094,13 @@ class SlackApiEmulator:
 # ---------------------------------------------------------------------- setup mistakes, proxies
 
 MANIFEST = Path(__file__).resolve().parents[2] / "slack-app-manifest.yaml"
+
+
+def manifest_shortcuts() -> dict[str, str]:
+    """The manifest's shortcuts: callback_id → type ("message" or "global")."""
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    found = manifest.get("features", {}).get("shortcuts", [])
+    return {str(s["callback_id"]): str(s["type"]) for s in found}
 
 
 def manifest_bot_events() -> frozenset[str]:

@@ -19,7 +19,9 @@ from bot.sandbox.slack_api import (
     SlackApiEmulator,
     SlackMessage,
     SlashResult,
+    UploadedFile,
     iter_buttons,
+    manifest_shortcuts,
     sign,
 )
 
@@ -197,6 +199,86 @@ class SandboxTeammate:
         if status != 200:
             raise AssertionError(f"bot answered the message event with HTTP {status}")
         return message.ts
+
+    async def post_file_in_thread(
+        self,
+        channel: str,
+        thread_ts: str,
+        data: bytes,
+        filename: str,
+        *,
+        subtype: str | None = None,
+        mimetype: str | None = None,
+        text: str = "",
+    ) -> SlackMessage:
+        """Post a file (a Slack clip when ``subtype`` is ``slack_audio`` / ``slack_video``) as
+        a reply in a thread, and deliver the ``file_share`` message event."""
+        s = self._sandbox
+        if self.user_id not in s.channel(channel).members:
+            raise AssertionError(f"{self.user_id} is not a member of {channel}")
+        uploaded = UploadedFile(
+            s.new_id("F"),
+            filename,
+            filename,
+            data,
+            channel,
+            thread_ts,
+            user=self.user_id,
+            subtype=subtype,
+            mimetype=mimetype,
+        )
+        s.files.append(uploaded)
+        message = s.store_message(
+            SlackMessage(
+                ts=s.next_ts(),
+                channel=channel,
+                text=text,
+                blocks=[_rich_text(text)] if text else [],
+                thread_ts=thread_ts,
+                user=self.user_id,
+                bot=False,
+                files=[uploaded],
+            )
+        )
+        event: JSON = {
+            **s.message_json(message),
+            "subtype": "file_share",
+            "channel": channel,
+            "event_ts": message.ts,
+            "channel_type": _channel_type(s, channel),
+        }
+        status = await self.send_event(event)
+        if status != 200:
+            raise AssertionError(f"bot answered the file_share event with HTTP {status}")
+        return message
+
+    async def use_message_shortcut(self, callback_id: str, message: SlackMessage) -> int:
+        """Pick a message shortcut from a message's ⋯ menu (``type: message_action``)."""
+        s = self._sandbox
+        if manifest_shortcuts().get(callback_id) != "message":
+            raise AssertionError(f"the app's manifest has no message shortcut {callback_id!r}")
+        current = s.find_message(message.channel, message.ts)
+        if current is None:
+            raise AssertionError(f"message {message.ts} no longer exists in {message.channel}")
+        payload: JSON = {
+            "type": "message_action",
+            "token": s.verification_token,
+            "action_ts": f"{time.time():.6f}",
+            "team": self._team_json(),
+            "user": self._user_json(),
+            "channel": {"id": current.channel, "name": self._channel_name(current.channel)},
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
+            "trigger_id": s.new_trigger_id(),
+            "response_url": s.new_response_url(
+                ResponseTarget(self.user_id, current.channel, current.ts)
+            ),
+            "message_ts": current.ts,
+            "message": s.message_json(current),
+        }
+        self.last_interaction = payload
+        return (await s.deliver("interactive", payload)).status
 
     async def edit_reply(self, channel: str, ts: str, text: str) -> int:
         """Edit one's own message and deliver Slack's ``message_changed`` event."""

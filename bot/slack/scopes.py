@@ -8,6 +8,7 @@ BOT_SCOPES = frozenset(
         "chat:write",  # cards, thread replies, DMs, ephemeral reveals
         "commands",  # /hire
         "files:write",  # recordings in threads, exports in DMs; deleting them on erasure
+        "files:read",  # download a clip a recruiter sends to a candidate (Send to candidate)
         "im:write",  # open the DM for an export
         "channels:history",  # teammates' replies in candidate threads (public channels)
         "groups:history",  # … and in private review channels

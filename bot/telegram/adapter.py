@@ -13,9 +13,12 @@ import contextlib
 import logging
 import mimetypes
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from sqlmodel import Session
 from telegram import Audio, Document, Message, Update, Video, VideoNote, Voice
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -39,7 +42,15 @@ from bot.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 SOURCE = "telegram"
-CANDIDATE_COMMANDS = ("help", "status", "more_time", "delete_my_data", "language", "timezone")
+CANDIDATE_COMMANDS = (
+    "help",
+    "status",
+    "more_time",
+    "delete_my_data",
+    "language",
+    "timezone",
+    "ask",
+)
 MediaFile = Voice | VideoNote | Video | Audio | Document
 # New messages only: an edit of an earlier message is not a new answer.
 _NEW = filters.UpdateType.MESSAGE
@@ -179,7 +190,20 @@ class CandidateHandlers:
         if message is None or update.effective_user is None or update.effective_chat is None:
             return
         person = _person(update)
-        expect = await self._expects(update, person, _kind_of_other(message), None)
+        kind = _kind_of_other(message)
+        if kind == "text" and message.text:
+            said = message.text
+            expect = await self._expects(
+                update,
+                lambda s, now: interview.expects_text(s, person=person, text=said, now=now),
+            )
+        else:
+            expect = await self._expects(
+                update,
+                lambda s, now: interview.expects(
+                    s, person=person, kind=kind, size_bytes=None, now=now
+                ),
+            )
         if expect == Expect.ANSWER and message.text:
             received = ReceivedAnswer("text", None, message.text, None, message.date)
             await self._once(
@@ -201,14 +225,14 @@ class CandidateHandlers:
             failed_updates(context.application)[update_id] = type(context.error).__name__
 
     async def _expects(
-        self, update: Update, person: TelegramPerson, kind: str, size: int | None
+        self, update: Update, asking: Callable[[Session, datetime], Expect]
     ) -> Expect:
         """Ask the flow whether to take this answer. A refusal (the candidate has been told
         why) finishes the update; an acceptance leaves it to the step that records it."""
         handled, expect = await self._uow.once(
             SOURCE,
             str(update.update_id),
-            lambda s, now: interview.expects(s, person=person, kind=kind, size_bytes=size, now=now),
+            asking,
             done=lambda result: result == Expect.NOTHING,
         )
         return expect if handled and expect is not None else Expect.NOTHING

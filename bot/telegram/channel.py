@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -13,6 +14,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.errors import DeliveryDeferred, DeliveryRefused, FileIdRefused
 from bot.flows.ports import Choice, Clip
+from bot.limits import RelayLimit
 
 
 class TelegramCandidateChannel:
@@ -80,6 +82,42 @@ class TelegramCandidateChannel:
             height=clip.height or None,
             supports_streaming=True,
         )
+
+    async def send_recording(
+        self, chat_id: int, kind: str, media: Path, caption: str, duration: float | None
+    ) -> None:
+        data = await asyncio.to_thread(media.read_bytes)
+        if len(data) > FileSizeLimit.FILESIZE_UPLOAD:
+            raise DeliveryRefused("the recording is over Telegram's 50 MB upload limit")
+        seconds = round(duration) if duration is not None else None
+        async with _translated():
+            if kind == "voice":
+                voice = InputFile(data, filename="voice.ogg")
+                await self._bot.send_voice(
+                    chat_id=chat_id, voice=voice, caption=caption, duration=seconds
+                )
+            elif kind == "video":
+                video = InputFile(data, filename="video.mp4")
+                await self._bot.send_video(
+                    chat_id=chat_id,
+                    video=video,
+                    caption=caption,
+                    duration=seconds,
+                    supports_streaming=True,
+                )
+            elif kind == "video_note":
+                # A round video takes no caption: the words go first, as their own message.
+                if caption:
+                    await self._bot.send_message(chat_id=chat_id, text=caption)
+                note = InputFile(data, filename="note.mp4")
+                await self._bot.send_video_note(
+                    chat_id=chat_id,
+                    video_note=note,
+                    duration=seconds,
+                    length=RelayLimit.VIDEO_NOTE_SIDE,
+                )
+            else:
+                raise DeliveryRefused(f"no way to send a {kind!r} recording")
 
 
 def _clip_file_id(sent: Message) -> str | None:

@@ -342,6 +342,12 @@ def playable_copy(
     return dest
 
 
+def transcode_mp4(src: Path, dest: Path, *, until: float, budget_seconds: float) -> None:
+    """``src`` as an H.264/AAC MP4 (the picture scaled as for Slack), up to ``until`` seconds:
+    what Telegram plays as a video too. Blocking; MediaError past ``budget_seconds``."""
+    _transcode(src, dest, with_video=True, until=until, deadline=time.monotonic() + budget_seconds)
+
+
 # libavformat's name for the MP4 family, and for MP3 files.
 _PLAYABLE_FORMATS = {"mov,mp4,m4a,3gp,3g2,mj2", "mp3"}
 _PLAYABLE_AUDIO = {"aac", "mp3", "mp3float"}

@@ -16,6 +16,7 @@ from bot.flows.meeting import Invitation, InvitationMethod, Meeting, Person
 from bot.flows.outgoing import (
     CandidateDocument,
     CandidateIntroClip,
+    CandidateRelay,
     CandidateText,
     CardPost,
     CardUpdate,
@@ -272,6 +273,11 @@ SAID: list[tuple[Callable[[Session], None], outgoing.Message, str]] = [
         CandidateIntroClip(chat_id=42, clip_id=5),
         "tg:42",  # after the consent, before question 1's intro
     ),
+    (
+        lambda s: outgoing.relay_to_candidate(s, chat_id=42, relay_id=5, now=T0),
+        CandidateRelay(chat_id=42, relay_id=5),
+        "tg:42",  # in order with everything else said to the candidate
+    ),
 ]
 
 # Kinds that came after the models: no row of theirs was ever written without ``kind``.
@@ -281,6 +287,7 @@ BORN_WITH_MODELS = {
     Kind.THREAD_INVITATION,
     Kind.WEBHOOK,
     Kind.CANDIDATE_INTRO_CLIP,
+    Kind.CANDIDATE_RELAY,
 }
 
 

@@ -300,7 +300,8 @@ async def test_files_upload_v2_into_thread(sandbox: SlackSandbox) -> None:
     assert (uploaded.channel, uploaded.thread_ts) == (CHANNEL, parent["ts"])
     (reply,) = sandbox.thread(CHANNEL, parent["ts"])
     assert reply.text == "Full transcript" and reply.files == [uploaded]
-    with pytest.raises(SlackApiError) as refused:  # hirebot's app never asks for files:read
+    sandbox.granted_scopes.discard("files:read")  # an install from before Send to candidate
+    with pytest.raises(SlackApiError) as refused:
         await client.files_info(file=uploaded.id)
     assert refused.value.response["needed"] == "files:read"
     sandbox.granted_scopes.add("files:read")

@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0014_intro_clips"
-down_revision: str | None = "0014_webhooks"  # main had it first (re-chained on rebase)
+down_revision: str | None = "0014_relay"  # this branch only: after i11-relay
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
