@@ -22,6 +22,15 @@ from bot.flows.openings import opening_named
 from storage import answer_media
 from storage.models import IntroClip, Opening, Question
 
+REFUSAL = (
+    "Only recruiters can set an opening's intro clip. Ask a recruiter to add you with "
+    "`/hire recruiters add @you`."
+)
+NOT_A_CLIP = (
+    "*Use as intro* works on a message with a voice or video clip (or an audio or video "
+    "file): record a clip in Slack, then use the shortcut on that message."
+)
+
 
 @dataclass(frozen=True)
 class ConvertedClip:
@@ -205,4 +214,33 @@ def remove_by_team(
     return (
         f"Removed *{escaping.mrkdwn(opening.title)}*'s {what}: candidates who start from now "
         "on do not get it, and its file is deleted."
+    )
+
+
+def set_from_team(
+    session: Session,
+    *,
+    slug: str,
+    number: int | None,
+    converted: ConvertedClip,
+    by: str,
+    now: datetime,
+) -> None:
+    """A recruiter's Slack clip made the opening's (or a question's) intro; they hear so."""
+    opening, position = target(session, slug, number)
+    clip = set_clip(
+        session, opening=opening, position=position, converted=converted, by=by, now=now
+    )
+    when = (
+        "after they agree to take part, before question 1"
+        if position is None
+        else f"before question {position + 1}"
+    )
+    outgoing.to_team_member(
+        session,
+        by,
+        f"🎬 Intro for *{escaping.mrkdwn(opening.title)}* set: a {described(clip)}. Every "
+        f"candidate who starts from now on gets it {when}. Try it with "
+        f"`/hire preview {opening.slug}`.",
+        now,
     )

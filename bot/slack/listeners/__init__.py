@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.calendar_feed import FeedReads
 from bot.slack.hire import HireCommands
-from bot.slack.listeners import actions, commands, events, home, relay, views
+from bot.slack.listeners import actions, commands, events, home, intros, relay, views
 from bot.slack.membership import Viewers
 from bot.slack.profiles import SlackProfiles
 from bot.unit_of_work import UnitOfWork
@@ -33,3 +33,4 @@ def register(
     events.register(app, uow)
     home.register(app, uow, viewers, profiles)
     relay.register(app, uow)
+    intros.register(app, uow)
