@@ -278,22 +278,6 @@ class PreviewLimit(IntEnum):
     KEPT_HOURS = 24
 
 
-class TelegramMediaLimit(IntEnum):
-    """What Telegram plays inline, and how much of a team clip hirebot converts
-    (core.telegram.org/bots/api: sendVoice, sendVideo, sendVideoNote)."""
-
-    # A multipart upload (sendVoice/sendVideo/sendVideoNote) may carry at most 50 MB.
-    UPLOAD_BYTES = 50 * 1024 * 1024
-    # "Rounded square MPEG4 videos of up to 1 minute long".
-    VIDEO_NOTE_SECONDS = 60
-    VIDEO_NOTE_SIDE = 640  # Telegram's own clients record 384-640 px
-    VIDEO_LONG_SIDE = 1280
-    # A team clip (an opening's intro, a reply) is a minute or two; past this it is refused
-    # with the number, so a wrong file costs seconds, not an hour of encoding.
-    CLIP_SECONDS = 5 * 60
-    CONVERT_BUDGET_SECONDS = 5 * 60
-
-
 class RelayLimit(IntEnum):
     """Messages between the hiring team and a candidate (issue 11)."""
 

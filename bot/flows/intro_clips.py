@@ -3,7 +3,7 @@
 An opening may have one clip for every candidate, sent after they agree to take part and
 before the first question, and one per question, sent before that question. A clip is set
 from the openings file or from a Slack clip ("Use as intro for opening…"), converted once to
-Telegram's format (bot.media.telegram_formats) and kept in the media store. It belongs to
+Telegram's format (bot.transcription.telegram_media) and kept in the media store. It belongs to
 the opening, not to any candidate: erasing a candidate leaves it; replacing or removing it
 deletes its file once nothing else uses the same bytes.
 """

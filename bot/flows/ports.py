@@ -47,7 +47,7 @@ class Transcript:
 @dataclass(frozen=True)
 class Clip:
     """A recording for the candidate, already in the format its ``kind`` needs
-    (bot.media.telegram_formats): voice, video or video_note."""
+    (bot.transcription.telegram_media): voice, video or video_note."""
 
     kind: str
     duration_seconds: float

@@ -8,13 +8,15 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+import av
 from sqlmodel import Session
 
 from bot.errors import MediaError, OpeningFileError
 from bot.flows import intro_clips
 from bot.flows.intro_clips import ConvertedClip
 from bot.flows.openings import NO_INTRO, OpeningSpec, find_opening
-from bot.media.telegram_formats import Shape, convert
+from bot.limits import RelayLimit
+from bot.transcription.telegram_media import TooLong, convert
 from bot.unit_of_work import UnitOfWork
 from storage.media import MediaStore
 from storage.models import Opening
@@ -28,20 +30,55 @@ def source_digest(src: Path) -> str:
     return digest.hexdigest()
 
 
-def store_clip(store: MediaStore, src: Path, shape: Shape = Shape.AUTO) -> ConvertedClip:
-    """Convert ``src`` for Telegram and keep the copy (MediaError says why it cannot be)."""
+def store_clip(store: MediaStore, src: Path) -> ConvertedClip:
+    """Convert ``src`` for Telegram, as "Send to candidate" converts a clip, and keep the
+    copy: a voice, a video, or a round video note for a square-enough video of a minute or
+    less. MediaError says, with the numbers, why it cannot be an intro."""
+    kind, note = _shape(src)
     with tempfile.TemporaryDirectory(prefix="hirebot-intro-") as folder:
-        clip = convert(src, Path(folder), shape=shape)
-        stored = store.put(clip.path.read_bytes(), clip.suffix)
+        try:
+            clip = convert(src, Path(folder), kind, note_if_fits=note)
+        except TooLong as err:
+            raise MediaError(
+                f"it is {err.seconds:.0f} s long; a clip for Telegram may last at most "
+                f"{RelayLimit.MAX_SECONDS} s"
+            ) from None
+        except MediaError as err:
+            raise MediaError(f"this file is not a recording hirebot can use ({err})") from None
+        data = clip.path.read_bytes()
+        if len(data) > RelayLimit.TELEGRAM_UPLOAD_BYTES:
+            raise MediaError(
+                f"converted for Telegram it is over "
+                f"{RelayLimit.TELEGRAM_UPLOAD_BYTES // (1024 * 1024)} MB, Telegram's upload limit"
+            )
+        stored = store.put(data, clip.path.suffix)
+    side = RelayLimit.VIDEO_NOTE_SIDE if clip.kind == "video_note" else 0
     return ConvertedClip(
-        kind=clip.kind.value,
+        kind=clip.kind,
         media_path=stored.relpath,
         duration_seconds=clip.duration_seconds,
-        width=clip.width,
-        height=clip.height,
+        width=side,
+        height=side,
         source_sha256=source_digest(src),
     )
 
+
+def _shape(src: Path) -> tuple[str, bool]:
+    """ "video" or "voice", and whether a video may be a round note (a square-enough one:
+    a note is cropped to its middle square, which would lose most of a wide film)."""
+    try:
+        with av.open(str(src)) as container:
+            if not container.streams.video:
+                return "voice", False
+            context = container.streams.video[0].codec_context
+            width, height = int(context.width or 0), int(context.height or 0)
+    except (av.FFmpegError, ValueError, UnicodeDecodeError):
+        return "voice", False  # convert() says what is wrong with it
+    square = min(width, height) > 0 and max(width, height) <= _SQUARE_ENOUGH * min(width, height)
+    return "video", square
+
+
+_SQUARE_ENOUGH = 1.1
 
 Prepared = dict[int | None, ConvertedClip | None]  # position → the new clip, or None: remove
 

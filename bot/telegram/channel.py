@@ -49,7 +49,7 @@ class TelegramCandidateChannel:
 
     async def send_clip(self, chat_id: int, clip: Clip, source: Path | str) -> str:
         """sendVoice, sendVideo or sendVideoNote, by upload or by an earlier send's file id."""
-        # Sizes were checked when the clip was made (bot.media.telegram_formats).
+        # Sizes were checked when the clip was made (bot.transcription.telegram_media).
         seconds = max(1, round(clip.duration_seconds))
         media: Path | str = source
         try:

@@ -9,6 +9,7 @@ import av
 import pytest
 from sqlmodel import select
 
+from bot.limits import RelayLimit
 from bot.sandbox.telegram import SentMessage
 from bot.sandbox.world import (
     OPENING_FILE,
@@ -87,7 +88,7 @@ async def test_intro_plays_after_consent_before_question_one_and_is_uploaded_onc
         form, codecs, seconds, width, height = _codecs(
             w.telegram.stored_file(note.file_id), tmp_path, "n"
         )
-        assert codecs == ["h264", "aac"] and width == height == 240
+        assert codecs == ["h264", "aac"] and width == height == RelayLimit.VIDEO_NOTE_SIDE
         assert abs(seconds - probe(SAMPLES / "answer2.mp4").duration_seconds) < 0.1
 
         # The second candidate gets the same clip by Telegram's file id: no second upload.

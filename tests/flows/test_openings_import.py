@@ -202,7 +202,7 @@ def test_intro_clips_are_converted_before_anything_is_saved(
         """
     bad = _write(tmp_path, body.format(opening="cv.txt"))
     assert main(["openings", "import", str(bad)]) == 2
-    assert "cv.txt: This file is not a recording I can read" in capsys.readouterr().err
+    assert "cv.txt: this file is not a recording hirebot can use" in capsys.readouterr().err
     assert _openings(cli_env) == []
     good = _write(tmp_path, body.format(opening="answer1.ogg"))
     assert main(["openings", "import", str(good)]) == 0
