@@ -118,6 +118,9 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 3000
+    # Where people outside Slack reach hirebot's web server (share links), e.g.
+    # https://hirebot.acme.example behind your proxy; unset: http://HOST:PORT.
+    public_url: str | None = None
 
     recruiters: str = ""
 

@@ -14,10 +14,13 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import icalendar
 from sqlmodel import Session, select
 
 from bot.sandbox.mailbox import Received
+from bot.sandbox.page_text import page_text
+from bot.sandbox.share_link import make_share_link
 from bot.sandbox.slack_api import SlackMessage
 from bot.sandbox.telegram import SandboxCandidate
 from bot.sandbox.world import (
@@ -245,6 +248,8 @@ async def _script(world: World, clock: ShiftedClock, verbose: bool) -> str:
     )
     say.show_new()
 
+    await _share(world, say, parent.ts)
+
     say.step("Rita", "/hire availability: weekdays 09:00-17:00 Berlin, 45-minute calls")
     await rita.slash("/hire", "availability", channel=REVIEW_CHANNEL)
     form = await eventually(
@@ -358,6 +363,28 @@ async def _relay_each_way(world: World, say: Narrator, jane: SandboxCandidate, c
     await eventually(
         lambda: any("✅ Delivered" in m.text for m in slack.thread(REVIEW_CHANNEL, card)),
         what="the delivery in the thread",
+    )
+    say.show_new()
+
+
+async def _share(world: World, say: Narrator, parent_ts: str) -> None:
+    """Rita shares Jane with Dana, who is not in Slack: the page, read over HTTP as text, and
+    Dana's vote from it in the thread."""
+    say.step("Rita", "presses [🔗 Share] on Jane's card: a link for Dana Lee, not in Slack")
+    address = await make_share_link(world, "Dana Lee (hiring manager)")
+    say._print(_indent(f"Slack (the form, only Rita sees it): {address}"))
+    say.show_new()
+    say.step("Dana (a browser, outside Slack)", "opens the link")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(address) as page:
+            say._print(_indent(f"HTTP {page.status}\n{page_text(await page.text())}"))
+        say.step("Dana", "picks Yes, writes a note, presses [Send to the hiring team]")
+        vote = {"choice": "yes", "note": "Clear thinking about the outbox. Let's talk."}
+        async with http.post(f"{address}/vote", data=vote) as answered:
+            answered.raise_for_status()
+    await eventually(
+        lambda: any("voted *Yes*" in m.text for m in world.slack.thread(REVIEW_CHANNEL, parent_ts)),
+        what="Dana's vote in the thread",
     )
     say.show_new()
 

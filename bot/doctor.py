@@ -44,7 +44,22 @@ async def diagnose(settings: Settings) -> list[Check]:
     checks.append(await _telegram(settings))
     checks.append(_whisper(settings))
     checks.append(await mail(settings))
+    checks.append(_share_links(settings))
     return checks
+
+
+def _share_links(settings: Settings) -> Check:
+    """Where share links point (bot.web.share); not a fault when unset, but worth a word:
+    a link to HOST:PORT opens only where that address is reachable."""
+    if settings.public_url:
+        if not settings.public_url.startswith(("https://", "http://")):
+            return Check(False, "HIREBOT_PUBLIC_URL must start with https:// (share links).")
+        return Check(True, f"Share links open at {settings.public_url.rstrip('/')}/share/….")
+    return Check(
+        True,
+        f"Share links open at http://{settings.http_host}:{settings.http_port}/share/… "
+        "(set HIREBOT_PUBLIC_URL to your HTTPS address for people outside this network).",
+    )
 
 
 async def mail(settings: Settings) -> Check:

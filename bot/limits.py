@@ -299,3 +299,21 @@ class RelayLimit(IntEnum):
     # Questions back: a candidate cannot flood the review thread.
     QUESTIONS_PER_DAY = 3
     QUESTION_CHARS = 1000
+
+
+class ShareLimit(IntEnum):
+    """Links to a candidate's answers for someone outside Slack (bot.flows.sharing)."""
+
+    TOKEN_BYTES = 32  # 43 url-safe base64 characters: unguessable
+    DEFAULT_DAYS = 7
+    MAX_DAYS = 30
+    HOLDER_CHARS = 80
+    NOTE_CHARS = 2000
+    # Votes through one link per window: a person changes their mind a few times; a leaked
+    # link in a script does not get to fill the thread.
+    VOTES_PER_WINDOW = 5
+    VOTE_WINDOW_MINUTES = 60
+    # The compact summary shared in Slack quotes this much of each transcript.
+    SUMMARY_TRANSCRIPT_CHARS = 600
+    # People and channels one Share form may send the summary to.
+    RECIPIENTS_MAX = 10

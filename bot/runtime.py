@@ -51,6 +51,7 @@ from bot.telegram.polling import TelegramPoller
 from bot.transcription import load_transcriber
 from bot.transcription.jobs import TranscriptionWorker, pool_size, transcription_pool
 from bot.unit_of_work import UnitOfWork, utc_now
+from bot.web import share
 from storage import answer_media, inbound, inbox, migrate, outbox
 from storage.db import Database, make_engine, private_dir
 from storage.media import media_store
@@ -160,6 +161,7 @@ class Runtime:
             signing_secret=signing_secret,
             telegram_username=lambda: self.telegram.bot.username,
             feeds=self.feeds,
+            share_address=self.share_address,
         )
         self.delivery = Delivery(
             self.uow,
@@ -336,6 +338,7 @@ class Runtime:
             app.router.add_post("/slack/events", self._slack_events)
         if self.settings.telegram_webhook:
             app.router.add_post(TELEGRAM_WEBHOOK_PATH, self._telegram_update)
+        share.routes(app, self.uow)
         self._web = web.AppRunner(app, access_log=None)
         await self._web.setup()
         site = web.TCPSite(self._web, self.settings.http_host, self.settings.http_port)
@@ -343,6 +346,12 @@ class Runtime:
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.http_port = sockets[0].getsockname()[1] if sockets else self.settings.http_port
+
+    def share_address(self, token: str) -> str:
+        """The address a share link's holder opens (HIREBOT_PUBLIC_URL, else HOST:PORT)."""
+        s = self.settings
+        base = s.public_url or f"http://{s.http_host}:{self.http_port or s.http_port}"
+        return share.address(base, token)
 
     async def _telegram_update(self, request: web.Request) -> web.Response:
         """One pushed update: stored in the inbox, then answered 200 (Telegram forgets it).

@@ -622,3 +622,27 @@ class CandidateQuestion(SQLModel, table=True):
     text: str = Field(sa_type=Text)
     created_at: datetime
     asked_at: datetime | None = Field(default=None, index=True)
+
+
+class ShareLink(SQLModel, table=True):
+    """A link that shows one candidate's answers to someone outside Slack (issue 11).
+
+    The token is shown once, to the recruiter who made it, and only its sha256 is kept.
+    ``holder`` is who the recruiter said it is for ("Dana, agency"): shown in the thread
+    next to what they vote, erased with the candidate. Votes through the link are counted
+    per window (``votes_window_at``, ``votes_in_window``) so a leaked link cannot flood the
+    thread.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    token_hash: str = Field(sa_type=String(64), unique=True)
+    holder: str = Field(sa_type=String(80))
+    created_by: str = Field(sa_type=String(32))  # Slack user id
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    revoked_by: str | None = Field(default=None, sa_type=String(32))
+    views: int = 0
+    votes_window_at: datetime | None = None
+    votes_in_window: int = 0

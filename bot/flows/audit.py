@@ -47,6 +47,11 @@ class Action(StrEnum):
     INTRO_REMOVED = "opening.intro_removed"
     RELAY_SENT = "relay.sent"
     QUESTION_ASKED = "question.asked"
+    SHARED_IN_SLACK = "share.slack"
+    SHARE_LINK_CREATED = "share.link_created"
+    SHARE_LINK_REVOKED = "share.link_revoked"
+    SHARE_VIEWED = "share.viewed"
+    SHARE_VOTED = "share.voted"
 
 
 CANDIDATE = "candidate"  # the actor when the candidate acted (in Telegram)

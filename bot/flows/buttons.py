@@ -368,6 +368,20 @@ class ReplyToCandidate(ButtonData, prefix="reply_candidate"):
     question_id: int
 
 
+@dataclass(frozen=True)
+class OpenShare(ButtonData, prefix="share_open"):
+    """ "Share" on the card: the form to share the candidate in Slack or by a link."""
+
+    interview_id: int
+
+
+@dataclass(frozen=True)
+class RevokeShare(ButtonData, prefix="share_revoke"):
+    """ "Revoke link" under the thread's note that a share link was made."""
+
+    link_id: int
+
+
 # ------------------------------------------------------------------ reading and writing fields
 
 

@@ -48,6 +48,7 @@ from storage.models import (
     OutboxStatus,
     Score,
     SharedCopy,
+    ShareLink,
 )
 
 
@@ -189,6 +190,8 @@ def _erase_rows(session: Session, interview: Interview, actor: str, now: datetim
         score.note = ""  # the numbers stay, like votes
     for decision in session.exec(select(Decision).where(Decision.interview_id == interview.id)):
         decision.reason = None
+    # Share links (bot.flows.sharing) go: their tokens now read as unknown.
+    session.execute(delete(ShareLink).where(col(ShareLink.interview_id) == interview.id))
     move(interview, Event.ERASE)
     candidate = session.get_one(Candidate, interview.candidate_id)
     candidate.name = f"Withdrawn candidate #{interview.id}"

@@ -37,6 +37,7 @@ def build_app(
     signing_secret: str | None,
     telegram_username: Callable[[], str],
     feeds: FeedReads | None = None,
+    share_address: Callable[[str], str] = lambda token: f"/share/{token}",
 ) -> AsyncApp:
     app = AsyncApp(
         # Named, Bolt does not walk the caller's stack (inspect.stack reads every frame's
@@ -48,12 +49,20 @@ def build_app(
         request_verification_enabled=signing_secret is not None,
     )
     app.error(failed)
-    viewers = Viewers(uow, ChannelMembers(client))
+    members = ChannelMembers(client)
+    viewers = Viewers(uow, members)
     profiles = SlackProfiles(client)
     addresses = feeds.policy if feeds is not None else AddressPolicy()  # webhooks' guard too
     hire_commands = HireCommands(uow, telegram_username, viewers, profiles, addresses)
     listeners.register(
-        app, uow, hire_commands=hire_commands, viewers=viewers, profiles=profiles, feeds=feeds
+        app,
+        uow,
+        hire_commands=hire_commands,
+        viewers=viewers,
+        profiles=profiles,
+        feeds=feeds,
+        members=members,
+        share_address=share_address,
     )
     return app
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.flows.buttons import ButtonData, OfferCall, OpenScore, Vote
+from bot.flows.buttons import ButtonData, OfferCall, OpenScore, OpenShare, Vote
 from bot.flows.escaping import mrkdwn
 from bot.flows.moments import format_deadline
 from bot.flows.ports import CandidateCard, ThreadNote
@@ -97,6 +97,7 @@ def card_blocks(card: CandidateCard) -> list[Block]:
         elements.append(_card_button("📝 Score", OpenScore(card.interview_id)))
     if card.stage == Stage.LIVE_INTERVIEW:
         elements.append(_card_button("📅 Book a call", OfferCall(card.interview_id)))
+    elements.append(_card_button("🔗 Share", OpenShare(card.interview_id)))
     blocks.append(
         {"type": "actions", "block_id": f"vote-{card.interview_id}", "elements": elements}
     )

@@ -9,11 +9,13 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+import aiohttp
 import pytest
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
 from bot.flows.webhook_events import EVENTS
+from bot.sandbox.share_link import make_share_link
 from bot.sandbox.telegram import SandboxCandidate
 from bot.sandbox.world import (
     RECRUITER,
@@ -35,7 +37,7 @@ from storage.models import (
     Score,
     TranscriptStatus,
 )
-from tests.helpers.slack import card, db, hire, opened_view, picked, text_value
+from tests.helpers.slack import card, db, hire, opened_view, picked, text_value, users_value
 from tests.helpers.stories import start_answering
 from tests.helpers.webhooks import receiver
 
@@ -155,9 +157,10 @@ def _in_slack(w: World, canaries: Iterable[str], *, people_too: bool) -> list[st
     return found
 
 
-async def _review(w: World) -> None:
+async def _review(w: World) -> str:
     """A teammate's note in the thread, a blind vote (the reveal), scores with a note, a
-    rejection with a reason, and an export in the recruiter's DMs."""
+    rejection with a reason, an export in the recruiter's DMs, and a share: the summary in a
+    DM and a link, whose note lands in the thread. The link's address."""
     rita, tom = w.slack.teammate(RECRUITER), w.slack.teammate(TEAMMATE)
     parent = await card(w)
     await tom.reply_in_thread(REVIEW_CHANNEL, parent.ts, f"{NAME} said: {SENTENCE}")
@@ -183,7 +186,14 @@ async def _review(w: World) -> None:
     assert await hire(w, RECRUITER, "export json") == "Exported 1 candidate: check your DMs."
     spoken = _spoken(w).encode()
     await eventually(lambda: any(spoken in f.data for f in w.slack.files), what="the JSON export")
+    # Shared with Tom by DM (the transcripts) and by a link, through which a note is left.
+    address = await make_share_link(w, "Dana Lee", people=users_value(TEAMMATE))
+    async with aiohttp.ClientSession() as http:
+        vote = {"choice": "yes", "note": f"{NAME} ({EMAIL}): {SENTENCE}"}
+        async with http.post(f"{address}/vote", data=vote) as voted:
+            assert voted.status == 200
     await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
+    return address
 
 
 async def test_recruiter_erasure_leaves_no_canary_in_tables_files_or_slack(
@@ -200,7 +210,7 @@ async def test_recruiter_erasure_leaves_no_canary_in_tables_files_or_slack(
         zq = w.telegram.candidate(700_801, "Zanzibar", "Quetzalcoatl")
         await _answer_both(w, zq, await _invite(w))
         await _transcribed(w)
-        await _review(w)
+        shared = await _review(w)
         assert NAME in json.dumps(hook.accepted()[0])
         canaries = [NAME, EMAIL, SENTENCE, _spoken(w)]
         # The search finds every canary while the data is there.
@@ -227,6 +237,8 @@ async def test_recruiter_erasure_leaves_no_canary_in_tables_files_or_slack(
 
         assert _in_tables(w, canaries) == []
         assert _in_files(data, canaries) == []
+        async with aiohttp.ClientSession() as http, http.get(shared) as page:
+            assert page.status == 404
         assert _in_slack(w, canaries, people_too=False) == []
         await eventually(
             lambda: [b for b in hook.accepted() if b["type"] == "candidate.erased"],

@@ -26,6 +26,7 @@ async def test_doctor_passes_a_working_setup_and_names_the_fix_for_a_bad_one(
             "Opening backend-engineer: hirebot is in its channel.",
             f"Telegram: bot @{w.telegram.bot_username}",
             "Whisper model tiny.en",
+            "Share links open at http://127.0.0.1:",
         ):
             assert expected in text
 
@@ -38,6 +39,9 @@ async def test_doctor_passes_a_working_setup_and_names_the_fix_for_a_bad_one(
         assert any("Slack refused the bot token (invalid_auth)" in f for f in fixes), fixes
         assert any("set HIREBOT_RECRUITERS" in f for f in fixes), fixes
         assert "xoxb-wrong" not in report(checks) and w.telegram.token not in report(checks)
+
+        odd = settings.model_copy(update={"public_url": "hirebot.acme.example"})
+        assert "HIREBOT_PUBLIC_URL must start with https://" in report(await diagnose(odd))
 
         checks = await diagnose(settings)
         assert any(

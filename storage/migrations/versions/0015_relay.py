@@ -1,6 +1,6 @@
 """relays from the team to candidates, and candidates' questions (issue 11)
 
-Revision ID: 0014_relay
+Revision ID: 0015_relay
 Revises: 0014_webhooks
 Create Date: 2026-11-28 02:40:00
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0014_relay"
+revision: str = "0015_relay"
 down_revision: str | None = "0014_webhooks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,0 +1,1 @@
+"""hirebot's own web pages (served by the runtime's aiohttp app): the share page."""
