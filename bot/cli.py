@@ -314,27 +314,36 @@ def _import_openings(settings: Settings, files: list[Path]) -> int:
 
     from bot.flows import interviewer_setup, openings
     from bot.flows.openings import OpeningSpec
+    from bot.media import intros
     from bot.unit_of_work import opened
     from storage import migrate
+    from storage.media import media_store
     from storage.models import Opening
 
     specs = [openings.parse(path) for path in files]  # all valid before any is saved
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.db_url)
-    with opened(settings.db_url, settings.media_dir) as uow:
-        for spec in specs:
+    # The configured store (a bucket too): the bot processes read the clips from it.
+    with opened(settings.db_url, media_store(settings.media_dir, settings.media_bucket)) as uow:
+        clips = [intros.prepare(uow, spec) for spec in specs]  # all converted before saving
+        for spec, prepared in zip(specs, clips, strict=True):
 
             def save(
-                session: Session, now: datetime, spec: OpeningSpec = spec
-            ) -> tuple[Opening, bool, list[str]]:
+                session: Session,
+                now: datetime,
+                spec: OpeningSpec = spec,
+                prepared: intros.Prepared = prepared,
+            ) -> tuple[Opening, bool, list[str], list[str]]:
                 opening, created = openings.save(session, spec, now)
-                return opening, created, interviewer_setup.missing_hours(session, opening)
+                said = intros.apply(session, opening, prepared, now)
+                return opening, created, interviewer_setup.missing_hours(session, opening), said
 
-            opening, created, missing = uow.run_sync(save)
+            opening, created, missing, said = uow.run_sync(save)
             verb = "created" if created else "updated"
             print(
                 f"{verb} opening {opening.slug}: {opening.title} ({len(spec.questions)} questions)"
             )
+            print("".join(f"  {line}\n" for line in said), end="")
             if missing:
                 print(
                     f"  no interview hours yet for {', '.join(missing)}: each sets theirs with "

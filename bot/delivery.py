@@ -33,6 +33,7 @@ from bot.flows.outgoing import Kind
 from bot.flows.ports import CandidateChannel, MailChannel, Posted, ReviewChannel, ThreadNote
 from bot.integrations.webhooks import WebhookPoster, WebhookSender
 from bot.limits import DeliveryLimit
+from bot.media.sending import send_intro_clip
 from bot.unit_of_work import UnitOfWork
 from storage import outbox
 from storage.media import MediaUnavailable, local_copy
@@ -83,6 +84,7 @@ class Delivery:
             Kind.CANDIDATE_DOCUMENT: self._send_document_to_candidate,
             Kind.THREAD_INVITATION: self._share_invitation_in_thread,
             Kind.WEBHOOK: (webhooks or WebhookPoster(uow, WebhookSender(AddressPolicy()))).deliver,
+            Kind.CANDIDATE_INTRO_CLIP: self._send_intro_clip,
             Kind.CANDIDATE_RELAY: self._relay_to_candidate,
         }
         assert self._handlers.keys() == set(Kind), "every kind of message needs a handler"
@@ -417,6 +419,9 @@ class Delivery:
         await self._candidates.send_document(
             message.chat_id, message.filename, ics, message.caption
         )
+
+    async def _send_intro_clip(self, message: outgoing.CandidateIntroClip) -> None:
+        await send_intro_clip(self._uow, self._candidates, message.chat_id, message.clip_id)
 
     async def _share_invitation_in_thread(self, message: outgoing.ThreadInvitation) -> None:
         channel, ts = await self._card(message.review_post_id)

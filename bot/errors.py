@@ -57,6 +57,11 @@ class DeliveryRefused(Exception):
     """The platform refuses this message for good (blocked bot, deleted chat): do not retry."""
 
 
+class FileIdRefused(DeliveryRefused):
+    """The platform no longer knows a file id we cached (another bot token, a purge):
+    upload the file itself instead."""
+
+
 class RecipientRefused(DeliveryRefused):
     """The recipient's mail server refused the email for good (a 5xx: no such user, mailbox
     full): ``said`` is its answer, code first, without the address."""

@@ -280,6 +280,11 @@ class WebhookLimit(IntEnum):
     KEEP_LOG_DAYS = 30
 
 
+class PreviewLimit(IntEnum):
+    # A recruiter's preview of an opening (/hire preview) is erased this long after it began.
+    KEPT_HOURS = 24
+
+
 class RelayLimit(IntEnum):
     """Messages between the hiring team and a candidate (issue 11)."""
 

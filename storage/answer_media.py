@@ -1,7 +1,8 @@
-"""Which stored media files answers still use, and which to delete once a change commits.
+"""Which stored media files answers, the team's relays and openings' intro clips still use,
+and which to delete once a change commits.
 
 A file is deleted only after the transaction that stopped using it commits (so a rollback
-never leaves a row pointing at nothing), and only if no other answer holds the same bytes:
+never leaves a row pointing at nothing), and only if no other row holds the same bytes:
 files are named by content.
 """
 
@@ -9,27 +10,29 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from storage.models import Answer, Relay
+from storage.models import Answer, IntroClip, Relay
 
 _DISCARD = "hirebot.discard_media"
 
+# Every table whose rows name a file in the media store.
+_MEDIA_COLUMNS = (Answer.media_path, Relay.media_path, IntroClip.media_path)
+
 
 def media_in_use(session: Session) -> set[str]:
-    """Answers' recordings, and the team's recordings still waiting to reach a candidate."""
-    answers = session.exec(select(Answer.media_path).where(col(Answer.media_path).is_not(None)))
-    relays = session.exec(select(Relay.media_path).where(col(Relay.media_path).is_not(None)))
-    return {path for path in [*answers.all(), *relays.all()] if path is not None}
+    """Answers' recordings, the team's recordings still waiting to reach a candidate, and
+    openings' intro clips."""
+    found: set[str] = set()
+    for column in _MEDIA_COLUMNS:
+        found |= {p for p in session.exec(select(column).where(col(column).is_not(None))) if p}
+    return found
 
 
 def discard_if_unused(session: Session, relpath: str | None) -> None:
-    """Delete ``relpath`` after commit unless an answer or a relay (still) refers to it."""
+    """Delete ``relpath`` after commit unless a row (still) refers to it."""
     if relpath is None:
         return
     session.flush()
-    if (
-        session.exec(select(Answer.id).where(Answer.media_path == relpath)).first() is None
-        and session.exec(select(Relay.id).where(Relay.media_path == relpath)).first() is None
-    ):
+    if all(session.exec(select(c).where(c == relpath)).first() is None for c in _MEDIA_COLUMNS):
         session.info.setdefault(_DISCARD, []).append(relpath)
 
 

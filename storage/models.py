@@ -154,6 +154,9 @@ class Interview(SQLModel, table=True):
     decided_at: datetime | None = None
     # When the candidate was first offered live-interview slots (the booking rate's base).
     slots_offered_at: datetime | None = None
+    # A recruiter trying the opening as a candidate (/hire preview): counted nowhere, told to
+    # nobody outside their DM, erased a day later (bot.flows.preview).
+    preview: bool = False
 
 
 class Answer(SQLModel, table=True):
@@ -551,6 +554,27 @@ class WebhookDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=String(200))
     created_at: datetime
     last_attempt_at: datetime | None = None
+
+
+class IntroClip(SQLModel, table=True):
+    """A recording the team made for an opening's candidates, already in Telegram's format
+    (bot.media.telegram_formats): the opening's own (``question_position`` None), sent after
+    consent, or one question's, sent before it. Not personal to any candidate: erasure leaves
+    it; replacing or removing it deletes its file."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    opening_id: int = Field(foreign_key="opening.id", index=True)
+    question_position: int | None = None
+    kind: str = Field(sa_type=String(16))  # voice | video | video_note
+    media_path: str  # relative to the media store
+    duration_seconds: float
+    width: int = 0
+    height: int = 0
+    source_sha256: str = Field(sa_type=String(64))  # the file it was made from: converted once
+    # Telegram's id for the uploaded file, after the first send: later candidates get it by id.
+    telegram_file_id: str | None = Field(default=None, sa_type=String(256))
+    set_by: str = Field(sa_type=String(32))
+    created_at: datetime
 
 
 class RelayStatus(StrEnum):

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from sqlmodel import col, select
 
-from bot.flows import audit, buttons, review, texts
+from bot.flows import audit, buttons, intro_clips, review, texts
 from bot.flows.conversation import Conversation
 from bot.flows.lifecycle import Event, PhaseEvent, move, step
 from bot.limits import FileLimit, MediaLimit, QuestionDefaults
@@ -111,6 +111,14 @@ def begin(conv: Conversation) -> None:
     """After consent: the practice question if the opening has one, else question 1."""
     conv.interview.question_index = PRACTICE if conv.opening.practice_question else 0
     # The phase is INTRO already: it leaves INTRO only once answering has begun.
+    intro_clips.after_consent(conv)
+    _introduce(conv)
+
+
+def _introduce(conv: Conversation) -> None:
+    """A question's first showing: its own clip, if any, then its intro."""
+    if not current(conv).practice:
+        intro_clips.before_question(conv, conv.interview.question_index)
     show_intro(conv)
 
 
@@ -202,7 +210,7 @@ def receive(conv: Conversation, received: ReceivedAnswer) -> None:
         conv.say("practice_done", length=length)
         conv.interview.question_index = 0
         step(conv.interview, PhaseEvent.PRACTICE_DONE)
-        show_intro(conv)
+        _introduce(conv)
         return
     if over and conv.opening.strict_limits:
         conv.say("over_limit.strict", length=length, limit=limit)
@@ -260,7 +268,7 @@ def submit(conv: Conversation, index: int, take: int) -> None:
     if conv.interview.question_index >= len(conv.questions):
         _complete(conv)
     else:
-        show_intro(conv)
+        _introduce(conv)
     # Posted now, whatever the transcript's fate: the transcript edits this post later.
     review.answer_submitted(conv.session, answer.id, conv.now)
     review.refresh_card(conv.session, conv.interview, conv.now)

@@ -43,6 +43,8 @@ class Action(StrEnum):
     TRANSCRIBED = "answer.transcribed"
     WEBHOOK_ADDED = "webhook.added"
     WEBHOOK_REMOVED = "webhook.removed"
+    INTRO_SET = "opening.intro_set"
+    INTRO_REMOVED = "opening.intro_removed"
     RELAY_SENT = "relay.sent"
     QUESTION_ASKED = "question.asked"
     SHARED_IN_SLACK = "share.slack"
@@ -87,6 +89,12 @@ def record(
         # bool is an int: both fine. A str must look like a token, never free text.
         assert isinstance(value, int) or _TOKEN.match(value), f"audit detail {key} is free text"
         kept[key] = value
+    # A recruiter's preview (bot.flows.preview) is marked, and told to nobody outside: no
+    # webhook, as no stats or export count it. Whatever else reads the trail to tell the
+    # outside world (an ATS) must skip ``preview`` events too.
+    preview = interview_id is not None and _is_preview(session, interview_id)
+    if preview:
+        kept["preview"] = True
     event = AuditEvent(
         at=now,
         actor=actor,
@@ -96,8 +104,14 @@ def record(
         detail=kept,
     )
     session.add(event)
-    webhook_events.on_event(session, event)
+    if not preview:
+        webhook_events.on_event(session, event)
     return event
+
+
+def _is_preview(session: Session, interview_id: int) -> bool:
+    interview = session.get(Interview, interview_id)
+    return interview is not None and interview.preview
 
 
 def about(

@@ -72,6 +72,8 @@ def person_of(session: Session, interview: Interview) -> list[Interview]:
     """Every interview of the person ``interview`` belongs to that is not erased yet, locked.
 
     The same person: the same candidate row, the same Telegram account or the same email.
+    A recruiter's previews are apart from any real candidacy on the same account: erasing
+    one covers their previews only, erasing a candidate never their previews.
     """
     candidate = session.get_one(Candidate, interview.candidate_id)
     same = [col(Candidate.id) == candidate.id]
@@ -84,6 +86,7 @@ def person_of(session: Session, interview: Interview) -> list[Interview]:
         .join(Candidate, col(Candidate.id) == Interview.candidate_id)
         .where(or_(*same))
         .where(Interview.status != InterviewStatus.WITHDRAWN)
+        .where(col(Interview.preview).is_(interview.preview))
         .order_by(col(Interview.id))
     ).all()
     found = [interviews.locked(session, i) for i in ids if i is not None]

@@ -96,12 +96,14 @@ def invite(
     language: str = "en",
     time_multiplier: float = 1.0,
     deep_link: Callable[[str], str] | None = None,
+    preview_in: str | None = None,
 ) -> Invitation:
     """Invite a candidate; ``time_multiplier`` scales every time limit (extra time).
 
     With an ``email`` and ``deep_link`` (the token → the Telegram link that starts the
     interview), the invitation is also emailed, so a candidate who never sees the
-    recruiter's own message still starts."""
+    recruiter's own message still starts. ``preview_in``: a recruiter's preview
+    (bot.flows.preview), whose card and answers go to that channel (their DM)."""
     if not 1.0 <= time_multiplier <= ReviewLimit.EXTRA_TIME_MAX_FACTOR:
         raise InvalidRequest(
             f"Extra time goes from 1 to {ReviewLimit.EXTRA_TIME_MAX_FACTOR}, e.g. `time=1.5`."
@@ -132,10 +134,11 @@ def invite(
         invited_by=invited_by,
         created_at=now,
         time_multiplier=time_multiplier,
+        preview=preview_in is not None,
     )
     session.add(interview)
     session.flush()
-    review.open_review(session, interview, now)
+    review.open_review(session, interview, now, channel=preview_in)
     assert interview.id is not None
     audit.about(
         session,

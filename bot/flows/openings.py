@@ -19,6 +19,7 @@ from bot.limits import InviteLimit, OpeningLimit, QuestionDefaults
 from storage.models import Answer, Opening, Question
 
 ANSWER_TYPES = ("voice", "video_note", "video", "audio", "text")
+NO_INTRO = "none"  # ``intro: none`` removes a clip, whether set from the file or from Slack
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 
@@ -39,6 +40,9 @@ class QuestionSpec(BaseModel):
         default=QuestionDefaults.MAX_TAKES, ge=OpeningLimit.TAKES_MIN, le=OpeningLimit.TAKES_MAX
     )
     answer_types: list[str] = Field(default_factory=lambda: ["voice", "video_note", "video"])
+    # A voice or video file sent before this question (bot.flows.intro_clips), relative to
+    # the openings file; left out, the question's clip (if any) is removed.
+    intro: str | None = None
 
     @field_validator("answer_types")
     @classmethod
@@ -92,6 +96,17 @@ class OpeningSpec(BaseModel):
         ge=OpeningLimit.RETENTION_DAYS_MIN,
         le=OpeningLimit.RETENTION_DAYS_MAX,
     )
+    # A voice or video file every candidate gets after consent, before question 1, relative
+    # to the openings file. Left out, the opening keeps no clip from the file; a clip set
+    # from Slack is kept unless ``intro: none``.
+    intro: str | None = None
+
+    def intro_files(self) -> dict[int | None, str]:
+        """The clips the file names: None (the opening's) or a question's position → the
+        file, or NO_INTRO. A clip the file does not mention is left as it is."""
+        files: dict[int | None, str | None] = {None: self.intro}
+        files.update({i: q.intro for i, q in enumerate(self.questions)})
+        return {position: file for position, file in files.items() if file is not None}
 
     @field_validator("rubric")
     @classmethod
@@ -162,13 +177,39 @@ def parse(path: Path) -> OpeningSpec:
     if not isinstance(data, dict):
         raise OpeningFileError(f"{path}: expected a mapping with slug, title, questions, ...")
     try:
-        return OpeningSpec.model_validate(data)
+        spec = OpeningSpec.model_validate(data)
     except ValidationError as err:
         first = err.errors()[0]
         location = list(first["loc"])
         line = _line_of(node, location)
         dotted = ".".join(str(p) for p in location) or "(top level)"
         raise OpeningFileError(f"{path}, line {line}: {dotted}: {first['msg']}.") from err
+    return _with_intro_paths(spec, path, node)
+
+
+def _with_intro_paths(spec: OpeningSpec, path: Path, node: Any) -> OpeningSpec:
+    """Intro files named relative to the openings file, made absolute; a missing one refused."""
+
+    def resolved(name: str | None, location: list[Any]) -> str | None:
+        if name is None or name.strip().lower() == NO_INTRO:
+            return None if name is None else NO_INTRO
+        file = (path.parent / name.strip()).resolve()
+        if not file.is_file():
+            line = _line_of(node, location)
+            raise OpeningFileError(
+                f"{path}, line {line}: {'.'.join(str(p) for p in location)}: no file "
+                f"{name.strip()!r} next to the openings file (write `intro: {NO_INTRO}` to "
+                "remove a clip)."
+            )
+        return str(file)
+
+    questions = [
+        q.model_copy(update={"intro": resolved(q.intro, ["questions", i, "intro"])})
+        for i, q in enumerate(spec.questions)
+    ]
+    return spec.model_copy(
+        update={"intro": resolved(spec.intro, ["intro"]), "questions": questions}
+    )
 
 
 def save(session: Session, spec: OpeningSpec, now: datetime) -> tuple[Opening, bool]:

@@ -43,6 +43,7 @@ class Kind(StrEnum):
     CANDIDATE_DOCUMENT = "candidate.document"
     THREAD_INVITATION = "review.thread.invitation"
     WEBHOOK = "webhook"  # a signed event to a recruiter's endpoint (bot.flows.webhooks)
+    CANDIDATE_INTRO_CLIP = "candidate.intro_clip"
     CANDIDATE_RELAY = "candidate.relay"
 
 
@@ -314,6 +315,20 @@ def webhook_key(endpoint_id: int) -> str:
     return f"hook:{endpoint_id}"
 
 
+class CandidateIntroClip(_Message):
+    """An opening's (or a question's) intro clip in the candidate's chat, in order with the
+    rest of the conversation. The clip is read when sent: a removed clip is skipped, and
+    once Telegram has it, later candidates get it by Telegram's file id (no upload)."""
+
+    kind: Literal[Kind.CANDIDATE_INTRO_CLIP] = Kind.CANDIDATE_INTRO_CLIP
+    chat_id: int
+    clip_id: int
+
+    @property
+    def ordering_key(self) -> str:
+        return candidate_key(self.chat_id)
+
+
 class CandidateRelay(_Message):
     """A message from the hiring team (``bot.flows.relay``): text or a recording, read from
     its ``Relay`` row when sent, so an erasure meanwhile leaves nothing to send."""
@@ -344,6 +359,7 @@ Message = Annotated[
     | CandidateDocument
     | ThreadInvitation
     | Webhook
+    | CandidateIntroClip
     | CandidateRelay,
     Field(discriminator="kind"),
 ]
@@ -623,6 +639,11 @@ def invitation_to_thread(
         invitation=invitation,
     )
     enqueue(session, message, now)
+
+
+def intro_clip_to_candidate(session: Session, *, chat_id: int, clip_id: int, now: datetime) -> None:
+    """The intro clip ``clip_id`` in the candidate's chat, after what was said before."""
+    enqueue(session, CandidateIntroClip(chat_id=chat_id, clip_id=clip_id), now)
 
 
 def relay_to_candidate(session: Session, *, chat_id: int, relay_id: int, now: datetime) -> None:

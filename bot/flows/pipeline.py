@@ -97,6 +97,7 @@ def candidates_named(session: Session, who: str) -> list[tuple[Interview, Candid
         .join(Candidate, col(Candidate.id) == Interview.candidate_id)
         .join(Opening, col(Opening.id) == Interview.opening_id)
         .where(func.lower(Candidate.name) == who.strip().lower())
+        .where(col(Interview.preview).is_(False))  # a recruiter's preview is no candidate
         .order_by(col(Interview.id))
     ).all()
     return [(i, c, o) for i, c, o in rows]

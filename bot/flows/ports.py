@@ -44,6 +44,17 @@ class Transcript:
     no_speech: bool = False
 
 
+@dataclass(frozen=True)
+class Clip:
+    """A recording for the candidate, already in the format its ``kind`` needs
+    (bot.transcription.telegram_media): voice, video or video_note."""
+
+    kind: str
+    duration_seconds: float
+    width: int = 0
+    height: int = 0
+
+
 class CandidateChannel(Protocol):
     """How hirebot talks to a candidate (Telegram today)."""
 
@@ -53,6 +64,11 @@ class CandidateChannel(Protocol):
         self, chat_id: int, filename: str, content: bytes, caption: str
     ) -> None:
         """A file the candidate can open or save (a calendar invitation), ``caption`` below."""
+        ...
+
+    async def send_clip(self, chat_id: int, clip: Clip, source: Path | str) -> str:
+        """Play ``clip`` in the chat: ``source`` is the file to upload, or the platform's id
+        of the same file sent before. Returns the platform's id to send it by next time."""
         ...
 
     async def send_recording(

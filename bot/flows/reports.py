@@ -232,7 +232,8 @@ def _by_interview(rows: Iterable[_Row]) -> dict[int, list[_Row]]:
 
 
 def interviews_of(session: Session, opening_slug: str | None) -> list[Interview]:
-    query = select(Interview).order_by(col(Interview.id))
+    """The opening's (or every) candidates' interviews: recruiters' previews never count."""
+    query = select(Interview).where(col(Interview.preview).is_(False)).order_by(col(Interview.id))
     if opening_slug:
         opening = opening_named(session, opening_slug)
         query = query.where(Interview.opening_id == opening.id)
@@ -298,7 +299,7 @@ def _overview(session: Session, viewer: Viewer) -> str:
         return NOTHING_TO_REVIEW
     lines = ["*Openings*"]
     for opening in openings:
-        interviews = session.exec(select(Interview).where(Interview.opening_id == opening.id)).all()
+        interviews = interviews_of(session, opening.slug)
         statuses = Counter(i.status for i in interviews)
         stages = Counter(i.stage for i in interviews)
         lines.append(
@@ -656,7 +657,7 @@ def home(session: Session, viewer: Viewer) -> Home:
     waiting: list[Waiting] = []
     visible = visibility.openings(session, viewer)
     for opening in visible:
-        interviews = session.exec(select(Interview).where(Interview.opening_id == opening.id)).all()
+        interviews = interviews_of(session, opening.slug)
         openings.append(
             OpeningSummary(
                 slug=opening.slug,
@@ -684,6 +685,7 @@ def home(session: Session, viewer: Viewer) -> Home:
         select(Decision)
         .join(Interview, col(Interview.id) == Decision.interview_id)
         .where(col(Interview.opening_id).in_([o.id for o in visible]))
+        .where(col(Interview.preview).is_(False))
         .order_by(col(Decision.created_at).desc(), col(Decision.id).desc())
         .limit(ReviewLimit.RECENT_DECISIONS)
     ).all()

@@ -8,6 +8,9 @@ awaiting review, at the live interview or the offer) has no clock at all.
 
 How long: the opening's ``retention_days``, capped by HIREBOT_RETENTION_MAX_DAYS.
 
+A recruiter's preview (``/hire preview``, bot.flows.preview) is no candidate: its clock starts
+when it was made, whatever its state, and it goes after PreviewLimit.KEPT_HOURS.
+
 Erasure is the one ``/hire erase`` and ``/delete_my_data`` use, and it covers the person
 (every interview sharing their Telegram account or email). So a person is erased only when
 every one of their interviews has expired: one still open (a re-application) keeps them,
@@ -24,11 +27,13 @@ from sqlalchemy import ColumnElement
 from sqlmodel import Session, and_, col, or_, select
 
 from bot.flows import erasure
+from bot.limits import PreviewLimit
 from storage import interviews
 from storage.models import Interview, InterviewStatus, Opening, Stage
 
 FINAL_STAGES = (Stage.REJECTED, Stage.HIRED)
 ENDED_WITHOUT_DECISION = (InterviewStatus.DECLINED, InterviewStatus.EXPIRED)
+PREVIEW_KEPT = timedelta(hours=PreviewLimit.KEPT_HOURS)
 # How many interview ids one look returns: the periodic tick erases a few of them each time.
 LOOK_AHEAD = 500
 # Erasures per periodic tick, each its own transaction: a backlog (retention just switched
@@ -42,7 +47,8 @@ class Expired:
 
     interview_id: int
     opening_slug: str
-    basis: str  # "decided", or "ended" for an interview that ended without a decision
+    # "decided", "ended" for an interview that ended without a decision, or "preview"
+    basis: str
     since: datetime  # the decision, or the deadline of an interview that ended without one
     kept_days: int  # the retention that applied: the opening's, capped by the ceiling
     days: int  # whole days from ``since`` to now
@@ -65,6 +71,8 @@ def clock_start(interview: Interview) -> datetime | None:
     """When the interview's retention began, None while it is still in the pipeline."""
     if interview.status == InterviewStatus.WITHDRAWN:
         return None
+    if interview.preview:
+        return interview.created_at
     if interview.stage in FINAL_STAGES and interview.decided_at is not None:
         return interview.decided_at
     if interview.status in ENDED_WITHOUT_DECISION and interview.stage == Stage.ASYNC_INTERVIEW:
@@ -74,7 +82,9 @@ def clock_start(interview: Interview) -> datetime | None:
 
 def _expired_where(openings: list[Opening], now: datetime, ceiling: int) -> ColumnElement[bool]:
     """The SQL twin of ``clock_start`` older than each opening's retention."""
-    per_opening = []
+    per_opening = [
+        and_(col(Interview.preview).is_(True), col(Interview.created_at) <= now - PREVIEW_KEPT)
+    ]
     for opening in openings:
         cutoff = now - timedelta(days=kept_days(opening, ceiling))
         per_opening.append(
@@ -117,10 +127,10 @@ def _expired(interview: Interview, opening: Opening, now: datetime, ceiling: int
     decided = interview.stage in FINAL_STAGES and interview.decided_at is not None
     return Expired(
         interview_id=interview.id,
-        basis="decided" if decided else "ended",
+        basis="preview" if interview.preview else "decided" if decided else "ended",
         opening_slug=opening.slug,
         since=since,
-        kept_days=kept_days(opening, ceiling),
+        kept_days=1 if interview.preview else kept_days(opening, ceiling),
         days=(now - since).days,
     )
 
@@ -129,6 +139,8 @@ def is_expired(session: Session, interview: Interview, now: datetime, ceiling: i
     since = clock_start(interview)
     if since is None:
         return False
+    if interview.preview:
+        return since <= now - PREVIEW_KEPT
     opening = session.get_one(Opening, interview.opening_id)
     return since <= now - timedelta(days=kept_days(opening, ceiling))
 
@@ -155,7 +167,10 @@ def erase_expired(
         by="hirebot",
         now=now,
         why=(
-            f"🗑️ Erased after {expired.kept_days} days of retention: the candidate's "
+            f"🗑️ This preview is {PreviewLimit.KEPT_HOURS} hours old: its recordings and "
+            "transcripts are deleted."
+            if interview.preview
+            else f"🗑️ Erased after {expired.kept_days} days of retention: the candidate's "
             "recordings, transcripts and details are gone."
         ),
     )

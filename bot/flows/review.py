@@ -136,11 +136,15 @@ def card(session: Session, interview: Interview) -> CandidateCard:
     )
 
 
-def open_review(session: Session, interview: Interview, now: datetime) -> None:
-    """Create the candidate's parent message in the opening's review channel."""
+def open_review(
+    session: Session, interview: Interview, now: datetime, channel: str | None = None
+) -> None:
+    """Create the candidate's parent message in the opening's review channel (or in
+    ``channel``: a recruiter's DM, for their preview)."""
     opening = session.get_one(Opening, interview.opening_id)
     assert interview.id is not None
-    post = ReviewPost(interview_id=interview.id, channel=opening.review_channel, created_at=now)
+    where = channel or opening.review_channel
+    post = ReviewPost(interview_id=interview.id, channel=where, created_at=now)
     session.add(post)
     session.flush()
     assert post.id is not None

@@ -29,6 +29,8 @@ RECRUITER_ONLY = frozenset(
         "audit",
         "remind",
         "opening new",
+        "preview",
+        "intro",
         "recruiters add",
         "recruiters remove",
         "webhooks",

@@ -25,12 +25,14 @@ from sqlmodel import Session, select
 
 from bot.config import Settings
 from bot.flows import openings
+from bot.media import intros
 from bot.runtime import Runtime
 from bot.sandbox.mailbox import Mailbox
 from bot.sandbox.slack import SlackSandbox
 from bot.sandbox.slack_api import SlackMessage
 from bot.sandbox.telegram import SandboxCandidate, SentMessage, TelegramSandbox
 from bot.unit_of_work import opened, utc_now
+from storage.media import media_store
 
 SAMPLES = Path(__file__).parent / "samples"
 OPENING_FILE = SAMPLES / "backend-engineer.yaml"
@@ -142,8 +144,9 @@ class World:
         if not _copied_migrated_sqlite(settings.db_url):
             migrate.upgrade(settings.db_url)
         spec = openings.parse(path)
-        with opened(settings.db_url, settings.media_dir) as uow:
-            uow.run_sync(lambda s, now: openings.save(s, spec, now))
+        with opened(settings.db_url, media_store(settings.media_dir, settings.media_bucket)) as uow:
+            clips = intros.prepare(uow, spec)  # as `hirebot openings import` does
+            uow.run_sync(lambda s, now: intros.apply(s, openings.save(s, spec, now)[0], clips, now))
 
     async def start_bot(self) -> Runtime:
         self.runtime = Runtime(self.settings(), now=self.clock, poll_timeout=1)

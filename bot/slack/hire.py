@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.address_policy import AddressPolicy, only_refused
@@ -25,8 +26,10 @@ from bot.flows import (
     extensions,
     interview,
     interviewer_setup,
+    intro_clips,
     outgoing,
     pipeline,
+    preview,
     reports,
     roles,
     webhooks,
@@ -40,6 +43,8 @@ from bot.unit_of_work import UnitOfWork
 
 USAGE = """*hirebot* — `/hire` commands (🔒 recruiters only):
 • `/hire invite <opening> <name> [email] [lang=xx] [time=1.5]` 🔒 — their link (emailed too)
+• `/hire preview <opening>` 🔒 — take the interview yourself on Telegram; answers come to your DM
+• `/hire intro <opening> [remove [question]]` 🔒 — its intro clips (set them from a clip's ⋯ menu)
 • `/hire status [opening|candidate]` — where things stand
 • `/hire remind <candidate>` 🔒 — nudge a candidate on Telegram (by email before they open it)
 • `/hire extend <candidate> <days>` 🔒 — move a candidate's deadline
@@ -128,6 +133,8 @@ class HireCommands:
         self._telegram_username = telegram_username
         self._verbs: dict[str, Callable[[HireCommand], Awaitable[Reply]]] = {
             "invite": self.invite,
+            "preview": self.preview,
+            "intro": self.intro,
             "status": self.status,
             "remind": self.remind,
             "extend": self.extend,
@@ -235,6 +242,48 @@ class HireCommands:
             f"Ready to paste:\n>Hi {name.split()[0]}, thanks for applying! "
             f"Our first step is a short async interview on Telegram: open {link} and answer "
             f"a few questions by voice or video, any time before {deadline}."
+        )
+
+    async def preview(self, command: HireCommand) -> Reply:
+        slug = command.rest.strip()
+        if not slug or " " in slug:
+            return "Usage: `/hire preview <opening>`, e.g. `/hire preview backend-engineer`"
+        profile = await self._profiles.of(command.user)
+        try:
+            direct = await self._profiles.direct_channel(command.user)
+        except SlackApiError as err:
+            return (
+                "I could not open our DM to put your preview's answers in "
+                f"(Slack said `{err.response.get('error')}`): run `hirebot doctor`."
+            )
+        invitation = await self._uow.run(
+            lambda s, now: preview.start(
+                s,
+                opening_slug=slug,
+                recruiter=command.user,
+                name=profile.name,
+                direct_channel=direct,
+                now=now,
+            )
+        )
+        username = self._telegram_username()
+        return preview.reply(invitation, lambda token: f"https://t.me/{username}?start={token}")
+
+    async def intro(self, command: HireCommand) -> Reply:
+        words = command.rest.split()
+        usage = "Usage: `/hire intro <opening>` or `/hire intro <opening> remove [question]`"
+        if not words or len(words) > 3 or (len(words) > 1 and words[1].lower() != "remove"):
+            return usage
+        slug = words[0]
+        if len(words) == 1:
+            return await self._uow.run(lambda s, _now: intro_clips.listing(s, slug))
+        if len(words) == 3 and not words[2].isdigit():
+            return usage
+        number = int(words[2]) if len(words) == 3 else None
+        return await self._uow.run(
+            lambda s, now: intro_clips.remove_by_team(
+                s, slug=slug, number=number, by=command.user, now=now
+            )
         )
 
     async def status(self, command: HireCommand) -> Reply:

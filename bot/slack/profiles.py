@@ -45,3 +45,9 @@ class SlackProfiles:
             email=str(profile["email"]) if profile.get("email") else None,
             name=name or None,
         )
+
+    async def direct_channel(self, user: str) -> str:
+        """The id of the app's DM with ``user`` (``conversations.open``, scope im:write):
+        what a thread there is posted in, as a review channel's threads are."""
+        opened = await self._client.conversations_open(users=user)
+        return str(opened["channel"]["id"])

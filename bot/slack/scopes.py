@@ -12,6 +12,7 @@ BOT_SCOPES = frozenset(
         "im:write",  # open the DM for an export
         "channels:history",  # teammates' replies in candidate threads (public channels)
         "groups:history",  # … and in private review channels
+        "im:history",  # a recruiter's preview thread in their DM: found again, cleared
         "channels:read",  # who reviews (public channel members); member_joined_channel; doctor
         "groups:read",  # … the same for private review channels
         "metadata.message:read",  # find our own replies again after a crash

@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import FileSizeLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.errors import DeliveryDeferred, DeliveryRefused
-from bot.flows.ports import Choice
+from bot.errors import DeliveryDeferred, DeliveryRefused, FileIdRefused
+from bot.flows.ports import Choice, Clip
 from bot.limits import RelayLimit
 
 
@@ -46,6 +46,42 @@ class TelegramCandidateChannel:
         document = InputFile(content, filename=filename)
         async with _translated():
             await self._bot.send_document(chat_id=chat_id, document=document, caption=caption)
+
+    async def send_clip(self, chat_id: int, clip: Clip, source: Path | str) -> str:
+        """sendVoice, sendVideo or sendVideoNote, by upload or by an earlier send's file id."""
+        # Sizes were checked when the clip was made (bot.transcription.telegram_media).
+        seconds = max(1, round(clip.duration_seconds))
+        media: Path | str = source
+        try:
+            async with _translated():
+                sent = await self._send_clip(chat_id, clip, media, seconds)
+        except DeliveryRefused as err:
+            if isinstance(source, str) and "file" in str(err).lower():
+                raise FileIdRefused(str(err)) from err
+            raise
+        file_id = _clip_file_id(sent)
+        if file_id is None:
+            raise DeliveryRefused("Telegram did not keep the clip as voice or video")
+        return file_id
+
+    async def _send_clip(
+        self, chat_id: int, clip: Clip, media: Path | str, seconds: int
+    ) -> Message:
+        if clip.kind == "voice":
+            return await self._bot.send_voice(chat_id=chat_id, voice=media, duration=seconds)
+        # A size of 0 is not known: Telegram reads it from the file.
+        if clip.kind == "video_note":
+            return await self._bot.send_video_note(
+                chat_id=chat_id, video_note=media, duration=seconds, length=clip.width or None
+            )
+        return await self._bot.send_video(
+            chat_id=chat_id,
+            video=media,
+            duration=seconds,
+            width=clip.width or None,
+            height=clip.height or None,
+            supports_streaming=True,
+        )
 
     async def send_recording(
         self, chat_id: int, kind: str, media: Path, caption: str, duration: float | None
@@ -82,6 +118,11 @@ class TelegramCandidateChannel:
                 )
             else:
                 raise DeliveryRefused(f"no way to send a {kind!r} recording")
+
+
+def _clip_file_id(sent: Message) -> str | None:
+    media = sent.voice or sent.video_note or sent.video
+    return media.file_id if media is not None else None
 
 
 @contextlib.asynccontextmanager

@@ -180,3 +180,34 @@ def test_a_single_language_opening_pins_transcription_to_its_language(
 
         answer_id = uow.run_sync(answer_in_opening)
         assert uow.run_sync(lambda s, _now: review.transcript_language(s, answer_id)) == "de"
+
+
+def test_intro_clips_are_converted_before_anything_is_saved(
+    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.sandbox.world import SAMPLES
+
+    for sample in ("answer1.ogg", "answer2.mp4"):
+        (tmp_path / sample).write_bytes((SAMPLES / sample).read_bytes())
+    (tmp_path / "cv.txt").write_text("not a recording")
+    body = """
+        slug: intro-opening
+        title: With intros
+        review_channel: C0REVIEW01
+        intro: {opening}
+        questions:
+          - text: One
+          - text: Two
+            intro: answer2.mp4
+        """
+    bad = _write(tmp_path, body.format(opening="cv.txt"))
+    assert main(["openings", "import", str(bad)]) == 2
+    assert "cv.txt: this file is not a recording hirebot can use" in capsys.readouterr().err
+    assert _openings(cli_env) == []
+    good = _write(tmp_path, body.format(opening="answer1.ogg"))
+    assert main(["openings", "import", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "  intro: voice clip of 7 s\n" in out
+    assert "  question 2's intro: round video note of 6 s\n" in out
+    assert main(["openings", "import", str(good)]) == 0  # the same files: nothing converted
+    assert "intro" not in capsys.readouterr().out.split("\n", 1)[1]

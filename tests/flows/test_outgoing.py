@@ -15,6 +15,7 @@ from bot.flows import outgoing
 from bot.flows.meeting import Invitation, InvitationMethod, Meeting, Person
 from bot.flows.outgoing import (
     CandidateDocument,
+    CandidateIntroClip,
     CandidateRelay,
     CandidateText,
     CardPost,
@@ -268,6 +269,11 @@ SAID: list[tuple[Callable[[Session], None], outgoing.Message, str]] = [
         "hook:2",
     ),
     (
+        lambda s: outgoing.intro_clip_to_candidate(s, chat_id=42, clip_id=5, now=T0),
+        CandidateIntroClip(chat_id=42, clip_id=5),
+        "tg:42",  # after the consent, before question 1's intro
+    ),
+    (
         lambda s: outgoing.relay_to_candidate(s, chat_id=42, relay_id=5, now=T0),
         CandidateRelay(chat_id=42, relay_id=5),
         "tg:42",  # in order with everything else said to the candidate
@@ -280,6 +286,7 @@ BORN_WITH_MODELS = {
     Kind.CANDIDATE_DOCUMENT,
     Kind.THREAD_INVITATION,
     Kind.WEBHOOK,
+    Kind.CANDIDATE_INTRO_CLIP,
     Kind.CANDIDATE_RELAY,
 }
 

@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.calendar_feed import FeedReads
 from bot.slack.hire import HireCommands
-from bot.slack.listeners import actions, commands, events, home, relay, sharing, views
+from bot.slack.listeners import actions, commands, events, home, intros, relay, sharing, views
 from bot.slack.membership import ChannelMembers, Viewers
 from bot.slack.profiles import SlackProfiles
 from bot.unit_of_work import UnitOfWork
@@ -39,3 +39,4 @@ def register(
     home.register(app, uow, viewers, profiles)
     relay.register(app, uow)
     sharing.register(app, uow, members, share_address)
+    intros.register(app, uow)
