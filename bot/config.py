@@ -24,6 +24,10 @@ _HOW_TO_GET = {
     "slack_app_token": "Slack app settings → Basic Information → App-Level Tokens, scope "
     "connections:write (xapp-…); or leave it unset and use HTTP mode with a signing secret",
     "slack_signing_secret": "Slack app settings → Basic Information → Signing Secret",
+    "lever_api_key": "Lever → Settings → Integrations and API → API Credentials → Generate new "
+    "key, with the Opportunities, Notes, Tags, Stages and Archive reasons endpoints",
+    "lever_webhook_token": "Lever → Settings → Integrations and API → Webhooks: the signature "
+    "token shown under Candidate Stage Change",
     "telegram_webhook_secret": "make one up (1-256 characters of A-Z, a-z, 0-9, _ and -), "
     "e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'; Telegram sends it "
     "with every update so the bot can refuse forged ones",
@@ -154,6 +158,13 @@ class Settings(BaseSettings):
     # Retention (issue 12): no opening keeps a decided candidate longer than this many days,
     # whatever its retention_days says.
     retention_max_days: int = Field(default=730, ge=1, le=3650)
+
+    # Lever (issue 12): an API key (Settings → Integrations and API → API Credentials), the
+    # Lever user hirebot's writes are made as (perform_as), and the webhooks' signature token.
+    lever_api_key: SecretStr | None = None
+    lever_api_url: str = "https://api.lever.co/v1"
+    lever_perform_as: str | None = None
+    lever_webhook_token: SecretStr | None = None
 
     whisper_backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     whisper_model: str = "tiny.en"

@@ -324,3 +324,25 @@ class ShareLimit(IntEnum):
     SUMMARY_TRANSCRIPT_CHARS = 600
     # People and channels one Share form may send the summary to.
     RECIPIENTS_MAX = 10
+
+
+class AtsLimit(IntEnum):
+    # A sync the ATS keeps failing (5xx, timeouts) is retried with the outbox's backoff
+    # (doubling from 1 s to 5 minutes: about 80 minutes in all), then given up and reported
+    # in the candidate's thread. A 429 is the ATS pacing us: it does not count.
+    MAX_FAILURES = 24
+    # The completion note waits for every answer's transcript, at most this long after the
+    # interview completed (a stuck transcription does not hold the ATS back for ever),
+    # looking again every TRANSCRIPT_POLL_SECONDS.
+    TRANSCRIPT_WAIT_SECONDS = 30 * 60
+    TRANSCRIPT_POLL_SECONDS = 15
+    # One HTTP call to the ATS: past this it counts as an outage and is retried.
+    REQUEST_SECONDS = 30
+    # Pages followed when searching a list (100 records a page on Lever).
+    PAGES = 50
+    # An inbound webhook triggered longer ago than this is refused as a replay. Lever retries
+    # a failed delivery up to 5 times "with growing gaps" (not documented further): a day
+    # covers them, and InboundLimit.KEEP_DAYS keeps each token's key far longer than that.
+    WEBHOOK_MAX_AGE_SECONDS = 24 * 60 * 60
+    # Clocks differ: a webhook stamped this far in our future is still accepted.
+    WEBHOOK_CLOCK_SKEW_SECONDS = 5 * 60

@@ -101,6 +101,8 @@ class Opening(SQLModel, table=True):
     # Days a candidate's data is kept after the final decision, then erased (issue 12);
     # HIREBOT_RETENTION_MAX_DAYS caps it for every opening.
     retention_days: int = 180
+    # The opening's applicant tracking system (issue 12): bot.flows.ats_sync.AtsSpec as JSON.
+    ats: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     created_at: datetime
     updated_at: datetime
 
@@ -646,3 +648,19 @@ class ShareLink(SQLModel, table=True):
     views: int = 0
     votes_window_at: datetime | None = None
     votes_in_window: int = 0
+
+
+class AtsLink(SQLModel, table=True):
+    """One interview's record in the opening's ATS (issue 12): the vendor's ``ref`` (a Lever
+    opportunity id), found or created on the first sync. Vendor ids and counts only."""
+
+    interview_id: int = Field(foreign_key="interview.id", primary_key=True)
+    kind: str = Field(sa_type=String(16))
+    ref: str | None = Field(default=None, sa_type=String(128))
+    # Failed attempts in a row of the sync at the head of this candidate's queue: reported
+    # in the thread and given up after AtsLimit.MAX_FAILURES; reset by any success.
+    failures: int = 0
+    # The marker of the note being posted now: a retry after a lost answer looks for it in
+    # the ATS before posting again, so a note is never there twice.
+    posting_note: str | None = Field(default=None, sa_type=String(32))
+    created_at: datetime

@@ -5,9 +5,10 @@ back) together, and are never updated or deleted: erasure keeps them, because th
 personal data. The interview id is the pseudonym; ``detail`` holds ids, stages, counts and
 choices only, and ``record`` refuses anything that looks like free text (a name, a note, a
 reason), so a careless caller fails loudly in tests instead of leaking into the trail.
-Reading the trail is bot.flows.audit_trail: this module imports nothing but storage (and
-bot.flows.webhook_events, which queues each event for the endpoints subscribed to it), so every
-flow can record.
+Reading the trail is bot.flows.audit_trail: this module imports nothing but storage and the
+hooks that follow every event (bot.flows.webhook_events, which queues each event for the
+endpoints subscribed to it; bot.flows.ats_sync, the ATS steps it calls for), so every flow can
+record.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
-from bot.flows import webhook_events
+from bot.flows import ats_sync, webhook_events
 from storage.models import AuditEvent, Interview, Opening
 
 
@@ -106,6 +107,7 @@ def record(
     session.add(event)
     if not preview:
         webhook_events.on_event(session, event)
+        ats_sync.on_event(session, event)  # the ATS steps it calls for, in this transaction
     return event
 
 

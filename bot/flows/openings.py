@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from bot.errors import InvalidRequest, NotFound, OpeningFileError
 from bot.flows import decision_texts, escaping, interviewer_setup, outgoing
+from bot.flows.ats_sync import AtsSpec
 from bot.flows.moments import known_zone
 from bot.limits import InviteLimit, OpeningLimit, QuestionDefaults
 from storage.models import Answer, Opening, Question
@@ -107,6 +108,9 @@ class OpeningSpec(BaseModel):
         files: dict[int | None, str | None] = {None: self.intro}
         files.update({i: q.intro for i, q in enumerate(self.questions)})
         return {position: file for position, file in files.items() if file is not None}
+
+    # The applicant tracking system candidates are synced with (issue 12; bot.flows.ats_sync).
+    ats: AtsSpec | None = None
 
     @field_validator("rubric")
     @classmethod
@@ -239,6 +243,7 @@ def save(session: Session, spec: OpeningSpec, now: datetime) -> tuple[Opening, b
     opening.panel = spec.panel
     opening.meeting_url = spec.meeting_url
     opening.retention_days = spec.retention_days
+    opening.ats = spec.ats.model_dump() if spec.ats is not None else None
     opening.updated_at = now
     session.flush()
     _save_questions(session, opening, spec.questions)

@@ -45,6 +45,7 @@ class Kind(StrEnum):
     WEBHOOK = "webhook"  # a signed event to a recruiter's endpoint (bot.flows.webhooks)
     CANDIDATE_INTRO_CLIP = "candidate.intro_clip"
     CANDIDATE_RELAY = "candidate.relay"
+    ATS_SYNC = "ats.sync"  # one step of a candidate's sync with the opening's ATS (issue 12)
 
 
 # Ordering keys: the rows of one key are delivered one at a time, in order.
@@ -53,6 +54,7 @@ _REVIEW_KEY = "review:"  # one review thread: the card is posted before any repl
 _ERASE_KEY = "erase:"  # the copies outside the thread of one erased interview
 _USER_KEY = "user:"  # one team member's direct messages
 _MAIL_KEY = "mail:"  # one email address: an invitation's update never overtakes it
+_ATS_KEY = "ats:"  # one candidate's record in the opening's ATS: exactly once, in order
 
 
 def candidate_key(chat_id: int) -> str:
@@ -67,6 +69,10 @@ def mail_key(address: str) -> str:
     """One address's key: a digest, so it fits the column and names nobody."""
     digest = hashlib.sha256(address.strip().lower().encode()).hexdigest()
     return f"{_MAIL_KEY}{digest[:32]}"
+
+
+def ats_key(interview_id: int) -> str:
+    return f"{_ATS_KEY}{interview_id}"
 
 
 def interview_of(ordering_key: str) -> int | None:
@@ -342,6 +348,25 @@ class CandidateRelay(_Message):
         return candidate_key(self.chat_id)
 
 
+class AtsSync(_Message):
+    """One step of a candidate's sync with the opening's ATS (bot.flows.ats_sync), in order.
+
+    Ids and our own enum values only: what the ATS is told (names, transcripts, tallies) is
+    read when it is sent, so an erased candidate's rows carry nothing of them.
+    """
+
+    kind: Literal[Kind.ATS_SYNC] = Kind.ATS_SYNC
+    interview_id: int
+    step: str
+    decision: str | None = None
+    stage: str | None = None
+    key: str  # the note's marker in the ATS: a retry finds a note already posted
+
+    @property
+    def ordering_key(self) -> str:
+        return ats_key(self.interview_id)
+
+
 Message = Annotated[
     CandidateText
     | CardPost
@@ -360,7 +385,8 @@ Message = Annotated[
     | ThreadInvitation
     | Webhook
     | CandidateIntroClip
-    | CandidateRelay,
+    | CandidateRelay
+    | AtsSync,
     Field(discriminator="kind"),
 ]
 _MESSAGE: TypeAdapter[Message] = TypeAdapter(Message)

@@ -76,6 +76,11 @@ class AtsClient(Protocol):
 
     async def add_note(self, ref: str, text: str) -> None: ...
 
+    async def has_note(self, ref: str, marker: str) -> bool:
+        """Whether a note containing ``marker`` is on the record already: a retry after an
+        answer that was lost (a timeout, a crash) looks before posting again."""
+        ...
+
     async def add_tags(self, ref: str, tags: Sequence[str]) -> None: ...
 
     async def move_to_stage(self, ref: str, stage: str) -> None:
@@ -91,6 +96,11 @@ class AtsClient(Protocol):
     ) -> StageChange | None:
         """Verify an inbound webhook (raises Forged) and read it: a StageChange, or None for
         an event we do not act on. Verifies against the raw body, never a re-serialised one."""
+        ...
+
+    async def filled_in(self, change: StageChange) -> StageChange:
+        """``change`` with its ``person`` and ``job`` read from the ATS where the webhook did
+        not carry them (Lever's carries ids only); as it is where it did."""
         ...
 
     async def close(self) -> None: ...
