@@ -31,6 +31,7 @@ from bot.flows import erasure, outgoing, relay, review, threads, undelivered
 from bot.flows.meeting import Invitation, Person
 from bot.flows.outgoing import Kind
 from bot.flows.ports import CandidateChannel, MailChannel, Posted, ReviewChannel, ThreadNote
+from bot.integrations.sync import AtsDelivery
 from bot.integrations.webhooks import WebhookPoster, WebhookSender
 from bot.limits import DeliveryLimit
 from bot.media.sending import send_intro_clip
@@ -52,6 +53,7 @@ class Delivery:
         mail: MailChannel,
         organizer: Person | None = None,
         webhooks: WebhookPoster | None = None,
+        ats: AtsDelivery | None = None,
     ) -> None:
         self._uow = uow
         # The hiring team's address (HIREBOT_MAIL_FROM) as the organizer of the calendar
@@ -61,6 +63,7 @@ class Delivery:
         self._candidates = candidates
         self._reviews = reviews
         self._mail = mail
+        self._ats = ats  # the opening's applicant tracking system (bot.integrations.sync)
         self._media = uow.media
         self._now = uow.now
         self._wake = asyncio.Event()
@@ -86,6 +89,7 @@ class Delivery:
             Kind.WEBHOOK: (webhooks or WebhookPoster(uow, WebhookSender(AddressPolicy()))).deliver,
             Kind.CANDIDATE_INTRO_CLIP: self._send_intro_clip,
             Kind.CANDIDATE_RELAY: self._relay_to_candidate,
+            Kind.ATS_SYNC: self._sync_with_ats,
         }
         assert self._handlers.keys() == set(Kind), "every kind of message needs a handler"
 
@@ -451,6 +455,11 @@ class Delivery:
             await self._uow.run(lambda s, now: relay.refused(s, relay_id, reason, now))
             raise
         await self._uow.run(lambda s, now: relay.delivered(s, relay_id, now))
+
+    async def _sync_with_ats(self, message: outgoing.AtsSync) -> None:
+        if self._ats is None:
+            raise DeliveryRefused("this process has no ATS sync set up")
+        await self._ats.deliver(message, self._thread_link)
 
     async def _ics(self, sent: Invitation) -> bytes:
         """Rendered now: DTSTAMP is this send's time (RFC 5546: the latest stamp wins), with

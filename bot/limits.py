@@ -335,7 +335,7 @@ class AtsLimit(IntEnum):
     # interview completed (a stuck transcription does not hold the ATS back for ever),
     # looking again every TRANSCRIPT_POLL_SECONDS.
     TRANSCRIPT_WAIT_SECONDS = 30 * 60
-    TRANSCRIPT_POLL_SECONDS = 15
+    TRANSCRIPT_POLL_SECONDS = 5
     # One HTTP call to the ATS: past this it counts as an outage and is retried.
     REQUEST_SECONDS = 30
     # Pages followed when searching a list (100 records a page on Lever).

@@ -40,6 +40,8 @@ from bot.flows import (
     webhook_events,
 )
 from bot.flows.ports import Transcriber
+from bot.integrations import inbound as ats_webhooks
+from bot.integrations.sync import AtsDelivery
 from bot.integrations.webhooks import poster as webhook_poster
 from bot.limits import InboundLimit, InboxLimit, ReminderLimit
 from bot.mail.smtp import mail_channel, organizer
@@ -175,6 +177,7 @@ class Runtime:
             mail=mail_channel(s),
             organizer=organizer(s),
             webhooks=webhook_poster(self.uow, self.feeds.policy),
+            ats=AtsDelivery(self.uow, s),
         )
         self.transcription = TranscriptionWorker(
             self.uow,
@@ -371,6 +374,7 @@ class Runtime:
         if self.settings.telegram_webhook:
             app.router.add_post(TELEGRAM_WEBHOOK_PATH, self._telegram_update)
         share.routes(app, self.uow)
+        ats_webhooks.routes(app, self.uow, self.settings, lambda: self.telegram.bot.username)
         self._web = web.AppRunner(app, access_log=None)
         await self._web.setup()
         site = web.TCPSite(self._web, self.settings.http_host, self.settings.http_port)

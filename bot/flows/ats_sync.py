@@ -29,6 +29,7 @@ from storage.models import (
     AtsLink,
     AuditEvent,
     Candidate,
+    DecisionKind,
     Interview,
     Opening,
     OutboxMessage,
@@ -96,8 +97,8 @@ def on_event(session: Session, event: AuditEvent) -> None:
         forget(session, event.interview_id, event.at)
         return
     step = _STEPS.get(event.action)
-    if step is None:
-        return
+    if step is None or (step == Step.DECIDED and event.detail.get("decision") not in _SYNCED):
+        return  # not an event the ATS hears of (an extension of the deadline is ours alone)
     link = session.get(AtsLink, event.interview_id)
     if link is None:
         if step != Step.INVITED:
@@ -116,6 +117,7 @@ def on_event(session: Session, event: AuditEvent) -> None:
     outgoing.enqueue(session, message, event.at)
 
 
+_SYNCED = (DecisionKind.ADVANCE.value, DecisionKind.REJECT.value)
 _STEPS = {
     "interview.invited": Step.INVITED,
     "interview.completed": Step.COMPLETED,

@@ -12,7 +12,6 @@ token + triggeredAt)``; a bad signature, or one triggered too long ago (a replay
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -221,7 +220,7 @@ class LeverClient:
                     code = payload.get("code") if isinstance(payload, dict) else None
                     raise Refused(f"Lever answered {response.status} {code or ''}".strip())
                 return payload if isinstance(payload, dict) else {}
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as err:
+        except (TimeoutError, aiohttp.ClientError, ValueError) as err:
             raise Unavailable(f"Lever could not be reached ({type(err).__name__})") from None
 
     def _client(self) -> aiohttp.ClientSession:

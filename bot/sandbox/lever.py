@@ -144,6 +144,9 @@ class LeverSandbox:
         self._tokens = self.burst
         self._refilled = time.monotonic()
         self.outage = False  # True: every API call answers 503
+        # Writes that are made and then answered 503, as when Lever's answer is lost on the
+        # way back (a timeout): the client cannot tell it from a write that never happened.
+        self.lose_answers = 0
         # The webhook: where it posts, the signature token, the gaps between retries.
         self.webhook_url: str | None = None
         self.signature_token = SIGNATURE_TOKEN
@@ -301,6 +304,9 @@ class LeverSandbox:
                     request, path, None, _error(400, "BadRequestError", "invalid JSON")
                 )
         response = self._answer(request, path, body)
+        if self.lose_answers > 0 and request.method != "GET" and response.status < 300:
+            self.lose_answers -= 1
+            response = _error(503, "ServiceUnavailable", "Service temporarily unavailable")
         return self._logged(request, path, body, response)
 
     def _logged(

@@ -12,6 +12,7 @@ from bot.sandbox.slack import SlackMessage
 from bot.sandbox.telegram import SandboxCandidate
 from bot.sandbox.world import (
     OPENING_FILE,
+    RECRUITER,
     REVIEW_CHANNEL,
     SAMPLES,
     World,
@@ -104,6 +105,16 @@ async def replies(world: World, parent: SlackMessage, count: int) -> list[SlackM
         return thread if len(thread) >= count else None
 
     return await eventually(found, what=f"{count} replies in the thread")
+
+
+async def reject_through_form(
+    world: World, who: str, count: int = 1, reason: str = "Not this time."
+) -> None:
+    """``/hire reject`` through its form, as a recruiter does (``count``: forms opened so far)."""
+    await world.slack.teammate(RECRUITER).slash("/hire", f"reject {who}", REVIEW_CHANNEL)
+    form = await opened_view(world, "reject", count)
+    values = {"reason": text_value(reason), "message": text_value("Thank you!")}
+    assert await world.slack.teammate(RECRUITER).submit_view(form, values) == 200
 
 
 async def hire(world: World, user: str, text: str, channel: str = REVIEW_CHANNEL) -> str:

@@ -9,7 +9,6 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from bot.sandbox.world import (
-    RECRUITER,
     REVIEW_CHANNEL,
     SAMPLES,
     SimulatedClock,
@@ -20,16 +19,8 @@ from bot.sandbox.world import (
 )
 from storage import outbox
 from storage.models import Answer, Candidate, Interview
-from tests.helpers.slack import card, db, opened_view, text_value
+from tests.helpers.slack import card, db, reject_through_form
 from tests.helpers.stories import invite, start_answering
-
-
-async def _reject(w: World, who: str, count: int) -> None:
-    """``/hire reject`` through its form, as a recruiter does."""
-    await w.slack.teammate(RECRUITER).slash("/hire", f"reject {who}", REVIEW_CHANNEL)
-    form = await opened_view(w, "reject", count)
-    values = {"reason": text_value("Not this time."), "message": text_value("Thank you!")}
-    assert await w.slack.teammate(RECRUITER).submit_view(form, values) == 200
 
 
 async def _settled(w: World) -> None:
@@ -52,10 +43,10 @@ async def test_rejected_181_days_ago_is_gone_everywhere_179_days_ago_is_intact(
         )
         await invite(w, "John Roe")
         john_card = await card(w, 1)
-        await _reject(w, "Jane Doe", 1)
+        await reject_through_form(w, "Jane Doe", 1)
         await _settled(w)
         clock.advance(days=2)
-        await _reject(w, "John Roe", 2)
+        await reject_through_form(w, "John Roe", 2)
         await _settled(w)
         assert len(w.slack.files) == 1 and list((tmp_path / "media").glob("*/*"))
 
