@@ -16,6 +16,7 @@ the ATS is told is read at delivery, see bot.flows.ats_notes).
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 from enum import StrEnum
@@ -106,17 +107,19 @@ def on_event(session: Session, event: AuditEvent) -> None:
         link = _link(session, event)
         if link is None:
             return
-    decision, stage = event.detail.get("decision"), event.detail.get("stage")
-    message = outgoing.AtsSync(
+    decided = step == Step.DECIDED
+    outgoing.to_ats(
+        session,
         interview_id=event.interview_id,
         step=step,
-        decision=decision if step == Step.DECIDED else None,
-        stage=stage if step == Step.DECIDED else None,
         key=secrets.token_hex(8),
+        now=event.at,
+        decision=event.detail.get("decision") if decided else None,
+        stage=event.detail.get("stage") if decided else None,
     )
-    outgoing.enqueue(session, message, event.at)
 
 
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 _SYNCED = (DecisionKind.ADVANCE.value, DecisionKind.REJECT.value)
 _STEPS = {
     "interview.invited": Step.INVITED,
@@ -155,8 +158,25 @@ def forget(session: Session, interview_id: int, now: datetime) -> None:
     """Erasure: the candidate's queued steps (none in flight) and their link go.
 
     A step being sent right now finishes (it cannot be called back halfway); it finds no
-    link afterwards and records nothing.
+    link afterwards and records nothing. The ATS's own record of the candidate stays: it is
+    the employer's system of record, with its own erasure (Lever: delete or anonymise the
+    candidate). The recruiter who invited them is told, by number, so that a request that
+    covers the ATS too is carried out there.
     """
+    link = session.get(AtsLink, interview_id)
+    interview = session.get(Interview, interview_id)
+    told = interview is not None and _SLACK_USER.match(interview.invited_by) is not None
+    if link is not None and link.ref is not None and interview is not None and told:
+        vendor = link.kind.title()
+        outgoing.to_team_member(
+            session,
+            interview.invited_by,
+            f"ℹ️ Candidate #{interview_id} was erased from hirebot. Their record in {vendor} "
+            "stays, with the notes hirebot added to it (their transcripts): "
+            f"{vendor} is your system of record, so please erase or anonymise them there "
+            "too if the request covers it.",
+            now,
+        )
     session.execute(
         delete(OutboxMessage)
         .where(col(OutboxMessage.ordering_key) == outgoing.ats_key(interview_id))

@@ -675,3 +675,18 @@ def intro_clip_to_candidate(session: Session, *, chat_id: int, clip_id: int, now
 def relay_to_candidate(session: Session, *, chat_id: int, relay_id: int, now: datetime) -> None:
     """The team's message ``relay_id`` to the candidate, after what was said to them before."""
     enqueue(session, CandidateRelay(chat_id=chat_id, relay_id=relay_id), now)
+
+
+def to_ats(
+    session: Session,
+    *,
+    interview_id: int,
+    step: str,
+    key: str,
+    now: datetime,
+    decision: str | None = None,
+    stage: str | None = None,
+) -> None:
+    """One step of the candidate's ATS sync, after the steps queued before it."""
+    message = AtsSync(interview_id=interview_id, step=step, key=key, decision=decision, stage=stage)
+    enqueue(session, message, now)

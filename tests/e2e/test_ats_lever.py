@@ -235,3 +235,23 @@ async def test_lever_refusing_a_step_is_told_in_the_candidates_thread(tmp_path: 
             "the candidate in Lever by hand. Later updates still go."
         )
         assert lever.opportunities == {}
+
+
+async def test_erasure_forgets_the_sync_and_says_the_lever_record_stays(tmp_path: Path) -> None:
+    async with lever_world(tmp_path) as (w, lever):
+        opportunity, _token = await invited_from_lever(w, lever)
+        await eventually(lambda: has_tag(lever, opportunity.id, "async interview sent"))
+        await w.wait_idle()
+        calls = len(lever.calls)
+        erased = await hire(w, RECRUITER, "erase #1 confirm")
+        assert erased.startswith("Erased Jane Doe's recordings")
+        told = await eventually(
+            lambda: [m for m in w.slack.direct_messages(RECRUITER) if "system of record" in m.text],
+            what="the DM saying the Lever record stays",
+        )
+        assert told[0].text.startswith("ℹ️ Candidate #1 was erased from hirebot.")
+        assert "Jane" not in told[0].text
+        await w.wait_idle()
+        assert db(w, lambda s: s.exec(select(AtsLink)).all()) == []
+        assert len(lever.calls) == calls  # nothing more reaches Lever about her
+        assert lever.opportunity(opportunity.id).tags == ["async interview sent"]

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from bot.flows import outgoing
 from bot.flows.meeting import Invitation, InvitationMethod, Meeting, Person
 from bot.flows.outgoing import (
+    AtsSync,
     CandidateDocument,
     CandidateIntroClip,
     CandidateRelay,
@@ -278,6 +279,25 @@ SAID: list[tuple[Callable[[Session], None], outgoing.Message, str]] = [
         CandidateRelay(chat_id=42, relay_id=5),
         "tg:42",  # in order with everything else said to the candidate
     ),
+    (
+        lambda s: outgoing.to_ats(
+            s,
+            interview_id=7,
+            step="decided",
+            key="0123abcd",
+            now=T0,
+            decision="advance",
+            stage="Live interview",
+        ),
+        AtsSync(
+            interview_id=7,
+            step="decided",
+            key="0123abcd",
+            decision="advance",
+            stage="Live interview",
+        ),
+        "ats:7",
+    ),
 ]
 
 # Kinds that came after the models: no row of theirs was ever written without ``kind``.
@@ -288,6 +308,7 @@ BORN_WITH_MODELS = {
     Kind.WEBHOOK,
     Kind.CANDIDATE_INTRO_CLIP,
     Kind.CANDIDATE_RELAY,
+    Kind.ATS_SYNC,
 }
 
 
