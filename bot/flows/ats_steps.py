@@ -249,7 +249,7 @@ def failed(
     link.failures += 1
     if not refused and link.failures < max_failures:
         return False
-    link.failures = 0
+    link.failures = 0  # the next step starts afresh
     interview = session.get(Interview, interview_id)
     if interview is None:
         return True
@@ -259,12 +259,12 @@ def failed(
         return True
     assert post.id is not None
     vendor = link.kind.title()
-    why = "it refused it" if refused else f"it kept failing ({link.kind} may be down)"
+    why = "" if refused else f"it failed {max_failures} times in a row: "
     outgoing.to_thread(
         session,
         interview_id=interview_id,
         review_post_id=post.id,
-        text=f"⚠️ {vendor} did not take {_WHAT[Step(step)]}: {why} — {escaping.mrkdwn(reason)}. "
+        text=f"⚠️ {vendor} did not take {_WHAT[Step(step)]}: {why}{escaping.mrkdwn(reason)}. "
         f"I gave up on it; please update the candidate in {vendor} by hand. "
         "Later updates still go.",
         now=now,

@@ -51,7 +51,7 @@ class AtsDelivery:
         try:
             client = self._clients(work.kind, self._settings, work.job)
         except (ConfigError, KeyError) as err:
-            await self._failed(message, work, f"not set up: {err}", refused=True)
+            await self._failed(message, work, f"hirebot is not set up for it ({err})", refused=True)
             return
         try:
             await self._send(client, work, message)

@@ -231,7 +231,7 @@ async def test_lever_refusing_a_step_is_told_in_the_candidates_thread(tmp_path: 
         )
         assert told.text == (
             "⚠️ Lever did not take the invitation (finding the candidate and tagging them): "
-            "it refused it — Lever answered 403 ForbiddenError. I gave up on it; please update "
+            "Lever answered 403 ForbiddenError. I gave up on it; please update "
             "the candidate in Lever by hand. Later updates still go."
         )
         assert lever.opportunities == {}
