@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import aiohttp
 
@@ -76,11 +77,11 @@ class LeverClient:
 
     async def add_note(self, ref: str, text: str) -> None:
         await self._call(
-            "POST", f"/opportunities/{ref}/notes", body={"value": text}, perform_as=True
+            "POST", f"/opportunities/{_segment(ref)}/notes", body={"value": text}, perform_as=True
         )
 
     async def has_note(self, ref: str, marker: str) -> bool:
-        async for note in self._pages(f"/opportunities/{ref}/notes", {}):
+        async for note in self._pages(f"/opportunities/{_segment(ref)}/notes", {}):
             values = [str(note.get("text") or "")]
             values += [str(f.get("value") or "") for f in note.get("fields") or []]
             if any(marker in value for value in values):
@@ -89,12 +90,15 @@ class LeverClient:
 
     async def add_tags(self, ref: str, tags: Sequence[str]) -> None:
         await self._call(
-            "POST", f"/opportunities/{ref}/addTags", body={"tags": list(tags)}, perform_as=True
+            "POST",
+            f"/opportunities/{_segment(ref)}/addTags",
+            body={"tags": list(tags)},
+            perform_as=True,
         )
 
     async def move_to_stage(self, ref: str, stage: str) -> None:
         await self._call(
-            "PUT", f"/opportunities/{ref}/stage", body={"stage": stage}, perform_as=True
+            "PUT", f"/opportunities/{_segment(ref)}/stage", body={"stage": stage}, perform_as=True
         )
 
     async def reject(self, ref: str, reason: str | None) -> None:
@@ -102,7 +106,10 @@ class LeverClient:
             # Lever archives only with a reason (``reason: null`` unarchives).
             raise Refused("no archive reason is set (ats.reject_reason in the opening)")
         await self._call(
-            "PUT", f"/opportunities/{ref}/archived", body={"reason": reason}, perform_as=True
+            "PUT",
+            f"/opportunities/{_segment(ref)}/archived",
+            body={"reason": reason},
+            perform_as=True,
         )
 
     # Inbound.
@@ -134,14 +141,14 @@ class LeverClient:
         ref, stage = data.get("opportunityId"), data.get("toStageId")
         if not isinstance(ref, str) or not isinstance(stage, str):
             return None
-        # A retry of a delivery carries the same event id (and token): handled once.
-        return StageChange(
-            delivery_id=str(event.get("id") or token), ref=ref, stage=stage, person=None
-        )
+        # Handled once per token, as Lever advises: only the token and triggeredAt are signed,
+        # so a captured delivery with other data (another opportunity, another id) but the
+        # same token is a replay, and changes nothing.
+        return StageChange(delivery_id=token, ref=ref, stage=stage, person=None)
 
     async def filled_in(self, change: StageChange) -> StageChange:
         opportunity = await self._call(
-            "GET", f"/opportunities/{change.ref}", query={"expand": "applications"}
+            "GET", f"/opportunities/{_segment(change.ref)}", query={"expand": "applications"}
         )
         emails = [str(e) for e in opportunity.get("emails") or [] if e]
         person = (
@@ -230,6 +237,11 @@ class LeverClient:
                 raise_for_status=False,
             )
         return self._http
+
+
+def _segment(ref: str) -> str:
+    """An id as one path segment: a ref read from a webhook never reaches another route."""
+    return quote(ref, safe="")
 
 
 def _retry_after(header: str | None) -> float:

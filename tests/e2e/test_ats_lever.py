@@ -205,6 +205,12 @@ async def test_a_forged_or_replayed_webhook_is_refused_and_a_redelivery_handled_
         assert await lever.post_webhook(genuine) == 200
         other = {**data, "toStageId": "stage-screen"}
         assert await lever.post_webhook(lever.signed("candidateStageChange", other)) == 200
+        # The genuine delivery captured and replayed with another candidate in its (unsigned)
+        # data: its token was handled, so nothing happens.
+        john = lever.add_opportunity("John Roe", "john.roe@example.org")
+        swapped = json.loads(genuine)
+        swapped["data"]["opportunityId"], swapped["id"] = john.id, "event-new"
+        assert await lever.post_webhook(json.dumps(swapped).encode()) == 200
         # Moved out and back into the stage: the same record is not invited twice.
         assert await lever.post_webhook(lever.signed("candidateStageChange", data)) == 200
         await w.wait_idle()

@@ -149,7 +149,7 @@ async def test_a_signed_stage_change_is_read_and_a_forged_or_old_one_refused(
     now = datetime.now(UTC)
     change = ats.stage_change({}, body, now)
     assert change is not None and change.ref == "opp-1" and change.stage == "stage-async"
-    assert change.delivery_id == json.loads(body)["id"]
+    assert change.delivery_id == json.loads(body)["token"]
 
     forged = json.loads(body) | {"signature": "0" * 64}
     with pytest.raises(Forged, match="signature"):
