@@ -336,6 +336,11 @@ class AtsLimit(IntEnum):
     # looking again every TRANSCRIPT_POLL_SECONDS.
     TRANSCRIPT_WAIT_SECONDS = 30 * 60
     TRANSCRIPT_POLL_SECONDS = 5
+    # A 429 asking for at most this long is waited out inside the step, this many times, so a
+    # step of several calls (move, note, tags) gets through a throttle instead of starting
+    # over at every retry; a longer one goes back to the outbox, which waits as asked.
+    INLINE_RATE_WAIT_SECONDS = 2
+    INLINE_RATE_WAITS = 3
     # One HTTP call to the ATS: past this it counts as an outage and is retried.
     REQUEST_SECONDS = 30
     # Pages followed when searching a list (100 records a page on Lever).

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.errors import NotFound
-from bot.flows import ats_sync, escaping, outgoing, review, threads
+from bot.flows import ats_sync, audit, escaping, outgoing, review, threads
 from bot.flows.ats_sync import Step
 from bot.flows.moments import format_deadline, recording_length, waiting_time
 from bot.integrations.ats import Person
@@ -221,11 +221,23 @@ def posting_note(session: Session, interview_id: int, key: str | None) -> None:
         link.posting_note = key
 
 
-def succeeded(session: Session, interview_id: int) -> None:
+def succeeded(session: Session, interview_id: int, step: str, now: datetime) -> None:
+    """The step reached the ATS: the trail records it; the next step starts afresh."""
     link = session.get(AtsLink, interview_id)
-    if link is not None:
-        link.failures = 0
-        link.posting_note = None
+    interview = session.get(Interview, interview_id)
+    if link is None or interview is None:
+        return  # erased while it was on its way
+    link.failures = 0
+    link.posting_note = None
+    audit.about(
+        session,
+        interview,
+        actor="hirebot",
+        action=audit.Action.ATS_SYNCED,
+        now=now,
+        step=Step(step),
+        ats=link.kind,
+    )
 
 
 def failed(
@@ -253,6 +265,16 @@ def failed(
     interview = session.get(Interview, interview_id)
     if interview is None:
         return True
+    audit.about(
+        session,
+        interview,
+        actor="hirebot",
+        action=audit.Action.ATS_GAVE_UP,
+        now=now,
+        step=Step(step),
+        ats=link.kind,
+        refused=refused,
+    )
     try:
         post = threads.parent(session, interview_id)
     except NotFound:

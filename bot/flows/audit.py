@@ -53,6 +53,8 @@ class Action(StrEnum):
     SHARE_LINK_REVOKED = "share.link_revoked"
     SHARE_VIEWED = "share.viewed"
     SHARE_VOTED = "share.voted"
+    ATS_SYNCED = "ats.synced"  # a step reached the opening's ATS (bot.flows.ats_steps)
+    ATS_GAVE_UP = "ats.gave_up"  # the ATS refused a step, or kept failing
 
 
 CANDIDATE = "candidate"  # the actor when the candidate acted (in Telegram)

@@ -4,14 +4,17 @@ Called by the outbox worker (bot.delivery) for each step, one at a time per cand
 order. Exactly once: finding is by email before creating, tags, stages and archiving are
 idempotent in the ATS, and a note carries a marker that a retry looks for when an earlier
 attempt may have posted it (an answer lost to a timeout or a crash). A 429 waits as long as
-the ATS says without counting as a failure; an outage is retried with the outbox's backoff and
+the ATS says without counting as a failure (a short one inside the step, so a step of several
+calls gets through a sustained throttle); an outage is retried with the outbox's backoff and
 given up after AtsLimit.MAX_FAILURES; a refusal is given up at once. Either way the
 candidate's thread says what did not reach the ATS (bot.flows.ats_steps.failed).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from bot.config import Settings
 from bot.errors import ConfigError, DeliveryDeferred, DeliveryRefused
@@ -24,6 +27,7 @@ from bot.limits import AtsLimit
 from bot.unit_of_work import UnitOfWork
 
 ThreadLink = Callable[[int], Awaitable[str | None]]
+T = TypeVar("T")
 
 
 class AtsDelivery:
@@ -61,31 +65,35 @@ class AtsDelivery:
             await self._failed(message, work, str(err), refused=isinstance(err, Refused))
         finally:
             await client.close()
-        await self._uow.run(lambda s, _now: ats_steps.succeeded(s, work.interview_id))
+        await self._uow.run(
+            lambda s, now: ats_steps.succeeded(s, work.interview_id, message.step, now)
+        )
 
     async def _send(self, client: AtsClient, work: Work, message: outgoing.AtsSync) -> None:
         ref = work.ref
         if ref is None:
             if not work.person.email:
                 raise Refused("the candidate has no email address to be found by")
-            ref = await client.find_or_create(work.person)
+            ref = await _paced(lambda: client.find_or_create(work.person))
             found = ref
             await self._uow.run(lambda s, _now: ats_steps.record_ref(s, work.interview_id, found))
-        if work.stage is not None:
-            await client.move_to_stage(ref, work.stage)
+        stage, known = work.stage, ref
+        if stage is not None:
+            await _paced(lambda: client.move_to_stage(known, stage))
         if work.reject:
-            await client.reject(ref, work.reason)
+            await _paced(lambda: client.reject(known, work.reason))
         if work.note is not None:
             await self._note(client, ref, work, message.key)
         if work.tags:
-            await client.add_tags(ref, work.tags)
+            await _paced(lambda: client.add_tags(known, work.tags))
 
     async def _note(self, client: AtsClient, ref: str, work: Work, key: str) -> None:
         """Post the note once: if an earlier attempt may have posted it, look first."""
-        if work.uncertain_note == key and await client.has_note(ref, ats_steps.marker_of(key)):
+        marker = ats_steps.marker_of(key)
+        if work.uncertain_note == key and await _paced(lambda: client.has_note(ref, marker)):
             return
         await self._uow.run(lambda s, _now: ats_steps.posting_note(s, work.interview_id, key))
-        await client.add_note(ref, work.note or "")
+        await _paced(lambda: client.add_note(ref, work.note or ""))
 
     async def _failed(
         self, message: outgoing.AtsSync, work: Work, reason: str, *, refused: bool
@@ -104,3 +112,15 @@ class AtsDelivery:
         if gave_up:
             raise DeliveryRefused(f"{work.kind}: {reason}")
         raise DeliveryDeferred(f"{work.kind}: {reason}")
+
+
+async def _paced(call: Callable[[], Awaitable[T]]) -> T:
+    """One ATS call; a short 429 is waited out here (AtsLimit.INLINE_RATE_WAITS times)."""
+    for _ in range(AtsLimit.INLINE_RATE_WAITS):
+        try:
+            return await call()
+        except RateLimited as err:
+            if err.retry_after > AtsLimit.INLINE_RATE_WAIT_SECONDS:
+                raise
+            await asyncio.sleep(err.retry_after)
+    return await call()

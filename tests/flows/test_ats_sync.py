@@ -7,14 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.errors import OpeningFileError
 from bot.flows import ats_steps, erasure, extensions, openings, outgoing, pipeline, review
 from bot.flows.ats_sync import AtsSpec
 from bot.flows.review import VoteChoice
 from bot.limits import AtsLimit
-from storage.models import Answer, AtsLink, Interview, TranscriptStatus
+from storage.models import Answer, AtsLink, AuditEvent, Interview, TranscriptStatus
 from tests.helpers.flows import RECRUITER, FlowWorld
 
 ATS_SYNC = "ats.sync"
@@ -236,8 +236,21 @@ def test_a_step_failing_is_told_once_after_the_last_retry_or_at_once_when_refuse
         "⚠️ Lever did not take the invitation (finding the candidate and tagging them): "
         "Lever answered 503. I gave up"
     )
-    world.run(lambda s, _now: ats_steps.succeeded(s, interview_id))
+    fail(False)
+    world.run(lambda s, now: ats_steps.succeeded(s, interview_id, "invited", now))
     assert world.read(lambda s: s.get_one(AtsLink, interview_id)).failures == 0
+    trail = world.read(
+        lambda s: [
+            (e.action, e.detail)
+            for e in s.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()
+            if e.action.startswith("ats.")
+        ]
+    )
+    assert trail == [
+        ("ats.gave_up", {"step": "invited", "ats": "lever", "refused": False}),
+        ("ats.gave_up", {"step": "invited", "ats": "lever", "refused": True}),
+        ("ats.synced", {"step": "invited", "ats": "lever"}),
+    ]
 
 
 def test_erasure_drops_the_queued_steps_and_the_link(world: FlowWorld) -> None:
