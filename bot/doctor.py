@@ -20,8 +20,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.errors import ConfigError, DeliveryDeferred, DeliveryRefused
-from bot.flows import roles
+from bot.flows import ats_sync, roles
 from bot.flows.openings import listed
+from bot.integrations.ats import AtsError
+from bot.integrations.clients import client_for
 from bot.mail.smtp import MailNotSetUp, mail_channel
 from bot.slack.scopes import BOT_SCOPES
 from bot.unit_of_work import opened
@@ -45,6 +47,7 @@ async def diagnose(settings: Settings) -> list[Check]:
     checks.append(_whisper(settings))
     checks.append(await mail(settings))
     checks.append(_share_links(settings))
+    checks += await ats_mappings(settings)
     return checks
 
 
@@ -254,6 +257,48 @@ async def _review_channels(settings: Settings, client: AsyncWebClient) -> list[C
                     f"Opening {opening.slug}: hirebot is not in <#{opening.review_channel}>: "
                     "type `/invite @hirebot` there.",
                 )
+            )
+    return checks
+
+
+async def ats_mappings(settings: Settings) -> list[Check]:
+    """Each opening synced with an ATS: its key works, and its job, stages and reason exist."""
+    try:
+        with opened(settings.db_url, settings.media_dir) as uow:
+            synced = [
+                (o.slug, spec)
+                for o in uow.run_sync(lambda s, _now: listed(s))
+                if (spec := ats_sync.spec_of(o)) is not None
+            ]
+    except Exception:
+        return []  # the database line already says what is wrong
+    checks: list[Check] = []
+    for slug, spec in synced:
+        vendor = spec.kind.title()
+        try:
+            client = client_for(spec.kind, settings, spec.job)
+        except (ConfigError, KeyError) as err:
+            checks.append(Check(False, f"Opening {slug}: {vendor} is not set up ({err})."))
+            continue
+        stages = [*spec.stages.values(), *([spec.invite_stage] if spec.invite_stage else [])]
+        try:
+            unknown = await client.unknown_ids(stages, spec.reject_reason)
+        except AtsError as err:
+            checks.append(Check(False, f"Opening {slug}: {vendor} answered: {err}."))
+            continue
+        finally:
+            await client.close()
+        if unknown:
+            checks.append(
+                Check(
+                    False,
+                    f"Opening {slug}: {vendor} does not know {', '.join(unknown)}: fix the "
+                    "opening's ats: block and import it again.",
+                )
+            )
+        else:
+            checks.append(
+                Check(True, f"Opening {slug}: {vendor} knows its job, stages and reason.")
             )
     return checks
 

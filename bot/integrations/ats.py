@@ -91,6 +91,11 @@ class AtsClient(Protocol):
         """Reject / archive; ``reason`` is the vendor's reason id from the mapping, if any."""
         ...
 
+    async def unknown_ids(self, stages: Sequence[str], reason: str | None) -> list[str]:
+        """Which of the opening's vendor ids (its job, these stages, the rejection reason) the
+        ATS does not know: ``hirebot doctor`` finds a typo before a decision trips on it."""
+        ...
+
     def stage_change(
         self, headers: Mapping[str, str], body: bytes, now: datetime
     ) -> StageChange | None:

@@ -112,6 +112,19 @@ class LeverClient:
             perform_as=True,
         )
 
+    async def unknown_ids(self, stages: Sequence[str], reason: str | None) -> list[str]:
+        known_stages = {str(s.get("id")) async for s in self._pages("/stages", {})}
+        unknown = [f"stage {s}" for s in stages if s not in known_stages]
+        if reason is not None:
+            reasons = {str(r.get("id")) async for r in self._pages("/archive_reasons", {})}
+            unknown += [] if reason in reasons else [f"archive reason {reason}"]
+        if self._posting is not None:
+            try:
+                await self._call("GET", f"/postings/{_segment(self._posting)}")
+            except Refused:
+                unknown.append(f"posting {self._posting}")
+        return unknown
+
     # Inbound.
 
     def stage_change(

@@ -337,6 +337,11 @@ class LeverSandbox:
                 return self._list(query, reasons)
             case "GET", ["opportunities"]:
                 return self._find(query)
+            case "GET", ["postings", posting] if posting in self.postings:
+                text = self.postings[posting]
+                return web.json_response(
+                    {"data": {"id": posting, "text": text, "state": "published"}}
+                )
             case "POST", ["opportunities"]:
                 return self._create(query, body)
         if len(parts) < 2 or parts[0] != "opportunities":

@@ -6,13 +6,19 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from bot import doctor
+from bot.config import Settings
+from bot.flows import openings
 from bot.integrations.ats import Forged, Person, RateLimited, Refused, Unavailable
 from bot.integrations.lever import LeverClient
 from bot.sandbox import lever as emulator
 from bot.sandbox.lever import LeverSandbox
+from bot.unit_of_work import opened
+from storage import migrate
 
 JANE = Person(email="Jane.Doe@example.org", name="Jane Doe")
 
@@ -175,3 +181,37 @@ async def test_filled_in_reads_the_person_and_posting_from_lever(lever: LeverSan
     await ats.close()
     assert filled.person == Person(email="jane.doe@example.org", name="Jane Doe")
     assert filled.job == emulator.POSTING
+
+
+async def test_doctor_names_the_ids_lever_does_not_know(lever: LeverSandbox, tmp_path: Any) -> None:
+    settings = Settings(data_dir=tmp_path, **lever.settings())
+    migrate.upgrade(settings.db_url)
+    good = {
+        "kind": "lever",
+        "job": emulator.POSTING,
+        "invite_stage": "stage-async",
+        "stages": {"Offer": "stage-offer"},
+        "reject_reason": "reason-withdrew",
+    }
+    typo = {**good, "job": "posting-typo", "stages": {"Offer": "stage-ofer"}}
+    with opened(settings.db_url, settings.media_dir) as uow:
+        for slug, ats in (("good", good), ("typo", typo)):
+            spec = openings.OpeningSpec.model_validate(
+                {
+                    "slug": slug,
+                    "title": slug,
+                    "review_channel": "C0REVIEW01",
+                    "questions": [{"text": "Why?"}],
+                    "ats": ats,
+                }
+            )
+            uow.run_sync(lambda s, now, spec=spec: openings.save(s, spec, now))
+    checks = await doctor.ats_mappings(settings)
+    assert [str(c) for c in checks] == [
+        "OK   Opening good: Lever knows its job, stages and reason.",
+        "FIX  Opening typo: Lever does not know stage stage-ofer, posting posting-typo: fix the "
+        "opening's ats: block and import it again.",
+    ]
+    unset = Settings(data_dir=tmp_path, lever_api_url=lever.api_url)
+    (first, _) = await doctor.ats_mappings(unset)
+    assert not first.ok and "HIREBOT_LEVER_API_KEY is not set" in str(first)
