@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlmodel import Session
 
 from bot import doctor
 from bot.config import Settings
@@ -194,18 +195,25 @@ async def test_doctor_names_the_ids_lever_does_not_know(lever: LeverSandbox, tmp
         "reject_reason": "reason-withdrew",
     }
     typo = {**good, "job": "posting-typo", "stages": {"Offer": "stage-ofer"}}
+    specs = [
+        openings.OpeningSpec.model_validate(
+            {
+                "slug": slug,
+                "title": slug,
+                "review_channel": "C0REVIEW01",
+                "questions": [{"text": "Why?"}],
+                "ats": ats,
+            }
+        )
+        for slug, ats in (("good", good), ("typo", typo))
+    ]
+
+    def save_both(session: Session, now: datetime) -> None:
+        for spec in specs:
+            openings.save(session, spec, now)
+
     with opened(settings.db_url, settings.media_dir) as uow:
-        for slug, ats in (("good", good), ("typo", typo)):
-            spec = openings.OpeningSpec.model_validate(
-                {
-                    "slug": slug,
-                    "title": slug,
-                    "review_channel": "C0REVIEW01",
-                    "questions": [{"text": "Why?"}],
-                    "ats": ats,
-                }
-            )
-            uow.run_sync(lambda s, now, spec=spec: openings.save(s, spec, now))
+        uow.run_sync(save_both)
     checks = await doctor.ats_mappings(settings)
     assert [str(c) for c in checks] == [
         "OK   Opening good: Lever knows its job, stages and reason.",
