@@ -83,23 +83,19 @@ def prepare(
     marker = _marker(message.key)
     match message.step:
         case Step.INVITED:
-            return _with(base, tags=(ats_sync.TAG_SENT,))
+            return replace(base, tags=(ats_sync.TAG_SENT,))
         case Step.COMPLETED:
             wait = _transcripts_wait(session, interview, now)
             if wait is not None:
-                return _with(base, wait=wait)
+                return replace(base, wait=wait)
             note = completion_note(session, interview, opening, thread_link) + marker
-            return _with(base, tags=(ats_sync.TAG_COMPLETED,), note=note)
+            return replace(base, tags=(ats_sync.TAG_COMPLETED,), note=note)
         case Step.DECIDED:
             reject = message.decision == DecisionKind.REJECT
             stage = None if reject or message.stage is None else spec.stages.get(message.stage)
             note = decision_note(session, interview, opening, message) + marker
-            return _with(base, note=note, stage=stage, reject=reject, reason=spec.reject_reason)
+            return replace(base, note=note, stage=stage, reject=reject, reason=spec.reject_reason)
     return None
-
-
-def _with(base: Work, **changes: object) -> Work:
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def _marker(key: str) -> str:

@@ -4,7 +4,7 @@ candidate (bot.integrations.sync) through the vendor's adapter (bot.integrations
 
 Hooked into ``bot.flows.audit.record``, the one place every domain event passes. This module
 only reads the event and enqueues: no network, and nothing personal in the queued rows (what
-the ATS is told is read at delivery, see bot.flows.ats_notes).
+the ATS is told is read at delivery, see bot.flows.ats_steps).
 
 | our event            | in the ATS                                                          |
 |----------------------|---------------------------------------------------------------------|
