@@ -101,6 +101,8 @@ class OpeningSpec(BaseModel):
     # to the openings file. Left out, the opening keeps no clip from the file; a clip set
     # from Slack is kept unless ``intro: none``.
     intro: str | None = None
+    # The applicant tracking system candidates are synced with (issue 12; bot.flows.ats_sync).
+    ats: AtsSpec | None = None
 
     def intro_files(self) -> dict[int | None, str]:
         """The clips the file names: None (the opening's) or a question's position → the
@@ -108,9 +110,6 @@ class OpeningSpec(BaseModel):
         files: dict[int | None, str | None] = {None: self.intro}
         files.update({i: q.intro for i, q in enumerate(self.questions)})
         return {position: file for position, file in files.items() if file is not None}
-
-    # The applicant tracking system candidates are synced with (issue 12; bot.flows.ats_sync).
-    ats: AtsSpec | None = None
 
     @field_validator("rubric")
     @classmethod

@@ -1,7 +1,7 @@
 """the opening's ATS settings, and each interview's record in the ATS
 
-Revision ID: 0018_ats_sync
-Revises: 0017_procrastinate
+Revision ID: 0019_ats_sync
+Revises: 0018_intro_clips
 Create Date: 2026-11-28 02:50:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0018_ats_sync"
-down_revision: str | None = "0017_procrastinate"
+revision: str = "0019_ats_sync"
+down_revision: str | None = "0018_intro_clips"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
