@@ -166,6 +166,13 @@ class Settings(BaseSettings):
     lever_perform_as: str | None = None
     lever_webhook_token: SecretStr | None = None
 
+    # Greenhouse Harvest (issue 12; bot.integrations.greenhouse reads and checks them).
+    greenhouse_api_key: SecretStr | None = None
+    greenhouse_api_url: str = "https://harvest.greenhouse.io/v1/"
+    greenhouse_user_id: str | None = None  # On-Behalf-Of on every write
+    greenhouse_webhook_secret: SecretStr | None = None
+    greenhouse_note_visibility: Literal["admin_only", "private", "public"] = "private"
+
     whisper_backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     whisper_model: str = "tiny.en"
     # How many answers are transcribed at once; unset: one per four cores (at least one).

@@ -351,3 +351,11 @@ class AtsLimit(IntEnum):
     WEBHOOK_MAX_AGE_SECONDS = 24 * 60 * 60
     # Clocks differ: a webhook stamped this far in our future is still accepted.
     WEBHOOK_CLOCK_SKEW_SECONDS = 5 * 60
+
+
+class GreenhouseLimit(IntEnum):
+    """How hirebot pages and paces Greenhouse Harvest v1 (the rest is AtsLimit)."""
+
+    PAGE_SIZE = 100  # per_page; Harvest's default, it allows up to 500
+    # A 429 without Retry-After: wait out the whole rate window (X-RateLimit-Limit is per 10 s).
+    RETRY_AFTER_SECONDS = 10
