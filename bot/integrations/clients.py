@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.config import Settings
 from bot.integrations.ats import AtsClient
+from bot.integrations.greenhouse import GreenhouseAccount, GreenhouseClient
 from bot.integrations.lever import LeverClient
 
 
@@ -22,9 +23,11 @@ def client_for(kind: str, settings: Settings, job: str | None = None) -> AtsClie
             api_url=settings.lever_api_url,
             webhook_token=token.get_secret_value() if token is not None else None,
         )
+    if kind == GreenhouseClient.kind:
+        return GreenhouseClient(GreenhouseAccount.required(settings), job)
     raise KeyError(kind)
 
 
 def kinds() -> tuple[str, ...]:
     """The kinds hirebot speaks (the inbound route answers 404 to any other)."""
-    return (LeverClient.kind,)
+    return (LeverClient.kind, GreenhouseClient.kind)

@@ -27,7 +27,7 @@ import hmac
 import json
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
@@ -41,6 +41,10 @@ from bot.limits import AtsLimit, GreenhouseLimit
 
 JSON = dict[str, Any]
 _EMAILISH = re.compile(r"\S+@\S+")
+_NO_KEY = (
+    "HIREBOT_GREENHOUSE_API_KEY is not set. To get it: Greenhouse → Configure → Dev Center → "
+    "API Credential Management → Create New API Key, type Harvest (see README, Integrations)."
+)
 
 
 @dataclass(frozen=True)
@@ -64,10 +68,7 @@ class GreenhouseAccount:
         if not (key or user or secret):
             return None
         if not key:
-            raise ConfigError(
-                "HIREBOT_GREENHOUSE_API_KEY is not set. To get it: Greenhouse → Configure → "
-                "Dev Center → API Credential Management → Create new API key (Harvest)."
-            )
+            raise ConfigError(_NO_KEY)
         if not user.isdigit():
             raise ConfigError(
                 "HIREBOT_GREENHOUSE_USER_ID must be the numeric id of the Greenhouse user "
@@ -90,6 +91,14 @@ class GreenhouseAccount:
             api_url=url if url.endswith("/") else url + "/",
             note_visibility=settings.greenhouse_note_visibility,
         )
+
+    @classmethod
+    def required(cls, settings: Settings) -> GreenhouseAccount:
+        """The account for an opening that syncs with Greenhouse: a ConfigError if unset."""
+        account = cls.from_settings(settings)
+        if account is None:
+            raise ConfigError(_NO_KEY)
+        return account
 
 
 class GreenhouseClient:
@@ -157,15 +166,9 @@ class GreenhouseClient:
         return f"{created['id']}:{ids[0]}"
 
     async def add_note(self, ref: str, text: str) -> None:
-        """A note on the candidate's activity feed, unless this exact note by our user is
-        there already: Harvest has no idempotency key, and a note whose reply was lost (a
-        timeout after Greenhouse saved it) is retried by the outbox."""
+        """A note on the candidate's activity feed, as the configured user, with the
+        configured visibility (private unless HIREBOT_GREENHOUSE_NOTE_VISIBILITY says)."""
         candidate_id, _ = _ref(ref)
-        feed = await self._call("GET", f"candidates/{candidate_id}/activity_feed", "read notes")
-        for note in feed.get("notes") or []:
-            author = (note.get("user") or {}).get("id")
-            if note.get("body") == text and str(author) == str(self.account.user_id):
-                return
         await self._call(
             "POST",
             f"candidates/{candidate_id}/activity_feed/notes",
@@ -176,6 +179,13 @@ class GreenhouseClient:
                 "visibility": self.account.note_visibility,
             },
         )
+
+    async def has_note(self, ref: str, marker: str) -> bool:
+        """Whether a note containing ``marker`` is on the candidate's activity feed: Harvest
+        has no idempotency key, so a retry after a lost answer looks before posting again."""
+        candidate_id, _ = _ref(ref)
+        feed = await self._call("GET", f"candidates/{candidate_id}/activity_feed", "read notes")
+        return any(marker in str(note.get("body") or "") for note in feed.get("notes") or [])
 
     async def add_tags(self, ref: str, tags: Sequence[str]) -> None:
         """Each tag created if the organisation lacks it (Greenhouse answers an existing
@@ -248,6 +258,25 @@ class GreenhouseClient:
             stage=str(stage),
             person=_person(candidate),
             job=str(jobs[0]["id"]) if jobs and isinstance(jobs[0], dict) else None,
+        )
+
+    async def filled_in(self, change: StageChange) -> StageChange:
+        """Greenhouse's webhook carries the candidate and the job already; read them from
+        Harvest only if a payload lacked them."""
+        if change.person is not None and change.job is not None:
+            return change
+        candidate_id, application_id = _ref(change.ref)
+        candidate = await self._call("GET", f"candidates/{candidate_id}", "read the candidate")
+        jobs = [
+            j.get("id")
+            for a in candidate.get("applications") or []
+            if a.get("id") == application_id
+            for j in a.get("jobs") or []
+        ]
+        return replace(
+            change,
+            person=change.person or _person(candidate),
+            job=change.job or (str(jobs[0]) if jobs else None),
         )
 
     def _verify(self, headers: Mapping[str, str], body: bytes) -> None:
@@ -341,17 +370,6 @@ class GreenhouseClient:
             raise Unavailable(
                 f"Greenhouse could not be reached to {what} ({type(error).__name__})"
             ) from None
-
-
-def client_for(settings: Settings, job_id: str | int | None) -> GreenhouseClient:
-    """The client for an opening's job, or a ConfigError when Greenhouse is not set up."""
-    account = GreenhouseAccount.from_settings(settings)
-    if account is None:
-        raise ConfigError(
-            "An opening syncs with Greenhouse but HIREBOT_GREENHOUSE_API_KEY, "
-            "HIREBOT_GREENHOUSE_USER_ID and HIREBOT_GREENHOUSE_WEBHOOK_SECRET are not set."
-        )
-    return GreenhouseClient(account, job_id)
 
 
 # ---------------------------------------------------------------------- helpers

@@ -95,21 +95,23 @@ async def test_search_follows_the_link_header_across_pages(gh: GreenhouseSandbox
     assert gh.writes() == []
 
 
-async def test_a_note_is_private_by_default_and_written_once(
+async def test_a_note_is_private_by_default_and_found_again_by_its_marker(
     gh: GreenhouseSandbox, client: GreenhouseClient
 ) -> None:
     ref = await client.find_or_create(JANE)
     candidate_id, _ = _ids(ref)
+    text = "Async interview completed: 3 answers, 4 min 10 s.\n(hirebot 1a2b3c)"
+    assert not await client.has_note(ref, "(hirebot 1a2b3c)")
 
-    await client.add_note(ref, "Async interview completed: 3 answers, 4 min 10 s.")
-    await client.add_note(ref, "Async interview completed: 3 answers, 4 min 10 s.")
+    await client.add_note(ref, text)
 
     (note,) = gh.notes(candidate_id)
-    assert (note.visibility, note.user_id) == ("private", gh.user_id)
-    assert note.body == "Async interview completed: 3 answers, 4 min 10 s."
+    assert (note.visibility, note.user_id, note.body) == ("private", gh.user_id, text)
     (post,) = gh.writes("/activity_feed/notes")
-    assert post.body == {"user_id": gh.user_id, "body": note.body, "visibility": "private"}
+    assert post.body == {"user_id": gh.user_id, "body": text, "visibility": "private"}
     assert post.on_behalf_of == str(gh.user_id)
+    assert await client.has_note(ref, "(hirebot 1a2b3c)")
+    assert not await client.has_note(ref, "(hirebot ffffff)")
 
 
 async def test_note_visibility_is_configurable(gh: GreenhouseSandbox) -> None:
@@ -174,8 +176,9 @@ async def test_429_carries_retry_after_and_the_call_then_succeeds(
     gh.rate_limit, gh.rate_window = 1, 1.0
     await asyncio.sleep(1.05)  # a fresh window, of one request
 
+    await client.has_note(ref, "storm")  # the window's one request
     with pytest.raises(RateLimited) as limited:
-        await client.add_note(ref, "after the storm")  # reads the feed, then 429 on the post
+        await client.add_note(ref, "after the storm")
     assert 1 <= limited.value.retry_after <= 1
     assert gh.notes(_ids(ref)[0]) == []
     refused = [r for r in gh.requests if r.status == 429]

@@ -219,3 +219,24 @@ def _stage_change_body(gh: GreenhouseSandbox, last_activity: datetime) -> bytes:
             },
         }
     )
+
+
+async def test_a_payload_without_the_person_is_filled_in_from_harvest(
+    gh: GreenhouseSandbox,
+) -> None:
+    jane = gh.add_candidate("Jane", "Doe", "jane.doe@example.com", job_id=gh.job_id)
+    body = _stage_change_body(gh, _now())
+    event = json.loads(body)
+    application = event["payload"]["application"]
+    application["id"], application["jobs"] = jane.application_ids[0], []
+    application["candidate"] = {"id": jane.id, "email_addresses": []}
+    body = ruby_json(event)
+    client = client_for(gh)
+    try:
+        change = client.stage_change({"Signature": signature(WEBHOOK_SECRET, body)}, body, _now())
+        assert change is not None and change.person is None and change.job is None
+        filled = await client.filled_in(change)
+    finally:
+        await client.close()
+    assert filled.person is not None and filled.person.email == "jane.doe@example.com"
+    assert filled.person.name == "Jane Doe" and filled.job == str(gh.job_id)
