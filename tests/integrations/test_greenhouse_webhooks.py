@@ -240,3 +240,14 @@ async def test_a_payload_without_the_person_is_filled_in_from_harvest(
         await client.close()
     assert filled.person is not None and filled.person.email == "jane.doe@example.com"
     assert filled.person.name == "Jane Doe" and filled.job == str(gh.job_id)
+
+
+def test_the_ping_on_saving_the_web_hook_is_answered_signed_or_not(
+    gh: GreenhouseSandbox,
+) -> None:
+    client = client_for(gh)
+    ping = ruby_json({"action": "ping", "payload": {"web_hook_id": 1}})
+    assert client.stage_change({}, ping, _now()) is None
+    assert client.stage_change({"Signature": signature(WEBHOOK_SECRET, ping)}, ping, _now()) is None
+    with pytest.raises(Forged):
+        client.stage_change({}, b"not json", _now())
