@@ -312,3 +312,19 @@ def test_settings_name_what_is_missing() -> None:
     )
     assert account is not None and account.note_visibility == "private"
     assert "the-key" not in repr(account) and "the-secret" not in repr(account)
+
+
+async def test_a_next_page_on_another_host_is_not_followed_with_the_key(
+    gh: GreenhouseSandbox,
+) -> None:
+    # Configured as localhost, Greenhouse's links name 127.0.0.1: another origin, so the
+    # second page is refused rather than sent the key.
+    for n in range(3):
+        gh.add_candidate("Jane", f"Doe{n}", JANE.email)
+    client = client_for(gh, page_size=2, api_url=gh.api_url.replace("127.0.0.1", "localhost"))
+    try:
+        with pytest.raises(Unavailable, match="another host"):
+            await client.find_or_create(JANE)
+    finally:
+        await client.close()
+    assert len([r for r in gh.requests if r.path == "/v1/candidates"]) == 1
