@@ -42,6 +42,7 @@ RETRY_DELAYS_SECONDS: tuple[float, ...] = tuple(m * 60.0 for m in (1, 15, 60, 12
 PER_PAGE_DEFAULT = 100
 PER_PAGE_MAX = 500
 RATE_WINDOW_SECONDS = 10.0  # X-RateLimit-Limit is per 10 seconds
+WEBHOOK_SECRET = "gh-sandbox-webhook-secret"
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _VISIBILITIES = ("admin_only", "private", "public")
 
@@ -186,9 +187,12 @@ class GreenhouseSandbox:
         self._window_used = 0
         # Outage: every Harvest request answers this 5xx status (None: Greenhouse is up).
         self.outage: int | None = None
+        # The next this-many writes are carried out, but their answer is lost on the way
+        # back (a gateway timing out after Greenhouse saved): the client sees a 504.
+        self.lose_answers = 0
         # Webhooks: where they go, signed with what, and how retries are spaced.
         self.webhook_url: str | None = None
-        self.webhook_secret = ""
+        self.webhook_secret = WEBHOOK_SECRET
         self.retry_delays: Sequence[float] = RETRY_DELAYS_SECONDS
         # The docs call Greenhouse-Event-ID "unique ... with this delivery" and do not say
         # whether a retry keeps it: True sends a fresh one on each attempt, False keeps it.
@@ -299,7 +303,35 @@ class GreenhouseSandbox:
         whose path ends with ``path_suffix``."""
         return [r for r in self.requests if r.method in _WRITES and r.path.endswith(path_suffix)]
 
-    def subscribe(self, url: str, secret: str) -> None:
+    def settings(self) -> dict[str, Any]:
+        """hirebot's settings (by field name) that point it at this emulator."""
+        from pydantic import SecretStr
+
+        return {
+            "greenhouse_api_key": SecretStr(self.api_key),
+            "greenhouse_api_url": self.api_url,
+            "greenhouse_user_id": str(self.user_id),
+            "greenhouse_webhook_secret": SecretStr(self.webhook_secret),
+        }
+
+    def refused(self, status: int) -> list[Request]:
+        """Requests Greenhouse answered with ``status`` (429, 503…)."""
+        return [r for r in self.requests if r.status == status]
+
+    async def post_webhook(self, body: bytes, *, secret: str | None = None) -> int:
+        """POST ``body`` to the subscriber as a delivery signed with ``secret`` (ours by
+        default) and a fresh event id, once, no retries; the status it answered. A replay,
+        or a forgery with another secret."""
+        assert self._client is not None and self.webhook_url is not None
+        headers = {
+            "Content-Type": "application/json",
+            "Greenhouse-Event-ID": str(uuid.uuid4()),
+            "Signature": signature(secret or self.webhook_secret, body),
+        }
+        async with self._client.post(self.webhook_url, data=body, headers=headers) as response:
+            return response.status
+
+    def subscribe(self, url: str, secret: str = WEBHOOK_SECRET) -> None:
         """Send every webhook event to ``url``, signed with ``secret`` (Configure → Dev
         Center → Web Hooks in Greenhouse)."""
         self.webhook_url = url
@@ -337,6 +369,9 @@ class GreenhouseSandbox:
             response = await self._answer(request, handler)
         except ApiFailure as failure:
             response = web.json_response(failure.body, status=failure.status)
+        if self.lose_answers and request.method in _WRITES and response.status < 400:
+            self.lose_answers -= 1
+            response = web.Response(status=504, text="Gateway Timeout")
         self.requests.append(
             Request(
                 request.method,

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from bot.integrations.greenhouse import GreenhouseAccount, GreenhouseClient
-from bot.sandbox.greenhouse import GreenhouseSandbox
-
-WEBHOOK_SECRET = "gh-sandbox-webhook-secret"
+from bot.sandbox.greenhouse import WEBHOOK_SECRET, GreenhouseSandbox
 
 
 def account_for(gh: GreenhouseSandbox, **changes: Any) -> GreenhouseAccount:
@@ -23,13 +20,3 @@ def account_for(gh: GreenhouseSandbox, **changes: Any) -> GreenhouseAccount:
 def client_for(gh: GreenhouseSandbox, page_size: int = 100, **changes: Any) -> GreenhouseClient:
     """The real client on the sandbox's main job."""
     return GreenhouseClient(account_for(gh, **changes), gh.job_id, page_size=page_size)
-
-
-def settings_env(gh: GreenhouseSandbox) -> Mapping[str, str]:
-    """The Settings fields that point hirebot at this sandbox."""
-    return {
-        "greenhouse_api_key": gh.api_key,
-        "greenhouse_api_url": gh.api_url,
-        "greenhouse_user_id": str(gh.user_id),
-        "greenhouse_webhook_secret": WEBHOOK_SECRET,
-    }

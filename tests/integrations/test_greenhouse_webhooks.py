@@ -15,9 +15,9 @@ from aiohttp import web
 
 from bot.integrations.ats import Forged, StageChange
 from bot.integrations.greenhouse import GreenhouseClient
-from bot.sandbox.greenhouse import GreenhouseSandbox, ruby_json, signature
+from bot.sandbox.greenhouse import WEBHOOK_SECRET, GreenhouseSandbox, ruby_json, signature
 from bot.sandbox.world import free_port
-from tests.helpers.greenhouse import WEBHOOK_SECRET, client_for
+from tests.helpers.greenhouse import client_for
 
 
 @dataclass
