@@ -82,8 +82,13 @@ class GreenhouseAccount:
                 "hook's Secret Key in Greenhouse (Configure → Dev Center → Web Hooks)."
             )
         url = settings.greenhouse_api_url.strip()
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise ConfigError("HIREBOT_GREENHOUSE_API_URL must be an http(s) URL.")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.path.rstrip("/").endswith("/v1"):
+            # A base without /v1 would send every call to a path Harvest does not have.
+            raise ConfigError(
+                "HIREBOT_GREENHOUSE_API_URL must be Harvest v1's base, an http(s) URL ending "
+                "in /v1/ (unset: https://harvest.greenhouse.io/v1/)."
+            )
         return cls(
             api_key=key,
             user_id=int(user),

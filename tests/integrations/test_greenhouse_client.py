@@ -311,6 +311,15 @@ def test_settings_name_what_is_missing() -> None:
         )
     )
     assert account is not None and account.note_visibility == "private"
+    with pytest.raises(ConfigError, match="ending in /v1/"):
+        GreenhouseAccount.from_settings(
+            Settings(
+                greenhouse_api_key=SecretStr("the-key"),
+                greenhouse_user_id="4001",
+                greenhouse_webhook_secret=SecretStr("the-secret"),
+                greenhouse_api_url="https://harvest.greenhouse.io",
+            )
+        )
     assert "the-key" not in repr(account) and "the-secret" not in repr(account)
 
 
