@@ -234,6 +234,24 @@ class GreenhouseClient:
             "POST", f"applications/{application_id}/reject", "reject the application", body=body
         )
 
+    async def unknown_ids(self, stages: Sequence[str], reason: str | None) -> list[str]:
+        """Which of the opening's ids Greenhouse does not know (``hirebot doctor``): the job,
+        a stage that is not the job's, a rejection reason it does not have."""
+        job = self._job()
+        try:
+            listed, _ = await self._request(
+                "GET", urljoin(self.account.api_url, f"jobs/{job}/stages"), "list the job's stages"
+            )
+        except _Missing:
+            return [f"job {job}"]
+        ids = {str(s.get("id")) for s in listed if isinstance(s, dict)}
+        unknown = [f"stage {s}" for s in stages if s not in ids]
+        if reason:
+            reasons = self._pages("rejection_reasons", {}, "list the rejection reasons")
+            if reason not in {str(r.get("id")) async for r in reasons}:
+                unknown.append(f"rejection reason {reason}")
+        return unknown
+
     # ------------------------------------------------------------------ inbound
 
     def stage_change(
@@ -391,6 +409,10 @@ class GreenhouseClient:
 # ---------------------------------------------------------------------- helpers
 
 
+class _Missing(Refused):
+    """404: what was named does not exist in Greenhouse."""
+
+
 def _raise_for(status: int, headers: Mapping[str, str], raw: bytes, what: str) -> None:
     if status < 400:
         return
@@ -404,7 +426,8 @@ def _raise_for(status: int, headers: Mapping[str, str], raw: bytes, what: str) -
         )
     if status == 403:
         raise Refused(f"the Harvest API key may not {what} (403): grant it that endpoint")
-    raise Refused(f"Greenhouse refused to {what} ({status}{_explained(raw)})")
+    refusal = _Missing if status == 404 else Refused
+    raise refusal(f"Greenhouse refused to {what} ({status}{_explained(raw)})")
 
 
 def _retry_after(headers: Mapping[str, str]) -> float:

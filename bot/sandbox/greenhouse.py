@@ -626,7 +626,9 @@ class GreenhouseSandbox:
         return web.json_response(self._application_json(application))
 
     async def _job_stages(self, request: web.Request) -> web.Response:
-        job = self._job(_int(request.match_info["id"]))
+        job = self.jobs.get(_int(request.match_info["id"]))
+        if job is None:
+            raise ApiFailure(404, "Resource not found")
         stages = sorted(job.stages, key=lambda s: s.priority)
         return web.json_response(
             [

@@ -8,53 +8,18 @@ a forged or replayed webhook changes nothing."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import select
 
 from bot.sandbox.greenhouse import Candidate, GreenhouseSandbox, ruby_json
-from bot.sandbox.world import (
-    INVITE_LINK,
-    OPENING_FILE,
-    RECRUITER,
-    REVIEW_CHANNEL,
-    World,
-    eventually,
-)
+from bot.sandbox.world import INVITE_LINK, RECRUITER, REVIEW_CHANNEL, World, eventually
 from storage.models import AtsLink, Interview
+from tests.helpers.greenhouse import greenhouse_world
 from tests.helpers.slack import card, db, finish_interview, hire, reject_through_form
 
 JANE = "jane.doe@example.org"
-# The emulator's job 3001 has the stages 30010 Application Review, 30011 Async Interview,
-# 30012 Phone Screen, 30013 Onsite, 30014 Offer; 5001 is a rejection reason.
-ATS_BLOCK = """
-ats:
-  kind: greenhouse
-  job: "3001"
-  invite_stage: "30011"
-  stages:
-    Live interview: "30012"
-    Offer: "30014"
-  reject_reason: "5001"
-"""
-
-
-@asynccontextmanager
-async def greenhouse_world(tmp_path: Path) -> AsyncIterator[tuple[World, GreenhouseSandbox]]:
-    opening = tmp_path / "backend-greenhouse.yaml"
-    opening.write_text(OPENING_FILE.read_text() + ATS_BLOCK)
-    async with GreenhouseSandbox() as gh:
-        gh.retry_delays = (0.2,) * 6  # Greenhouse's 1 min … 8 h, compressed
-        gh.rate_window = 1.0  # 429s ask for at most a second's wait
-        world = World(
-            data_dir=tmp_path / "data", opening_file=opening, extra_settings=gh.settings()
-        )
-        async with world as w:
-            gh.subscribe(f"http://127.0.0.1:{w.bot.http_port}/ats/greenhouse")
-            yield w, gh
 
 
 async def invited_from_greenhouse(w: World, gh: GreenhouseSandbox) -> tuple[Candidate, str]:
