@@ -198,7 +198,8 @@ class GreenhouseClient:
         candidate_id, _ = _ref(ref)
         for name in tags:
             tag = await self._call("POST", "tags/candidate", "create a tag", body={"name": name})
-            await self._call("PUT", f"candidates/{candidate_id}/tags/{tag['id']}", "apply a tag")
+            tag_id = _numeric(str(tag.get("id")), "tag id")  # it goes into the path
+            await self._call("PUT", f"candidates/{candidate_id}/tags/{tag_id}", "apply a tag")
 
     async def move_to_stage(self, ref: str, stage: str) -> None:
         """Move the application from wherever it is now (Harvest wants the current stage as
