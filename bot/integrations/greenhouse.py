@@ -136,20 +136,20 @@ class GreenhouseClient:
         found = [
             c async for c in self._pages("candidates", {"email": person.email}, "find a candidate")
         ]
-        found.sort(key=lambda c: int(c["id"]))  # the oldest record is the one people use
+        found.sort(key=lambda c: _id(c, "a candidate"))  # the oldest is the one people use
         for candidate in found:
             application = _application_on(candidate, job)
             if application is not None:
-                return f"{candidate['id']}:{application['id']}"
+                return f"{_id(candidate, 'a candidate')}:{_id(application, 'an application')}"
         if found:
-            candidate_id = found[0]["id"]
+            candidate_id = _id(found[0], "a candidate")
             application = await self._call(
                 "POST",
                 f"candidates/{candidate_id}/applications",
                 "add an application",
                 body={"job_id": job},
             )
-            return f"{candidate_id}:{application['id']}"
+            return f"{candidate_id}:{_id(application, 'the new application')}"
         first, last = _split_name(person.name)
         created = await self._call(
             "POST",
@@ -164,11 +164,12 @@ class GreenhouseClient:
         )
         # Greenhouse may answer a create with a truncated body (ids only) while it finishes
         # in the background: take the application id from either field.
-        applications = created.get("applications") or []
-        ids = [a.get("id") for a in applications] or list(created.get("application_ids") or [])
-        if not ids:
+        applications = created.get("applications") or [
+            {"id": i} for i in created.get("application_ids") or []
+        ]
+        if not applications or not isinstance(applications[0], dict):
             raise Unavailable("Greenhouse created the candidate but named no application")
-        return f"{created['id']}:{ids[0]}"
+        return f"{_id(created, 'the new candidate')}:{_id(applications[0], 'the new application')}"
 
     async def add_note(self, ref: str, text: str) -> None:
         """A note on the candidate's activity feed, as the configured user, with the
@@ -198,7 +199,7 @@ class GreenhouseClient:
         candidate_id, _ = _ref(ref)
         for name in tags:
             tag = await self._call("POST", "tags/candidate", "create a tag", body={"name": name})
-            tag_id = _numeric(str(tag.get("id")), "tag id")  # it goes into the path
+            tag_id = _id(tag, "a tag")
             await self._call("PUT", f"candidates/{candidate_id}/tags/{tag_id}", "apply a tag")
 
     async def move_to_stage(self, ref: str, stage: str) -> None:
@@ -480,6 +481,14 @@ def _header(headers: Mapping[str, str], name: str) -> str:
     return value
 
 
+def _id(record: JSON, what: str) -> int:
+    """A record's numeric id from Greenhouse's answer (it goes into paths and refs)."""
+    value = record.get("id")
+    if isinstance(value, bool) or not str(value).isdigit():
+        raise Unavailable(f"Greenhouse answered with {what} without a numeric id")
+    return int(str(value))
+
+
 def _ref(ref: str) -> tuple[int, int]:
     candidate, _, application = ref.partition(":")
     if not (candidate.isdigit() and application.isdigit()):
@@ -503,7 +512,7 @@ def _application_on(candidate: JSON, job: int) -> JSON | None:
     ]
     active = [a for a in mine if a.get("status") == "active"]
     chosen = active or mine
-    return max(chosen, key=lambda a: int(a["id"])) if chosen else None
+    return max(chosen, key=lambda a: _id(a, "an application")) if chosen else None
 
 
 def _split_name(name: str) -> tuple[str, str]:

@@ -190,6 +190,9 @@ class GreenhouseSandbox:
         # The next this-many writes are carried out, but their answer is lost on the way
         # back (a gateway timing out after Greenhouse saved): the client sees a 504.
         self.lose_answers = 0
+        # Greenhouse may answer a create with a truncated body (ids only) while it finishes
+        # in the background (documented): True answers POST /candidates that way.
+        self.truncate_creates = False
         # Webhooks: where they go, signed with what, and how retries are spaced.
         self.webhook_url: str | None = None
         self.webhook_secret = WEBHOOK_SECRET
@@ -474,6 +477,9 @@ class GreenhouseSandbox:
         for name in body.get("tags") or []:
             self._tag_candidate(candidate, str(name))
         self._fire_new(candidate)
+        if self.truncate_creates:
+            truncated = {"id": candidate.id, "application_ids": list(candidate.application_ids)}
+            return web.json_response(truncated, status=201)
         return web.json_response(self._candidate_json(candidate), status=201)
 
     async def _create_prospect(self, request: web.Request) -> web.Response:

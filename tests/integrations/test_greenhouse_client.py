@@ -61,6 +61,14 @@ async def test_new_candidate_is_created_with_an_application_in_the_first_stage(
     assert len(gh.candidates) == 1
 
 
+async def test_a_truncated_create_answer_still_gives_the_application(
+    gh: GreenhouseSandbox, client: GreenhouseClient
+) -> None:
+    gh.truncate_creates = True
+    candidate_id, application_id = _ids(await client.find_or_create(JANE))
+    assert gh.application(application_id).candidate_id == candidate_id
+
+
 async def test_existing_candidate_without_an_application_on_the_job_gets_one(
     gh: GreenhouseSandbox, client: GreenhouseClient
 ) -> None:
