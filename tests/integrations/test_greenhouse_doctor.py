@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.doctor import diagnose, report
+from bot.sandbox.greenhouse import GreenhouseSandbox
 from tests.helpers.greenhouse import client_for, greenhouse_world
 
 
@@ -29,8 +30,8 @@ async def test_doctor_names_a_stage_or_reason_greenhouse_does_not_have(tmp_path:
         assert "HIREBOT_GREENHOUSE_API_KEY is not set" in report(unset)
 
 
-async def test_an_unknown_job_is_named(tmp_path: Path) -> None:
-    async with greenhouse_world(tmp_path) as (_w, gh):
+async def test_an_unknown_job_is_named() -> None:
+    async with GreenhouseSandbox() as gh:
         client = client_for(gh)
         client.job_id = 9999
         try:
