@@ -15,24 +15,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import random
-import socket
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.sandbox.processes import start_bot_process
 from bot.sandbox.world import (
     INVITE_LINK,
     RECRUITER,
     REVIEW_CHANNEL,
     World,
     eventually,
-    free_port,
 )
 
 TARGET_P99_MS = 100.0
@@ -67,7 +64,7 @@ async def bench(
 ) -> list[Latencies]:
     with tempfile.TemporaryDirectory(prefix="hirebot-bench-") as tmp:
         async with World(data_dir=Path(tmp), slack_mode=mode, autostart=False) as w:
-            bot = await _start_bot_process(w, Path(tmp))
+            bot = await start_bot_process(w, Path(tmp) / "bot.log")
             try:
                 if not media:
                     return await _bench_world(w, requests, concurrency, candidates)
@@ -136,23 +133,6 @@ async def _answer_with_video(w: World, user_id: int, token: str, video: Path) ->
     await person.wait_for_message("Answer 1 submitted", after=mark, timeout=600)
 
 
-async def _start_bot_process(w: World, data: Path) -> asyncio.subprocess.Process:
-    """The bot in its own process, as in production: the load never shares its CPU time."""
-    env = {**os.environ, **w.environment()}
-    port = free_port()
-    env["HIREBOT_HTTP_PORT"] = str(port)
-    log = (data / "bot.log").open("ab")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", env=env, stdout=log, stderr=log
-    )
-    if w.slack_mode == "http":
-        w.slack.http_target = f"http://127.0.0.1:{port}/slack/events"
-        await eventually(lambda: _listening(port), seconds=60, what="the bot's HTTP port")
-    else:
-        await eventually(lambda: w.slack.connected_sockets() > 0, seconds=60, what="the bot")
-    return process
-
-
 async def _bench_world(
     w: World, requests: int, concurrency: int, candidates: int
 ) -> list[Latencies]:
@@ -195,11 +175,6 @@ async def _bench_world(
         Latencies("  → its answer", mode, list(answered), acks.wall),
         await _measure("button vote", mode, vote, requests, concurrency),
     ]
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 async def _measure(

@@ -113,6 +113,9 @@ class SlackMessage:
     edits: int = 0
     metadata: JSON | None = None
     reactions: list[str] = field(default_factory=list)
+    # time.monotonic() of the post and of its latest edit (latency benches read them).
+    posted_at: float = field(default_factory=time.monotonic)
+    edited_at: float | None = None
 
     def buttons(self) -> list[JSON]:
         """Every button element in the blocks (a copy with its ``block_id`` added)."""
@@ -325,6 +328,8 @@ class SlackApiEmulator:
         self._channels: dict[str, Channel] = {}
         self._users: dict[str, User] = {}
         self._failures: dict[str, _Failure] = {}
+        self._unavailable_until = 0.0  # time.monotonic(): every Web API call 503s until then
+        self.unavailable_answers = 0  # how many calls an outage refused
         self._holds: dict[str, asyncio.Event] = {}
         self._next_holds: dict[str, tuple[Callable[[JSON], bool], asyncio.Event]] = {}
         self._held_once: dict[str, asyncio.Event] = {}
@@ -414,6 +419,11 @@ class SlackApiEmulator:
     ) -> None:
         """Make the next ``times`` calls of ``method`` fail the way Slack fails them."""
         self._failures[method] = _Failure(status, retry_after, error, times)
+
+    def outage(self, seconds: float) -> None:
+        """Slack is down for ``seconds``: every Web API call answers 503 Service Unavailable
+        (Slack's status page incidents; retry later, nothing was done)."""
+        self._unavailable_until = time.monotonic() + seconds
 
     async def drop_sockets(self) -> None:
         """Close every Socket Mode connection, as Slack does in an outage or a refresh."""
@@ -760,6 +770,9 @@ class SlackApiEmulator:
         method = request.match_info["method"]
         params, token = await self._read_params(request)
         self.calls.append(ApiCall(method, params))
+        if time.monotonic() < self._unavailable_until and method != "apps.connections.open":
+            self.unavailable_answers += 1
+            return web.json_response({"ok": False, "error": "service_unavailable"}, status=503)
         gate = self._holds.get(method)
         once = self._next_holds.get(method)
         if gate is None and once is not None and once[0](params):
@@ -1188,6 +1201,7 @@ def _chat_update(s: SlackApiEmulator, p: JSON) -> JSON:
     if isinstance(p.get("metadata"), dict):
         message.metadata = p["metadata"]
     message.edits += 1
+    message.edited_at = time.monotonic()
     return {
         "ok": True,
         "channel": channel.id,

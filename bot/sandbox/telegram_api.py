@@ -124,6 +124,7 @@ class ApiCall:
     method: str
     params: JSONDict
     status: int = 200
+    at: float = field(default_factory=time.monotonic)  # when it arrived (latency benches)
 
 
 @dataclass
@@ -316,6 +317,8 @@ class TelegramSandbox:
         self._closing = False
         self._queue: list[_QueuedUpdate] = []
         self._history: dict[int, JSONDict] = {}
+        # When each update was first sent by its user (time.monotonic(); redeliveries keep it).
+        self.sent_at: dict[int, float] = {}
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._file_counter = itertools.count()
@@ -506,6 +509,7 @@ class TelegramSandbox:
     async def _enqueue(self, update: JSONDict) -> int:
         update_id = int(update["update_id"])
         self._history[update_id] = update
+        self.sent_at[update_id] = time.monotonic()
         self._queue.append(_QueuedUpdate(update_id, update))
         await self._notify()
         return update_id

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.flows.outgoing import Kind
+from bot.sandbox.processes import start_bot_process
 from bot.sandbox.world import (
     REVIEW_CHANNEL,
     SAMPLES,
@@ -22,7 +23,7 @@ from storage import outbox
 from storage.db import make_engine
 from storage.models import Answer, OutboxMessage, OutboxStatus
 from tests.candidate.media_files import speech_voice_note
-from tests.helpers.stories import invite, start_answering, start_bot_process
+from tests.helpers.stories import invite, start_answering
 from tests.recordings import assert_uploaded_recording
 
 # Each boots the bot as its own process, kills it and waits out a lease.

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from bot.sandbox.processes import start_bot_process
 from bot.sandbox.world import REVIEW_CHANNEL, SAMPLES, World, eventually
 from storage.db import make_engine
 from storage.models import Answer, InboxStatus, InboxUpdate, OutboxMessage, OutboxStatus
-from tests.helpers.stories import invite, start_answering, start_bot_process
+from tests.helpers.stories import invite, start_answering
 
 
 @pytest.mark.slow  # the bot runs as its own process, killed and started again
