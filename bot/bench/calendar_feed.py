@@ -9,9 +9,9 @@ size before the read (imports and the generated feed).
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
+
+from bot.bench.fresh_process import run_json
 
 CASES = (
     "busy-year",
@@ -37,16 +37,7 @@ def _command(args: argparse.Namespace) -> int:
         print(f"unknown case(s): {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
     for case in args.cases or CASES:
-        done = subprocess.run(
-            [sys.executable, "-m", "bot.bench.feed_run", case],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            print(done.stderr[-3000:], file=sys.stderr)
-            return 1
-        row = json.loads(done.stdout.strip().splitlines()[-1])
+        row = run_json("bot.bench.feed_run", case, what=f"the {case} feed")
         print(
             f"  {row['case']:16} {row['megabytes']:5.2f} MB  {row['seconds']:6.2f} s  "
             f"peak RSS {row['peak_mb']:5.0f} MB (before the read {row['before_mb']:4.0f} MB)  "

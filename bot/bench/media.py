@@ -12,8 +12,6 @@ import argparse
 import io
 import json
 import math
-import subprocess
-import sys
 import tempfile
 from fractions import Fraction
 from pathlib import Path
@@ -23,6 +21,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 
+from bot.bench.fresh_process import run_json
 from bot.limits import FileLimit
 
 TARGET_PEAK_MB = 500
@@ -122,16 +121,7 @@ def _command(args: argparse.Namespace) -> int:
         hours = float(av.open(str(upload)).duration or 0) / av.time_base / 3600
         print(f"hirebot bench media: a {megabytes:.1f} MB MP3 holding {hours:.1f} h of speech")
         spec = {"upload": str(upload), "model": args.model, "store": str(Path(folder) / "m")}
-        done = subprocess.run(
-            [sys.executable, "-m", "bot.bench.media_run", json.dumps(spec)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            print(done.stderr[-3000:], file=sys.stderr)
-            return 1
-        steps = json.loads(done.stdout.strip().splitlines()[-1])
+        steps = run_json("bot.bench.media_run", json.dumps(spec), what="the media run")
     for step in steps:
         print(
             f"  {step['step']:34} {step['seconds']:7.1f} s   peak RSS so far "

@@ -14,12 +14,12 @@ import importlib.util
 import json
 import re
 import statistics
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.bench.fresh_process import run_json
 from bot.errors import ConfigError
 
 DEFAULT_DIR = Path("../shared/data/speech")
@@ -146,15 +146,9 @@ def _run(run: Run, files: list[Path], repeat: int) -> dict[str, Any]:
         "repeat": repeat,
         "files": [str(f) for f in files],
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.bench.transcription_run", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        check=False,
+    result: dict[str, Any] = run_json(
+        "bot.bench.transcription_run", json.dumps(spec), what=run.label
     )
-    if done.returncode != 0:
-        raise ConfigError(f"{run.label} failed:\n{done.stderr.strip()[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
