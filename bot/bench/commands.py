@@ -17,6 +17,10 @@ BENCHES: dict[str, tuple[str, str]] = {
         "real-time factor, WER, load time and peak RSS per backend",
     ),
     "slack": ("bot.bench.slack", "Slack ack latency under concurrent load"),
+    "load": (
+        "bot.bench.load",
+        "N candidates interview at once: latencies, throughput, RSS, nothing lost (--faults)",
+    ),
     "media": ("bot.bench.media", "peak RSS of a bot handed hours in 20 MB"),
     "decoding": (
         "bot.bench.decoding",

@@ -413,6 +413,10 @@ class TelegramSandbox:
             return
         self._faults[method.lower()] = _Fault(status, description, parameters, times)
 
+    def update(self, update_id: int) -> JSONDict:
+        """The update ``update_id`` as it was sent to the bot."""
+        return self._history[update_id]
+
     def redeliver(self, update_id: int) -> None:
         """Queue an already-sent update again, same update_id (at-least-once delivery)."""
         if update_id not in self._history:

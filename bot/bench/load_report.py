@@ -1,0 +1,251 @@
+"""What ``hirebot bench load`` found, read from the emulators' own records.
+
+Latencies are measured where the other side sees them: the Telegram emulator stamps when a
+candidate's update reached it and when each bot request arrived; the Slack emulator stamps
+each post and edit. Lost and duplicated posts are counted against what the candidates did:
+each submitted answer must be in its candidate's thread exactly once, with the transcript of
+the take that was submitted (not of a replaced one) and its recording, in question order; each
+candidate's Telegram chat must show every step once, in order.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.bench.load_people import QUESTIONS, CandidateRun, Votes
+from bot.sandbox.slack import SlackMessage, SlackSandbox
+from bot.sandbox.telegram import TelegramSandbox
+from bot.sandbox.world import REVIEW_CHANNEL, visible_text
+
+TARGET_ACK_P99_MS = 300.0
+TARGET_THROUGHPUT_SHARE = 0.9  # of raw faster-whisper's on the same cores
+
+# Bot requests a candidate sees as a reply in their chat.
+_REPLIES = frozenset(
+    {
+        "sendmessage",
+        "editmessagetext",
+        "editmessagereplymarkup",
+        "editmessagecaption",
+        "sendvoice",
+        "sendvideo",
+        "sendvideonote",
+        "senddocument",
+        "sendaudio",
+        "sendphoto",
+        "sendchataction",
+    }
+)
+# What each chat must show, each once and in this order.
+_STEPS = [
+    "Do you agree?",
+    *(
+        step
+        for n in range(1, QUESTIONS + 1)
+        for step in (f"Question {n} of {QUESTIONS}.", f"Question {n} of {QUESTIONS}:")
+    ),
+    "submitted all",
+]
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+@dataclass
+class Check:
+    """The invariants: each count should be zero."""
+
+    lost: int = 0  # submitted answers with no post in the thread
+    duplicated: int = 0  # posts (answers, cards, files, chat messages) there more than once
+    without_transcript: int = 0  # posts whose transcript never came or is not the take's
+    out_of_order: int = 0  # candidates whose thread or chat is out of order
+    missing_files: int = 0  # answers whose recording is not under the post
+    stuck: int = 0  # candidates who did not get through (a reply that never came)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not (
+            self.lost
+            or self.duplicated
+            or self.without_transcript
+            or self.out_of_order
+            or self.missing_files
+            or self.stuck
+        )
+
+
+@dataclass
+class Figures:
+    ack_seconds: list[float]
+    post_seconds: list[float]
+    transcript_seconds: list[float]
+    audio_seconds: float
+    transcription_window: float
+    check: Check
+
+    @property
+    def throughput(self) -> float:
+        return self.audio_seconds / self.transcription_window if self.transcription_window else 0
+
+
+def measure(telegram: TelegramSandbox, slack: SlackSandbox, runs: list[CandidateRun]) -> Figures:
+    check = Check()
+    acks = _acks(telegram, runs)
+    cards = _cards(slack, runs, check)
+    posts: list[float] = []
+    transcripts: list[float] = []
+    first_post, last_transcript = float("inf"), 0.0
+    for run in runs:
+        if not run.finished:
+            check.stuck += 1
+            check.problems.append(f"candidate {run.index}: {run.problem}")
+        _check_chat(telegram, run, check)
+        card = cards.get(run.index)
+        if card is None:
+            check.lost += len(run.submits)
+            continue
+        thread = slack.thread(REVIEW_CHANNEL, card.ts)
+        found = _check_thread(slack, run, card, thread, check)
+        for number, post in found.items():
+            submitted = telegram.sent_at[run.submits[number]]
+            posts.append(post.posted_at - submitted)
+            first_post = min(first_post, post.posted_at)
+            if post.edited_at is not None and run.recordings[number].word in post.text.lower():
+                transcripts.append(post.edited_at - submitted)
+                last_transcript = max(last_transcript, post.edited_at)
+    audio = sum(run.audio_seconds for run in runs)
+    window = max(0.0, last_transcript - first_post) if transcripts else 0.0
+    return Figures(acks, posts, transcripts, audio, window, check)
+
+
+def _acks(telegram: TelegramSandbox, runs: list[CandidateRun]) -> list[float]:
+    """Per first delivery of a candidate's update: seconds until the bot's first reply to it
+    (a message or edit in their chat, or the answer to their button press)."""
+    replies: dict[int, list[float]] = defaultdict(list)
+    answered: dict[str, float] = {}
+    for call in telegram.calls:
+        method = call.method.lower()
+        if call.status != 200:
+            continue
+        if method == "answercallbackquery":
+            answered.setdefault(str(call.params.get("callback_query_id")), call.at)
+        elif method in _REPLIES and call.params.get("chat_id") not in (None, ""):
+            replies[int(call.params["chat_id"])].append(call.at)
+    for times in replies.values():
+        times.sort()
+    seconds: list[float] = []
+    for run in runs:
+        chat = replies.get(run.user_id, [])
+        for update_id in run.sent:
+            sent = telegram.sent_at[update_id]
+            candidates = []
+            at = bisect.bisect_left(chat, sent)
+            if at < len(chat):
+                candidates.append(chat[at])
+            query = telegram.update(update_id).get("callback_query")
+            if query is not None and str(query["id"]) in answered:
+                candidates.append(answered[str(query["id"])])
+            if candidates:
+                seconds.append(min(candidates) - sent)
+    return seconds
+
+
+def _cards(slack: SlackSandbox, runs: list[CandidateRun], check: Check) -> dict[int, SlackMessage]:
+    by_name: dict[str, list[SlackMessage]] = defaultdict(list)
+    for message in slack.messages(REVIEW_CHANNEL):
+        for run in runs:
+            if run.name in visible_text(message):
+                by_name[run.name].append(message)
+                break
+    cards = {}
+    for run in runs:
+        found = by_name.get(run.name, [])
+        if len(found) > 1:
+            check.duplicated += len(found) - 1
+            check.problems.append(f"candidate {run.index}: {len(found)} cards")
+        if found:
+            cards[run.index] = found[0]
+    return cards
+
+
+def _check_thread(
+    slack: SlackSandbox,
+    run: CandidateRun,
+    card: SlackMessage,
+    thread: list[SlackMessage],
+    check: Check,
+) -> dict[int, SlackMessage]:
+    found: dict[int, SlackMessage] = {}
+    for number in sorted(run.submits):
+        posts = [m for m in thread if m.text.startswith(f"*Q{number}.")]
+        if not posts:
+            check.lost += 1
+            check.problems.append(f"candidate {run.index}: answer {number} not posted")
+            continue
+        if len(posts) > 1:
+            check.duplicated += len(posts) - 1
+            check.problems.append(f"candidate {run.index}: answer {number} posted {len(posts)}×")
+        post = found[number] = posts[0]
+        if run.recordings[number].word not in post.text.lower():
+            check.without_transcript += 1
+            check.problems.append(f"candidate {run.index}: answer {number} has no transcript")
+    order = [found[n].ts for n in sorted(found)]
+    if order != sorted(order, key=float):
+        check.out_of_order += 1
+        check.problems.append(f"candidate {run.index}: answers out of order in the thread")
+    files = [f for f in slack.files if f.thread_ts == card.ts]
+    if len(files) < len(run.submits):
+        check.missing_files += len(run.submits) - len(files)
+    elif len(files) > len(run.submits):
+        check.duplicated += len(files) - len(run.submits)
+        check.problems.append(f"candidate {run.index}: {len(files)} recordings posted")
+    return found
+
+
+def _check_chat(telegram: TelegramSandbox, run: CandidateRun, check: Check) -> None:
+    texts = [m.text or "" for m in telegram.messages_to(run.user_id) if m.kind == "text"]
+    repeated = len(texts) - len(set(texts))
+    if repeated:
+        check.duplicated += repeated
+        check.problems.append(f"candidate {run.index}: {repeated} chat message(s) sent twice")
+    if not run.finished:
+        return
+    where = [next((i for i, t in enumerate(texts) if step in t), -1) for step in _STEPS]
+    if -1 in where or where != sorted(where):
+        check.out_of_order += 1
+        check.problems.append(f"candidate {run.index}: the chat's steps are out of order")
+
+
+def summary(figures: Figures, votes: Votes) -> dict[str, Any]:
+    """The figures as one JSON-able dict (what the test reads)."""
+    check = figures.check
+    return {
+        "ack_p50_ms": percentile(figures.ack_seconds, 50) * 1000,
+        "ack_p99_ms": percentile(figures.ack_seconds, 99) * 1000,
+        "acks": len(figures.ack_seconds),
+        "post_p50_s": percentile(figures.post_seconds, 50),
+        "post_p99_s": percentile(figures.post_seconds, 99),
+        "transcript_p50_s": percentile(figures.transcript_seconds, 50),
+        "transcript_p99_s": percentile(figures.transcript_seconds, 99),
+        "audio_seconds": figures.audio_seconds,
+        "throughput": figures.throughput,
+        "vote_p99_ms": percentile(votes.acks, 99) * 1000,
+        "votes": len(votes.acks),
+        "votes_failed": votes.failed,
+        "lost": check.lost,
+        "duplicated": check.duplicated,
+        "without_transcript": check.without_transcript,
+        "out_of_order": check.out_of_order,
+        "missing_files": check.missing_files,
+        "stuck": check.stuck,
+        "passed": check.passed,
+    }
