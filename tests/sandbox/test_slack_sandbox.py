@@ -321,6 +321,23 @@ async def test_rate_limit_surfaces_as_slack_api_error(sandbox: SlackSandbox) -> 
     assert [c.method for c in sandbox.calls] == ["chat.postMessage"] * 2
 
 
+async def test_an_outage_answers_every_method_503_until_it_ends(sandbox: SlackSandbox) -> None:
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=sandbox.api_url)
+    sandbox.outage(0.5)
+    for call in (
+        client.chat_postMessage(channel=CHANNEL, text="hi"),
+        client.conversations_info(channel=CHANNEL),
+    ):
+        with pytest.raises(SlackApiError) as caught:
+            await call
+        assert caught.value.response.status_code == 503
+    assert not sandbox.messages(CHANNEL)  # refused: nothing was posted
+    assert sandbox.unavailable_answers == 2
+    await asyncio.sleep(0.6)
+    assert (await client.chat_postMessage(channel=CHANNEL, text="hi"))["ok"]
+    assert [m.text for m in sandbox.messages(CHANNEL)] == ["hi"]
+
+
 async def test_auth_and_validation_errors(sandbox: SlackSandbox) -> None:
     bad = AsyncWebClient(token="xoxb-wrong", base_url=sandbox.api_url)
     with pytest.raises(SlackApiError, match="invalid_auth"):
