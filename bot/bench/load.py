@@ -18,6 +18,7 @@ import json
 import os
 import random
 import resource
+import sys
 import tempfile
 import time
 import uuid
@@ -76,6 +77,7 @@ class Options:
     drain_seconds: float = 300.0  # after the last candidate, how long Slack may take
     raw_baseline: bool = True
     seed: int = 13
+    logs: Path | None = None  # keep the processes' logs here (default: thrown away)
 
 
 @dataclass
@@ -119,7 +121,7 @@ async def run(options: Options) -> Result:
             async with world as w:
                 fleet = Fleet(
                     w,
-                    folder,
+                    options.logs or folder,
                     bots=shape.bots,
                     workers=shape.workers,
                     environment=shape.environment,
@@ -201,13 +203,37 @@ async def _interviews(
             rng=rng,
         )
         breaking = asyncio.create_task(faults.run(done))
+    progress = asyncio.create_task(_progress(w, fleet, runs, done))
     await asyncio.gather(
         *(interview(w, run, behaviour, random.Random(rng.random())) for run in runs)
     )
     await _drain(w, runs, options.drain_seconds)
     done.set()
+    await progress
     found = await breaking if breaking is not None else []
     return runs, await reviewers, found
+
+
+async def _progress(w: World, fleet: Fleet, runs: list[CandidateRun], done: asyncio.Event) -> None:
+    """A line on stderr every 15 s: a long run shows it is alive, and where it is."""
+    began = time.monotonic()
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), PROGRESS_SECONDS)
+            return
+        finished = sum(run.finished or run.problem is not None for run in runs)
+        submitted = sum(len(run.submits) for run in runs)
+        posts = sum(
+            m.text.startswith("*Q") for m in w.slack.all_messages_newest_first(REVIEW_CHANNEL)
+        )
+        up = sum(m.process is not None and m.process.returncode is None for m in fleet.members)
+        print(
+            f"  … {time.monotonic() - began:4.0f} s: {finished}/{len(runs)} candidates done, "
+            f"{submitted} answers submitted, {posts} posted; {up}/{len(fleet.members)} "
+            f"processes up; load average {os.getloadavg()[0]:.1f}",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 async def _drain(w: World, runs: list[CandidateRun], seconds: float) -> None:
@@ -237,6 +263,7 @@ def _database(admin_url: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+PROGRESS_SECONDS = 15.0
 # The raw baseline transcribes this many of the run's answers (the same recordings).
 RAW_ANSWERS = 60
 
@@ -341,6 +368,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fault-every", type=float, default=30.0, help="seconds (default 30)")
     parser.add_argument("--no-raw", action="store_true", help="skip the raw faster-whisper run")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--logs", type=Path, default=None, help="keep the processes' logs here")
     parser.set_defaults(handler=_command)
 
 
@@ -370,7 +398,10 @@ def _command(args: argparse.Namespace) -> int:
             fault_every=args.fault_every,
             raw_baseline=not args.no_raw,
             seed=args.seed,
+            logs=args.logs / topology if args.logs else None,
         )
+        if options.logs:
+            options.logs.mkdir(parents=True, exist_ok=True)
         result = asyncio.run(run(options))
         print("\n".join(lines(result)), flush=True)
         passed = passed and result.figures.check.passed

@@ -26,6 +26,7 @@ from bot.sandbox.world import REVIEW_CHANNEL
 S3_DOWN_SECONDS = 20.0
 SLACK_DOWN_SECONDS = 60.0
 RECOVERY_LIMIT_SECONDS = 300.0
+LAST_RECOVERY_SECONDS = 60.0
 
 Check = Callable[[], Awaitable[bool]]
 
@@ -39,6 +40,8 @@ class Fault:
     note: str = ""
 
     def line(self) -> str:
+        if self.note.startswith("skipped"):
+            return f"{self.at:6.0f} s  {self.what}: {self.note}"
         recovered = (
             f"recovered in {self.recovery:5.1f} s"
             if self.recovery is not None
@@ -82,8 +85,12 @@ class Faults:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        # A fault still recovering gets its figure, unless it takes unreasonably long.
-        await asyncio.gather(*self._pending, return_exceptions=True)
+        # Everything reached Slack by now: a recovery not seen yet will not be (nothing is
+        # left to move); a process still restarting gets a few seconds.
+        if self._pending:
+            await asyncio.wait(set(self._pending), timeout=LAST_RECOVERY_SECONDS)
+        for task in list(self._pending):
+            task.cancel()
         return sorted(self.found, key=lambda f: f.at)
 
     def _now(self) -> float:
@@ -105,10 +112,22 @@ class Faults:
             except TimeoutError:
                 pass
             for kind in ("run", "worker"):
-                members = [m for m in self.fleet.of(kind) if not m.restarting]
+                members = self.fleet.of(kind)
                 if not members:
                     continue
                 member = self.rng.choice(members)
+                if any(m.restarting for m in members):
+                    # One of them is still coming back from the last kill: killing the other
+                    # too would test a total outage, not a failover.
+                    self.found.append(
+                        Fault(
+                            f"kill -9 {member.role}",
+                            self._now(),
+                            0.0,
+                            note="skipped: the last one killed is not back yet",
+                        )
+                    )
+                    continue
                 fault = Fault(f"kill -9 {member.role}", self._now(), 0.0)
                 self.found.append(fault)
                 restarts = len(member.restarts)

@@ -51,7 +51,7 @@ class Behaviour:
     ramp_seconds: float = 30.0  # candidates start spread over this long
     rerecord_rate: float = 0.2  # chance to record a question again before submitting
     duplicate_rate: float = 0.1  # chance that Telegram delivers an update twice
-    wait_seconds: float = 180.0  # how long a candidate waits for each reply
+    wait_seconds: float = 120.0  # how long a candidate waits for each reply
 
 
 @dataclass
