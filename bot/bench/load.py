@@ -98,6 +98,7 @@ class Result:
         found = summary(self.figures, self.votes)
         if self.raw is not None:
             found["raw_throughput"] = self.raw["audio_seconds"] / self.raw["wall_seconds"]
+        found["asked_again"] = sum(run.asked_again for run in self.runs)
         found["peak_mb"] = self.peaks
         found["faults"] = [f.__dict__ for f in self.faults]
         return found
@@ -320,9 +321,16 @@ def lines(result: Result) -> list[str]:
     for role, times in result.restarts.items():
         spread = ", ".join(f"{t:.1f}" for t in times)
         out.append(f"  {role} restarted {len(times)}× (seconds to healthy: {spread})")
+    skipped = [f for f in result.faults if f.note.startswith("skipped")]
     for fault in result.faults:
-        out.append(f"  fault at {fault.line().strip()}")
+        if fault not in skipped:
+            out.append(f"  fault at {fault.line().strip()}")
+    if skipped:
+        out.append(f"  {len(skipped)} kills skipped: the one killed before was not back yet")
     answers = sum(len(run.submits) for run in result.runs)
+    asked = sum(run.asked_again for run in result.runs)
+    if asked:
+        out.append(f"  the bot asked candidates to try again {asked}× (it gave up on an update)")
     out.append(
         f"  {answers} answers: lost {check.lost}, duplicated {check.duplicated}, without "
         f"transcript {check.without_transcript}, out of order {check.out_of_order}, missing "

@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from bot.sandbox.slack import SlackMessage
@@ -21,6 +23,8 @@ from bot.sandbox.telegram import SandboxCandidate, SentMessage
 from bot.sandbox.world import INVITE_LINK, RECRUITER, REVIEW_CHANNEL, SAMPLES, World
 
 QUESTIONS = 2  # bot/sandbox/samples/backend-engineer.yaml
+TRY_AGAIN = "Please try again"  # the bot gave up on an update ("went_wrong")
+ATTEMPTS = 3  # then the candidate gives up too
 FIRST_USER_ID = 910_000
 
 
@@ -67,6 +71,7 @@ class CandidateRun:
     submits: dict[int, int] = field(default_factory=dict)  # question → Submit's update id
     audio_seconds: float = 0.0  # of the submitted takes
     recordings: dict[int, Recording] = field(default_factory=dict)  # question → submitted
+    asked_again: int = 0  # times the bot asked them to try again (it gave up on an update)
     finished: bool = False
     problem: str | None = None
 
@@ -114,21 +119,25 @@ async def _interview(w: World, run: CandidateRun, b: Behaviour, rng: random.Rand
             asyncio.get_running_loop().call_later(delay, w.telegram.redeliver, update_id)
         return update_id
 
-    await send(await person.send_command("/start", run.token))
-    consent = await person.wait_for_message("Do you agree?", timeout=wait)
+    async def step(action: Callable[[], Awaitable[int]], expect: str) -> tuple[SentMessage, int]:
+        """Send, then wait for the reply that says it worked: the message and the update id.
+        Asked to try again (the bot gave up on the update), the candidate does, as people do."""
+        for _attempt in range(ATTEMPTS):
+            mark = len(person.inbox())
+            update_id = await send(await action())
+            reply = await _reply(w, person, mark, expect, wait)
+            if expect in (reply.text or ""):
+                return reply, update_id
+            run.asked_again += 1
+            await think()
+        raise AssertionError(f"asked to try again {ATTEMPTS} times, waiting for {expect!r}")
+
+    consent, _ = await step(partial(person.send_command, "/start", run.token), "Do you agree?")
     await think()
-    mark = len(person.inbox())
-    await send(await person.press("I agree", consent))
+    intro, _ = await step(partial(person.press, "I agree", consent), "Question 1 of")
     for number in range(1, QUESTIONS + 1):
-        intro = await person.wait_for_message(
-            f"Question {number} of {QUESTIONS}.", after=mark, timeout=wait
-        )
         await think()
-        mark = len(person.inbox())
-        await send(await person.press("Ready", intro))
-        await person.wait_for_message(
-            f"Question {number} of {QUESTIONS}:", after=mark, timeout=wait
-        )
+        await step(partial(person.press, "Ready", intro), f"Question {number} of {QUESTIONS}:")
         takes = [DISCARDED[number]] if rng.random() < b.rerecord_rate else []
         final = ANSWERS[number]
         if number == 2 and run.index % 3 == 0:
@@ -138,21 +147,37 @@ async def _interview(w: World, run: CandidateRun, b: Behaviour, rng: random.Rand
         for recording in takes:
             if got_it is not None:  # the take before this one: record it again
                 await think()
-                mark = len(person.inbox())
-                await send(await person.press(_rerecord_button(got_it), got_it))
-                await person.wait_for_message("record it again", after=mark, timeout=wait)
+                again = partial(person.press, _rerecord_button(got_it), got_it)
+                await step(again, "record it again")
             await think(recording.seconds)  # recording takes its own length
-            mark = len(person.inbox())
-            await send(await _record(person, recording))
-            got_it = await person.wait_for_message("Got it", after=mark, timeout=wait)
+            got_it, _ = await step(partial(_record, person, recording), "Got it")
         assert got_it is not None
         await think()
         mark = len(person.inbox())
-        run.submits[number] = await send(await person.press("Submit ✅", got_it))
+        _, run.submits[number] = await step(
+            partial(person.press, "Submit ✅", got_it), f"Answer {number} submitted"
+        )
         run.recordings[number] = final
         run.audio_seconds += final.seconds
-        await person.wait_for_message(f"Answer {number} submitted", after=mark, timeout=wait)
-    await person.wait_for_message("submitted all", after=mark, timeout=wait)
+        following = f"Question {number + 1} of" if number < QUESTIONS else "submitted all"
+        intro = await person.wait_for_message(following, after=mark, timeout=wait)
+
+
+async def _reply(
+    w: World, person: SandboxCandidate, mark: int, expect: str, wait: float
+) -> SentMessage:
+    """The first message at or after ``mark`` that has ``expect``, or asks to try again."""
+
+    def found() -> SentMessage | None:
+        for sent in person.inbox()[mark:]:
+            if any(text in (sent.text or "") for text in (expect, TRY_AGAIN)):
+                return sent
+        return None
+
+    reply = await w.telegram.wait_for_sent(found, wait)
+    if reply is None:
+        raise AssertionError(f"no reply with {expect!r} within {wait:.0f} s")
+    return reply
 
 
 def _rerecord_button(got_it: SentMessage) -> str:
