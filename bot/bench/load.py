@@ -243,7 +243,7 @@ async def _drain(w: World, runs: list[CandidateRun], seconds: float) -> None:
     began = time.monotonic()
     while time.monotonic() - began < seconds:
         check = measure(w.telegram, w.slack, runs).check
-        if not (check.lost or check.without_transcript or check.missing_files):
+        if not (check.lost or check.pending or check.missing_files):
             return
         await asyncio.sleep(2.0)
 
@@ -266,7 +266,7 @@ def _database(admin_url: str) -> Iterator[str]:
 
 PROGRESS_SECONDS = 15.0
 # The raw baseline transcribes this many of the run's answers (the same recordings).
-RAW_ANSWERS = 60
+RAW_ANSWERS = 24
 
 
 def _raw_baseline(runs: list[CandidateRun], streams: int) -> dict[str, Any]:
@@ -333,7 +333,8 @@ def lines(result: Result) -> list[str]:
         out.append(f"  the bot asked candidates to try again {asked}× (it gave up on an update)")
     out.append(
         f"  {answers} answers: lost {check.lost}, duplicated {check.duplicated}, without "
-        f"transcript {check.without_transcript}, out of order {check.out_of_order}, missing "
+        f"transcript {check.without_transcript}, still pending {check.pending}, out of order "
+        f"{check.out_of_order}, missing "
         f"recordings {check.missing_files}, stuck candidates {check.stuck}: "
         f"{'PASS' if check.passed else 'FAIL'}"
     )
@@ -374,6 +375,12 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         "this machine's cluster)",
     )
     parser.add_argument("--fault-every", type=float, default=30.0, help="seconds (default 30)")
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=Options.drain_seconds,
+        help="seconds Slack may take after the last candidate (default 300)",
+    )
     parser.add_argument("--no-raw", action="store_true", help="skip the raw faster-whisper run")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--logs", type=Path, default=None, help="keep the processes' logs here")
@@ -404,6 +411,7 @@ def _command(args: argparse.Namespace) -> int:
             postgres=args.postgres,
             postgres_restart=args.postgres_restart or _cluster_restart(),
             fault_every=args.fault_every,
+            drain_seconds=args.drain,
             raw_baseline=not args.no_raw,
             seed=args.seed,
             logs=args.logs / topology if args.logs else None,

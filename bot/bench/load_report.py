@@ -65,7 +65,8 @@ class Check:
 
     lost: int = 0  # submitted answers with no post in the thread
     duplicated: int = 0  # posts (answers, cards, files, chat messages) there more than once
-    without_transcript: int = 0  # posts whose transcript never came or is not the take's
+    without_transcript: int = 0  # posts whose transcript failed or is not the take's
+    pending: int = 0  # posts still waiting for their transcript when the run ended
     out_of_order: int = 0  # candidates whose thread or chat is out of order
     missing_files: int = 0  # answers whose recording is not under the post
     stuck: int = 0  # candidates who did not get through (a reply that never came)
@@ -77,6 +78,7 @@ class Check:
             self.lost
             or self.duplicated
             or self.without_transcript
+            or self.pending
             or self.out_of_order
             or self.missing_files
             or self.stuck
@@ -195,7 +197,9 @@ def _check_thread(
             check.duplicated += len(posts) - 1
             check.problems.append(f"candidate {run.index}: answer {number} posted {len(posts)}×")
         post = found[number] = posts[0]
-        if run.recordings[number].word not in post.text.lower():
+        if "Transcript pending" in post.text:
+            check.pending += 1
+        elif run.recordings[number].word not in post.text.lower():
             check.without_transcript += 1
             check.problems.append(f"candidate {run.index}: answer {number} has no transcript")
     order = [found[n].ts for n in sorted(found)]
@@ -244,6 +248,7 @@ def summary(figures: Figures, votes: Votes) -> dict[str, Any]:
         "lost": check.lost,
         "duplicated": check.duplicated,
         "without_transcript": check.without_transcript,
+        "pending": check.pending,
         "out_of_order": check.out_of_order,
         "missing_files": check.missing_files,
         "stuck": check.stuck,
