@@ -10,6 +10,7 @@ and keeps the update to push again.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
@@ -17,18 +18,17 @@ from bot.sandbox.world import free_port
 
 
 class Balancer:
-    """``async with Balancer(ports) as lb``: ``lb.url(path)`` reaches one of ``ports``."""
+    """``async with Balancer(ports) as lb``: ``lb.url + path`` reaches one of ``ports``."""
 
     def __init__(self, ports: list[int], port: int = 0) -> None:
         self.ports = ports
         self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.served: Counter[int] = Counter()  # backend port → requests it answered 2xx
         self.passed_on = 0  # requests a process did not take, handed to the next one
         self._turn = itertools.count()
         self._runner: web.AppRunner | None = None
         self._http: ClientSession | None = None
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
 
     async def __aenter__(self) -> Balancer:
         app = web.Application()
@@ -59,6 +59,8 @@ class Balancer:
                     data=body,
                     headers=headers,
                 ) as answer:
+                    if answer.status < 300:
+                        self.served[port] += 1
                     return web.Response(
                         status=answer.status,
                         body=await answer.read(),

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.flows.outgoing import Kind
+from bot.sandbox.balancer import Balancer
 from bot.sandbox.processes import start_bot_process, start_worker_process
 from bot.sandbox.telegram import SandboxCandidate
 from bot.sandbox.world import REVIEW_CHANNEL, SAMPLES, World, answer_question, eventually, free_port
@@ -23,7 +24,6 @@ from bot.worker import check
 from storage.db import make_engine
 from storage.models import Answer, OutboxMessage, TranscriptStatus
 from tests.candidate.media_files import speech_voice_note
-from tests.helpers.balancer import Balancer
 from tests.helpers.s3 import new_bucket, settings_of
 from tests.helpers.stories import invite, start_answering
 
