@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.bench.load_people import QUESTIONS, CandidateRun, Votes
+from bot.bench.load_people import QUESTIONS, TRY_AGAIN, CandidateRun, Votes
 from bot.sandbox.slack import SlackMessage, SlackSandbox
 from bot.sandbox.telegram import TelegramSandbox
 from bot.sandbox.world import REVIEW_CHANNEL, visible_text
@@ -187,15 +187,19 @@ def _check_thread(
     check: Check,
 ) -> dict[int, SlackMessage]:
     found: dict[int, SlackMessage] = {}
-    for number in sorted(run.submits):
+    posted = 0  # questions with a post: a submit handled after the candidate gave up counts
+    for number in range(1, QUESTIONS + 1):
         posts = [m for m in thread if m.text.startswith(f"*Q{number}.")]
+        posted += bool(posts)
+        if len(posts) > 1:
+            check.duplicated += len(posts) - 1
+            check.problems.append(f"candidate {run.index}: answer {number} posted {len(posts)}×")
+        if number not in run.submits:
+            continue
         if not posts:
             check.lost += 1
             check.problems.append(f"candidate {run.index}: answer {number} not posted")
             continue
-        if len(posts) > 1:
-            check.duplicated += len(posts) - 1
-            check.problems.append(f"candidate {run.index}: answer {number} posted {len(posts)}×")
         post = found[number] = posts[0]
         if "Transcript pending" in post.text:
             check.pending += 1
@@ -206,18 +210,20 @@ def _check_thread(
     if order != sorted(order, key=float):
         check.out_of_order += 1
         check.problems.append(f"candidate {run.index}: answers out of order in the thread")
-    files = [f for f in slack.files if f.thread_ts == card.ts]
-    if len(files) < len(run.submits):
-        check.missing_files += len(run.submits) - len(files)
-    elif len(files) > len(run.submits):
-        check.duplicated += len(files) - len(run.submits)
-        check.problems.append(f"candidate {run.index}: {len(files)} recordings posted")
+    files = len([f for f in slack.files if f.thread_ts == card.ts])
+    if files < len(run.submits):
+        check.missing_files += len(run.submits) - files
+    elif files > posted:
+        check.duplicated += files - posted
+        check.problems.append(f"candidate {run.index}: {files} recordings for {posted} answers")
     return found
 
 
 def _check_chat(telegram: TelegramSandbox, run: CandidateRun, check: Check) -> None:
     texts = [m.text or "" for m in telegram.messages_to(run.user_id) if m.kind == "text"]
-    repeated = len(texts) - len(set(texts))
+    # "Please try again" may rightly come more than once; every other message once.
+    said = [text for text in texts if TRY_AGAIN not in text]
+    repeated = len(said) - len(set(said))
     if repeated:
         check.duplicated += repeated
         check.problems.append(f"candidate {run.index}: {repeated} chat message(s) sent twice")
