@@ -10,6 +10,7 @@ from bot.bench.load_people import Behaviour
 
 
 @pytest.mark.slow  # a bot process, real Whisper, every candidate's whole interview
+@pytest.mark.timeout(900)  # a minute on a quiet machine; five under load average 20
 async def test_a_few_candidates_interview_at_once_and_every_answer_reaches_slack_once() -> None:
     options = Options(
         candidates=4,
