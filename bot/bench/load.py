@@ -303,7 +303,7 @@ def lines(result: Result) -> list[str]:
     ]
     throughput = (
         f"  transcription {f.throughput:5.2f} audio s per wall s ({f.audio_seconds:.0f} s of "
-        f"audio, first post to last transcript {f.transcription_window:.0f} s)"
+        f"audio transcribed, first post to last transcript {f.transcription_window:.0f} s)"
     )
     if result.raw is not None:
         raw = s["raw_throughput"]

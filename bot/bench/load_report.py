@@ -106,6 +106,7 @@ def measure(telegram: TelegramSandbox, slack: SlackSandbox, runs: list[Candidate
     posts: list[float] = []
     transcripts: list[float] = []
     first_post, last_transcript = float("inf"), 0.0
+    audio = 0.0
     for run in runs:
         if not run.finished:
             check.stuck += 1
@@ -121,10 +122,11 @@ def measure(telegram: TelegramSandbox, slack: SlackSandbox, runs: list[Candidate
             submitted = telegram.sent_at[run.submits[number]]
             posts.append(post.posted_at - submitted)
             first_post = min(first_post, post.posted_at)
-            if post.edited_at is not None and run.recordings[number].word in post.text.lower():
+            recording = run.recordings[number]
+            if post.edited_at is not None and recording.word in post.text.lower():
                 transcripts.append(post.edited_at - submitted)
                 last_transcript = max(last_transcript, post.edited_at)
-    audio = sum(run.audio_seconds for run in runs)
+                audio += recording.seconds  # transcribed: a pending answer's audio is not
     window = max(0.0, last_transcript - first_post) if transcripts else 0.0
     return Figures(acks, posts, transcripts, audio, window, check)
 
