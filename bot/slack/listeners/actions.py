@@ -9,15 +9,11 @@ a press the flow refuses, change nothing and tell the person why, privately.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlmodel import Session
 
 from bot.errors import HirebotError
 from bot.flows import call_outcomes, extensions, pipeline, review, scheduling
@@ -31,11 +27,18 @@ from bot.flows.buttons import (
     Vote,
 )
 from bot.slack import modals
-from bot.slack.listeners.requests import SOURCE, Next, action_key, bind, is_recruiter
+from bot.slack.listeners.requests import (
+    SOURCE,
+    act_once,
+    action_key,
+    bind,
+    is_recruiter,
+    recruiters_only,
+    tell,
+)
 from bot.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-B = TypeVar("B")
 
 
 def register(app: AsyncApp, uow: UnitOfWork) -> None:
@@ -58,28 +61,6 @@ def register(app: AsyncApp, uow: UnitOfWork) -> None:
 
 MORE_TIME_REFUSAL = "Only recruiters can decide on more time."
 CALL_REFUSAL = "Only recruiters can book, reschedule or cancel a candidate's call."
-
-
-async def recruiters_only(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    respond: AsyncRespond,
-    next: Next,
-    *,
-    uow: UnitOfWork,
-    refusal: str,
-) -> BoltResponse | None:
-    """Only recruiters press these; anyone else is told so and nothing runs."""
-    if not await is_recruiter(uow, body["user"]["id"]):
-        response = await ack()
-        await respond(
-            text=refusal,
-            response_type="ephemeral",
-            replace_original=False,
-        )
-        return response
-    await next()
-    return None
 
 
 async def vote(
@@ -130,7 +111,7 @@ async def open_score(
             )
         )
     except HirebotError as err:
-        await respond(text=str(err), response_type="ephemeral", replace_original=False)
+        await tell(respond, str(err))
         return
     await client.views_open(trigger_id=body["trigger_id"], view=modals.score_view(form))
 
@@ -143,7 +124,7 @@ async def decide_extension(
     *,
     uow: UnitOfWork,
 ) -> None:
-    await _act_once(
+    await act_once(
         ack,
         body,
         action,
@@ -169,7 +150,7 @@ async def mark_call(
     uow: UnitOfWork,
 ) -> None:
     """Held / No-show under "Did the call happen?"; the flow decides who may press."""
-    await _act_once(
+    await act_once(
         ack,
         body,
         action,
@@ -195,7 +176,7 @@ async def change_call(
     *,
     uow: UnitOfWork,
 ) -> None:
-    await _act_once(
+    await act_once(
         ack,
         body,
         action,
@@ -217,7 +198,7 @@ async def offer_call(
     uow: UnitOfWork,
 ) -> None:
     """ "Book a call" on the card: the same as ``/hire book #id``."""
-    await _act_once(
+    await act_once(
         ack,
         body,
         action,
@@ -228,33 +209,6 @@ async def offer_call(
             s, who=f"#{pressed.interview_id}", now=now
         ),
     )
-
-
-async def _act_once(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    uow: UnitOfWork,
-    read: Callable[[str, str], B],
-    act: Callable[[Session, datetime, B, str], str | None],
-) -> None:
-    """Ack, read the button as its typed class, run the flow once per press (a redelivered
-    action changes nothing), and tell the presser privately what came of it: the flow's
-    line, or why nothing changed (a refusal, forged or stale data)."""
-    await ack()
-    user = body["user"]["id"]
-    line: str | None
-    try:
-        pressed = read(action["action_id"], str(action.get("value") or ""))
-        _, line = await uow.once(
-            SOURCE, action_key(body, action), lambda s, now: act(s, now, pressed, user)
-        )
-    except HirebotError as err:
-        log.info("button press refused: %s", type(err).__name__)
-        line = str(err)
-    if line:
-        await respond(text=line, response_type="ephemeral", replace_original=False)
 
 
 async def _tell_privately(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:

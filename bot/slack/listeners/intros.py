@@ -18,14 +18,15 @@ from bot.errors import HirebotError, InvalidRequest
 from bot.flows import intro_clips, openings, outgoing
 from bot.flows.intro_clips import ConvertedClip
 from bot.slack import clips, intro_form
-from bot.slack.listeners.requests import SOURCE, bind, is_recruiter, view_key
+from bot.slack.listeners.requests import SOURCE, bind, is_recruiter, recruiters_only, tell, view_key
 from bot.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, uow: UnitOfWork) -> None:
-    app.shortcut(intro_form.SHORTCUT)(bind(use_as_intro, uow=uow))
+    guard = [bind(recruiters_only, uow=uow, refusal=intro_clips.REFUSAL)]
+    app.shortcut(intro_form.SHORTCUT, middleware=guard)(bind(use_as_intro, uow=uow))
     app.view(intro_form.CHOOSE)(bind(chosen, uow=uow))
 
 
@@ -39,26 +40,17 @@ async def use_as_intro(
 ) -> None:
     """The shortcut on a message: a clip (or an audio/video file) → the form."""
     await ack()
-    if not await is_recruiter(uow, body["user"]["id"]):
-        await respond(text=intro_clips.REFUSAL, response_type="ephemeral", replace_original=False)
-        return
     files: list[dict[str, Any]] = (body.get("message") or {}).get("files") or []
     try:
         if not files:
             raise InvalidRequest(intro_clips.NOT_A_CLIP)
         clips.route(files[0])
     except InvalidRequest:
-        await respond(
-            text=intro_clips.NOT_A_CLIP, response_type="ephemeral", replace_original=False
-        )
+        await tell(respond, intro_clips.NOT_A_CLIP)
         return
     listed = await uow.run(lambda s, _now: [(o.slug, o.title) for o in openings.listed(s)])
     if not listed:
-        await respond(
-            text="There is no opening yet: create one with `/hire opening new`.",
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        await tell(respond, "There is no opening yet: create one with `/hire opening new`.")
         return
     await client.views_open(trigger_id=body["trigger_id"], view=intro_form.choose(listed, files[0]))
 

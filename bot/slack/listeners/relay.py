@@ -19,15 +19,18 @@ from bot.flows import escaping, questions, relay
 from bot.flows.buttons import ReplyToCandidate
 from bot.flows.relay import Clip, Draft, RelayKind
 from bot.slack import clips, relay_form
-from bot.slack.listeners.requests import SOURCE, bind, is_recruiter, view_key
+from bot.slack.listeners.requests import SOURCE, bind, recruiters_only, tell, view_key
 from bot.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, uow: UnitOfWork) -> None:
-    app.shortcut(relay_form.SHORTCUT)(bind(send_to_candidate, uow=uow))
-    app.action(ReplyToCandidate.action_pattern())(bind(reply_to_candidate, uow=uow))
+    guard = [bind(recruiters_only, uow=uow, refusal=relay.REFUSAL)]
+    app.shortcut(relay_form.SHORTCUT, middleware=guard)(bind(send_to_candidate, uow=uow))
+    app.action(ReplyToCandidate.action_pattern(), middleware=guard)(
+        bind(reply_to_candidate, uow=uow)
+    )
     app.view(relay_form.RELAY_CONFIRM)(bind(confirm, uow=uow))
 
 
@@ -42,9 +45,6 @@ async def send_to_candidate(
     """The shortcut on a message in a candidate's thread: a clip, a file, or its text."""
     await ack()
     user = body["user"]["id"]
-    if not await is_recruiter(uow, user):
-        await respond(text=relay.REFUSAL, response_type="ephemeral", replace_original=False)
-        return
     channel = str((body.get("channel") or {}).get("id") or "")
     message: dict[str, Any] = body.get("message") or {}
     thread = message.get("thread_ts")
@@ -55,7 +55,7 @@ async def send_to_candidate(
             lambda s, _now: relay.interview_in_thread(s, channel, str(thread))
         )
     except HirebotError as err:
-        await respond(text=str(err), response_type="ephemeral", replace_original=False)
+        await tell(respond, str(err))
         return
     files: list[dict[str, Any]] = message.get("files") or []
     if not files:
@@ -86,14 +86,11 @@ async def reply_to_candidate(
 ) -> None:
     """ "Reply to candidate" under their question: a text reply (a clip goes by the shortcut)."""
     await ack()
-    if not await is_recruiter(uow, body["user"]["id"]):
-        await respond(text=relay.REFUSAL, response_type="ephemeral", replace_original=False)
-        return
     try:
         pressed = ReplyToCandidate.from_slack(action["action_id"], str(action.get("value") or ""))
         interview_id = await uow.run(lambda s, _now: questions.replyable(s, pressed.question_id))
     except HirebotError as err:
-        await respond(text=str(err), response_type="ephemeral", replace_original=False)
+        await tell(respond, str(err))
         return
     await _open_draft(
         body, client, respond, uow, interview_id, RelayKind.TEXT, "", pressed.question_id
@@ -134,7 +131,7 @@ async def _open_draft(
     try:
         draft = await _draft(uow, interview_id, body["user"]["id"], kind, text, None, question_id)
     except HirebotError as err:
-        await respond(text=str(err), response_type="ephemeral", replace_original=False)
+        await tell(respond, str(err))
         return
     await client.views_open(trigger_id=body["trigger_id"], view=relay_form.preview(draft))
 

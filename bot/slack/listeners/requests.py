@@ -1,5 +1,6 @@
-"""What every listener shares: how a re-delivery is recognised, who is a recruiter, and how a
-listener gets the parts it needs.
+"""What every listener shares: how a re-delivery is recognised, who is a recruiter (and the
+middleware that turns anyone else away), how a button press is worked on once, how a person
+is answered privately, and how a listener gets the parts it needs.
 
 Slack delivers again what it did not see acknowledged in time; each inbound request is
 handled once, by its ``action_ts`` (a button), its view id (a form) or its ``event_id``.
@@ -8,15 +9,25 @@ handled once, by its ``action_ts`` (a button), its view id (a form) or its ``eve
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
+from slack_bolt import BoltResponse
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from sqlmodel import Session
+
+from bot.errors import HirebotError
 from bot.flows import roles
 from bot.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 SOURCE = "slack"
 
 Next = Callable[[], Awaitable[None]]
+B = TypeVar("B")
 
 
 def bind(listener: Callable[..., Awaitable[Any]], **parts: Any) -> Callable[..., Awaitable[Any]]:
@@ -42,3 +53,54 @@ def event_key(body: dict[str, Any]) -> str:
 
 async def is_recruiter(uow: UnitOfWork, user: str) -> bool:
     return await uow.run(lambda s, _now: roles.is_recruiter(s, user, uow.recruiters))
+
+
+async def tell(respond: AsyncRespond, text: str) -> None:
+    """A private line to the person who pressed or used the shortcut; their message stays."""
+    await respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+async def recruiters_only(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    next: Next,
+    *,
+    uow: UnitOfWork,
+    refusal: str,
+) -> BoltResponse | None:
+    """Middleware: only recruiters press these (or use this shortcut); anyone else is acked,
+    told ``refusal`` privately, and nothing runs (nothing is downloaded or kept)."""
+    if not await is_recruiter(uow, body["user"]["id"]):
+        response = await ack()
+        await tell(respond, refusal)
+        return response
+    await next()
+    return None
+
+
+async def act_once(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    uow: UnitOfWork,
+    read: Callable[[str, str], B],
+    act: Callable[[Session, datetime, B, str], str | None],
+) -> None:
+    """Ack, read the button as its typed class, run the flow once per press (a redelivered
+    action changes nothing), and tell the presser privately what came of it: the flow's
+    line, or why nothing changed (a refusal, forged or stale data)."""
+    await ack()
+    user = body["user"]["id"]
+    line: str | None
+    try:
+        pressed = read(action["action_id"], str(action.get("value") or ""))
+        _, line = await uow.once(
+            SOURCE, action_key(body, action), lambda s, now: act(s, now, pressed, user)
+        )
+    except HirebotError as err:
+        log.info("button press refused: %s", type(err).__name__)
+        line = str(err)
+    if line:
+        await tell(respond, line)

@@ -16,8 +16,15 @@ from bot.errors import HirebotError
 from bot.flows import review, sharing
 from bot.flows.buttons import OpenShare, RevokeShare
 from bot.flows.sharing import NewLink
-from bot.slack.listeners.actions import _act_once, recruiters_only
-from bot.slack.listeners.requests import SOURCE, bind, is_recruiter, view_key
+from bot.slack.listeners.requests import (
+    SOURCE,
+    act_once,
+    bind,
+    is_recruiter,
+    recruiters_only,
+    tell,
+    view_key,
+)
 from bot.slack.membership import ChannelMembers
 from bot.slack.share_form import SHARE, ShareRequest, link_view, read_share, share_view
 from bot.unit_of_work import UnitOfWork
@@ -52,7 +59,7 @@ async def open_share(
         pressed = OpenShare.from_slack(action["action_id"], str(action.get("value") or ""))
         shown = await uow.run(lambda s, _now: _card_name(s, pressed.interview_id))
     except HirebotError as err:
-        await respond(text=str(err), response_type="ephemeral", replace_original=False)
+        await tell(respond, str(err))
         return
     await client.views_open(
         trigger_id=body["trigger_id"], view=share_view(pressed.interview_id, shown)
@@ -113,7 +120,7 @@ async def revoke(
     *,
     uow: UnitOfWork,
 ) -> None:
-    await _act_once(
+    await act_once(
         ack,
         body,
         action,
