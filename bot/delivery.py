@@ -30,7 +30,14 @@ from bot.errors import (
 from bot.flows import erasure, outgoing, relay, review, threads, undelivered
 from bot.flows.meeting import Invitation, Person
 from bot.flows.outgoing import Kind
-from bot.flows.ports import CandidateChannel, MailChannel, Posted, ReviewChannel, ThreadNote
+from bot.flows.ports import (
+    CandidateChannel,
+    Clip,
+    MailChannel,
+    Posted,
+    ReviewChannel,
+    ThreadNote,
+)
 from bot.integrations.sync import AtsDelivery
 from bot.integrations.webhooks import WebhookPoster, WebhookSender
 from bot.limits import DeliveryLimit
@@ -445,9 +452,8 @@ class Delivery:
                 await self._candidates.send_text(chat_id, sending.text, [])
             else:
                 async with local_copy(self._media, sending.media_path) as media:
-                    await self._candidates.send_recording(
-                        chat_id, sending.kind, media, sending.text, sending.duration_seconds
-                    )
+                    clip = Clip(sending.kind.value, sending.duration_seconds)
+                    await self._candidates.send_recording(chat_id, clip, media, sending.text)
         except MediaUnavailable as err:
             raise DeliveryDeferred(str(err)) from None
         except DeliveryRefused as err:

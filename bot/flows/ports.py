@@ -47,10 +47,11 @@ class Transcript:
 @dataclass(frozen=True)
 class Clip:
     """A recording for the candidate, already in the format its ``kind`` needs
-    (bot.transcription.telegram_media): voice, video or video_note."""
+    (bot.transcription.telegram_media): "voice" (OGG/Opus), "video" (H.264/AAC MP4) or
+    "video_note" (a square MP4 of a minute at most)."""
 
     kind: str
-    duration_seconds: float
+    duration_seconds: float | None  # None: not known, Telegram reads it from the file
     width: int = 0
     height: int = 0
 
@@ -66,17 +67,13 @@ class CandidateChannel(Protocol):
         """A file the candidate can open or save (a calendar invitation), ``caption`` below."""
         ...
 
-    async def send_clip(self, chat_id: int, clip: Clip, source: Path | str) -> str:
-        """Play ``clip`` in the chat: ``source`` is the file to upload, or the platform's id
-        of the same file sent before. Returns the platform's id to send it by next time."""
-        ...
-
     async def send_recording(
-        self, chat_id: int, kind: str, media: Path, caption: str, duration: float | None
-    ) -> None:
-        """A recording from the hiring team that plays in the chat: ``kind`` "voice"
-        (OGG/Opus), "video" (H.264/AAC MP4) or "video_note" (a square MP4 of a minute at
-        most), ``caption`` under it (a video note has none: it follows as text)."""
+        self, chat_id: int, clip: Clip, source: Path | str, caption: str = ""
+    ) -> str:
+        """A recording that plays in the chat (an intro clip, a recruiter's relay): ``source``
+        is the file to upload, or the platform's id of the same file sent before; ``caption``
+        under it (a video note has none: it follows as text). Returns the platform's id to
+        send it by next time."""
         ...
 
 

@@ -28,13 +28,13 @@ async def send_intro_clip(
     clip = Clip(row.kind, row.duration_seconds, row.width, row.height)
     if row.telegram_file_id:
         try:
-            await candidates.send_clip(chat_id, clip, row.telegram_file_id)
+            await candidates.send_recording(chat_id, clip, row.telegram_file_id)
             return
         except FileIdRefused:
             pass  # Telegram forgot it (another bot token): upload again, below
     try:
         async with local_copy(uow.media, row.media_path) as media:
-            file_id = await candidates.send_clip(chat_id, clip, Path(media))
+            file_id = await candidates.send_recording(chat_id, clip, Path(media))
     except MediaUnavailable as err:
         raise DeliveryDeferred(str(err)) from None
     media_path = row.media_path

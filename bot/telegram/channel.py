@@ -47,14 +47,21 @@ class TelegramCandidateChannel:
         async with _translated():
             await self._bot.send_document(chat_id=chat_id, document=document, caption=caption)
 
-    async def send_clip(self, chat_id: int, clip: Clip, source: Path | str) -> str:
+    async def send_recording(
+        self, chat_id: int, clip: Clip, source: Path | str, caption: str = ""
+    ) -> str:
         """sendVoice, sendVideo or sendVideoNote, by upload or by an earlier send's file id."""
-        # Sizes were checked when the clip was made (bot.transcription.telegram_media).
-        seconds = max(1, round(clip.duration_seconds))
-        media: Path | str = source
+        if isinstance(source, Path):
+            data = await asyncio.to_thread(source.read_bytes)
+            if len(data) > FileSizeLimit.FILESIZE_UPLOAD:
+                # Telegram answers 413, which PTB reports as a network error; no retry helps.
+                raise DeliveryRefused("the recording is over Telegram's 50 MB upload limit")
+            media: InputFile | str = InputFile(data, filename=_UPLOAD_NAMES.get(clip.kind))
+        else:
+            media = source
         try:
             async with _translated():
-                sent = await self._send_clip(chat_id, clip, media, seconds)
+                sent = await self._send(chat_id, clip, media, caption)
         except DeliveryRefused as err:
             if isinstance(source, str) and "file" in str(err).lower():
                 raise FileIdRefused(str(err)) from err
@@ -64,60 +71,42 @@ class TelegramCandidateChannel:
             raise DeliveryRefused("Telegram did not keep the clip as voice or video")
         return file_id
 
-    async def _send_clip(
-        self, chat_id: int, clip: Clip, media: Path | str, seconds: int
+    async def _send(
+        self, chat_id: int, clip: Clip, media: InputFile | str, caption: str
     ) -> Message:
+        known = clip.duration_seconds
+        seconds = max(1, round(known)) if known is not None else None
         if clip.kind == "voice":
-            return await self._bot.send_voice(chat_id=chat_id, voice=media, duration=seconds)
-        # A size of 0 is not known: Telegram reads it from the file.
-        if clip.kind == "video_note":
-            return await self._bot.send_video_note(
-                chat_id=chat_id, video_note=media, duration=seconds, length=clip.width or None
+            return await self._bot.send_voice(
+                chat_id=chat_id, voice=media, caption=caption or None, duration=seconds
             )
-        return await self._bot.send_video(
-            chat_id=chat_id,
-            video=media,
-            duration=seconds,
-            width=clip.width or None,
-            height=clip.height or None,
-            supports_streaming=True,
-        )
+        if clip.kind == "video_note":
+            # A round video takes no caption: the words go first, as their own message.
+            if caption:
+                await self._bot.send_message(chat_id=chat_id, text=caption)
+            # Every note hirebot sends was made square at that side (telegram_media).
+            return await self._bot.send_video_note(
+                chat_id=chat_id,
+                video_note=media,
+                duration=seconds,
+                length=clip.width or RelayLimit.VIDEO_NOTE_SIDE,
+            )
+        if clip.kind == "video":
+            # A size of 0 is not known: Telegram reads it from the file.
+            return await self._bot.send_video(
+                chat_id=chat_id,
+                video=media,
+                caption=caption or None,
+                duration=seconds,
+                width=clip.width or None,
+                height=clip.height or None,
+                supports_streaming=True,
+            )
+        raise DeliveryRefused(f"no way to send a {clip.kind!r} recording")
 
-    async def send_recording(
-        self, chat_id: int, kind: str, media: Path, caption: str, duration: float | None
-    ) -> None:
-        data = await asyncio.to_thread(media.read_bytes)
-        if len(data) > FileSizeLimit.FILESIZE_UPLOAD:
-            raise DeliveryRefused("the recording is over Telegram's 50 MB upload limit")
-        seconds = round(duration) if duration is not None else None
-        async with _translated():
-            if kind == "voice":
-                voice = InputFile(data, filename="voice.ogg")
-                await self._bot.send_voice(
-                    chat_id=chat_id, voice=voice, caption=caption, duration=seconds
-                )
-            elif kind == "video":
-                video = InputFile(data, filename="video.mp4")
-                await self._bot.send_video(
-                    chat_id=chat_id,
-                    video=video,
-                    caption=caption,
-                    duration=seconds,
-                    supports_streaming=True,
-                )
-            elif kind == "video_note":
-                # A round video takes no caption: the words go first, as their own message.
-                if caption:
-                    await self._bot.send_message(chat_id=chat_id, text=caption)
-                note = InputFile(data, filename="note.mp4")
-                await self._bot.send_video_note(
-                    chat_id=chat_id,
-                    video_note=note,
-                    duration=seconds,
-                    length=RelayLimit.VIDEO_NOTE_SIDE,
-                )
-            else:
-                raise DeliveryRefused(f"no way to send a {kind!r} recording")
+
+# What an upload is called in the chat, by kind (Telegram keeps the name we give).
+_UPLOAD_NAMES = {"voice": "voice.ogg", "video": "video.mp4", "video_note": "note.mp4"}
 
 
 def _clip_file_id(sent: Message) -> str | None:
