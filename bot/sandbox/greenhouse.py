@@ -22,7 +22,6 @@ import hashlib
 import hmac
 import json
 import math
-import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,6 +31,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
+
+from bot.sandbox.serving import serve
 
 JSON = dict[str, Any]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -237,13 +238,7 @@ class GreenhouseSandbox:
         ]
         for method, path, handler in routes:
             app.router.add_route(method, path, handler)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-        self._base_url = f"http://127.0.0.1:{port}"
+        self._runner, self._base_url = await serve(app)
         self._client = ClientSession(timeout=ClientTimeout(total=self.webhook_timeout))
         return self
 

@@ -28,12 +28,13 @@ import hashlib
 import hmac
 import json
 import secrets
-import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
+
+from bot.sandbox.serving import serve
 
 JSON = dict[str, Any]
 
@@ -160,13 +161,8 @@ class LeverSandbox:
     async def __aenter__(self) -> LeverSandbox:
         app = web.Application()
         app.router.add_route("*", "/v1/{path:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-        self.api_url = f"http://127.0.0.1:{port}/v1"
+        self._runner, base_url = await serve(app)
+        self.api_url = f"{base_url}/v1"
         self._client = ClientSession(timeout=ClientTimeout(total=10))
         return self
 

@@ -15,7 +15,6 @@ import hmac
 import json
 import mimetypes
 import secrets
-import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -28,6 +27,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from aiohttp import ClientSession, ClientTimeout, WSCloseCode, WSMsgType, web
+
+from bot.sandbox.serving import serve
 
 JSON = dict[str, Any]
 EnvelopeType = Literal["slash_commands", "interactive", "events_api"]
@@ -362,13 +363,7 @@ class SlackApiEmulator:
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         app.router.add_get("/files/{file_id}/{name}", self._handle_download)
         app.router.add_post("/response/{key}", self._handle_response_url)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-        self._base_url = f"http://127.0.0.1:{port}"
+        self._runner, self._base_url = await serve(app)
         self._client = ClientSession()
         return self
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -18,6 +17,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.sandbox.serving import serve
 from bot.sandbox.slack import SlackSandbox
 
 BOT_TOKEN = "xoxb-sandbox"
@@ -84,12 +84,8 @@ async def _serve(app: AsyncApp) -> tuple[str, web.AppRunner]:
 
     web_app = web.Application()
     web_app.router.add_post("/slack/events", handle)
-    runner = web.AppRunner(web_app)
-    await runner.setup()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    await web.SockSite(runner, sock).start()
-    return f"http://127.0.0.1:{sock.getsockname()[1]}/slack/events", runner
+    runner, base_url = await serve(web_app)
+    return f"{base_url}/slack/events", runner
 
 
 async def _wait(predicate: Callable[[], bool]) -> None:
