@@ -14,8 +14,9 @@ from pathlib import Path
 from sqlmodel import select
 
 from bot.sandbox.greenhouse import Candidate, GreenhouseSandbox, ruby_json
-from bot.sandbox.world import INVITE_LINK, RECRUITER, REVIEW_CHANNEL, World, eventually
+from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, World, eventually
 from storage.models import AtsLink, Interview
+from tests.helpers.ats import emailed_token, invited_note
 from tests.helpers.greenhouse import greenhouse_world
 from tests.helpers.slack import card, db, finish_interview, hire, reject_through_form
 
@@ -29,12 +30,7 @@ async def invited_from_greenhouse(w: World, gh: GreenhouseSandbox) -> tuple[Cand
     gh.move_in_greenhouse(jane.application_ids[0], "Async Interview")
     await gh.settled()
     assert [a.status for a in gh.webhook_attempts()] == [200]
-    mail = await eventually(lambda: w.mailbox.received, what="the invitation email")
-    assert mail[0].rcpt_tos == (JANE,)
-    plain = next(iter(mail[0].message.iter_parts())).get_content()
-    link = INVITE_LINK.search(plain)
-    assert link is not None
-    return jane, link.group(2)
+    return jane, await emailed_token(w, JANE)
 
 
 def tagged(gh: GreenhouseSandbox, jane: Candidate, tag: str) -> bool:
@@ -52,14 +48,8 @@ async def test_a_greenhouse_stage_change_starts_an_interview_and_greenhouse_foll
         jane, token = await invited_from_greenhouse(w, gh)
         (application_id,) = jane.application_ids
 
-        parent = await card(w)
-        await eventually(
-            lambda: [
-                m
-                for m in w.slack.thread(REVIEW_CHANNEL, parent.ts)
-                if "Invited automatically: Greenhouse moved" in m.text
-            ],
-            what="the note that Greenhouse invited them",
+        parent = await invited_note(
+            w, "Invited automatically: Greenhouse moved", "the note that Greenhouse invited them"
         )
         await eventually(lambda: tagged(gh, jane, "async interview sent"), what="the tag")
         assert len(gh.candidates) == 1 and gh.writes("/v1/candidates") == []  # found by ref

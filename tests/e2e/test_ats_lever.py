@@ -7,8 +7,6 @@ a forged or replayed webhook changes nothing."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,47 +16,17 @@ from sqlmodel import select
 from bot.sandbox import lever as emulator
 from bot.sandbox.lever import LeverSandbox, Opportunity
 from bot.sandbox.world import (
-    INVITE_LINK,
-    OPENING_FILE,
     RECRUITER,
     REVIEW_CHANNEL,
     World,
     eventually,
 )
 from storage.models import AtsLink, Interview
+from tests.helpers.ats import emailed_token, invited_note
+from tests.helpers.lever import lever_world
 from tests.helpers.slack import card, db, finish_interview, hire, reject_through_form
 
 JANE = "jane.doe@example.org"
-ATS_BLOCK = f"""
-ats:
-  kind: lever
-  job: {emulator.POSTING}
-  invite_stage: stage-async
-  stages:
-    Live interview: stage-onsite
-    Offer: stage-offer
-  reject_reason: reason-underqualified
-"""
-
-
-def lever_opening(tmp_path: Path) -> Path:
-    """The sample opening, synced with the Lever emulator's posting and stages."""
-    path = tmp_path / "backend-lever.yaml"
-    path.write_text(OPENING_FILE.read_text() + ATS_BLOCK)
-    return path
-
-
-@asynccontextmanager
-async def lever_world(tmp_path: Path) -> AsyncIterator[tuple[World, LeverSandbox]]:
-    async with LeverSandbox() as lever:
-        world = World(
-            data_dir=tmp_path / "data",
-            opening_file=lever_opening(tmp_path),
-            extra_settings=lever.settings(),
-        )
-        async with world as w:
-            lever.webhook_url = f"http://127.0.0.1:{w.bot.http_port}/ats/lever"
-            yield w, lever
 
 
 async def invited_from_lever(w: World, lever: LeverSandbox) -> tuple[Opportunity, str]:
@@ -68,12 +36,7 @@ async def invited_from_lever(w: World, lever: LeverSandbox) -> tuple[Opportunity
     await lever.move(jane.id, "stage-async")
     await lever.wait_sent()
     assert [d.status for d in lever.deliveries] == [200]
-    mail = await eventually(lambda: w.mailbox.received, what="the invitation email")
-    assert mail[0].rcpt_tos == (JANE,)
-    plain = next(iter(mail[0].message.iter_parts())).get_content()
-    link = INVITE_LINK.search(plain)
-    assert link is not None
-    return jane, link.group(2)
+    return jane, await emailed_token(w, JANE)
 
 
 def has_tag(lever: LeverSandbox, ref: str, tag: str) -> bool:
@@ -88,15 +51,7 @@ async def test_a_lever_stage_change_starts_an_interview_and_lever_follows_it(
         ref = opportunity.id
 
         # The team sees where the invitation came from; Lever is tagged, on the same record.
-        parent = await card(w)
-        await eventually(
-            lambda: [
-                m
-                for m in w.slack.thread(REVIEW_CHANNEL, parent.ts)
-                if "Invited automatically" in m.text
-            ],
-            what="the note that Lever invited them",
-        )
+        parent = await invited_note(w, "Invited automatically", "the note that Lever invited them")
         await eventually(lambda: has_tag(lever, ref, "async interview sent"), what="the tag")
         assert len(lever.with_email(JANE)) == 1  # found by its ref, nothing created
         link = db(w, lambda s: s.exec(select(AtsLink)).one())

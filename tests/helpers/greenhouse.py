@@ -10,7 +10,8 @@ from typing import Any
 
 from bot.integrations.greenhouse import GreenhouseAccount, GreenhouseClient
 from bot.sandbox.greenhouse import WEBHOOK_SECRET, GreenhouseSandbox
-from bot.sandbox.world import OPENING_FILE, World
+from bot.sandbox.world import World
+from tests.helpers.ats import synced_opening
 
 
 def account_for(gh: GreenhouseSandbox, **changes: Any) -> GreenhouseAccount:
@@ -42,8 +43,7 @@ ats:
 
 @asynccontextmanager
 async def greenhouse_world(tmp_path: Path) -> AsyncIterator[tuple[World, GreenhouseSandbox]]:
-    opening = tmp_path / "backend-greenhouse.yaml"
-    opening.write_text(OPENING_FILE.read_text() + ATS_BLOCK)
+    opening = synced_opening(tmp_path, "backend-greenhouse", ATS_BLOCK)
     async with GreenhouseSandbox() as gh:
         gh.retry_delays = (0.2,) * 6  # Greenhouse's 1 min … 8 h, compressed
         gh.rate_window = 1.0  # 429s ask for at most a second's wait
