@@ -7,29 +7,17 @@ from pathlib import Path
 import pytest
 
 from bot.flows.intro_clips import NOT_A_CLIP, REFUSAL
-from bot.sandbox.slack_api import SlackMessage
 from bot.sandbox.world import RECRUITER, REVIEW_CHANNEL, SAMPLES, TEAMMATE, World, eventually
 from bot.slack.intro_form import CHOOSE, OPENING_BLOCK, QUESTION_BLOCK, SHORTCUT
 from bot.transcription.media import playable_copy, probe
 from tests.e2e.test_intro_clips import _codecs
-from tests.helpers.slack import number_value, opened_view, picked
+from tests.helpers.slack import human_message, number_value, opened_view, picked
 from tests.helpers.stories import invite, start_answering
 
 
 def _root(w: World) -> str:
     """A message of Rita's in the review channel, for clips to be posted under."""
-    root = w.slack.store_message(
-        SlackMessage(
-            ts=w.slack.next_ts(),
-            channel=REVIEW_CHANNEL,
-            text="Intro takes",
-            blocks=[],
-            thread_ts=None,
-            user=RECRUITER,
-            bot=False,
-        )
-    )
-    return root.ts
+    return human_message(w.slack, REVIEW_CHANNEL, RECRUITER, "Intro takes").ts
 
 
 async def _private(w: World, user: str, before: int) -> str:

@@ -35,7 +35,7 @@ from storage.db import make_engine
 from storage.media import MediaFolder
 from storage.models import AuditEvent, CandidateQuestion, OutboxMessage, Relay, RelayStatus
 from tests.candidate.media_files import tone_voice_note, video_with_audio
-from tests.helpers.slack import card, db, opened_view, text_value
+from tests.helpers.slack import card, db, human_message, opened_view, text_value
 from tests.helpers.stories import invite, start_answering, start_bot_process
 
 Thread = list[SlackMessage]
@@ -346,18 +346,7 @@ async def _general_message(w: World) -> tuple[str, str]:
     """A channel message in #general (no candidate's thread) to reply under."""
     rita = w.slack.teammate(RECRUITER)
     w.slack.add_member(GENERAL_CHANNEL, RECRUITER)
-    root = w.slack.store_message(
-        SlackMessage(
-            ts=w.slack.next_ts(),
-            channel=GENERAL_CHANNEL,
-            text="Lunch?",
-            blocks=[],
-            thread_ts=None,
-            user=rita.user_id,
-            bot=False,
-        )
-    )
-    return root.ts, "Pizza"
+    return human_message(w.slack, GENERAL_CHANNEL, rita.user_id, "Lunch?").ts, "Pizza"
 
 
 async def test_a_blocked_bot_and_an_erased_candidate_are_told_in_the_thread(

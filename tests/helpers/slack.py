@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session
 
-from bot.sandbox.slack import SlackMessage
+from bot.sandbox.slack import SlackMessage, SlackSandbox
+from bot.sandbox.slack_api import UploadedFile
 from bot.sandbox.telegram import SandboxCandidate
 from bot.sandbox.world import (
     OPENING_FILE,
@@ -131,3 +132,26 @@ async def hire(world: World, user: str, text: str, channel: str = REVIEW_CHANNEL
         return str(answers[-1]["text"]) if len(answers) > before else None
 
     return await eventually(later, what=f"the answer to /hire {text}")
+
+
+def human_message(
+    sandbox: SlackSandbox,
+    channel: str,
+    user: str,
+    text: str,
+    files: list[UploadedFile] | None = None,
+) -> SlackMessage:
+    """A channel message a person posted (not hirebot), with ``files`` attached; stored in the
+    workspace without any event, for a test to reply under or use a shortcut on."""
+    return sandbox.store_message(
+        SlackMessage(
+            ts=sandbox.next_ts(),
+            channel=channel,
+            text=text,
+            blocks=[],
+            thread_ts=None,
+            user=user,
+            bot=False,
+            files=files or [],
+        )
+    )

@@ -15,11 +15,12 @@ import pytest
 from bot.errors import InvalidRequest
 from bot.flows.relay import RelayKind
 from bot.sandbox.slack import SlackSandbox
-from bot.sandbox.slack_api import GENERAL_CHANNEL, SlackMessage, UploadedFile
+from bot.sandbox.slack_api import GENERAL_CHANNEL, UploadedFile
 from bot.slack import clips
 from bot.transcription.media import playable_copy
 from storage.media import MediaFolder
 from tests.candidate.media_files import silent_video
+from tests.helpers.slack import human_message
 
 USER = "U0RITA"
 
@@ -32,17 +33,8 @@ async def _posted(
         sandbox.new_id("F"), name, name, data, GENERAL_CHANNEL, None, USER, subtype, mimetype
     )
     sandbox.files.append(uploaded)
-    message = SlackMessage(
-        ts=sandbox.next_ts(),
-        channel=GENERAL_CHANNEL,
-        text="",
-        blocks=[],
-        thread_ts=None,
-        user=USER,
-        bot=False,
-        files=[uploaded],
-    )
-    file: dict[str, Any] = sandbox.message_json(sandbox.store_message(message))["files"][0]
+    message = human_message(sandbox, GENERAL_CHANNEL, USER, "", [uploaded])
+    file: dict[str, Any] = sandbox.message_json(message)["files"][0]
     return file
 
 
