@@ -67,8 +67,12 @@ def uow(world: FlowWorld, tmp_path: Path) -> Iterator[UnitOfWork]:
     unit.db.dispose()
 
 
-def start_delivery(uow: UnitOfWork, timeout: float = 5.0) -> tuple[Delivery, asyncio.Task[None]]:
-    sender = WebhookSender(AddressPolicy(allow_private=True), timeout=timeout)
+def start_delivery(
+    uow: UnitOfWork, timeout: float = 5.0, policy: AddressPolicy | None = None
+) -> tuple[Delivery, asyncio.Task[None]]:
+    """A delivery worker posting webhooks (nothing else goes out); ``policy``: which
+    addresses it may post to, any local one by default (the receivers here listen on one)."""
+    sender = WebhookSender(policy or AddressPolicy(allow_private=True), timeout=timeout)
     delivery = Delivery(
         uow,
         candidates=cast(CandidateChannel, NoChat()),
@@ -136,12 +140,7 @@ async def test_receiver_gets_every_event_signed_in_order_and_as_its_schema_says(
                            duration_seconds=3.0)  # fmt: skip
         world.run(lambda s, now: review.answer_transcribed(s, first, heard, None, now))
         world.answer(jane, "A ledger.")
-        world.run(
-            lambda s, now: review.vote(
-                s, interview_id=jane.interview_id, reviewer="U0TOM", choice=review.VoteChoice.YES,
-                now=now,
-            )
-        )  # fmt: skip
+        world.vote(jane.interview_id, "U0TOM", review.VoteChoice.YES)
         world.run(
             lambda s, now: pipeline.advance(s, who=f"#{jane.interview_id}", by=RECRUITER, now=now)
         )
@@ -374,15 +373,7 @@ async def test_private_and_metadata_addresses_are_refused(
         hook.url = hook.url.replace("127.0.0.1", "localhost")
         subscribe(world, hook, ("interview.invited",))
         world.invite()
-        sender = WebhookSender(public, timeout=2)
-        delivery = Delivery(
-            uow,
-            candidates=cast(CandidateChannel, NoChat()),
-            reviews=cast(ReviewChannel, NoChat()),
-            mail=cast(MailChannel, NoChat()),
-            webhooks=WebhookPoster(uow, sender),
-        )
-        task = asyncio.create_task(delivery.run_forever(poll_seconds=0.1))
+        delivery, task = start_delivery(uow, timeout=2, policy=public)
         refused = await attempts_reach(world, 1)
         await stop(delivery, task)
     assert hook.got == []

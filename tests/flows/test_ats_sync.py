@@ -157,11 +157,7 @@ def test_a_decision_moves_the_mapped_stage_and_notes_the_votes_and_scores(
 ) -> None:
     world.opening(ats=LEVER, rubric=["Communication"])
     interview_id = finished(world)
-    world.run(
-        lambda s, now: review.vote(
-            s, interview_id=interview_id, reviewer="U0TOM", choice=VoteChoice.YES, now=now
-        )
-    )
+    world.vote(interview_id, "U0TOM", VoteChoice.YES)
     world.run(
         lambda s, now: review.score(
             s,

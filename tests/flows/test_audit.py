@@ -84,16 +84,8 @@ def test_votes_scores_and_decisions_carry_choices_and_counts_never_the_note_or_r
     number = jane.interview_id
     before = len(events(world))
 
-    world.run(
-        lambda s, now: review.vote(
-            s, interview_id=number, reviewer=REVIEWER, choice=VoteChoice.YES, now=now
-        )
-    )
-    world.run(
-        lambda s, now: review.vote(
-            s, interview_id=number, reviewer=REVIEWER, choice=VoteChoice.NO, now=now
-        )
-    )
+    world.vote(number, REVIEWER, VoteChoice.YES)
+    world.vote(number, REVIEWER, VoteChoice.NO)
     world.run(
         lambda s, now: review.score(
             s,

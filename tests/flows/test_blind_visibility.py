@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session
 
 from bot.errors import NotFound
-from bot.flows import review, visibility
+from bot.flows import visibility
 from bot.flows.review import VoteChoice
 from bot.flows.visibility import Viewer
 from storage.models import Interview, Opening
@@ -30,11 +30,7 @@ def _sees_name(world: FlowWorld, viewer: Viewer, interview_id: int) -> bool:
 
 
 def _vote(world: FlowWorld, interview_id: int, reviewer: str = REVIEWER) -> None:
-    world.run(
-        lambda s, now: review.vote(
-            s, interview_id=interview_id, reviewer=reviewer, choice=VoteChoice.YES, now=now
-        )
-    )
+    world.vote(interview_id, reviewer, VoteChoice.YES)
 
 
 def _find(world: FlowWorld, viewer: Viewer, who: str) -> int | None:

@@ -88,12 +88,7 @@ def test_every_event_we_send_validates_against_its_schema(world: FlowWorld) -> N
                        duration_seconds=2.0)  # fmt: skip
     world.run(lambda s, now: review.answer_transcribed(s, answer_id, heard, None, now))
     world.answer(jane)
-    world.run(
-        lambda s, now: review.vote(
-            s, interview_id=jane.interview_id, reviewer="U0TOM", choice=review.VoteChoice.NO,
-            now=now,
-        )
-    )  # fmt: skip
+    world.vote(jane.interview_id, "U0TOM", review.VoteChoice.NO)
     world.run(
         lambda s, now: pipeline.advance(s, who=f"#{jane.interview_id}", by=RECRUITER, now=now)
     )
@@ -154,12 +149,7 @@ def test_an_endpoint_gets_only_what_it_subscribed_to(world: FlowWorld) -> None:
     world.agree(jane)
     world.answer(jane)
     world.answer(jane)
-    world.run(
-        lambda s, now: review.vote(
-            s, interview_id=jane.interview_id, reviewer="U0TOM", choice=review.VoteChoice.YES,
-            now=now,
-        )
-    )  # fmt: skip
+    world.vote(jane.interview_id, "U0TOM", review.VoteChoice.YES)
     assert [b["type"] for b in bodies(world, votes)] == ["review.voted"]
     assert bodies(world, bookings) == []
     rows = world.outbox("webhook")

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, event
 from sqlmodel import Session, col, create_engine, select
 
-from bot.flows import answering, interview, openings
+from bot.flows import answering, interview, openings, review
 from bot.flows.answering import ReceivedAnswer
 from bot.flows.conversation import of_interview
 from bot.flows.interview import Invitation, TelegramPerson
@@ -189,6 +189,14 @@ class FlowWorld:
         self.run(lambda s, now: interview.receive(s, person=who.person, received=received, now=now))
         if submit:
             self.press(who, "Submit ✅")
+
+    def vote(self, interview_id: int, reviewer: str, choice: review.VoteChoice) -> None:
+        """``reviewer`` votes on the card, as its buttons do."""
+        self.run(
+            lambda s, now: review.vote(
+                s, interview_id=interview_id, reviewer=reviewer, choice=choice, now=now
+            )
+        )
 
     def answered(self, who: Candidate) -> int:
         return self.read(
