@@ -11,7 +11,7 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -403,40 +403,63 @@ def _transcode(src: Path, dest: Path, *, with_video: bool, until: float, deadlin
             out_video.width, out_video.height = _scaled(in_video)
             out_video.pix_fmt = "yuv420p"
             out_video.codec_context.time_base = _VIDEO_TIME_BASE
-        last_pts = -1
-        gap_ms = 1000 // _MAX_FPS
-        ended = {stream.index: False for stream in streams}
+
+        def in_time() -> None:
+            if time.monotonic() > deadline:
+                raise MediaError(_UNREADABLE)
+
+        def picture(frame: Any) -> Any:
+            return frame.reformat(out_video.width, out_video.height, "yuv420p")
+
         try:
-            for packet in source.demux(*streams):
-                if time.monotonic() > deadline:
-                    raise MediaError(_UNREADABLE)
-                if ended[packet.stream.index]:
-                    if all(ended.values()):
-                        break
-                    continue
-                for frame in packet.decode():
-                    if (frame.time or 0.0) > until:
-                        ended[packet.stream.index] = True
-                        break
-                    if packet.stream.type == "audio":
-                        frame.pts = None  # the encoder counts samples itself
-                        out.mux(out_audio.encode(frame))
-                        continue
-                    # Re-stamp in milliseconds, strictly increasing (some WebM encoders
-                    # repeat timestamps, which x264 refuses), at most _MAX_FPS a second.
-                    pts = max(0, round((frame.time or 0.0) * 1000))
-                    if last_pts >= 0 and pts < last_pts + gap_ms:
-                        continue
-                    last_pts = pts
-                    picture = frame.reformat(out_video.width, out_video.height, "yuv420p")
-                    picture.pts = pts
-                    picture.time_base = _VIDEO_TIME_BASE
-                    out.mux(out_video.encode(picture))
-            for stream in (out_audio, out_video):
-                if stream is not None:
-                    out.mux(stream.encode(None))
+            mux_restamped(source, streams, out, out_audio, out_video, picture, until, in_time)
         except av.FFmpegError as err:
             raise MediaError(_UNREADABLE) from err
+
+
+def mux_restamped(
+    source: Any,
+    streams: list[Any],
+    out: Any,
+    out_audio: Any,
+    out_video: Any,
+    picture: Callable[[Any], Any],
+    until: float,
+    in_time: Callable[[], None],
+) -> None:
+    """Decode ``streams`` of ``source`` up to ``until`` seconds and encode them into ``out``:
+    sound as it comes, each frame made the output's picture by ``picture``; ``in_time``
+    raises once the work is over its time. Raises av.FFmpegError for a damaged file."""
+    last_pts = -1
+    gap_ms = 1000 // _MAX_FPS
+    ended = {stream.index: False for stream in streams}
+    for packet in source.demux(*streams):
+        in_time()
+        if ended[packet.stream.index]:
+            if all(ended.values()):
+                break
+            continue
+        for frame in packet.decode():
+            if (frame.time or 0.0) > until:
+                ended[packet.stream.index] = True
+                break
+            if packet.stream.type == "audio":
+                frame.pts = None  # the encoder counts samples itself
+                out.mux(out_audio.encode(frame))
+                continue
+            # Re-stamp in milliseconds, strictly increasing (some WebM encoders
+            # repeat timestamps, which x264 refuses), at most _MAX_FPS a second.
+            pts = max(0, round((frame.time or 0.0) * 1000))
+            if last_pts >= 0 and pts < last_pts + gap_ms:
+                continue
+            last_pts = pts
+            shown = picture(frame)
+            shown.pts = pts
+            shown.time_base = _VIDEO_TIME_BASE
+            out.mux(out_video.encode(shown))
+    for stream in (out_audio, out_video):
+        if stream is not None:
+            out.mux(stream.encode(None))
 
 
 def _rms(samples: FloatArray) -> float:

@@ -23,12 +23,13 @@ import numpy as np
 
 from bot.errors import MediaError
 from bot.limits import MediaLimit, RelayLimit
-from bot.transcription.media import probe, transcode_mp4
+from bot.transcription.media import mux_restamped, probe, transcode_mp4
 
 _UNREADABLE = "it looks damaged or is not audio or video"
 _OPUS_RATE = 48_000
 _OPUS_BIT_RATE = 32_000  # plenty for a voice
 _AAC_BIT_RATE = 96_000
+# As media.mux_restamped stamps the frames: at most 30 a second, in milliseconds.
 _NOTE_FPS = 30
 _TIME_BASE = Fraction(1, 1000)
 
@@ -115,28 +116,17 @@ def _video_note(src: Path, dest: Path, until: float, deadline: float) -> None:
             audio.layout = "mono"
             audio.bit_rate = _AAC_BIT_RATE
         streams = [s for s in (in_video, in_audio) if s is not None]
-        last_pts, gap = -1, 1000 // _NOTE_FPS
         try:
-            for packet in source.demux(*streams):
-                _in_time(deadline)
-                for frame in packet.decode():
-                    if (frame.time or 0.0) > until:
-                        continue
-                    if packet.stream.type == "audio":
-                        frame.pts = None
-                        out.mux(audio.encode(frame))
-                        continue
-                    pts = max(0, round((frame.time or 0.0) * 1000))
-                    if last_pts >= 0 and pts < last_pts + gap:
-                        continue
-                    last_pts = pts
-                    picture = _square(frame, side)
-                    picture.pts = pts
-                    picture.time_base = _TIME_BASE
-                    out.mux(video.encode(picture))
-            for stream in (audio, video):
-                if stream is not None:
-                    out.mux(stream.encode(None))
+            mux_restamped(
+                source,
+                streams,
+                out,
+                audio,
+                video,
+                lambda frame: _square(frame, side),
+                until,
+                lambda: _in_time(deadline),
+            )
         except av.FFmpegError as err:
             raise MediaError(_UNREADABLE) from err
 
