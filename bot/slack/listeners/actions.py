@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import HirebotError
-from bot.flows import call_outcomes, extensions, pipeline, review, scheduling
+from bot.flows import call_outcomes, extensions, pipeline, review, roles, scheduling
 from bot.flows.buttons import (
     CallOutcome,
     ExtensionDecision,
@@ -32,9 +32,8 @@ from bot.slack.listeners.requests import (
     act_once,
     action_key,
     bind,
-    is_recruiter,
+    open_form,
     recruiters_only,
-    tell,
 )
 from bot.unit_of_work import UnitOfWork
 
@@ -100,20 +99,23 @@ async def open_score(
     *,
     uow: UnitOfWork,
 ) -> None:
-    await ack()
-    reviewer = body["user"]["id"]
-    recruiter = await is_recruiter(uow, reviewer)
-    try:
-        pressed = OpenScore.from_slack(action["action_id"], str(action.get("value") or ""))
-        form = await uow.run(
-            lambda s, _now: review.score_form(
-                s, pressed.interview_id, reviewer, recruiter=recruiter
+    await open_form(
+        ack,
+        body,
+        action,
+        client,
+        respond,
+        uow,
+        OpenScore.from_slack,
+        lambda s, pressed, reviewer: modals.score_view(
+            review.score_form(
+                s,
+                pressed.interview_id,
+                reviewer,
+                recruiter=roles.is_recruiter(s, reviewer, uow.recruiters),
             )
-        )
-    except HirebotError as err:
-        await tell(respond, str(err))
-        return
-    await client.views_open(trigger_id=body["trigger_id"], view=modals.score_view(form))
+        ),
+    )
 
 
 async def decide_extension(

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
 from bot.errors import HirebotError
@@ -104,3 +105,26 @@ async def act_once(
         line = str(err)
     if line:
         await tell(respond, line)
+
+
+async def open_form(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    uow: UnitOfWork,
+    read: Callable[[str, str], B],
+    form: Callable[[Session, B, str], dict[str, Any]],
+) -> None:
+    """Ack, read the button as its typed class, build the form it opens from the database,
+    and open it; why not (a refusal, forged or stale data) is told to the presser privately."""
+    await ack()
+    user = body["user"]["id"]
+    try:
+        pressed = read(action["action_id"], str(action.get("value") or ""))
+        view = await uow.run(lambda s, _now: form(s, pressed, user))
+    except HirebotError as err:
+        await tell(respond, str(err))
+        return
+    await client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -21,8 +21,8 @@ from bot.slack.listeners.requests import (
     act_once,
     bind,
     is_recruiter,
+    open_form,
     recruiters_only,
-    tell,
     view_key,
 )
 from bot.slack.membership import ChannelMembers
@@ -54,15 +54,17 @@ async def open_share(
     *,
     uow: UnitOfWork,
 ) -> None:
-    await ack()
-    try:
-        pressed = OpenShare.from_slack(action["action_id"], str(action.get("value") or ""))
-        shown = await uow.run(lambda s, _now: _card_name(s, pressed.interview_id))
-    except HirebotError as err:
-        await tell(respond, str(err))
-        return
-    await client.views_open(
-        trigger_id=body["trigger_id"], view=share_view(pressed.interview_id, shown)
+    await open_form(
+        ack,
+        body,
+        action,
+        client,
+        respond,
+        uow,
+        OpenShare.from_slack,
+        lambda s, pressed, _user: share_view(
+            pressed.interview_id, _card_name(s, pressed.interview_id)
+        ),
     )
 
 
