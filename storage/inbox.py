@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from storage.models import InboxStatus, InboxUpdate
@@ -59,21 +60,30 @@ def store(session: Session, updates: Iterable[Received], now: datetime) -> int:
         ).all()
     )
     new = [u for update_id, u in sorted(batch.items()) if update_id not in known]
+    stored = 0
     for u in new:
         acted_on = u.chat_key is not None
-        session.add(
-            InboxUpdate(
-                update_id=u.update_id,
-                chat_key=u.chat_key,
-                payload=u.payload if acted_on else {},
-                status=InboxStatus.PENDING if acted_on else InboxStatus.IGNORED,
-                next_attempt_at=now,
-                received_at=now,
-                handled_at=None if acted_on else now,
-            )
-        )
-    session.flush()
-    return len(new)
+        try:
+            # Each row in a savepoint: another bot process may store the same update between
+            # the SELECT above and this INSERT (Telegram redelivered it to the other one).
+            # The primary key lets one of them win; the other skips it instead of failing
+            # the whole batch and making Telegram push it again.
+            with session.begin_nested():
+                session.add(
+                    InboxUpdate(
+                        update_id=u.update_id,
+                        chat_key=u.chat_key,
+                        payload=u.payload if acted_on else {},
+                        status=InboxStatus.PENDING if acted_on else InboxStatus.IGNORED,
+                        next_attempt_at=now,
+                        received_at=now,
+                        handled_at=None if acted_on else now,
+                    )
+                )
+        except IntegrityError:
+            continue
+        stored += 1
+    return stored
 
 
 def claim(

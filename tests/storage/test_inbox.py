@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import select
+import pytest
+from sqlmodel import Session, select
 
 from bot.unit_of_work import UnitOfWork
 from storage import inbox
@@ -29,6 +31,38 @@ def test_an_update_is_stored_once_and_one_hirebot_ignores_keeps_no_content(uow: 
         (2, InboxStatus.IGNORED, False),
         (3, InboxStatus.PENDING, True),
     ]
+
+
+def test_an_update_two_processes_store_at_once_is_stored_once_without_an_error(
+    uow: UnitOfWork, database_url: str
+) -> None:
+    """Telegram redelivers an update to the other bot process while the first one's
+    transaction has not committed: the second INSERT waits on the key, then skips the row
+    (it used to fail the whole store, answered 500)."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite allows one writer at a time; the race is PostgreSQL's")
+    first_inserted, second_done = threading.Event(), threading.Event()
+    counts: dict[str, int] = {}
+
+    def first() -> None:
+        with Session(uow.db.engine) as session:
+            counts["first"] = inbox.store(session, [_update(7, "10")], NOW)
+            first_inserted.set()
+            second_done.wait(1.0)  # the second is blocked on our uncommitted key meanwhile
+            session.commit()
+
+    slow = threading.Thread(target=first)
+    slow.start()
+    first_inserted.wait(5)
+    with Session(uow.db.engine) as session:
+        # Its SELECT saw nothing (not committed yet); its INSERT waits for the first.
+        counts["second"] = inbox.store(session, [_update(7, "10"), _update(8, "11")], NOW)
+        session.commit()
+    second_done.set()
+    slow.join(10)
+    assert counts == {"first": 1, "second": 1}
+    rows = uow.run_sync(lambda s, _now: s.exec(select(InboxUpdate.update_id)).all())
+    assert sorted(rows) == [7, 8]
 
 
 def test_each_chat_hands_out_its_earliest_update_only(uow: UnitOfWork) -> None:
