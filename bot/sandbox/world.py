@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
+import random
 import re
 import shutil
 import socket
@@ -229,10 +230,24 @@ def _slack_listeners_running() -> bool:
     )
 
 
+# Ports handed to a process that binds them later. Not from the kernel's ephemeral range
+# (32768–60999 on Linux): a port picked there with bind(0) and released can be taken as the
+# source port of any outgoing connection (to PostgreSQL, an emulator) before the process
+# binds it, which failed a two-process test with "address already in use".
+_LISTEN_PORTS = range(20000, 32000)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port on 127.0.0.1 nothing listens on now, outside the ephemeral range."""
+    for _ in range(200):
+        port = random.choice(_LISTEN_PORTS)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and 32000 on 127.0.0.1")
 
 
 class SimulatedClock:
