@@ -36,7 +36,7 @@ from bot.flows import interview
 from bot.flows.answering import Expect, ReceivedAnswer
 from bot.flows.interview import TelegramPerson
 from bot.transcription.media import MediaInfo, keep_first, probe
-from bot.transcription.pool import run_media
+from bot.transcription.pool import run_intake
 from bot.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -147,9 +147,10 @@ class CandidateHandlers:
         else:
             telegram_file = await media.get_file()
             data = bytes(await telegram_file.download_as_bytearray())
-            # Untrusted work, bounded in time and length, in the media threads: the event
-            # loop goes on with everyone else's updates meanwhile.
-            measured = await run_media(_measure, data, welcome.measure_seconds)
+            # Untrusted work, bounded in time and length, in the intake threads: the event
+            # loop goes on with everyone else's updates meanwhile, and no conversion for
+            # Slack is ahead of it.
+            measured = await run_intake(_measure, data, welcome.measure_seconds)
             if measured.problem is not None:
                 problem = measured.problem
                 await self._once(
@@ -168,7 +169,7 @@ class CandidateHandlers:
             # and the row commits before the candidate hears "got it" (that message leaves
             # via the outbox). A store that cannot be reached fails the update, which the
             # inbox retries: the answer is not lost.
-            stored = await run_media(self._uow.media.put, data, suffix)
+            stored = await run_intake(self._uow.media.put, data, suffix)
             received = ReceivedAnswer(
                 kind,
                 stored,
