@@ -184,7 +184,13 @@ class InboxLimit(IntEnum):
     LEASE_SECONDS = 10
     LEASE_RENEW_SECONDS = 3
     # Updates of different chats handled at once; one chat's updates always one at a time.
-    CONCURRENT_CHATS = 8
+    # A chat in hand is one task, mostly waiting (for the database, Telegram, the intake
+    # threads): at 8, eight candidates' voice notes held every other chat's button press
+    # and text for seconds under load. Recordings have a bound of their own (below).
+    CONCURRENT_CHATS = 64
+    # Recordings downloaded, measured and stored at once (each up to 20 MB in memory): a
+    # burst of voice notes waits here, in its own chats, not in everyone's.
+    RECORDINGS_AT_ONCE = 8
     # A handler still busy after this long is given up on (and retried), so a hung call
     # cannot hold a candidate's chat forever.
     HANDLE_SECONDS = 600

@@ -9,6 +9,7 @@ handled.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import mimetypes
@@ -35,6 +36,7 @@ from bot.errors import MediaError, described
 from bot.flows import interview
 from bot.flows.answering import Expect, ReceivedAnswer
 from bot.flows.interview import TelegramPerson
+from bot.limits import InboxLimit
 from bot.transcription.media import MediaInfo, keep_first, probe
 from bot.transcription.pool import run_intake
 from bot.unit_of_work import UnitOfWork
@@ -85,6 +87,7 @@ def failed_updates(app: Application) -> dict[int, str]:  # type: ignore[type-arg
 class CandidateHandlers:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
+        self._recordings = asyncio.Semaphore(InboxLimit.RECORDINGS_AT_ONCE)
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """``/start <token>`` from a deep link, or a bare ``/start`` to carry on."""
@@ -145,41 +148,43 @@ class CandidateHandlers:
             # Nothing of a practice answer is downloaded or kept: Telegram's length will do.
             received = ReceivedAnswer(kind, None, None, _seconds(media), message.date)
         else:
-            telegram_file = await media.get_file()
-            data = bytes(await telegram_file.download_as_bytearray())
-            # Untrusted work, bounded in time and length, in the intake threads: the event
-            # loop goes on with everyone else's updates meanwhile, and no conversion for
-            # Slack is ahead of it.
-            measured = await run_intake(_measure, data, welcome.measure_seconds)
-            if measured.problem is not None:
-                problem = measured.problem
-                await self._once(
-                    update,
-                    lambda s, now: interview.refuse_media(
-                        s, person=person, problem=problem, now=now
-                    ),
+            # Bounded apart from the chats: the other candidates' presses and texts go on.
+            async with self._recordings:
+                telegram_file = await media.get_file()
+                data = bytes(await telegram_file.download_as_bytearray())
+                # Untrusted work, bounded in time and length, in the intake threads: the event
+                # loop goes on with everyone else's updates meanwhile, and no conversion for
+                # Slack is ahead of it.
+                measured = await run_intake(_measure, data, welcome.measure_seconds)
+                if measured.problem is not None:
+                    problem = measured.problem
+                    await self._once(
+                        update,
+                        lambda s, now: interview.refuse_media(
+                            s, person=person, problem=problem, now=now
+                        ),
+                    )
+                    return
+                assert measured.info is not None
+                info = measured.info
+                suffix = _suffix(kind, message, telegram_file.file_path)
+                if measured.kept is not None:  # only the part that was measured is stored
+                    data, suffix = measured.kept, ".mkv"
+                # The file is stored (fsync'd on disk, or in the bucket) before its row commits,
+                # and the row commits before the candidate hears "got it" (that message leaves
+                # via the outbox). A store that cannot be reached fails the update, which the
+                # inbox retries: the answer is not lost.
+                stored = await run_intake(self._uow.media.put, data, suffix)
+                received = ReceivedAnswer(
+                    kind,
+                    stored,
+                    None,
+                    info.duration_seconds,
+                    message.date,
+                    claimed_seconds=_seconds(media),
+                    goes_on=not info.complete,
+                    header_seconds=info.claimed_seconds,
                 )
-                return
-            assert measured.info is not None
-            info = measured.info
-            suffix = _suffix(kind, message, telegram_file.file_path)
-            if measured.kept is not None:  # only the part that was measured is stored
-                data, suffix = measured.kept, ".mkv"
-            # The file is stored (fsync'd on disk, or in the bucket) before its row commits,
-            # and the row commits before the candidate hears "got it" (that message leaves
-            # via the outbox). A store that cannot be reached fails the update, which the
-            # inbox retries: the answer is not lost.
-            stored = await run_intake(self._uow.media.put, data, suffix)
-            received = ReceivedAnswer(
-                kind,
-                stored,
-                None,
-                info.duration_seconds,
-                message.date,
-                claimed_seconds=_seconds(media),
-                goes_on=not info.complete,
-                header_seconds=info.claimed_seconds,
-            )
         await self._once(
             update,
             lambda s, now: interview.receive(s, person=person, received=received, now=now),
