@@ -114,15 +114,18 @@ class Delivery:
         self._wake.set()
 
     async def run_forever(self, poll_seconds: float = 1.0) -> None:
-        """Keep up to ``DeliveryLimit.BATCH`` messages in flight, each on its own.
+        """Keep up to ``DeliveryLimit.BATCH`` messages in flight, each on its own, and up to
+        ``DeliveryLimit.CANDIDATE_BATCH`` to candidates besides.
 
         A slow platform call holds up only its own conversation (later rows of its ordering
-        key wait for it), never the other candidates' messages.
+        key wait for it), never the other candidates' messages; slow uploads to Slack never
+        take the slots of candidates' messages (each lane has its own).
         """
-        in_flight: set[asyncio.Task[None]] = set()
+        in_flight: dict[bool, set[asyncio.Task[None]]] = {True: set(), False: set()}
 
         def finished(task: asyncio.Task[None]) -> None:
-            in_flight.discard(task)
+            for tasks in in_flight.values():
+                tasks.discard(task)
             self._wake.set()  # the next message of that conversation may be due now
 
         heartbeat = asyncio.create_task(self._keep_leases(), name="outbox-leases")
@@ -138,8 +141,9 @@ class Delivery:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=await self._idle(poll_seconds))
-        if in_flight:
-            await asyncio.wait(in_flight)
+        remaining = in_flight[True] | in_flight[False]
+        if remaining:
+            await asyncio.wait(remaining)
         heartbeat.cancel()
 
     async def _idle(self, poll_seconds: float) -> float:
@@ -173,18 +177,44 @@ class Delivery:
                 log.error("could not renew outbox leases, retrying: %s", described(err))
 
     async def _start_due(
-        self, in_flight: set[asyncio.Task[None]], finished: Callable[[asyncio.Task[None]], None]
+        self,
+        in_flight: dict[bool, set[asyncio.Task[None]]],
+        finished: Callable[[asyncio.Task[None]], None],
     ) -> int:
-        room = DeliveryLimit.BATCH - len(in_flight)
+        """Claim and start what is due in both lanes (``in_flight[True]``: candidates')."""
+        started = 0
+        for to_candidates, tasks in in_flight.items():
+            started += await self._start_lane(to_candidates, tasks, finished)
+        return started
+
+    async def _start_lane(
+        self,
+        to_candidates: bool,
+        in_flight: set[asyncio.Task[None]],
+        finished: Callable[[asyncio.Task[None]], None],
+    ) -> int:
+        most = DeliveryLimit.CANDIDATE_BATCH if to_candidates else DeliveryLimit.BATCH
+        room = most - len(in_flight)
         if room <= 0:
             return 0
+        lane = outgoing.candidate_lane()
+        keys, other_keys = (lane, None) if to_candidates else (None, lane)
         now = self._now()
         lease = timedelta(seconds=DeliveryLimit.LEASE_SECONDS)
-        # Only the oldest pending row of each ordering key is due, and a row in flight stays
-        # pending (leased) until sent: no conversation ever has two messages on the way.
+        # Only the oldest pending row of each ordering key is due (whatever its lane), and a
+        # row in flight stays pending (leased) until sent: no conversation ever has two
+        # messages on the way.
         sending = set(self._sending)
         ids = await self._uow.run(
-            lambda s, _now: outbox.claim_due(s, now=now, lease=lease, limit=room, exclude=sending)
+            lambda s, _now: outbox.claim_due(
+                s,
+                now=now,
+                lease=lease,
+                limit=room,
+                exclude=sending,
+                keys=keys,
+                other_keys=other_keys,
+            )
         )
         for row_id in ids:
             self._sending.add(row_id)  # now, not when the task first runs: the next pass

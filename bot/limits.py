@@ -79,7 +79,11 @@ class DeliveryLimit(IntEnum):
     REPORT_AFTER_ATTEMPTS = 10
     MAX_ATTEMPTS = 20
     LEASE_SECONDS = 60
+    # Messages in flight at once: BATCH to Slack, mail, webhooks…, and CANDIDATE_BATCH to
+    # candidates apart from those, so an ack ("got it") never waits for a slot behind
+    # uploads that take seconds each (under load twenty of them filled every slot).
     BATCH = 20
+    CANDIDATE_BATCH = 20
 
 
 class MailLimit(IntEnum):

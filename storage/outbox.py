@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, update
+from sqlalchemy import and_, delete, exists, func, or_, true, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -48,6 +48,16 @@ def drop_pending(session: Session, *, ordering_key: str, kind: str) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _lane(keys: str | None, other_keys: str | None) -> Any:
+    """The condition on ordering keys of ``claim_due``'s lane (true when neither is given)."""
+    conditions = []
+    if keys is not None:
+        conditions.append(col(OutboxMessage.ordering_key).startswith(keys, autoescape=True))
+    if other_keys is not None:
+        conditions.append(~col(OutboxMessage.ordering_key).startswith(other_keys, autoescape=True))
+    return and_(true(), *conditions)
+
+
 def claim_due(
     session: Session,
     *,
@@ -55,11 +65,14 @@ def claim_due(
     lease: timedelta,
     limit: int,
     exclude: Collection[int] = (),
+    keys: str | None = None,
+    other_keys: str | None = None,
 ) -> list[int]:
     """Claim up to ``limit`` due rows, each the oldest pending row of its ordering key.
 
     ``exclude``: rows this process is sending right now, never claimed twice by it even
-    if their lease ran out (a slow upload).
+    if their lease ran out (a slow upload). ``keys``/``other_keys``: only rows whose
+    ordering key starts / does not start with that prefix (a lane of the sender's).
     """
     earlier = aliased(OutboxMessage)
     blocked_by_earlier = exists().where(
@@ -78,6 +91,7 @@ def claim_due(
         )
         .where(~blocked_by_earlier)
         .where(col(OutboxMessage.id).not_in(list(exclude)))
+        .where(_lane(keys, other_keys))
         .order_by(col(OutboxMessage.id))
         .limit(limit)
     ).all()

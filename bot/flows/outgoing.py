@@ -690,3 +690,8 @@ def to_ats(
     """One step of the candidate's ATS sync, after the steps queued before it."""
     message = AtsSync(interview_id=interview_id, step=step, key=key, decision=decision, stage=stage)
     enqueue(session, message, now)
+
+
+def candidate_lane() -> str:
+    """The prefix of every candidate chat's ordering key (bot.delivery sends them apart)."""
+    return _CANDIDATE_KEY

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot.delivery import retry_delay
+from bot.flows import outgoing
 from bot.flows.outgoing import Kind
+from bot.limits import DeliveryLimit
 from bot.sandbox.world import (
     RECRUITER,
     REVIEW_CHANNEL,
@@ -186,3 +189,42 @@ def test_each_retry_waits_what_the_platform_said_or_doubles_up_to_five_minutes()
         300.0,
         300.0,
     ]
+
+
+async def test_a_candidate_hears_back_while_slow_slack_calls_fill_their_lane(
+    tmp_path: Path,
+) -> None:
+    async with World(data_dir=tmp_path) as w:
+        jane = w.telegram.candidate(700_012, "Jane", "Doe")
+        await jane.send_command("/start", await invite(w))
+        consent = await jane.wait_for_message("Do you agree?")
+        # Slack hangs: more notes to team members than the outbox sends at once, each to a
+        # conversation of its own, so every slot for Slack is taken by a call that waits.
+        w.slack.hold("chat.postEphemeral")
+        users = [f"U0SLOW{i:03d}" for i in range(DeliveryLimit.BATCH + 5)]
+        for user in users:
+            w.slack.add_user(user, user.lower())
+            w.slack.channel(REVIEW_CHANNEL).members.append(user)
+
+        def notes(session: Session, now: datetime) -> None:
+            for user in users:
+                outgoing.privately(
+                    session, channel=REVIEW_CHANNEL, user=user, text="a note", now=now
+                )
+
+        w.bot.uow.run_sync(notes)
+        await eventually(
+            lambda: w.slack.held("chat.postEphemeral") == DeliveryLimit.BATCH,
+            what="Slack's lane full",
+        )
+        await jane.press("I agree", consent)
+        await jane.wait_for_message("Question 1 of 2.")  # not behind the held calls
+        assert w.slack.held("chat.postEphemeral") == DeliveryLimit.BATCH
+
+        w.slack.release("chat.postEphemeral")
+
+        def all_sent() -> bool:
+            rows = w.bot.uow.run_sync(lambda s, _now: s.exec(select(OutboxMessage)).all())
+            return all(r.status == OutboxStatus.SENT for r in rows)
+
+        await eventually(all_sent, seconds=60, what="every note sent once released")

@@ -173,3 +173,26 @@ def test_delivered_rows_are_pruned_a_day_after_delivery_and_pending_ones_never(
         lambda s, _now: s.exec(select(OutboxMessage.id).order_by(col(OutboxMessage.id))).all()
     )
     assert left == [sent_lately, waiting]
+
+
+def test_a_lane_claims_only_its_keys_and_each_key_keeps_its_order(uow: UnitOfWork) -> None:
+    upload = _enqueue(uow, "review:1", "a slow upload")
+    chat = _enqueue(uow, "tg:1", "got it")
+    later_in_chat = _enqueue(uow, "tg:1", "next question")
+    mail = _enqueue(uow, "mail:x", "an invitation")
+    # A prefix is matched literally: "_" and "%" are not wildcards.
+    odd = _enqueue(uow, "tgx1", "not a candidate chat")
+
+    def claim(**lane: str) -> list[int]:
+        return uow.run_sync(
+            lambda s, _now: outbox.claim_due(s, now=T0, lease=LEASE, limit=10, **lane)
+        )
+
+    assert claim(keys="tg:") == [chat]
+    assert claim(other_keys="tg:") == [upload, mail, odd]
+    assert claim(keys="t_") == []
+    # The chat's next message waits for its first, whichever lane asks.
+    assert claim(keys="tg:") == [] and claim() == []
+    uow.run_sync(lambda s, _now: outbox.mark_sent(s, chat, T0))
+    assert claim(other_keys="tg:") == []
+    assert claim(keys="tg:") == [later_in_chat]
