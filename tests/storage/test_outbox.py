@@ -183,9 +183,11 @@ def test_a_lane_claims_only_its_keys_and_each_key_keeps_its_order(uow: UnitOfWor
     # A prefix is matched literally: "_" and "%" are not wildcards.
     odd = _enqueue(uow, "tgx1", "not a candidate chat")
 
-    def claim(**lane: str) -> list[int]:
+    def claim(keys: str | None = None, other_keys: str | None = None) -> list[int]:
         return uow.run_sync(
-            lambda s, _now: outbox.claim_due(s, now=T0, lease=LEASE, limit=10, **lane)
+            lambda s, _now: outbox.claim_due(
+                s, now=T0, lease=LEASE, limit=10, keys=keys, other_keys=other_keys
+            )
         )
 
     assert claim(keys="tg:") == [chat]
