@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from bot.flows.outgoing import Kind
 from bot.flows.relay import OUTSIDE_THREAD, REFUSAL
 from bot.limits import RelayLimit
+from bot.sandbox.processes import start_bot_process
 from bot.sandbox.slack import SlackMessage
 from bot.sandbox.slack_api import GENERAL_CHANNEL
 from bot.sandbox.telegram import SandboxCandidate
@@ -36,7 +37,7 @@ from storage.media import MediaFolder
 from storage.models import AuditEvent, CandidateQuestion, OutboxMessage, Relay, RelayStatus
 from tests.candidate.media_files import tone_voice_note, video_with_audio
 from tests.helpers.slack import card, db, human_message, opened_view, text_value
-from tests.helpers.stories import invite, start_answering, start_bot_process
+from tests.helpers.stories import invite, start_answering
 
 Thread = list[SlackMessage]
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-# Where tests have always found them; one implementation, shared with the benches.
-from bot.sandbox.processes import start_bot_process, start_worker_process
 from bot.sandbox.telegram import SandboxCandidate
 from bot.sandbox.world import INVITE_LINK, RECRUITER, REVIEW_CHANNEL, World
 
@@ -25,6 +23,3 @@ async def start_answering(
     await candidate.send_command("/start", token)
     await candidate.press("I agree", await candidate.wait_for_message("Do you agree?"))
     await candidate.wait_for_message(f"Question 1 of {total}.")
-
-
-__all__ = ["invite", "start_answering", "start_bot_process", "start_worker_process"]
