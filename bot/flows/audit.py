@@ -93,8 +93,7 @@ def record(
         assert isinstance(value, int) or _TOKEN.match(value), f"audit detail {key} is free text"
         kept[key] = value
     # A recruiter's preview (bot.flows.preview) is marked, and told to nobody outside: no
-    # webhook, as no stats or export count it. Whatever else reads the trail to tell the
-    # outside world (an ATS) must skip ``preview`` events too.
+    # webhook and no ATS step below, as no stats or export count it.
     preview = interview_id is not None and _is_preview(session, interview_id)
     if preview:
         kept["preview"] = True
