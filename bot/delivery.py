@@ -76,6 +76,8 @@ class Delivery:
         self._wake = asyncio.Event()
         self._stopping = False
         self._sending: set[int] = set()  # outbox rows this process is delivering now
+        self._unmarked: list[tuple[int, str, datetime]] = []  # sent, not yet recorded
+        self._marking = asyncio.Lock()
         # Each kind of message to the one coroutine that delivers it.
         self._handlers: dict[str, Callable[[Any], Awaitable[None]]] = {
             Kind.CANDIDATE_TEXT: self._send_to_candidate,
@@ -181,58 +183,64 @@ class Delivery:
         in_flight: dict[bool, set[asyncio.Task[None]]],
         finished: Callable[[asyncio.Task[None]], None],
     ) -> int:
-        """Claim and start what is due in both lanes (``in_flight[True]``: candidates')."""
-        started = 0
-        for to_candidates, tasks in in_flight.items():
-            started += await self._start_lane(to_candidates, tasks, finished)
-        return started
+        """Claim and start what is due in both lanes (``in_flight[True]``: candidates').
 
-    async def _start_lane(
-        self,
-        to_candidates: bool,
-        in_flight: set[asyncio.Task[None]],
-        finished: Callable[[asyncio.Task[None]], None],
-    ) -> int:
-        most = DeliveryLimit.CANDIDATE_BATCH if to_candidates else DeliveryLimit.BATCH
-        room = most - len(in_flight)
-        if room <= 0:
+        One transaction claims for both lanes and reads the claimed rows: under load each
+        transaction waits its turn for the database, and a candidate's "Got it" used to wait
+        for three of them (a claim per lane, then reading its row) before it was sent.
+        """
+        rooms = {
+            to_candidates: (DeliveryLimit.CANDIDATE_BATCH if to_candidates else DeliveryLimit.BATCH)
+            - len(tasks)
+            for to_candidates, tasks in in_flight.items()
+        }
+        if all(room <= 0 for room in rooms.values()):
             return 0
         lane = outgoing.candidate_lane()
-        keys, other_keys = (lane, None) if to_candidates else (None, lane)
         now = self._now()
         lease = timedelta(seconds=DeliveryLimit.LEASE_SECONDS)
-        # Only the oldest pending row of each ordering key is due (whatever its lane), and a
-        # row in flight stays pending (leased) until sent: no conversation ever has two
-        # messages on the way.
         sending = set(self._sending)
-        ids = await self._uow.run(
-            lambda s, _now: outbox.claim_due(
-                s,
-                now=now,
-                lease=lease,
-                limit=room,
-                exclude=sending,
-                keys=keys,
-                other_keys=other_keys,
-            )
-        )
-        for row_id in ids:
-            self._sending.add(row_id)  # now, not when the task first runs: the next pass
-            task = asyncio.create_task(self._deliver_one(row_id), name=f"outbox-{row_id}")
-            in_flight.add(task)
+
+        def claim(session: Session, _now: datetime) -> list[tuple[bool, OutboxMessage]]:
+            claimed: list[tuple[bool, OutboxMessage]] = []
+            for to_candidates, room in rooms.items():
+                if room <= 0:
+                    continue
+                keys, other_keys = (lane, None) if to_candidates else (None, lane)
+                # Only the oldest pending row of each ordering key is due (whatever its
+                # lane), and a row in flight stays pending (leased) until sent: no
+                # conversation ever has two messages on the way.
+                ids = outbox.claim_due(
+                    session,
+                    now=now,
+                    lease=lease,
+                    limit=room,
+                    exclude=sending,
+                    keys=keys,
+                    other_keys=other_keys,
+                )
+                claimed += [(to_candidates, row) for row in outbox.rows(session, ids)]
+            return claimed
+
+        claimed = await self._uow.run(claim)
+        for to_candidates, row in claimed:
+            assert row.id is not None
+            self._sending.add(row.id)  # now, not when the task first runs: the next pass
+            task = asyncio.create_task(self._deliver_one(row), name=f"outbox-{row.id}")
+            in_flight[to_candidates].add(task)
             task.add_done_callback(finished)
-        return len(ids)
+        return len(claimed)
 
-    async def _deliver_one(self, row_id: int) -> None:
+    async def _deliver_one(self, row: OutboxMessage) -> None:
+        assert row.id is not None
         try:
-            await self._attempt(row_id)
+            await self._attempt(row.id, row)
         finally:
-            self._sending.discard(row_id)
+            self._sending.discard(row.id)
 
-    async def _attempt(self, row_id: int) -> None:
-        row = await self._uow.run(lambda s, _now: s.get(OutboxMessage, row_id))
-        if row is None:
-            return  # erased meanwhile (a candidate's /delete_my_data)
+    async def _attempt(self, row_id: int, row: OutboxMessage) -> None:
+        """Send the claimed ``row`` (read when it was claimed, moments ago: a row erased
+        since then is sent at most this once, and its mark matches nothing)."""
         kind, attempts = row.kind, row.attempts
         key, waited_for = row.ordering_key, row.waiting_for_channel
         try:
@@ -276,13 +284,7 @@ class Delivery:
                 await self._retry_later(row_id, key, kind, attempts, type(err).__name__, None)
             return
         now = self._now()
-
-        def sent(session: Session, _now: datetime) -> None:
-            outbox.mark_sent(session, row_id, now)
-            if kind == Kind.EMAIL:  # delivered: the bodies (and their link) need not be kept
-                outbox.forget_fields(session, row_id, outgoing.EMAIL_BODIES)
-
-        await self._uow.run(sent)
+        await self._mark_sent(row_id, kind, now)
         if waited_for is not None:
             # The channel works again (the bot's invitation was missed, or it was
             # unarchived): the other messages waiting for it need not wait for their retry.
@@ -290,6 +292,31 @@ class Delivery:
                 lambda s, _now: undelivered.channel_available(s, channel=waited_for, now=now)
             )
             self._wake.set()
+
+    async def _mark_sent(self, row_id: int, kind: str, now: datetime) -> None:
+        """Record that ``row_id`` was delivered; returns once that has committed.
+
+        Marks made while another is being written are written together, in the next
+        transaction (a group commit): at 200 candidates, one transaction per sent message
+        kept the database busy with marks while candidates' next steps waited behind them.
+        """
+        self._unmarked.append((row_id, kind, now))
+        async with self._marking:
+            batch, self._unmarked = self._unmarked, []
+            if not batch:
+                return  # written by the transaction of the one before us
+
+            def sent(session: Session, _now: datetime) -> None:
+                for marked, marked_kind, at in batch:
+                    outbox.mark_sent(session, marked, at)
+                    if marked_kind == Kind.EMAIL:  # delivered: the bodies need not be kept
+                        outbox.forget_fields(session, marked, outgoing.EMAIL_BODIES)
+
+            try:
+                await self._uow.run(sent)
+            except BaseException:
+                self._unmarked[:0] = batch  # the next one to write tries them again
+                raise
 
     async def _retry_later(
         self,

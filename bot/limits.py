@@ -97,6 +97,11 @@ class TranscriptionLimit(IntEnum):
     # killer, a segfault in a decoder) uses its attempts too; after the last one the answer
     # is posted as "transcript unavailable" and never tried again.
     MAX_ATTEMPTS = 3
+    # Whisper's threads (and CTranslate2's, started from them) run at the lowest priority:
+    # the CPU they leave is all they need, since an answer's transcript may take minutes,
+    # while a candidate waits for "Got it" and Slack for an ack within milliseconds. On a
+    # machine that does nothing else (a worker of its own) this changes nothing.
+    NICENESS = 19
     # Short, and renewed every HEARTBEAT_SECONDS while the work runs: a live worker keeps its
     # job however long the answer, and after a crash another process takes it over within
     # a lease (reviewers wait seconds, not minutes).
@@ -169,6 +174,13 @@ class SlackLimit(IntEnum):
     # How long a team member's name (for calendar invitations) is kept before Slack is asked
     # again: a renamed person shows their new name on the next invitation within the hour.
     NAMES_CACHE_SECONDS = 3600
+
+
+class TelegramLimit(IntEnum):
+    # Connections to the Bot API held open at once (PTB's default is 256; see the adapter).
+    CONNECTIONS = 64
+    # How long a request waits for one of them before it fails (PTB's default is 1 s).
+    POOL_WAIT_SECONDS = 10
 
 
 class InboundLimit(IntEnum):

@@ -44,10 +44,11 @@ def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         _private_sqlite_file(make_url(url).database)
+        # No pre-ping: a file on this machine does not drop connections the way a server
+        # does, and a ping per checkout was a statement per transaction for nothing.
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
-            pool_pre_ping=True,
             hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -147,8 +148,14 @@ def transaction(engine: Engine) -> Iterator[Session]:
 # Threads that run transactions for the event loop. Their own pool, not asyncio's default
 # one that anything may fill: media conversion or a slow file write never keeps a Slack
 # ack waiting for a thread. A few more than PostgreSQL's pool (5 + 5 overflow) would only
-# wait on connections; SQLite takes one writer at a time anyway.
+# wait on connections.
 DATABASE_THREADS = 8
+# SQLite takes one writer at a time, and a connection that finds the write lock taken does
+# not queue for it: it sleeps and tries again (1, 2, 5 … up to 100 ms between tries). With
+# eight threads contending under `hirebot bench load`, a candidate's next step waited for
+# seconds behind sleeping lock polls. One thread runs the process's transactions in the
+# order they were asked for, with no polling; the GIL ran their Python one at a time anyway.
+SQLITE_THREADS = 1
 
 
 class Database:
@@ -157,8 +164,10 @@ class Database:
     Transactions themselves are run by ``bot.unit_of_work.UnitOfWork``.
     """
 
-    def __init__(self, engine: Engine, *, threads: int = DATABASE_THREADS) -> None:
+    def __init__(self, engine: Engine, *, threads: int | None = None) -> None:
         self.engine = engine
+        if threads is None:
+            threads = SQLITE_THREADS if engine.dialect.name == "sqlite" else DATABASE_THREADS
         self.threads = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="database")
 
     def dispose(self) -> None:

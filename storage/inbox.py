@@ -60,30 +60,41 @@ def store(session: Session, updates: Iterable[Received], now: datetime) -> int:
         ).all()
     )
     new = [u for update_id, u in sorted(batch.items()) if update_id not in known]
+    if not new:
+        return 0
+    try:
+        # The whole batch in one savepoint: the usual case, one flush.
+        with session.begin_nested():
+            session.add_all([_row(u, now) for u in new])
+        return len(new)
+    except IntegrityError:
+        pass
     stored = 0
     for u in new:
-        acted_on = u.chat_key is not None
         try:
             # Each row in a savepoint: another bot process may store the same update between
             # the SELECT above and this INSERT (Telegram redelivered it to the other one).
             # The primary key lets one of them win; the other skips it instead of failing
             # the whole batch and making Telegram push it again.
             with session.begin_nested():
-                session.add(
-                    InboxUpdate(
-                        update_id=u.update_id,
-                        chat_key=u.chat_key,
-                        payload=u.payload if acted_on else {},
-                        status=InboxStatus.PENDING if acted_on else InboxStatus.IGNORED,
-                        next_attempt_at=now,
-                        received_at=now,
-                        handled_at=None if acted_on else now,
-                    )
-                )
+                session.add(_row(u, now))
         except IntegrityError:
             continue
         stored += 1
     return stored
+
+
+def _row(u: Received, now: datetime) -> InboxUpdate:
+    acted_on = u.chat_key is not None
+    return InboxUpdate(
+        update_id=u.update_id,
+        chat_key=u.chat_key,
+        payload=u.payload if acted_on else {},
+        status=InboxStatus.PENDING if acted_on else InboxStatus.IGNORED,
+        next_attempt_at=now,
+        received_at=now,
+        handled_at=None if acted_on else now,
+    )
 
 
 def claim(
@@ -107,9 +118,9 @@ def claim(
         .limit(SCAN)
     ).all()
     seen: set[str] = set(busy)
-    claimed: list[Claimed] = []
+    due: dict[int, tuple[str, dict[str, Any]]] = {}
     for row in waiting:
-        if len(claimed) >= limit:
+        if len(due) >= limit:
             break
         key = row.chat_key or ""
         if key in seen:
@@ -118,19 +129,25 @@ def claim(
         leased = row.locked_until is not None and row.locked_until > now
         if leased or row.next_attempt_at > now:
             continue
-        attempts = row.attempts + 1  # read before the UPDATE, which refreshes the object
-        result = session.execute(
-            update(InboxUpdate)
-            .where(col(InboxUpdate.update_id) == row.update_id)
-            .where(col(InboxUpdate.status) == InboxStatus.PENDING)
-            .where(
-                or_(col(InboxUpdate.locked_until).is_(None), col(InboxUpdate.locked_until) <= now)
-            )
-            .values(locked_until=now + lease, attempts=InboxUpdate.attempts + 1)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(Claimed(row.update_id, key, dict(row.payload), attempts))
-    return claimed
+        due[row.update_id] = (key, dict(row.payload))
+    if not due:
+        return []
+    # One statement for them all; the conditions again, so an update another process took
+    # meanwhile stays its own. RETURNING says which are ours, with their attempt count.
+    taken = session.execute(
+        update(InboxUpdate)
+        .where(col(InboxUpdate.update_id).in_(list(due)))
+        .where(col(InboxUpdate.status) == InboxStatus.PENDING)
+        .where(or_(col(InboxUpdate.locked_until).is_(None), col(InboxUpdate.locked_until) <= now))
+        .values(locked_until=now + lease, attempts=InboxUpdate.attempts + 1)
+        .returning(col(InboxUpdate.update_id), col(InboxUpdate.attempts))
+    ).all()
+    attempts = dict(taken)
+    return [
+        Claimed(update_id, key, payload, attempts[update_id])
+        for update_id, (key, payload) in due.items()
+        if update_id in attempts
+    ]
 
 
 def extend_lease(session: Session, update_ids: Collection[int], until: datetime) -> None:

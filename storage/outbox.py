@@ -95,22 +95,35 @@ def claim_due(
         .order_by(col(OutboxMessage.id))
         .limit(limit)
     ).all()
-    claimed: list[int] = []
-    for row_id in candidates:
-        result = session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id) == row_id)
-            .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
-            .where(
-                or_(
-                    col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now
-                )
-            )
-            .values(locked_until=now + lease)
+    if not candidates:
+        return []
+    # One statement for the lot (a statement per row was most of a claim's time: 20 rows,
+    # 7 ms). The conditions again, so a row another process claimed or sent meanwhile is
+    # left to it; RETURNING says which rows are ours.
+    claimed = session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(list(candidates)))
+        .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+        .where(
+            or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now)
         )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(row_id)  # type: ignore[arg-type]
-    return claimed
+        .values(locked_until=now + lease)
+        .returning(col(OutboxMessage.id))
+    ).scalars()
+    return sorted(claimed)
+
+
+def rows(session: Session, row_ids: Collection[int]) -> list[OutboxMessage]:
+    """The rows of ``row_ids`` that still exist, in id order (one query)."""
+    if not row_ids:
+        return []
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(list(row_ids)))
+            .order_by(col(OutboxMessage.id))
+        ).all()
+    )
 
 
 def extend_lease(session: Session, row_ids: Collection[int], until: datetime) -> None:

@@ -293,6 +293,11 @@ def lines(result: Result) -> list[str]:
         f"{result.load[1]:.1f} after; {result.wall:.0f} s from the first invite to the last post",
         f"  candidate ack (update → first reply)  p50 {s['ack_p50_ms']:7.1f} ms  "
         f"p99 {s['ack_p99_ms']:7.1f} ms  n={s['acks']}  ({meets} p99 < {TARGET_ACK_P99_MS:.0f} ms)",
+        "    by what was sent: "
+        + "; ".join(
+            f"{kind} p50 {k['p50_ms']:.0f} ms p99 {k['p99_ms']:.0f} ms n={k['n']}"
+            for kind, k in s["ack_by_kind"].items()
+        ),
         f"  answer submitted → posted in Slack     p50 {s['post_p50_s']:7.2f} s   "
         f"p99 {s['post_p99_s']:7.2f} s   n={len(f.post_seconds)}",
         f"  answer submitted → transcript in Slack p50 {s['transcript_p50_s']:7.2f} s   "

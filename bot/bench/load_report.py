@@ -88,6 +88,8 @@ class Check:
 @dataclass
 class Figures:
     ack_seconds: list[float]
+    # The same acks by what the candidate sent: a button press, a recording, anything else.
+    ack_by_kind: dict[str, list[float]]
     post_seconds: list[float]
     transcript_seconds: list[float]
     audio_seconds: float
@@ -101,7 +103,8 @@ class Figures:
 
 def measure(telegram: TelegramSandbox, slack: SlackSandbox, runs: list[CandidateRun]) -> Figures:
     check = Check()
-    acks = _acks(telegram, runs)
+    by_kind = _acks(telegram, runs)
+    acks = sorted(seconds for kind in by_kind.values() for seconds in kind)
     cards = _cards(slack, runs, check)
     posts: list[float] = []
     transcripts: list[float] = []
@@ -128,12 +131,13 @@ def measure(telegram: TelegramSandbox, slack: SlackSandbox, runs: list[Candidate
                 last_transcript = max(last_transcript, post.edited_at)
                 audio += recording.seconds  # transcribed: a pending answer's audio is not
     window = max(0.0, last_transcript - first_post) if transcripts else 0.0
-    return Figures(acks, posts, transcripts, audio, window, check)
+    return Figures(acks, by_kind, posts, transcripts, audio, window, check)
 
 
-def _acks(telegram: TelegramSandbox, runs: list[CandidateRun]) -> list[float]:
+def _acks(telegram: TelegramSandbox, runs: list[CandidateRun]) -> dict[str, list[float]]:
     """Per first delivery of a candidate's update: seconds until the bot's first reply to it
-    (a message or edit in their chat, or the answer to their button press)."""
+    (a message or edit in their chat, or the answer to their button press), by the update's
+    kind (``update_kind``)."""
     replies: dict[int, list[float]] = defaultdict(list)
     answered: dict[str, float] = {}
     for call in telegram.calls:
@@ -146,7 +150,7 @@ def _acks(telegram: TelegramSandbox, runs: list[CandidateRun]) -> list[float]:
             replies[int(call.params["chat_id"])].append(call.at)
     for times in replies.values():
         times.sort()
-    seconds: list[float] = []
+    seconds: dict[str, list[float]] = defaultdict(list)
     for run in runs:
         chat = replies.get(run.user_id, [])
         for update_id in run.sent:
@@ -155,12 +159,24 @@ def _acks(telegram: TelegramSandbox, runs: list[CandidateRun]) -> list[float]:
             at = bisect.bisect_left(chat, sent)
             if at < len(chat):
                 candidates.append(chat[at])
-            query = telegram.update(update_id).get("callback_query")
+            update = telegram.update(update_id)
+            query = update.get("callback_query")
             if query is not None and str(query["id"]) in answered:
                 candidates.append(answered[str(query["id"])])
             if candidates:
-                seconds.append(min(candidates) - sent)
-    return seconds
+                seconds[update_kind(update)].append(min(candidates) - sent)
+    return dict(seconds)
+
+
+_RECORDINGS = ("voice", "video_note", "video", "audio", "document")
+
+
+def update_kind(update: dict[str, Any]) -> str:
+    """``button`` (a press), ``recording`` (a voice note, video…) or ``text`` (the rest)."""
+    if "callback_query" in update:
+        return "button"
+    message = update.get("message") or {}
+    return "recording" if any(key in message for key in _RECORDINGS) else "text"
 
 
 def _cards(slack: SlackSandbox, runs: list[CandidateRun], check: Check) -> dict[int, SlackMessage]:
@@ -244,6 +260,14 @@ def summary(figures: Figures, votes: Votes) -> dict[str, Any]:
         "ack_p50_ms": percentile(figures.ack_seconds, 50) * 1000,
         "ack_p99_ms": percentile(figures.ack_seconds, 99) * 1000,
         "acks": len(figures.ack_seconds),
+        "ack_by_kind": {
+            kind: {
+                "p50_ms": percentile(seconds, 50) * 1000,
+                "p99_ms": percentile(seconds, 99) * 1000,
+                "n": len(seconds),
+            }
+            for kind, seconds in sorted(figures.ack_by_kind.items())
+        },
         "post_p50_s": percentile(figures.post_seconds, 50),
         "post_p99_s": percentile(figures.post_seconds, 99),
         "transcript_p50_s": percentile(figures.transcript_seconds, 50),

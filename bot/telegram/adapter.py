@@ -36,7 +36,7 @@ from bot.errors import MediaError, described
 from bot.flows import interview
 from bot.flows.answering import Expect, ReceivedAnswer
 from bot.flows.interview import TelegramPerson
-from bot.limits import InboxLimit
+from bot.limits import InboxLimit, TelegramLimit
 from bot.transcription.media import MediaInfo, keep_first, probe
 from bot.transcription.pool import run_intake
 from bot.unit_of_work import UnitOfWork
@@ -66,6 +66,12 @@ def build_application(token: str, api_url: str, file_url: str, uow: UnitOfWork) 
         .base_url(api_url)
         .base_file_url(file_url)
         .updater(None)  # updates come from our inbox (bot.telegram.polling, the webhook)
+        # PTB keeps up to 256 connections, and httpcore checks every idle one for each
+        # request it sends: a tenth of the event loop's time at 200 candidates. 64 is more
+        # than the chats and outbox lanes ever have in flight; a request that finds them all
+        # busy waits for one (up to the pool timeout) instead of failing at once.
+        .connection_pool_size(TelegramLimit.CONNECTIONS)
+        .pool_timeout(TelegramLimit.POOL_WAIT_SECONDS)
         .build()
     )
     handlers = CandidateHandlers(uow)

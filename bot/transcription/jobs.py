@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from bot.errors import MediaError, described
 from bot.flows import review
 from bot.flows.ports import Transcriber, Transcript
 from bot.limits import TranscriptionLimit
+from bot.transcription.pool import lower_priority
 from bot.unit_of_work import UnitOfWork
 from storage import transcripts
 from storage.media import local_copy
@@ -52,8 +54,14 @@ def pool_size(cpus: int | None = None) -> int:
 
 
 def transcription_pool(workers: int | None = None) -> ThreadPoolExecutor:
-    """The executor for TranscriptionWorker: ``workers`` threads (default: pool_size())."""
-    return ThreadPoolExecutor(max_workers=workers or pool_size(), thread_name_prefix="whisper")
+    """The executor for TranscriptionWorker: ``workers`` threads (default: pool_size()),
+    at the lowest CPU priority, with the threads CTranslate2 starts from them (the model
+    loads in this executor)."""
+    return ThreadPoolExecutor(
+        max_workers=workers or pool_size(),
+        thread_name_prefix="whisper",
+        initializer=functools.partial(lower_priority, TranscriptionLimit.NICENESS),
+    )
 
 
 def _detect(session: Session, answer_id: int) -> str | None:

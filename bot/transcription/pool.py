@@ -35,14 +35,14 @@ _CONVERT = "media"
 _INTAKE = "intake"
 
 
-def lower_priority() -> None:
+def lower_priority(niceness: int = MediaLimit.NICENESS) -> None:
     """Make the calling thread (and threads it starts later) yield the CPU to the event loop.
 
     On Linux a thread's nice value is its own (PRIO_PROCESS with a thread id), and threads
     it creates inherit it. Elsewhere this is a no-op.
     """
     with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), MediaLimit.NICENESS)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
 def media_pool(name: str = _CONVERT) -> ThreadPoolExecutor:

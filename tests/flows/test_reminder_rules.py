@@ -7,8 +7,7 @@ from datetime import timedelta
 from sqlmodel import col, select
 
 from bot.flows import reminders
-from bot.flows.conversation import of_interview
-from storage.models import Interview, ReminderSent
+from storage.models import Interview, Opening, ReminderSent
 from tests.helpers.flows import CANDIDATE_TEXT, THREAD_POST, FlowWorld
 
 
@@ -27,7 +26,7 @@ def test_the_rules_of_an_opening_are_ordered_by_when_they_fall_due(world: FlowWo
     jane = world.invite()
     found = world.read(
         lambda s: reminders.rules(
-            of_interview(s, s.get_one(Interview, jane.interview_id), world.now)
+            (row := s.get_one(Interview, jane.interview_id)), s.get_one(Opening, row.opening_id)
         )
     )
     start, deadline = world.now, jane.invitation.deadline
