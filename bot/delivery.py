@@ -38,6 +38,7 @@ from bot.flows.ports import (
     ReviewChannel,
     ThreadNote,
 )
+from bot.group_commit import GroupCommit
 from bot.integrations.sync import AtsDelivery
 from bot.integrations.webhooks import WebhookPoster, WebhookSender
 from bot.limits import DeliveryLimit
@@ -48,6 +49,9 @@ from storage.media import MediaUnavailable, local_copy
 from storage.models import OutboxMessage, ReviewPost, ThreadMessage
 
 log = logging.getLogger(__name__)
+
+# A sent row: its id, ordering key, kind, and when it was sent.
+_Sent = tuple[int, str, str, datetime]
 
 
 class Delivery:
@@ -76,8 +80,11 @@ class Delivery:
         self._wake = asyncio.Event()
         self._stopping = False
         self._sending: set[int] = set()  # outbox rows this process is delivering now
-        self._unmarked: list[tuple[int, str, datetime]] = []  # sent, not yet recorded
-        self._marking = asyncio.Lock()
+        # Sent rows are marked so together (one transaction per message kept the database
+        # busy under load), and each mark claims the next row of its conversation if it is
+        # due: a candidate's "Got it" no longer waits for a claim of its own after the
+        # message before it (bot.group_commit).
+        self._sent = GroupCommit[_Sent, OutboxMessage | None](uow, self._mark_sent)
         # Each kind of message to the one coroutine that delivers it.
         self._handlers: dict[str, Callable[[Any], Awaitable[None]]] = {
             Kind.CANDIDATE_TEXT: self._send_to_candidate,
@@ -231,16 +238,21 @@ class Delivery:
             task.add_done_callback(finished)
         return len(claimed)
 
-    async def _deliver_one(self, row: OutboxMessage) -> None:
-        assert row.id is not None
-        try:
-            await self._attempt(row.id, row)
-        finally:
-            self._sending.discard(row.id)
+    async def _deliver_one(self, row: OutboxMessage | None) -> None:
+        """Send ``row``, then each next row of its conversation claimed with its mark."""
+        while row is not None:
+            row_id = row.id
+            assert row_id is not None
+            self._sending.add(row_id)
+            try:
+                row = await self._attempt(row_id, row)
+            finally:
+                self._sending.discard(row_id)
 
-    async def _attempt(self, row_id: int, row: OutboxMessage) -> None:
+    async def _attempt(self, row_id: int, row: OutboxMessage) -> OutboxMessage | None:
         """Send the claimed ``row`` (read when it was claimed, moments ago: a row erased
-        since then is sent at most this once, and its mark matches nothing)."""
+        since then is sent at most this once, and its mark matches nothing). Returns the
+        next row of its conversation when it was due and claimed with this one's mark."""
         kind, attempts = row.kind, row.attempts
         key, waited_for = row.ordering_key, row.waiting_for_channel
         try:
@@ -248,7 +260,7 @@ class Delivery:
         except outgoing.Unreadable as err:
             # No retry will make it readable; the reason names fields, never their values.
             await self._give_up(row_id, key, kind, f"unreadable: {err}")
-            return
+            return None
         try:
             await self._handlers[message.kind](message)
         except ChannelUnavailable as err:
@@ -267,13 +279,13 @@ class Delivery:
                     now=now,
                 ),
             )
-            return
+            return None
         except DeliveryDeferred as err:
             await self._retry_later(row_id, key, kind, attempts, str(err), err.retry_after)
-            return
+            return None
         except DeliveryRefused as err:
             await self._give_up(row_id, key, kind, f"refused: {err}")
-            return
+            return None
         except Exception as err:  # our bug or an unexpected SDK error: retry, then give up
             log.error("outbox %s (%s) failed unexpectedly: %s", row_id, kind, described(err))
             if undelivered.give_up_now(attempts, understood=False):
@@ -282,9 +294,9 @@ class Delivery:
                 await self._give_up(row_id, key, kind, reason)
             else:
                 await self._retry_later(row_id, key, kind, attempts, type(err).__name__, None)
-            return
+            return None
         now = self._now()
-        await self._mark_sent(row_id, kind, now)
+        following = await self._sent.record((row_id, key, kind, now))
         if waited_for is not None:
             # The channel works again (the bot's invitation was missed, or it was
             # unarchived): the other messages waiting for it need not wait for their retry.
@@ -292,31 +304,7 @@ class Delivery:
                 lambda s, _now: undelivered.channel_available(s, channel=waited_for, now=now)
             )
             self._wake.set()
-
-    async def _mark_sent(self, row_id: int, kind: str, now: datetime) -> None:
-        """Record that ``row_id`` was delivered; returns once that has committed.
-
-        Marks made while another is being written are written together, in the next
-        transaction (a group commit): at 200 candidates, one transaction per sent message
-        kept the database busy with marks while candidates' next steps waited behind them.
-        """
-        self._unmarked.append((row_id, kind, now))
-        async with self._marking:
-            batch, self._unmarked = self._unmarked, []
-            if not batch:
-                return  # written by the transaction of the one before us
-
-            def sent(session: Session, _now: datetime) -> None:
-                for marked, marked_kind, at in batch:
-                    outbox.mark_sent(session, marked, at)
-                    if marked_kind == Kind.EMAIL:  # delivered: the bodies need not be kept
-                        outbox.forget_fields(session, marked, outgoing.EMAIL_BODIES)
-
-            try:
-                await self._uow.run(sent)
-            except BaseException:
-                self._unmarked[:0] = batch  # the next one to write tries them again
-                raise
+        return following
 
     async def _retry_later(
         self,
@@ -375,6 +363,20 @@ class Delivery:
         log.log(level, "outbox %s (%s) %s", row_id, kind, outcome)
         if told:
             self._wake.set()
+
+    def _mark_sent(
+        self, session: Session, now: datetime, sent: list[_Sent]
+    ) -> list[OutboxMessage | None]:
+        lease = timedelta(seconds=DeliveryLimit.LEASE_SECONDS)
+        following: list[OutboxMessage | None] = []
+        for row_id, key, kind, at in sent:
+            outbox.mark_sent(session, row_id, at)
+            if kind == Kind.EMAIL:  # delivered: the bodies (and their link) need not be kept
+                outbox.forget_fields(session, row_id, outgoing.EMAIL_BODIES)
+            following.append(
+                None if self._stopping else outbox.claim_next(session, key, now=now, lease=lease)
+            )
+        return following
 
     # One handler per kind of message (bot.flows.outgoing), each one call on a port plus
     # whatever must be recorded about it.

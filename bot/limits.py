@@ -147,6 +147,10 @@ class MediaLimit(IntEnum):
     # Added to those threads' nice value (and x264's, started from them): the event loop
     # (acks to Slack within 3 s) wins every contest for a core against media work.
     NICENESS = 10
+    # The intake threads' (measuring and storing a candidate's recording before they hear
+    # "Got it"): below the event loop, above the conversions for Slack, which nobody waits
+    # for by the second, and Whisper (TranscriptionLimit.NICENESS).
+    INTAKE_NICENESS = 5
 
 
 class ReviewLimit(IntEnum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from storage.models import ProcessedEvent
@@ -14,22 +15,29 @@ def first_time(session: Session, source: str, key: str, now: datetime) -> bool:
     """Record ``(source, key)``; False if it was handled before.
 
     The row commits with the flow's change, so a re-delivery after a crash before commit is
-    handled again, and one after commit is not. A concurrent duplicate loses at commit on the
-    primary key and is rolled back as a whole.
+    handled again, and one after commit is not. One statement (every handler runs it): the
+    insert does nothing where the key is there. On PostgreSQL a concurrent duplicate waits
+    for the first one's transaction and then finds the key (or, if that one rolled back,
+    takes it); SQLite has one writer at a time.
     """
-    if session.get(ProcessedEvent, (source, key)) is not None:
-        return False
-    session.add(ProcessedEvent(source=source, key=key, created_at=now))
-    session.flush()
-    return True
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted = session.execute(
+        insert(ProcessedEvent)
+        .values(source=source, key=key, created_at=now)
+        .on_conflict_do_nothing()
+        .returning(col(ProcessedEvent.key))
+    ).first()
+    return inserted is not None
 
 
 def forget(session: Session, source: str, key: str) -> None:
     """Undo ``first_time`` within the same transaction."""
-    row = session.get(ProcessedEvent, (source, key))
-    if row is not None:
-        session.delete(row)
-        session.flush()
+    session.execute(
+        delete(ProcessedEvent)
+        .where(col(ProcessedEvent.source) == source)
+        .where(col(ProcessedEvent.key) == key)
+    )
 
 
 def prune(session: Session, older_than: datetime) -> int:

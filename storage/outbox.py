@@ -113,6 +113,35 @@ def claim_due(
     return sorted(claimed)
 
 
+def claim_next(
+    session: Session, ordering_key: str, *, now: datetime, lease: timedelta
+) -> OutboxMessage | None:
+    """Claim the oldest pending row of ``ordering_key`` if it is due and nobody holds it (the
+    message after one just sent, in the same transaction as that one's mark)."""
+    row = session.exec(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.ordering_key) == ordering_key)
+        .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+        .order_by(col(OutboxMessage.id))
+        .limit(1)
+    ).first()
+    if row is None or row.next_attempt_at > now:
+        return None
+    if row.locked_until is not None and row.locked_until >= now:
+        return None
+    taken = session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == row.id)
+        .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+        .where(
+            or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now)
+        )
+        .values(locked_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return row if taken.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
 def rows(session: Session, row_ids: Collection[int]) -> list[OutboxMessage]:
     """The rows of ``row_ids`` that still exist, in id order (one query)."""
     if not row_ids:

@@ -17,11 +17,13 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlmodel import Session
 from telegram import Update
 from telegram.ext import Application
 
 from bot import backoff
 from bot.flows import interview
+from bot.group_commit import GroupCommit
 from bot.limits import InboxLimit
 from bot.telegram.adapter import failed_updates
 from bot.unit_of_work import UnitOfWork
@@ -67,6 +69,9 @@ class UpdateDispatcher:
         self._wakeup = asyncio.Event()
         self._running: dict[str, asyncio.Task[None]] = {}
         self._stopping = False
+        # Handled updates are marked so together: one transaction per update kept the
+        # database busy under load (bot.group_commit).
+        self._done = GroupCommit[int, None](uow, _mark_done)
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -139,7 +144,7 @@ class UpdateDispatcher:
 
     async def _settle(self, row: Claimed, error: str | None) -> None:
         if error is None:
-            await self._uow.run(lambda s, now: inbox.mark_done(s, row.update_id, now))
+            await self._done.record(row.update_id)
             return
         delay = retry_delay(row.attempts, error)
         if delay is not None:
@@ -174,6 +179,12 @@ class UpdateDispatcher:
                 log.error(
                     "renewing the lease of update %s failed: %s", update_id, type(err).__name__
                 )
+
+
+def _mark_done(session: Session, now: datetime, update_ids: list[int]) -> list[None]:
+    for update_id in update_ids:
+        inbox.mark_done(session, update_id, now)
+    return [None for _ in update_ids]
 
 
 def retry_delay(attempts: int, error: str) -> timedelta | None:

@@ -50,10 +50,11 @@ def media_pool(name: str = _CONVERT) -> ThreadPoolExecutor:
     with _pool_lock:
         pool = _pools.get(name)
         if pool is None:
+            niceness = MediaLimit.INTAKE_NICENESS if name == _INTAKE else MediaLimit.NICENESS
             pool = _pools[name] = ThreadPoolExecutor(
                 max_workers=MediaLimit.WORKERS,
                 thread_name_prefix=name,
-                initializer=lower_priority,
+                initializer=functools.partial(lower_priority, niceness),
             )
         return pool
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.unit_of_work import UnitOfWork
@@ -198,3 +199,52 @@ def test_a_lane_claims_only_its_keys_and_each_key_keeps_its_order(uow: UnitOfWor
     uow.run_sync(lambda s, _now: outbox.mark_sent(s, chat, T0))
     assert claim(other_keys="tg:") == []
     assert claim(keys="tg:") == [later_in_chat]
+
+
+def test_the_next_row_of_a_conversation_is_claimed_with_the_mark_of_the_one_before(
+    uow: UnitOfWork,
+) -> None:
+    first = _enqueue(uow, "tg:1", "got it")
+    second = _enqueue(uow, "tg:1", "question 2")
+    _enqueue(uow, "tg:2", "another chat")
+    later = T0 + timedelta(seconds=1)
+
+    def claim_next(session: Session, _now: datetime) -> int | None:
+        row = outbox.claim_next(session, "tg:1", now=later, lease=LEASE)
+        return None if row is None else row.id
+
+    assert uow.run_sync(lambda s, _now: outbox.claim_due(s, now=later, lease=LEASE, limit=1)) == [
+        first
+    ]
+    # Still pending (in flight): the next one is not due, and claiming it again changes nothing.
+    assert uow.run_sync(claim_next) is None
+
+    def mark_and_claim(session: Session, now: datetime) -> int | None:
+        outbox.mark_sent(session, first, later)
+        return claim_next(session, now)
+
+    assert uow.run_sync(mark_and_claim) == second
+    # Leased to us: neither another claim nor a second claim_next takes it.
+    assert second not in uow.run_sync(
+        lambda s, _now: outbox.claim_due(s, now=later, lease=LEASE, limit=10)
+    )
+    assert uow.run_sync(claim_next) is None
+
+
+def test_a_next_row_waiting_for_its_retry_is_not_claimed_early(uow: UnitOfWork) -> None:
+    first = _enqueue(uow, "tg:1", "got it")
+    second = _enqueue(uow, "tg:1", "question 2")
+    retry_at = T0 + timedelta(minutes=5)
+
+    def sent_then_next(session: Session, _now: datetime) -> OutboxMessage | None:
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == second)
+            .values(next_attempt_at=retry_at)
+        )
+        outbox.mark_sent(session, first, T0)
+        return outbox.claim_next(session, "tg:1", now=T0, lease=LEASE)
+
+    assert uow.run_sync(sent_then_next) is None
+    claimed = uow.run_sync(lambda s, _now: outbox.claim_next(s, "tg:1", now=retry_at, lease=LEASE))
+    assert claimed is not None and claimed.id == second
