@@ -41,6 +41,7 @@ from bot.bench.load_people import (
     review,
 )
 from bot.bench.load_report import (
+    PEAK_WINDOW_SECONDS,
     TARGET_ACK_P99_MS,
     TARGET_THROUGHPUT_SHARE,
     Figures,
@@ -293,6 +294,8 @@ def lines(result: Result) -> list[str]:
         f"{result.load[1]:.1f} after; {result.wall:.0f} s from the first invite to the last post",
         f"  candidate ack (update → first reply)  p50 {s['ack_p50_ms']:7.1f} ms  "
         f"p99 {s['ack_p99_ms']:7.1f} ms  n={s['acks']}  ({meets} p99 < {TARGET_ACK_P99_MS:.0f} ms)",
+        f"    candidates' updates at the busiest: {s['peak_updates_per_second']:.1f} a second "
+        f"over {PEAK_WINDOW_SECONDS:g} s",
         "    by what was sent: "
         + "; ".join(
             f"{kind} p50 {k['p50_ms']:.0f} ms p99 {k['p99_ms']:.0f} ms n={k['n']}"

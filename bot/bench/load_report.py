@@ -90,6 +90,8 @@ class Figures:
     ack_seconds: list[float]
     # The same acks by what the candidate sent: a button press, a recording, anything else.
     ack_by_kind: dict[str, list[float]]
+    # Candidates' updates a second in the busiest PEAK_WINDOW_SECONDS: how hard the run was.
+    peak_rate: float
     post_seconds: list[float]
     transcript_seconds: list[float]
     audio_seconds: float
@@ -131,7 +133,22 @@ def measure(telegram: TelegramSandbox, slack: SlackSandbox, runs: list[Candidate
                 last_transcript = max(last_transcript, post.edited_at)
                 audio += recording.seconds  # transcribed: a pending answer's audio is not
     window = max(0.0, last_transcript - first_post) if transcripts else 0.0
-    return Figures(acks, by_kind, posts, transcripts, audio, window, check)
+    sent = [telegram.sent_at[update_id] for run in runs for update_id in run.sent]
+    return Figures(acks, by_kind, peak_rate(sent), posts, transcripts, audio, window, check)
+
+
+PEAK_WINDOW_SECONDS = 10.0
+
+
+def peak_rate(times: list[float]) -> float:
+    """The most of ``times`` within any PEAK_WINDOW_SECONDS, per second."""
+    times = sorted(times)
+    most, start = 0, 0
+    for end, at in enumerate(times):
+        while at - times[start] > PEAK_WINDOW_SECONDS:
+            start += 1
+        most = max(most, end - start + 1)
+    return most / PEAK_WINDOW_SECONDS
 
 
 def _acks(telegram: TelegramSandbox, runs: list[CandidateRun]) -> dict[str, list[float]]:
@@ -260,6 +277,7 @@ def summary(figures: Figures, votes: Votes) -> dict[str, Any]:
         "ack_p50_ms": percentile(figures.ack_seconds, 50) * 1000,
         "ack_p99_ms": percentile(figures.ack_seconds, 99) * 1000,
         "acks": len(figures.ack_seconds),
+        "peak_updates_per_second": figures.peak_rate,
         "ack_by_kind": {
             kind: {
                 "p50_ms": percentile(seconds, 50) * 1000,
