@@ -185,6 +185,8 @@ class TelegramLimit(IntEnum):
     CONNECTIONS = 64
     # How long a request waits for one of them before it fails (PTB's default is 1 s).
     POOL_WAIT_SECONDS = 10
+    # Webhook mode: pushes Telegram may make at once (its default; see the runtime).
+    WEBHOOK_CONNECTIONS = 40
 
 
 class InboundLimit(IntEnum):

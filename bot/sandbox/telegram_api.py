@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dtm
+import functools
 import html
 import itertools
 import json
@@ -175,6 +176,25 @@ class _Fault:
     remaining: int
 
 
+WEBHOOK_DEFAULT_CONNECTIONS = 40
+WEBHOOK_MAX_CONNECTIONS = 100
+
+
+def _webhook_queue(update: JSONDict) -> object:
+    """The Bot API server's queue of an update: button presses by user, the rest by chat."""
+    query = update.get("callback_query")
+    if isinstance(query, dict):
+        return ("user", query.get("from", {}).get("id"))
+    for value in update.values():
+        if isinstance(value, dict) and isinstance(value.get("chat"), dict):
+            return ("chat", value["chat"].get("id"))
+    return ("update", update.get("update_id"))
+
+
+def _forget(pushing: dict[object, asyncio.Task[None]], queue: object, _task: object) -> None:
+    pushing.pop(queue, None)
+
+
 @dataclass
 class _QueuedUpdate:
     update_id: int
@@ -309,6 +329,7 @@ class TelegramSandbox:
         self.webhook_secret = ""
         # Webhook mode: (update_id, HTTP status) of every push to the bot, in order.
         self.webhook_deliveries: list[tuple[int, int]] = []
+        self.webhook_max_connections = WEBHOOK_DEFAULT_CONNECTIONS
         self.commands: dict[str, list[JSONDict]] = {}
         self._pusher: asyncio.Task[None] | None = None
 
@@ -673,6 +694,9 @@ class TelegramSandbox:
 
     async def _set_webhook(self, params: JSONDict) -> bool:
         self.webhook_url = str(params.get("url", ""))
+        # Clamped, not refused, like the Bot API server's get_integer_arg (default 40).
+        asked = int(params.get("max_connections") or WEBHOOK_DEFAULT_CONNECTIONS)
+        self.webhook_max_connections = min(max(asked, 1), WEBHOOK_MAX_CONNECTIONS)
         self.webhook_secret = str(params.get("secret_token", ""))
         if params.get("drop_pending_updates"):
             self._queue.clear()
@@ -682,34 +706,58 @@ class TelegramSandbox:
         return True
 
     async def _push_updates(self) -> None:
-        """Webhook mode: POST each update to the bot, oldest first, one at a time (like
-        ``max_connections=1``); a non-2xx answer or no answer means: try again shortly."""
+        """Webhook mode, as the Bot API server does it (tdlib/telegram-bot-api,
+        WebhookActor.cpp and Client.cpp): up to ``max_connections`` POSTs at once, but one at a
+        time per queue, oldest first, so a queue's updates arrive in order. A chat's messages
+        share a queue (the chat id); a user's button presses share another (the user id), so a
+        press and a message of one private chat may overtake each other. A non-2xx answer or
+        no answer means: that queue tries again shortly."""
+        pushing: dict[object, asyncio.Task[None]] = {}
         async with ClientSession() as http:
-            while not self._closing and self.webhook_url:
-                if not self._queue:
+            try:
+                while not self._closing and self.webhook_url:
+                    started = False
+                    for queued in sorted(self._queue, key=lambda q: q.update_id):
+                        if len(pushing) >= self.webhook_max_connections:
+                            break
+                        queue = _webhook_queue(queued.payload)
+                        if queue in pushing:
+                            continue
+                        task = asyncio.create_task(self._push_one(http, queued))
+                        task.add_done_callback(functools.partial(_forget, pushing, queue))
+                        pushing[queue] = task
+                        started = True
+                    if started:
+                        continue
                     async with self._changed:
                         with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(self._changed.wait(), 0.5)
-                    continue
-                queued = min(self._queue, key=lambda q: q.update_id)
-                headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret}
-                try:
-                    async with http.post(
-                        self.webhook_url,
-                        json=queued.payload,
-                        headers=headers,
-                        timeout=ClientTimeout(total=30),
-                    ) as response:
-                        status = response.status
-                except (OSError, TimeoutError):
-                    status = 0
-                self.webhook_deliveries.append((queued.update_id, status))
-                if 200 <= status < 300:
-                    if queued in self._queue:
-                        self._queue.remove(queued)
-                    self._last_activity = time.monotonic()
-                else:
-                    await asyncio.sleep(0.5)
+                            await asyncio.wait_for(self._changed.wait(), 0.05 if pushing else 0.5)
+            finally:
+                for task in list(pushing.values()):
+                    task.cancel()
+                await asyncio.gather(*pushing.values(), return_exceptions=True)
+
+    async def _push_one(self, http: ClientSession, queued: _QueuedUpdate) -> None:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret}
+        try:
+            async with http.post(
+                self.webhook_url,
+                json=queued.payload,
+                headers=headers,
+                timeout=ClientTimeout(total=30),
+            ) as response:
+                status = response.status
+        except (OSError, TimeoutError):
+            status = 0
+        self.webhook_deliveries.append((queued.update_id, status))
+        if 200 <= status < 300:
+            if queued in self._queue:
+                self._queue.remove(queued)
+            self._last_activity = time.monotonic()
+        else:
+            await asyncio.sleep(0.5)
+        async with self._changed:
+            self._changed.notify_all()
 
     async def _get_webhook_info(self, params: JSONDict) -> JSONDict:
         return {

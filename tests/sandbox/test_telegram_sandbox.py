@@ -326,3 +326,70 @@ async def test_a_document_upload_keeps_its_name_bytes_and_caption_and_50_mb_is_t
             )
     assert [m.kind for m in sandbox.messages_to(1010)] == ["document"]
     assert sandbox.calls_of("sendDocument")[-1].status == 413
+
+
+@asynccontextmanager
+async def slow_receiver(hold_seconds: float) -> AsyncIterator[tuple[str, list[tuple[str, int]]]]:
+    """A webhook that takes ``hold_seconds`` per update; records (event, chat) as they happen."""
+    from aiohttp import web
+
+    from bot.sandbox.world import free_port
+
+    events: list[tuple[str, int]] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        update = await request.json()
+        chat = int(update["message"]["chat"]["id"])
+        events.append(("start", chat))
+        await asyncio.sleep(hold_seconds)
+        events.append((f"end {update['message']['text']}", chat))
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}/hook", events
+    finally:
+        await runner.cleanup()
+
+
+def _most_at_once(events: list[tuple[str, int]], chat: int | None = None) -> int:
+    now = most = 0
+    for kind, at_chat in events:
+        if chat is None or at_chat == chat:
+            now += 1 if kind == "start" else -1
+            most = max(most, now)
+    return most
+
+
+@pytest.mark.parametrize("connections", [40, 1])
+async def test_webhook_pushes_chats_side_by_side_but_each_chat_in_order(
+    sandbox: TelegramSandbox, connections: int
+) -> None:
+    chats = [2001, 2002, 2003]
+    async with slow_receiver(0.1) as (url, events):
+        await sandbox_bot(sandbox).set_webhook(url, max_connections=connections)
+        for n in range(3):
+            for chat in chats:
+                await sandbox.candidate(chat).send_text(f"{chat}-{n}")
+        await eventually(lambda: len(events) == 18, seconds=15, what="18 push events")
+
+    assert _most_at_once(events) == (3 if connections > 1 else 1)
+    for chat in chats:
+        assert _most_at_once(events, chat) == 1  # one at a time per chat
+        ended = [kind.split()[1] for kind, at in events if at == chat and kind != "start"]
+        assert ended == [f"{chat}-0", f"{chat}-1", f"{chat}-2"]  # and in the order sent
+
+
+async def test_webhook_max_connections_is_clamped_like_the_bot_api_server(
+    sandbox: TelegramSandbox,
+) -> None:
+    bot = sandbox_bot(sandbox)
+    await bot.set_webhook("http://127.0.0.1:9/hook", max_connections=500)
+    assert sandbox.webhook_max_connections == 100
+    await bot.set_webhook("http://127.0.0.1:9/hook")
+    assert sandbox.webhook_max_connections == 40
