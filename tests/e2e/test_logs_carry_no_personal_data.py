@@ -52,11 +52,15 @@ async def test_failing_paths_log_types_and_ids_not_names_or_words(
                     "BEGIN SELECT RAISE(ABORT, 'exports are refused'); END"
                 )
             )
+        told = w.slack.ephemeral_count(RECRUITER)
         await w.slack.teammate(RECRUITER).slash("/hire", "export", REVIEW_CHANNEL)
         await eventually(
             lambda: any("IntegrityError" in r.getMessage() for r in caplog.records),
             what="the failed export logged",
         )
+        # Acked (slash() waits for it), and the recruiter hears it failed, not a timeout.
+        await w.slack.wait_for_ephemerals(RECRUITER, more_than=told)
+        assert "nothing was changed" in str(w.slack.ephemerals(RECRUITER)[-1])
 
     logged = _logged(caplog)
 

@@ -19,7 +19,7 @@ from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
-from bot.errors import HirebotError
+from bot.errors import HirebotError, described
 from bot.flows import roles
 from bot.unit_of_work import UnitOfWork
 
@@ -103,8 +103,26 @@ async def act_once(
     except HirebotError as err:
         log.info("button press refused: %s", type(err).__name__)
         line = str(err)
+    except Exception as err:
+        line = failed_after_ack(f"button {action.get('action_id')}", err)
     if line:
         await tell(respond, line)
+
+
+# Said when work after the ack failed unexpectedly (its transaction rolled back).
+FAILED_AFTER_ACK = "Something went wrong on my side and nothing was changed. Please try again."
+
+
+def failed_after_ack(what: str, err: Exception) -> str:
+    """Log a failure after the ack (its type and place, never its text) and return what to
+    tell the person.
+
+    Raised instead, it would reach Bolt's own error path, which takes the ack back when the
+    failure comes within Bolt's 10 ms wait for it (slack_bolt/listener/asyncio_runner.py
+    sets the ack's response to None), and Slack then shows the person a timeout.
+    """
+    log.error("slack %s failed: %s", what, described(err))
+    return FAILED_AFTER_ACK
 
 
 async def open_form(
