@@ -113,6 +113,9 @@ class TranscriptionLimit(IntEnum):
     # Retry after 5 s, then 10 s, 20 s… at most 5 minutes.
     FIRST_BACKOFF_SECONDS = 5
     MAX_BACKOFF_SECONDS = 300
+    # An answer whose recording's store cannot be reached is tried again this much later,
+    # its attempt uncounted, for as long as the store is down.
+    MEDIA_WAIT_SECONDS = 15
 
 
 class MediaLimit(IntEnum):

@@ -108,6 +108,22 @@ def retry_later(
     )
 
 
+def wait_for_media(
+    session: Session, answer_id: int, attempt: int, *, at: datetime, error: str
+) -> None:
+    """Hold a claimed answer until ``at``, the attempt uncounted: its recording's store could
+    not be reached, which says nothing about the recording."""
+    session.execute(
+        update(Answer)
+        .where(_held(answer_id, attempt))
+        .values(
+            transcript_locked_until=at,
+            transcript_attempts=attempt - 1,
+            transcript_error=error[:500],
+        )
+    )
+
+
 def release(session: Session, answer_id: int, attempt: int) -> None:
     """Give a claimed answer back, the attempt uncounted (a graceful stop, not a failure)."""
     session.execute(

@@ -359,8 +359,8 @@ async def test_a_worker_reads_the_answer_from_the_bucket_and_retries_while_it_is
     uow: UnitOfWork, pool: ThreadPoolExecutor, s3_endpoint: str
 ) -> None:
     """Media in object storage: the worker transcribes a private local copy (deleted after),
-    and a bucket it cannot reach fails the attempt like any error: retried after its
-    backoff, nothing lost."""
+    and a bucket it cannot reach is waited for, however long it is down, without using up
+    the answer's attempts: nothing lost, no "transcript unavailable" for an outage."""
     with outage(s3_endpoint) as s3:
         bucket = replace(new_bucket(s3_endpoint), endpoint_url=s3.endpoint)
         unit = replace(uow, media=MediaBucket(bucket))
@@ -369,16 +369,18 @@ async def test_a_worker_reads_the_answer_from_the_bucket_and_retries_while_it_is
         worker = _worker(unit, unit.media, model, clock, pool)
 
         s3.down()
-        assert await worker.transcribe_next()
-        answer = _answer(uow, answer_id)
-        assert answer.transcript_status == TranscriptStatus.PENDING
-        assert "MediaUnavailable" in (answer.transcript_error or "")
-        assert f"media bucket {bucket.name} at 127.0.0.1" in (answer.transcript_error or "")
+        for _ in range(TranscriptionLimit.MAX_ATTEMPTS + 2):  # longer than the attempts last
+            assert await worker.transcribe_next()
+            answer = _answer(uow, answer_id)
+            assert answer.transcript_status == TranscriptStatus.PENDING
+            assert answer.transcript_attempts == 0
+            assert "MediaUnavailable" in (answer.transcript_error or "")
+            assert f"media bucket {bucket.name} at 127.0.0.1" in (answer.transcript_error or "")
+            assert not await worker.transcribe_next(), "waits before trying the store again"
+            clock.at += timedelta(seconds=TranscriptionLimit.MEDIA_WAIT_SECONDS + 1)
         assert model.seen == [] and _thread_posts(uow) == []
 
         s3.up()
-        assert not await worker.transcribe_next(), "waits for its backoff"
-        clock.at += timedelta(seconds=TranscriptionLimit.FIRST_BACKOFF_SECONDS + 1)
         assert await worker.transcribe_next()
     answer = _answer(uow, answer_id)
     assert answer.transcript_status == TranscriptStatus.DONE
