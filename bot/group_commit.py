@@ -43,7 +43,12 @@ class GroupCommit(Generic[T, R]):
             items = [waiting for waiting, _ in batch]
             try:
                 results = await self._uow.run(lambda session, now: self._write(session, now, items))
-            except BaseException as err:
+            except asyncio.CancelledError:
+                # Only the writer was cancelled (a shutdown): the others' items go to the next
+                # writer (the marks are idempotent should this transaction commit anyway).
+                self._waiting[:0] = [waiting for waiting in batch if waiting[1] is not mine]
+                raise
+            except Exception as err:
                 for _, future in batch:
                     if future is not mine:
                         future.set_exception(err)

@@ -57,3 +57,37 @@ async def test_a_failed_write_fails_every_item_it_held_and_commits_none(uow: Uni
     await commits.record("c")  # the next write works
     with pytest.raises(RuntimeError):
         await commits.record("bad")
+
+
+async def test_a_cancelled_writer_leaves_the_others_items_to_the_next_one(uow: UnitOfWork) -> None:
+    loop = asyncio.get_running_loop()
+    gates = {"a": asyncio.Event(), "b": asyncio.Event()}
+    writing = {"a": asyncio.Event(), "b": asyncio.Event()}
+    written: list[list[str]] = []
+
+    def write(session: Session, now: datetime, keys: list[str]) -> list[None]:
+        written.append(list(keys))
+        for held in ("a", "b"):
+            if keys[0] == held:  # hold this transaction until the test lets it go
+                loop.call_soon_threadsafe(writing[held].set)
+                asyncio.run_coroutine_threadsafe(gates[held].wait(), loop).result()
+        for key in keys:
+            inbound.first_time(session, "test", key, now)
+        return [None for _ in keys]
+
+    commits = GroupCommit[str, None](uow, write)
+    a = asyncio.create_task(commits.record("a"))
+    await writing["a"].wait()
+    b = asyncio.create_task(commits.record("b"))
+    c = asyncio.create_task(commits.record("c"))
+    await asyncio.sleep(0.05)  # both wait their turn behind "a"
+    gates["a"].set()
+    await a
+    await writing["b"].wait()  # "b" writes the batch [b, c]
+    b.cancel()
+    gates["b"].set()
+    await asyncio.gather(b, return_exceptions=True)
+    await c  # written again by a transaction of its own, not lost with the cancelled writer
+    assert written[:2] == [["a"], ["b", "c"]] and written[-1] == ["c"]
+    stored = uow.run_sync(lambda s, _now: set(s.exec(select(ProcessedEvent.key)).all()))
+    assert "c" in stored
