@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.hire import AnswerAfterAck, HireCommand, HireCommands
-from bot.slack.listeners.requests import Next, bind, failed_after_ack
+from bot.slack.listeners.requests import Next, bind
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +51,7 @@ async def hire(
         return
     if isinstance(reply, AnswerAfterAck):
         await ack()
-        try:
-            text = await commands.finish(reply)
-        except Exception as err:
-            text = failed_after_ack(f"/hire {parsed.verb}", err)
-        await respond(text=text, response_type="ephemeral")
+        await respond(text=await commands.finish(reply), response_type="ephemeral")
         return
     await ack()
     try:

@@ -32,12 +32,45 @@ B = TypeVar("B")
 
 
 def bind(listener: Callable[..., Awaitable[Any]], **parts: Any) -> Callable[..., Awaitable[Any]]:
-    """``listener`` with its keyword-only ``parts`` (uow, …) filled in.
+    """``listener`` with its keyword-only ``parts`` (uow, …) filled in, and a failure after
+    its ack handled here (see ``_after_ack``).
 
     Bolt passes a listener the arguments it names (``ack``, ``body``, …) and logs it by its
     ``__name__``: the result keeps both.
     """
-    return functools.update_wrapper(functools.partial(listener, **parts), listener)
+    bound = functools.partial(listener, **parts)
+
+    async def guarded(**kwargs: Any) -> Any:
+        try:
+            return await bound(**kwargs)
+        except Exception as err:
+            ack = kwargs.get("ack")
+            if ack is None or ack.response is None:
+                raise  # not acked: Bolt's error path answers Slack (bot.slack.app.failed)
+            await _after_ack(listener.__name__, err, kwargs.get("respond"))
+            return None
+
+    return functools.update_wrapper(guarded, listener)
+
+
+# Said when work after the ack failed unexpectedly (its transaction rolled back).
+FAILED_AFTER_ACK = "Something went wrong on my side and nothing was changed. Please try again."
+
+
+async def _after_ack(what: str, err: Exception, respond: AsyncRespond | None) -> None:
+    """Log a failure after the ack (its type and place, never its text) and tell the person.
+
+    Raised instead, it would reach Bolt's own error path, which takes the ack back when the
+    failure comes within Bolt's 10 ms wait for it (slack_bolt/listener/asyncio_runner.py
+    sets the ack's response to None), and Slack then shows the person a timeout.
+    """
+    log.error("slack %s failed after its ack: %s", what, described(err))
+    if respond is None:
+        return
+    try:
+        await tell(respond, FAILED_AFTER_ACK)
+    except Exception as told:  # no response_url (an event, some forms): the log says it
+        log.warning("slack %s: could not tell the person: %s", what, described(told))
 
 
 def action_key(body: dict[str, Any], action: dict[str, Any]) -> str:
@@ -103,26 +136,8 @@ async def act_once(
     except HirebotError as err:
         log.info("button press refused: %s", type(err).__name__)
         line = str(err)
-    except Exception as err:
-        line = failed_after_ack(f"button {action.get('action_id')}", err)
     if line:
         await tell(respond, line)
-
-
-# Said when work after the ack failed unexpectedly (its transaction rolled back).
-FAILED_AFTER_ACK = "Something went wrong on my side and nothing was changed. Please try again."
-
-
-def failed_after_ack(what: str, err: Exception) -> str:
-    """Log a failure after the ack (its type and place, never its text) and return what to
-    tell the person.
-
-    Raised instead, it would reach Bolt's own error path, which takes the ack back when the
-    failure comes within Bolt's 10 ms wait for it (slack_bolt/listener/asyncio_runner.py
-    sets the ack's response to None), and Slack then shows the person a timeout.
-    """
-    log.error("slack %s failed: %s", what, described(err))
-    return FAILED_AFTER_ACK
 
 
 async def open_form(
