@@ -48,6 +48,11 @@ def drop_pending(session: Session, *, ordering_key: str, kind: str) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _unleased(now: datetime) -> Any:
+    """No process holds the row: never claimed, or its lease ran out."""
+    return or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now)
+
+
 def _lane(keys: str | None, other_keys: str | None) -> Any:
     """The condition on ordering keys of ``claim_due``'s lane (true when neither is given)."""
     conditions = []
@@ -86,9 +91,7 @@ def claim_due(
         select(OutboxMessage.id)
         .where(OutboxMessage.status == OutboxStatus.PENDING)
         .where(OutboxMessage.next_attempt_at <= now)
-        .where(
-            or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now)
-        )
+        .where(_unleased(now))
         .where(~blocked_by_earlier)
         .where(col(OutboxMessage.id).not_in(list(exclude)))
         .where(_lane(keys, other_keys))
@@ -104,9 +107,7 @@ def claim_due(
         update(OutboxMessage)
         .where(col(OutboxMessage.id).in_(list(candidates)))
         .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
-        .where(
-            or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now)
-        )
+        .where(_unleased(now))
         .values(locked_until=now + lease)
         .returning(col(OutboxMessage.id))
     ).scalars()
@@ -133,9 +134,7 @@ def claim_next(
         update(OutboxMessage)
         .where(col(OutboxMessage.id) == row.id)
         .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
-        .where(
-            or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now)
-        )
+        .where(_unleased(now))
         .values(locked_until=now + lease)
         .execution_options(synchronize_session=False)
     )
