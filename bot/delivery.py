@@ -405,19 +405,34 @@ class Delivery:
 
     async def _upload_to_thread(self, message: outgoing.ThreadUpload) -> None:
         channel, ts = await self._card(message.review_post_id)
+        title = message.media_title or ""
+        owner = message.thread_message_id
+        if owner is not None:
+            existing = await self._uow.run(lambda s, _now: s.get(ThreadMessage, owner))
+            if existing is None:
+                raise DeliveryRefused("the answer was erased before its recording was uploaded")
+            if existing.file_id is not None:
+                return  # uploaded and recorded by an earlier attempt
+            if existing.uploading_since is not None and title:
+                # An earlier attempt may have uploaded and died before recording it: look first.
+                found = await self._reviews.find_file_in_thread(channel, ts, title)
+                if found is not None:
+                    await self._record_file(owner, found)
+                    return
+            now = self._now()
+            await self._uow.run(lambda s, _now: threads.record_uploading(s, owner, now))
         # A local file for the upload: the store's own, or a private copy of the bucket's.
         try:
             async with local_copy(self._media, message.media_path) as media:
-                file_id = await self._reviews.upload_to_thread(
-                    channel, ts, media, message.media_title or ""
-                )
+                file_id = await self._reviews.upload_to_thread(channel, ts, media, title)
         except MediaUnavailable as err:
             # The bucket is down, not the message wrong: it waits, like a platform outage.
             raise DeliveryDeferred(str(err)) from None
-        owner = message.thread_message_id
-        if owner is not None and not await self._uow.run(
-            lambda s, _now: threads.record_file(s, owner, file_id)
-        ):
+        if owner is not None:
+            await self._record_file(owner, file_id)
+
+    async def _record_file(self, owner: int, file_id: str) -> None:
+        if not await self._uow.run(lambda s, _now: threads.record_file(s, owner, file_id)):
             # The candidate's data was erased while this upload was in flight.
             await self._reviews.delete_file(file_id)
 

@@ -340,7 +340,8 @@ class ThreadMessage(SQLModel, table=True):
     ``key`` names what it shows (``answer:12``, ``completed``, ``extension:3``) so it is
     posted once per interview; ``message_id`` is its Slack ``ts`` once posted.
     ``posting_since`` is set before each attempt: a re-delivery after a crash looks for the
-    message in the thread before posting it again.
+    message in the thread before posting it again. ``uploading_since`` does the same for an
+    answer's recording, whose ``file_id`` is recorded once the upload is done.
     """
 
     __table_args__ = (UniqueConstraint("interview_id", "key"),)
@@ -351,6 +352,7 @@ class ThreadMessage(SQLModel, table=True):
     message_id: str | None = Field(default=None, sa_type=String(32))
     posting_since: datetime | None = None
     file_id: str | None = Field(default=None, sa_type=String(32))  # an answer's recording
+    uploading_since: datetime | None = None
     created_at: datetime
 
 

@@ -156,6 +156,10 @@ class ReviewChannel(Protocol):
         """The id of the reply posted with ``key``, if an earlier attempt did post it."""
         ...
 
+    async def find_file_in_thread(self, channel: str, thread_id: str, title: str) -> str | None:
+        """The id of the file shared as ``title``, if an earlier attempt did upload it."""
+        ...
+
     async def upload_to_thread(self, channel: str, thread_id: str, media: Path, title: str) -> str:
         """Share ``media`` in the thread; return the file's id (to delete it on erasure)."""
         ...

@@ -101,6 +101,15 @@ def record_posted(session: Session, thread_message_id: int, message_id: str) -> 
     return message is not None
 
 
+def record_uploading(session: Session, thread_message_id: int, now: datetime) -> bool:
+    """Delivery is about to upload the reply's recording: remember it tried, so a crash leads
+    to a look in the thread, not a second copy. False when the reply was erased."""
+    message = session.get(ThreadMessage, thread_message_id)
+    if message is not None:
+        message.uploading_since = message.uploading_since or now
+    return message is not None
+
+
 def record_file(session: Session, thread_message_id: int, file_id: str) -> bool:
     """Remember a reply's uploaded file; False when it was erased while uploading."""
     message = session.get(ThreadMessage, thread_message_id)

@@ -6,6 +6,7 @@ import copy
 import math
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -101,24 +102,40 @@ class SlackReviewChannel:
 
     async def find_in_thread(self, channel: str, thread_id: str, key: str) -> str | None:
         async with _translated(channel):
-            cursor: str | None = None
-            while True:
-                page = await self._client.conversations_replies(
-                    channel=channel,
-                    ts=thread_id,
-                    include_all_metadata=True,
-                    limit=200,
-                    cursor=cursor,
-                )
-                for message in page.get("messages") or []:
-                    metadata = message.get("metadata") or {}
-                    payload = metadata.get("event_payload") or {}
-                    if metadata.get("event_type") == _EVENT_TYPE and payload.get("key") == key:
-                        return str(message["ts"])
-                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-                if not cursor:
-                    break
+            async for message in self._replies(channel, thread_id, include_all_metadata=True):
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == _EVENT_TYPE and payload.get("key") == key:
+                    return str(message["ts"])
         return None
+
+    async def find_file_in_thread(self, channel: str, thread_id: str, title: str) -> str | None:
+        """The id of a file this bot shared in the thread as ``title`` (an upload that went
+        through before a crash). Titles name the question and take, so one per thread."""
+        async with _translated(channel):
+            me = await self._bot_id()
+            async for message in self._replies(channel, thread_id):
+                if message.get("bot_id") != me:
+                    continue  # a teammate's file of the same name is not ours to record
+                for shared in message.get("files") or []:
+                    if shared.get("title") == title:
+                        return str(shared["id"])
+        return None
+
+    async def _replies(
+        self, channel: str, thread_id: str, **options: Any
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every message of the thread, its parent first, page after page."""
+        cursor: str | None = None
+        while True:
+            page = await self._client.conversations_replies(
+                channel=channel, ts=thread_id, limit=200, cursor=cursor, **options
+            )
+            for message in page.get("messages") or []:
+                yield message
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return
 
     async def upload_to_thread(self, channel: str, thread_id: str, media: Path, title: str) -> str:
         """Upload a recording reviewers can play inline: Slack does not play OGG/Opus voice
@@ -173,20 +190,11 @@ class SlackReviewChannel:
         """Delete our replies (ours: posted with this bot's id) and the files they carry."""
         async with _translated(channel):
             me = await self._bot_id()
-            ours: list[dict[str, Any]] = []
-            cursor: str | None = None
-            while True:
-                page = await self._client.conversations_replies(
-                    channel=channel, ts=thread_id, limit=200, cursor=cursor
-                )
-                ours += [
-                    m
-                    for m in page.get("messages") or []
-                    if m.get("ts") != thread_id and m.get("bot_id") == me
-                ]
-                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-                if not cursor:
-                    break
+            ours = [
+                m
+                async for m in self._replies(channel, thread_id)
+                if m.get("ts") != thread_id and m.get("bot_id") == me
+            ]
         for message in ours:
             for shared in message.get("files") or []:
                 await self.delete_file(str(shared["id"]))

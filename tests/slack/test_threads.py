@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot.flows.outgoing import Kind
 from bot.sandbox.slack_api import SlackMessage
@@ -117,6 +117,51 @@ async def test_answer_posted_before_a_crash_is_found_not_posted_again(tmp_path: 
         recorded = db(w, lambda s: s.exec(select(ThreadMessage)).one())
         assert recorded.message_id == answers[0].ts
         assert any(c.method == "conversations.replies" for c in w.slack.calls)
+
+
+async def test_recording_uploaded_before_a_crash_is_found_not_uploaded_again(
+    tmp_path: Path,
+) -> None:
+    async with World(data_dir=tmp_path) as w:
+        jane = w.telegram.candidate(700_104, "Jane", "Doe")
+        await start_answering(w, jane, await invite(w))
+        # The first attempt fails after the bytes went up (Slack's 500 on completing): it
+        # left its mark, so the retry looks in the thread, finds nothing and uploads, once.
+        w.slack.fail("files.completeUploadExternal", status=500, retry_after=None, error="")
+        await answer_question(jane, 1, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg"))
+        await card(w)
+        await eventually(lambda: len(w.slack.files) == 1)
+        await eventually(lambda: w.bot.uow.run_sync(lambda s, _now: outbox.pending_count(s)) == 0)
+        [shared] = w.slack.files
+        assert len([c for c in w.slack.calls if c.method == "files.getUploadURLExternal"]) == 2
+        assert [c for c in w.slack.calls if c.method == "conversations.replies"]
+
+        def upload_due_again(*, forget_file: bool) -> None:
+            # As if the bot died after Slack took the upload: before it recorded the file id
+            # (forget_file), or after that but before it marked the outbox row sent.
+            def change(session: Session, _now: object) -> None:
+                message = session.exec(select(ThreadMessage)).one()
+                assert message.uploading_since is not None  # set before the upload began
+                if forget_file:
+                    message.file_id = None
+                row = session.exec(
+                    select(OutboxMessage).where(OutboxMessage.kind == Kind.THREAD_UPLOAD)
+                ).one()
+                row.status = OutboxStatus.PENDING
+
+            w.bot.uow.run_sync(change)
+            w.bot.delivery.wake()
+
+        for forget_file in (True, False):
+            looks = len([c for c in w.slack.calls if c.method == "conversations.replies"])
+            upload_due_again(forget_file=forget_file)
+            await w.wait_idle()
+            assert [f.id for f in w.slack.files] == [shared.id]
+            recorded = db(w, lambda s: s.exec(select(ThreadMessage)).one())
+            assert recorded.file_id == shared.id
+            looked = len([c for c in w.slack.calls if c.method == "conversations.replies"])
+            assert looked == looks + forget_file  # a recorded file needs no look
+        assert len([c for c in w.slack.calls if c.method == "files.getUploadURLExternal"]) == 2
 
 
 async def test_slack_429_storm_while_answers_post_delays_but_loses_and_repeats_nothing(
