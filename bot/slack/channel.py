@@ -53,7 +53,7 @@ class SlackReviewChannel:
     ) -> None:
         self._client = client
         self._upload_base_timeout = upload_base_timeout
-        self._me: str | None = None  # this bot's bot_id, from auth.test
+        self._me: tuple[str, str] | None = None  # this bot's bot_id and user id (auth.test)
         self._names: dict[str, tuple[float, str]] = {}  # user → (kept until, name)
 
     def _uploading(self, size: int) -> AsyncWebClient:
@@ -113,12 +113,13 @@ class SlackReviewChannel:
         """The id of a file this bot shared in the thread as ``title`` (an upload that went
         through before a crash). Titles name the question and take, so one per thread."""
         async with _translated(channel):
-            me = await self._bot_id()
+            bot_id, user_id = await self._identity()
             async for message in self._replies(channel, thread_id):
-                if message.get("bot_id") != me:
-                    continue  # a teammate's file of the same name is not ours to record
                 for shared in message.get("files") or []:
-                    if shared.get("title") == title:
+                    # Ours by either mark (a file names its uploader): a teammate's file of
+                    # the same title is not ours to record.
+                    ours = message.get("bot_id") == bot_id or shared.get("user") == user_id
+                    if ours and shared.get("title") == title:
                         return str(shared["id"])
         return None
 
@@ -201,8 +202,12 @@ class SlackReviewChannel:
             await self.delete_message(channel, str(message["ts"]))
 
     async def _bot_id(self) -> str:
+        return (await self._identity())[0]
+
+    async def _identity(self) -> tuple[str, str]:
         if self._me is None:
-            self._me = str((await self._client.auth_test())["bot_id"])
+            found = await self._client.auth_test()
+            self._me = (str(found["bot_id"]), str(found["user_id"]))
         return self._me
 
     async def name_of(self, user: str) -> str | None:
