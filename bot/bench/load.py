@@ -42,6 +42,7 @@ from bot.bench.load_people import (
 )
 from bot.bench.load_report import (
     PEAK_WINDOW_SECONDS,
+    RESEND_WINDOW_SECONDS,
     TARGET_ACK_P99_MS,
     TARGET_THROUGHPUT_SHARE,
     Figures,
@@ -133,7 +134,8 @@ async def run(options: Options) -> Result:
                     started = time.monotonic()
                     runs, votes, faults = await _interviews(w, fleet, options, shape.s3, rng)
                     wall = time.monotonic() - started
-                    figures = measure(w.telegram, w.slack, runs)
+                    kills = [at for bot in fleet.of("run") for at in bot.killed_at]
+                    figures = measure(w.telegram, w.slack, runs, kills)
         peaks = {m.role: m.peak_mb for m in fleet.members}
         peaks["bench (emulators, people)"] = _own_peak_mb()
         streams = max(1, (os.cpu_count() or 1) // 4) * (shape.workers or shape.bots)
@@ -346,6 +348,12 @@ def lines(result: Result) -> list[str]:
         f"recordings {check.missing_files}, stuck candidates {check.stuck}: "
         f"{'PASS' if check.passed else 'FAIL'}"
     )
+    if check.resent_after_kill:
+        out.append(
+            f"    chat messages sent again after a kill -9 of a bot process: "
+            f"{check.resent_after_kill} (at-least-once: the Bot API cannot be asked what was "
+            f"sent; each within {RESEND_WINDOW_SECONDS:g} s before a kill)"
+        )
     out += [f"    {problem}" for problem in check.problems[:20]]
     return out
 

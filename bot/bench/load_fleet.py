@@ -38,7 +38,7 @@ class Member:
     log: Path
     process: asyncio.subprocess.Process | None = None
     peak_mb: float = 0.0
-    kills: int = 0
+    killed_at: list[float] = field(default_factory=list)  # time.monotonic() of each kill -9
     restarts: list[float] = field(default_factory=list)  # seconds from exit to healthy again
     restarting: bool = False
 
@@ -131,7 +131,7 @@ class Fleet:
         """``kill -9``: no clean-up, no goodbye; the watcher starts it again."""
         if member.process is not None and member.process.returncode is None:
             member.sample()
-            member.kills += 1
+            member.killed_at.append(time.monotonic())
             os.kill(member.process.pid, signal.SIGKILL)
 
     async def _watch(self) -> None:

@@ -11,7 +11,9 @@ candidate's Telegram chat must show every step once, in order.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +72,9 @@ class Check:
     out_of_order: int = 0  # candidates whose thread or chat is out of order
     missing_files: int = 0  # answers whose recording is not under the post
     stuck: int = 0  # candidates who did not get through (a reply that never came)
+    # Chat messages sent again because a kill -9 came between Telegram taking one and the
+    # bot recording it: reported, not failed (see _check_chat).
+    resent_after_kill: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -103,7 +108,13 @@ class Figures:
         return self.audio_seconds / self.transcription_window if self.transcription_window else 0
 
 
-def measure(telegram: TelegramSandbox, slack: SlackSandbox, runs: list[CandidateRun]) -> Figures:
+def measure(
+    telegram: TelegramSandbox,
+    slack: SlackSandbox,
+    runs: list[CandidateRun],
+    kills: Sequence[float] = (),
+) -> Figures:
+    """``kills``: when (time.monotonic()) a bot process got kill -9 (``--faults``)."""
     check = Check()
     by_kind = _acks(telegram, runs)
     acks = sorted(seconds for kind in by_kind.values() for seconds in kind)
@@ -116,7 +127,7 @@ def measure(telegram: TelegramSandbox, slack: SlackSandbox, runs: list[Candidate
         if not run.finished:
             check.stuck += 1
             check.problems.append(f"candidate {run.index}: {run.problem}")
-        _check_chat(telegram, run, check)
+        _check_chat(telegram, run, check, kills)
         card = cards.get(run.index)
         if card is None:
             check.lost += len(run.submits)
@@ -254,11 +265,43 @@ def _check_thread(
     return found
 
 
-def _check_chat(telegram: TelegramSandbox, run: CandidateRun, check: Check) -> None:
-    texts = [m.text or "" for m in telegram.messages_to(run.user_id) if m.kind == "text"]
+# At most this long between a chat message and the kill -9 that may have kept the bot from
+# recording it: the sent mark commits within milliseconds of Telegram's answer, so a copy
+# whose first was sent longer before any kill is a bug, not a crash's at-least-once.
+RESEND_WINDOW_SECONDS = 2.0
+
+
+def extra_copies(times: Sequence[float], kills: Sequence[float]) -> tuple[int, int]:
+    """Of one message sent at ``times``, the copies after the first: (sent again because a
+    kill -9 came at most RESEND_WINDOW_SECONDS after the copy before, sent twice for no
+    such reason)."""
+    after_kill = twice = 0
+    for before, again in itertools.pairwise(sorted(times)):
+        if any(before <= k <= min(again, before + RESEND_WINDOW_SECONDS) for k in kills):
+            after_kill += 1
+        else:
+            twice += 1
+    return after_kill, twice
+
+
+def _check_chat(
+    telegram: TelegramSandbox, run: CandidateRun, check: Check, kills: Sequence[float]
+) -> None:
+    """Every step once and in order. A message sent again after a kill -9 of a bot process
+    is counted apart: the Bot API has no idempotency key and no way to ask what a bot sent,
+    so a send Telegram took just before the process died is sent again on redelivery."""
+    sent = [m for m in telegram.messages_to(run.user_id) if m.kind == "text"]
+    texts = [m.text or "" for m in sent]
     # "Please try again" may rightly come more than once; every other message once.
-    said = [text for text in texts if TRY_AGAIN not in text]
-    repeated = len(said) - len(set(said))
+    copies: dict[str, list[float]] = defaultdict(list)
+    for message in sent:
+        if TRY_AGAIN not in (message.text or ""):
+            copies[message.text or ""].append(message.at)
+    repeated = 0
+    for times in copies.values():
+        after_kill, twice = extra_copies(times, kills)
+        check.resent_after_kill += after_kill
+        repeated += twice
     if repeated:
         check.duplicated += repeated
         check.problems.append(f"candidate {run.index}: {repeated} chat message(s) sent twice")
@@ -297,6 +340,7 @@ def summary(figures: Figures, votes: Votes) -> dict[str, Any]:
         "votes_failed": votes.failed,
         "lost": check.lost,
         "duplicated": check.duplicated,
+        "resent_after_kill": check.resent_after_kill,
         "without_transcript": check.without_transcript,
         "pending": check.pending,
         "out_of_order": check.out_of_order,

@@ -147,6 +147,7 @@ class SentMessage:
     raw_text: str | None = None
     deleted: bool = False
     payload: JSONDict = field(default_factory=dict, repr=False)
+    at: float = field(default_factory=time.monotonic)  # when it was sent (load bench)
 
     def buttons(self) -> list[tuple[str, str]]:
         """(label, callback_data) of every inline button that has callback data."""

@@ -1,8 +1,15 @@
-"""The load bench's own arithmetic: the busiest window's rate and what kind an update is."""
+"""The load bench's own arithmetic: the busiest window's rate, what kind an update is, and
+which repeated chat messages a kill -9 explains."""
 
 from __future__ import annotations
 
-from bot.bench.load_report import PEAK_WINDOW_SECONDS, peak_rate, update_kind
+from bot.bench.load_report import (
+    PEAK_WINDOW_SECONDS,
+    RESEND_WINDOW_SECONDS,
+    extra_copies,
+    peak_rate,
+    update_kind,
+)
 
 
 def test_the_peak_rate_is_the_busiest_window_not_the_average() -> None:
@@ -17,3 +24,15 @@ def test_updates_are_told_apart_by_what_the_candidate_sent() -> None:
     assert update_kind({"update_id": 2, "message": {"voice": {"file_id": "f"}}}) == "recording"
     assert update_kind({"update_id": 3, "message": {"video_note": {"file_id": "f"}}}) == "recording"
     assert update_kind({"update_id": 4, "message": {"text": "/start abc"}}) == "text"
+
+
+def test_a_repeat_counts_as_a_crash_resend_only_right_after_a_kill() -> None:
+    assert extra_copies([10.0], kills=[10.5]) == (0, 0)
+    # Sent, the process killed 0.3 s later, sent again by the process that took over.
+    assert extra_copies([10.0, 14.0], kills=[10.3]) == (1, 0)
+    # No kill between the copies, or one long after the first: a duplicate, a bug.
+    assert extra_copies([10.0, 14.0], kills=[]) == (0, 1)
+    assert extra_copies([10.0, 14.0], kills=[15.0]) == (0, 1)
+    assert extra_copies([10.0, 14.0], kills=[10.0 + RESEND_WINDOW_SECONDS + 0.1]) == (0, 1)
+    # Three copies, one kill: only the copy after the kill is explained by it.
+    assert extra_copies([30.0, 10.0, 11.0], kills=[10.2]) == (1, 1)
