@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -246,6 +247,11 @@ class Delivery:
             self._sending.add(row_id)
             try:
                 row = await self._attempt(row_id, row)
+            except Exception as err:
+                # Recording the outcome failed (the database is away): the row stays leased
+                # and is tried again once its lease runs out.
+                log.error("outbox %s: recording its outcome failed: %s", row_id, described(err))
+                return
             finally:
                 self._sending.discard(row_id)
 
@@ -296,7 +302,7 @@ class Delivery:
                 await self._retry_later(row_id, key, kind, attempts, type(err).__name__, None)
             return None
         now = self._now()
-        following = await self._sent.record((row_id, key, kind, now))
+        following = await self._record_sent((row_id, key, kind, now))
         if waited_for is not None:
             # The channel works again (the bot's invitation was missed, or it was
             # unarchived): the other messages waiting for it need not wait for their retry.
@@ -305,6 +311,25 @@ class Delivery:
             )
             self._wake.set()
         return following
+
+    async def _record_sent(self, sent: _Sent) -> OutboxMessage | None:
+        """Record that the platform took the message, retrying while the database is away
+        (a restart takes seconds): a row left unmarked would be sent again, a duplicate the
+        candidate or the team sees. Tried while the row is still leased to this process;
+        past that another process may take it, and the error goes up."""
+        give_up_at = time.monotonic() + DeliveryLimit.LEASE_SECONDS
+        failures = 0
+        while True:
+            try:
+                return await self._sent.record(sent)
+            except Exception as err:
+                pause = backoff.doubling(failures, first=DeliveryLimit.FIRST_BACKOFF_SECONDS)
+                if time.monotonic() + pause.total_seconds() >= give_up_at:
+                    raise
+                failures += 1
+                log.warning("outbox %s sent; recording it failed, retrying: %s", sent[0],
+                            described(err))  # fmt: skip
+                await asyncio.sleep(pause.total_seconds())
 
     async def _retry_later(
         self,

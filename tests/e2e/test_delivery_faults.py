@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from bot.delivery import retry_delay
@@ -228,3 +232,35 @@ async def test_a_candidate_hears_back_while_slow_slack_calls_fill_their_lane(
             return all(r.status == OutboxStatus.SENT for r in rows)
 
         await eventually(all_sent, seconds=60, what="every note sent once released")
+
+
+async def test_a_message_sent_while_the_database_is_away_is_recorded_not_sent_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram took the question, then the database failed the sent mark (a restart):
+    the mark is retried, so the row is not left leased to be sent again later."""
+    async with World(data_dir=tmp_path) as w:
+        jane = w.telegram.candidate(700_012, "Jane", "Doe")
+        await start_answering(w, jane, await invite(w))
+        failures = {"left": 2}
+
+        def database_away(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            marking = statement.startswith("UPDATE outboxmessage") and "sent_at" in statement
+            if marking and failures["left"] > 0:
+                failures["left"] -= 1
+                raise OperationalError(statement, None, sqlite3.OperationalError("disk I/O error"))
+
+        event.listen(w.bot.uow.db.engine, "before_cursor_execute", database_away)
+        with caplog.at_level(logging.WARNING):
+            await jane.press("Ready")
+            await jane.wait_for_message("Question 1 of 2:")
+            await w.wait_idle()
+        event.remove(w.bot.uow.db.engine, "before_cursor_execute", database_away)
+        assert failures["left"] == 0
+        said = [m.text for m in jane.inbox()]
+        assert len(said) == len(set(said))  # each message once, the question included
+        rows = w.bot.uow.run_sync(lambda s, _now: s.exec(select(OutboxMessage)).all())
+        assert all(r.status == OutboxStatus.SENT for r in rows)
+        retried = [r for r in caplog.records if "recording it failed, retrying" in r.message]
+        assert len(retried) == 2
+        assert "never retrieved" not in caplog.text
