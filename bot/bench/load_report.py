@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +73,7 @@ class Check:
     missing_files: int = 0  # answers whose recording is not under the post
     stuck: int = 0  # candidates who did not get through (a reply that never came)
     # Chat messages sent again because a kill -9 came between Telegram taking one and the
-    # bot recording it: reported, not failed (see _check_chat).
+    # bot recording it: reported, not failed (see extra_copies).
     resent_after_kill: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -112,9 +112,11 @@ def measure(
     telegram: TelegramSandbox,
     slack: SlackSandbox,
     runs: list[CandidateRun],
+    queued: Mapping[tuple[int, str], int] | None = None,
     kills: Sequence[float] = (),
 ) -> Figures:
-    """``kills``: when (time.monotonic()) a bot process got kill -9 (``--faults``)."""
+    """``queued``: how many outbox rows the bot wrote for each (chat, text); ``kills``: when
+    (time.monotonic()) a bot process got kill -9 (``--faults``)."""
     check = Check()
     by_kind = _acks(telegram, runs)
     acks = sorted(seconds for kind in by_kind.values() for seconds in kind)
@@ -127,7 +129,7 @@ def measure(
         if not run.finished:
             check.stuck += 1
             check.problems.append(f"candidate {run.index}: {run.problem}")
-        _check_chat(telegram, run, check, kills)
+        _check_chat(telegram, run, check, queued or {}, kills)
         card = cards.get(run.index)
         if card is None:
             check.lost += len(run.submits)
@@ -265,19 +267,17 @@ def _check_thread(
     return found
 
 
-# At most this long between a chat message and the kill -9 that may have kept the bot from
-# recording it: the sent mark commits within milliseconds of Telegram's answer, so a copy
-# whose first was sent longer before any kill is a bug, not a crash's at-least-once.
-RESEND_WINDOW_SECONDS = 2.0
-
-
-def extra_copies(times: Sequence[float], kills: Sequence[float]) -> tuple[int, int]:
-    """Of one message sent at ``times``, the copies after the first: (sent again because a
-    kill -9 came at most RESEND_WINDOW_SECONDS after the copy before, sent twice for no
-    such reason)."""
-    after_kill = twice = 0
-    for before, again in itertools.pairwise(sorted(times)):
-        if any(before <= k <= min(again, before + RESEND_WINDOW_SECONDS) for k in kills):
+def extra_copies(times: Sequence[float], queued: int, kills: Sequence[float]) -> tuple[int, int]:
+    """Of one chat message sent at ``times`` that the bot queued ``queued`` times (outbox
+    rows), the copies after the first: (sent again by delivery with a kill -9 of a bot
+    process between the copy before and it: at-least-once, since the Bot API has no
+    idempotency key and no way to ask what was sent; copies nothing explains: queued twice
+    by a flow, or one row sent twice with no kill between, a delivery bug)."""
+    ordered = sorted(times)
+    rows = min(len(ordered), max(queued, 1))
+    after_kill, twice = 0, rows - 1
+    for before, again in itertools.pairwise(ordered[rows - 1 :]):
+        if any(before <= k <= again for k in kills):
             after_kill += 1
         else:
             twice += 1
@@ -285,21 +285,23 @@ def extra_copies(times: Sequence[float], kills: Sequence[float]) -> tuple[int, i
 
 
 def _check_chat(
-    telegram: TelegramSandbox, run: CandidateRun, check: Check, kills: Sequence[float]
+    telegram: TelegramSandbox,
+    run: CandidateRun,
+    check: Check,
+    queued: Mapping[tuple[int, str], int],
+    kills: Sequence[float],
 ) -> None:
-    """Every step once and in order. A message sent again after a kill -9 of a bot process
-    is counted apart: the Bot API has no idempotency key and no way to ask what a bot sent,
-    so a send Telegram took just before the process died is sent again on redelivery."""
+    """Every step once and in order; a message sent again after a kill counted apart."""
     sent = [m for m in telegram.messages_to(run.user_id) if m.kind == "text"]
     texts = [m.text or "" for m in sent]
     # "Please try again" may rightly come more than once; every other message once.
     copies: dict[str, list[float]] = defaultdict(list)
     for message in sent:
         if TRY_AGAIN not in (message.text or ""):
-            copies[message.text or ""].append(message.at)
+            copies[message.raw_text or message.text or ""].append(message.at)
     repeated = 0
-    for times in copies.values():
-        after_kill, twice = extra_copies(times, kills)
+    for raw, times in copies.items():
+        after_kill, twice = extra_copies(times, queued.get((run.user_id, raw), 1), kills)
         check.resent_after_kill += after_kill
         repeated += twice
     if repeated:
