@@ -16,9 +16,8 @@ from typing import Any
 
 import bot.runtime  # noqa: F401  (everything a bot process loads, for an honest baseline)
 from bot.limits import MediaLimit
-from bot.telegram.adapter import _measure
 from bot.transcription import load_transcriber
-from bot.transcription.media import playable_copy
+from bot.transcription.media import measure_upload, playable_copy
 from storage.media import MediaFolder, opened_copy
 
 
@@ -46,7 +45,7 @@ def main(spec: dict[str, Any]) -> list[dict[str, Any]]:
 
     started = time.perf_counter()
     data = Path(spec["upload"]).read_bytes()
-    measured = _measure(data, float(MediaLimit.MAX_KEPT_SECONDS))
+    measured = measure_upload(data, float(MediaLimit.MAX_KEPT_SECONDS))
     assert measured.info is not None and measured.kept is not None, measured.problem
     info = measured.info
     note = f"measured {info.duration_seconds:.0f} s of {info.shown_seconds:.0f} s claimed"

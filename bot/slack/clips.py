@@ -10,7 +10,6 @@ Telegram has it.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,8 @@ from bot.errors import InvalidRequest, MediaError
 from bot.flows.moments import recording_length
 from bot.flows.relay import Clip, RelayKind
 from bot.limits import RelayLimit
-from bot.transcription.pool import run_media
-from bot.transcription.telegram_media import Converted, TooLong, convert
+from bot.transcription.pool import run_media, run_storing
+from bot.transcription.telegram_media import TooLong, convert_bytes
 from storage.media import MediaStore
 
 _MB = 1024 * 1024
@@ -61,7 +60,7 @@ async def prepare(token: str, file: dict[str, Any], media: MediaStore) -> Clip:
     data = await _download(token, file)
     suffix = Path(str(file.get("name") or "clip")).suffix[:8] or ".bin"
     try:
-        converted, out = await run_media(_converted, data, suffix, kind, note_if_fits)
+        converted, out = await run_media(convert_bytes, data, suffix, kind, note_if_fits)
     except TooLong as err:
         raise InvalidRequest(
             f"That recording is {recording_length(err.seconds)} long; hirebot sends recordings "
@@ -75,19 +74,8 @@ async def prepare(token: str, file: dict[str, Any], media: MediaStore) -> Clip:
             f"{RelayLimit.TELEGRAM_UPLOAD_BYTES // _MB} MB Telegram takes from a bot. "
             "Record a shorter one."
         )
-    stored = await run_media(media.put, out, converted.path.suffix)
+    stored = await run_storing(media.put, out, converted.path.suffix)
     return Clip(RelayKind(converted.kind), stored.relpath, converted.duration_seconds)
-
-
-def _converted(
-    data: bytes, suffix: str, kind: RelayKind, note_if_fits: bool
-) -> tuple[Converted, bytes]:
-    """Blocking: in a private temporary folder, deleted afterwards."""
-    with tempfile.TemporaryDirectory(prefix="hirebot-relay-") as folder:
-        source = Path(folder) / f"source{suffix}"
-        source.write_bytes(data)
-        converted = convert(source, Path(folder) / "out", kind, note_if_fits=note_if_fits)
-        return converted, converted.path.read_bytes()
 
 
 async def _download(token: str, file: dict[str, Any]) -> bytes:

@@ -13,11 +13,9 @@ import asyncio
 import contextlib
 import logging
 import mimetypes
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from sqlmodel import Session
 from telegram import Audio, Document, Message, Update, Video, VideoNote, Voice
@@ -37,8 +35,8 @@ from bot.flows import interview
 from bot.flows.answering import Expect, ReceivedAnswer
 from bot.flows.interview import TelegramPerson
 from bot.limits import InboxLimit, TelegramLimit
-from bot.transcription.media import MediaInfo, keep_first, probe
-from bot.transcription.pool import run_intake
+from bot.transcription.media import Measured, measure_upload
+from bot.transcription.pool import run_intake, run_storing
 from bot.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -158,10 +156,13 @@ class CandidateHandlers:
             async with self._recordings:
                 telegram_file = await media.get_file()
                 data = bytes(await telegram_file.download_as_bytearray())
-                # Untrusted work, bounded in time and length, in the intake threads: the event
-                # loop goes on with everyone else's updates meanwhile, and no conversion for
-                # Slack is ahead of it.
-                measured = await run_intake(_measure, data, welcome.measure_seconds)
+                # Untrusted work, bounded in time and length, in the intake processes: the
+                # event loop goes on with everyone else's updates meanwhile, no conversion for
+                # Slack is ahead of it, and a file that crashes the decoder crashes only them.
+                try:
+                    measured = await run_intake(measure_upload, data, welcome.measure_seconds)
+                except MediaError:  # it killed the decoder's process, twice
+                    measured = Measured("unreadable")
                 if measured.problem is not None:
                     problem = measured.problem
                     await self._once(
@@ -180,7 +181,7 @@ class CandidateHandlers:
                 # and the row commits before the candidate hears "got it" (that message leaves
                 # via the outbox). A store that cannot be reached fails the update, which the
                 # inbox retries: the answer is not lost.
-                stored = await run_intake(self._uow.media.put, data, suffix)
+                stored = await run_storing(self._uow.media.put, data, suffix)
                 received = ReceivedAnswer(
                     kind,
                     stored,
@@ -289,32 +290,6 @@ def _kind_of_other(message: Message) -> str:
         if getattr(message, kind):
             return kind
     return "other"
-
-
-@dataclass(frozen=True)
-class _Measured:
-    problem: str | None  # why it cannot be used: ``no_sound`` or ``unreadable``
-    info: MediaInfo | None = None
-    kept: bytes | None = None  # the measured part alone, when the recording goes on past it
-
-
-def _measure(data: bytes, up_to_seconds: float) -> _Measured:
-    """The recording's real length (decoded no further than ``up_to_seconds``, within
-    MediaLimit.PROBE_SECONDS), or why it cannot be used. Blocking: run it in the media pool."""
-    with tempfile.TemporaryDirectory(prefix="hirebot-probe-") as folder:
-        path = Path(folder) / "answer"
-        path.write_bytes(data)
-        try:
-            info = probe(path, up_to_seconds=up_to_seconds)
-            if not info.has_audio:
-                return _Measured("no_sound")
-            if info.complete:
-                return _Measured(None, info)
-            kept = Path(folder) / "kept.mkv"
-            keep_first(path, kept, info.duration_seconds)
-            return _Measured(None, info, kept.read_bytes())
-        except MediaError:
-            return _Measured("unreadable")
 
 
 def _suffix(kind: str, message: Message, file_path: str | None) -> str:

@@ -513,3 +513,30 @@ def _claimed_seconds(container: Any, audio: Any) -> float | None:
 
 def _as_mono(frame: Any) -> FloatArray:
     return np.asarray(frame.to_ndarray(), dtype=np.float32).reshape(-1)
+
+
+@dataclass(frozen=True)
+class Measured:
+    problem: str | None  # why it cannot be used: ``no_sound`` or ``unreadable``
+    info: MediaInfo | None = None
+    kept: bytes | None = None  # the measured part alone, when the recording goes on past it
+
+
+def measure_upload(data: bytes, up_to_seconds: float) -> Measured:
+    """A candidate's recording's real length (decoded no further than ``up_to_seconds``,
+    within MediaLimit.PROBE_SECONDS), or why it cannot be used. Blocking: run it in the
+    intake processes (bot.transcription.pool.run_intake)."""
+    with tempfile.TemporaryDirectory(prefix="hirebot-probe-") as folder:
+        path = Path(folder) / "answer"
+        path.write_bytes(data)
+        try:
+            info = probe(path, up_to_seconds=up_to_seconds)
+            if not info.has_audio:
+                return Measured("no_sound")
+            if info.complete:
+                return Measured(None, info)
+            kept = Path(folder) / "kept.mkv"
+            keep_first(path, kept, info.duration_seconds)
+            return Measured(None, info, kept.read_bytes())
+        except MediaError:
+            return Measured("unreadable")

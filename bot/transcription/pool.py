@@ -1,16 +1,21 @@
-"""Where media work runs: a few low-priority threads of its own, never the event loop's.
+"""Where media work runs: low-priority processes and threads of its own, never the event
+loop's.
 
-Probing an upload and converting a recording for Slack are CPU work on untrusted files. They
-run here, not in asyncio's default executor nor the database's: six large videos queue
-behind MediaLimit.WORKERS threads instead of delaying every transaction, and the threads run
-at a lower priority, so the event loop still acks Slack within milliseconds while they work.
-Each job bounds itself (a time budget, a duration ceiling), since a thread cannot be killed.
+Probing a candidate's upload and converting a recording for Slack decode untrusted files
+with PyAV, which holds the interpreter lock while it decodes and encodes. In threads of the
+bot process that stalled the event loop and the database thread: under ``hirebot bench
+load`` (100 candidates, ``py-spy --gil``) a sixth of the time the lock was held, PyAV held
+it. So decoding runs in processes of its own (``run_intake``, ``run_media``): the bot's
+threads never wait for it, and a file that crashes the decoder takes down a helper process,
+not the bot. Writing the measured recording to the media store is I/O and stays in threads
+(``run_storing``).
 
-Two pools: a candidate's recording is measured and stored (``run_intake``) before they hear
-"got it", while converting a copy for Slack (``run_media``) can take many seconds a video.
-Sharing threads put every candidate's ack behind the conversions already queued (under
-``hirebot bench load`` with 40 candidates, acks waited for seconds); apart, a conversion
-never delays an ack.
+Two kinds: a candidate's recording is measured (``run_intake``) before they hear "got it",
+while converting a copy for Slack (``run_media``) can take many seconds a video. Sharing
+workers put every candidate's ack behind the conversions already queued (under ``hirebot
+bench load`` with 40 candidates, acks waited for seconds); apart, a conversion never delays
+an ack. Both run at a lower priority than the event loop, and each job bounds itself (a time
+budget, a duration ceiling).
 """
 
 from __future__ import annotations
@@ -18,21 +23,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
+import multiprocessing
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
 
+from bot.errors import MediaError
 from bot.limits import MediaLimit
 
 P = ParamSpec("P")
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
-_pools: dict[str, ThreadPoolExecutor] = {}
+_pools: dict[str, Executor] = {}
 _pool_lock = threading.Lock()
 _CONVERT = "media"
 _INTAKE = "intake"
+_STORE = "store"
+_NICENESS = {
+    _CONVERT: MediaLimit.NICENESS,
+    _INTAKE: MediaLimit.INTAKE_NICENESS,
+    _STORE: MediaLimit.INTAKE_NICENESS,
+}
+_CRASHED = "the recording could not be read (the decoder stopped)"
 
 
 def lower_priority(niceness: int = MediaLimit.NICENESS) -> None:
@@ -45,29 +62,67 @@ def lower_priority(niceness: int = MediaLimit.NICENESS) -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
-def media_pool(name: str = _CONVERT) -> ThreadPoolExecutor:
-    """The process's media threads of that kind, started on first use."""
+def _pool(name: str) -> Executor:
+    """The process's pool of that kind, started on first use (processes: on first job)."""
     with _pool_lock:
         pool = _pools.get(name)
         if pool is None:
-            niceness = MediaLimit.INTAKE_NICENESS if name == _INTAKE else MediaLimit.NICENESS
-            pool = _pools[name] = ThreadPoolExecutor(
-                max_workers=MediaLimit.WORKERS,
-                thread_name_prefix=name,
-                initializer=functools.partial(lower_priority, niceness),
-            )
+            initializer = functools.partial(lower_priority, _NICENESS[name])
+            if name == _STORE:
+                pool = ThreadPoolExecutor(
+                    max_workers=MediaLimit.WORKERS,
+                    thread_name_prefix=name,
+                    initializer=initializer,
+                )
+            else:
+                # forkserver: a worker starts from a small clean process, not a fork of this
+                # one with its threads and sockets; it imports only what its job needs.
+                pool = ProcessPoolExecutor(
+                    max_workers=MediaLimit.WORKERS,
+                    mp_context=multiprocessing.get_context("forkserver"),
+                    initializer=initializer,
+                )
+            _pools[name] = pool
         return pool
 
 
-async def run_media(work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run blocking media ``work`` (a conversion for Slack) in the media pool and wait for it."""
+def _forget(name: str, broken: Executor) -> None:
+    with _pool_lock:
+        if _pools.get(name) is broken:
+            del _pools[name]
+    broken.shutdown(wait=False)
+
+
+async def _decode(name: str, work: Callable[[], T]) -> T:
+    """Run ``work`` (a module-level function with its arguments: it is pickled) in the
+    processes of kind ``name``. A worker that dies (a decoder crash, the OOM killer) breaks
+    the pool and fails every job in it: each is tried once more in a new pool, so only the
+    file that kills a worker twice is refused, as unreadable."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(media_pool(), functools.partial(work, *args, **kwargs))
+    for attempt in range(2):
+        pool = _pool(name)
+        try:
+            return await loop.run_in_executor(pool, work)
+        except BrokenProcessPool:
+            _forget(name, pool)
+            log.warning("a %s worker process died; %s", name, "retrying" if not attempt else
+                        "giving up on its file")  # fmt: skip
+    raise MediaError(_CRASHED)
+
+
+async def run_media(work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a blocking conversion (for Slack) in the media processes and wait for it."""
+    return await _decode(_CONVERT, functools.partial(work, *args, **kwargs))
 
 
 async def run_intake(work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run blocking work on a candidate's incoming recording (measuring, storing) in threads
-    no conversion for Slack occupies, and wait for it."""
+    """Measure a candidate's incoming recording in processes no conversion for Slack
+    occupies, and wait for it."""
+    return await _decode(_INTAKE, functools.partial(work, *args, **kwargs))
+
+
+async def run_storing(work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run blocking I/O on a recording (writing it to the media store) in threads of its
+    own, and wait for it."""
     loop = asyncio.get_running_loop()
-    pool = media_pool(_INTAKE)
-    return await loop.run_in_executor(pool, functools.partial(work, *args, **kwargs))
+    return await loop.run_in_executor(_pool(_STORE), functools.partial(work, *args, **kwargs))

@@ -41,6 +41,10 @@ class TooLong(MediaError):
         super().__init__(f"{seconds:.0f} s")
         self.seconds = seconds
 
+    def __reduce__(self) -> tuple[type[TooLong], tuple[float]]:
+        # Raised in a media process (bot.transcription.pool): it crosses back pickled.
+        return (TooLong, (self.seconds,))
+
 
 @dataclass(frozen=True)
 class Converted:
@@ -163,3 +167,16 @@ class _Opened:
 def _in_time(deadline: float) -> None:
     if time.monotonic() > deadline:
         raise MediaError("converting it took too long")
+
+
+def convert_bytes(
+    data: bytes, suffix: str, kind: str, note_if_fits: bool
+) -> tuple[Converted, bytes]:
+    """``convert`` of a recording held in memory, in a private temporary folder deleted
+    afterwards: the converted recording and its bytes. Blocking: run it in the media
+    processes (bot.transcription.pool.run_media)."""
+    with tempfile.TemporaryDirectory(prefix="hirebot-relay-") as folder:
+        source = Path(folder) / f"source{suffix}"
+        source.write_bytes(data)
+        converted = convert(source, Path(folder) / "out", kind, note_if_fits=note_if_fits)
+        return converted, converted.path.read_bytes()

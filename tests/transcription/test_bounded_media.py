@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 import wave
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from bot.transcription.media import (
     playable_copy,
     probe,
 )
-from bot.transcription.pool import run_media
 from tests.candidate.media_files import long_mp3, video_with_audio
 from tests.helpers.media import ANSWER1_OGG
 
@@ -138,9 +136,3 @@ def test_a_slack_copy_past_its_time_budget_is_refused(tmp_path: Path) -> None:
     with pytest.raises(MediaError):
         playable_copy(source, tmp_path / "out", budget_seconds=0)
     assert not list((tmp_path / "out").glob("*")), "no partial copy left behind"
-
-
-async def test_media_work_runs_in_its_own_threads_off_the_event_loop() -> None:
-    loop_thread = threading.current_thread().name
-    name = await run_media(lambda: threading.current_thread().name)
-    assert name.startswith("media") and name != loop_thread

@@ -1,17 +1,52 @@
-"""The threads media work runs in: a candidate's recording apart from Slack's copies."""
+"""Where media work runs: decoding in processes of its own (a candidate's recording apart
+from Slack's copies), writing to the store in threads."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import threading
+import time
 
-from bot.transcription.pool import run_intake, run_media
+import pytest
+
+from bot.errors import MediaError
+from bot.limits import MediaLimit
+from bot.transcription.pool import run_intake, run_media, run_storing
+
+
+def _where() -> tuple[int, int]:
+    return os.getpid(), os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
 
 def _thread_name() -> str:
     return threading.current_thread().name
 
 
-async def test_a_recording_is_measured_in_threads_no_conversion_occupies() -> None:
-    intake = await run_intake(_thread_name)
-    conversion = await run_media(_thread_name)
-    assert intake.startswith("intake") and conversion.startswith("media")
+def _die() -> None:
+    os._exit(1)  # as a decoder that crashes on a hostile file
+
+
+def _slowly(value: int) -> int:
+    time.sleep(0.5)
+    return value
+
+
+async def test_decoding_runs_in_low_priority_processes_of_its_own_kind() -> None:
+    intake_pid, intake_nice = await run_intake(_where)
+    media_pid, media_nice = await run_media(_where)
+    assert os.getpid() not in (intake_pid, media_pid) and intake_pid != media_pid
+    assert intake_nice == MediaLimit.INTAKE_NICENESS
+    assert media_nice == MediaLimit.NICENESS
+    assert (await run_storing(_thread_name)).startswith("store")
+
+
+async def test_a_worker_that_dies_fails_only_its_own_file() -> None:
+    # Another file is being measured when a hostile one kills the worker: that one is
+    # refused as unreadable, the other is measured again and comes back.
+    other = asyncio.ensure_future(run_intake(_slowly, 7))
+    await asyncio.sleep(0.1)
+    with pytest.raises(MediaError):
+        await run_intake(_die)
+    assert await other == 7
+    assert await run_intake(_slowly, 8) == 8  # and the next file finds working processes
