@@ -157,6 +157,8 @@ class MediaLimit(IntEnum):
     # "Got it"): below the event loop, above the conversions for Slack, which nobody waits
     # for by the second, and Whisper (TranscriptionLimit.NICENESS).
     INTAKE_NICENESS = 5
+    # How often a media process checks that the bot that started it still runs.
+    ORPHAN_CHECK_SECONDS = 1
 
 
 class ReviewLimit(IntEnum):

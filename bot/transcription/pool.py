@@ -27,6 +27,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -62,25 +63,40 @@ def lower_priority(niceness: int = MediaLimit.NICENESS) -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
+def _start_worker(niceness: int, parent: int) -> None:
+    lower_priority(niceness)
+    threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """Exit once the bot process that started this worker is gone. A worker holds its own
+    end of the job queue, so after a ``kill -9`` of the bot it would wait for jobs forever:
+    every crash would leave its media processes behind."""
+    while os.getppid() == parent:
+        time.sleep(MediaLimit.ORPHAN_CHECK_SECONDS)
+    os._exit(0)
+
+
 def _pool(name: str) -> Executor:
     """The process's pool of that kind, started on first use (processes: on first job)."""
     with _pool_lock:
         pool = _pools.get(name)
         if pool is None:
-            initializer = functools.partial(lower_priority, _NICENESS[name])
             if name == _STORE:
                 pool = ThreadPoolExecutor(
                     max_workers=MediaLimit.WORKERS,
                     thread_name_prefix=name,
-                    initializer=initializer,
+                    initializer=functools.partial(lower_priority, _NICENESS[name]),
                 )
             else:
-                # forkserver: a worker starts from a small clean process, not a fork of this
-                # one with its threads and sockets; it imports only what its job needs.
+                # spawn: a worker is a fresh interpreter, not a fork of this process with its
+                # threads and sockets; it imports only what its jobs need. Its parent is this
+                # process, which it watches (_start_worker).
                 pool = ProcessPoolExecutor(
                     max_workers=MediaLimit.WORKERS,
-                    mp_context=multiprocessing.get_context("forkserver"),
-                    initializer=initializer,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_worker,
+                    initargs=(_NICENESS[name], os.getpid()),
                 )
             _pools[name] = pool
         return pool

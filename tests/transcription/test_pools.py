@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -50,3 +52,37 @@ async def test_a_worker_that_dies_fails_only_its_own_file() -> None:
         await run_intake(_die)
     assert await other == 7
     assert await run_intake(_slowly, 8) == 8  # and the next file finds working processes
+
+
+_BOT = """
+import asyncio, os, sys
+from bot.transcription.pool import run_intake, run_media
+
+async def main():
+    helpers = {await run_intake(os.getpid), await run_media(os.getpid)}
+    print(*helpers, flush=True)
+    await asyncio.sleep(60)
+
+asyncio.run(main())
+"""
+
+
+def test_media_processes_do_not_outlive_a_bot_killed_with_minus_9() -> None:
+    bot = subprocess.Popen([sys.executable, "-c", _BOT], stdout=subprocess.PIPE, text=True)
+    assert bot.stdout is not None
+    helpers = [int(pid) for pid in bot.stdout.readline().split()]
+    assert len(helpers) == 2 and all(_alive(pid) for pid in helpers)
+    bot.kill()
+    bot.wait()
+    deadline = time.monotonic() + 5 * MediaLimit.ORPHAN_CHECK_SECONDS + 5
+    while any(_alive(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in helpers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[1][0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
