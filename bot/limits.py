@@ -147,15 +147,16 @@ class MediaLimit(IntEnum):
     CHUNK_CUT_WINDOW_MS = 100
     # The Slack copy's longest side, in pixels: a 4K video is scaled down, never up.
     PLAYABLE_LONG_SIDE = 640
-    # Threads for probing and converting, apart from the database's: six large videos
-    # queue here instead of taking every core from the event loop.
+    # Processes for probing, and processes for converting (bot.transcription.pool), each
+    # kind this many: six large videos queue here instead of taking every core from the
+    # event loop. Threads for writing to the store, as many.
     WORKERS = 2
-    # Added to those threads' nice value (and x264's, started from them): the event loop
-    # (acks to Slack within 3 s) wins every contest for a core against media work.
+    # The conversions' nice value (and x264's, started from them): the event loop (acks to
+    # Slack within 3 s) wins every contest for a core against media work.
     NICENESS = 10
-    # The intake threads' (measuring and storing a candidate's recording before they hear
-    # "Got it"): below the event loop, above the conversions for Slack, which nobody waits
-    # for by the second, and Whisper (TranscriptionLimit.NICENESS).
+    # The intake's (measuring and storing a candidate's recording before they hear "Got
+    # it"): below the event loop, above the conversions for Slack, which nobody waits for by
+    # the second, and Whisper (TranscriptionLimit.NICENESS).
     INTAKE_NICENESS = 5
     # How often a media process checks that the bot that started it still runs.
     ORPHAN_CHECK_SECONDS = 1

@@ -142,6 +142,11 @@ async def run(options: Options) -> Result:
                     kills = [at for bot in fleet.of("run") for at in bot.killed_at]
                     figures = measure(w.telegram, w.slack, runs, _queued(w), kills)
         peaks = {m.role: m.peak_mb for m in fleet.members}
+        peaks |= {
+            f"{m.role} media processes": m.helpers_peak_mb
+            for m in fleet.members
+            if m.helpers_peak_mb
+        }
         peaks["bench (emulators, people)"] = _own_peak_mb()
         streams = max(1, (os.cpu_count() or 1) // 4) * (shape.workers or shape.bots)
         raw = None

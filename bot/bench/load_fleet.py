@@ -38,6 +38,8 @@ class Member:
     log: Path
     process: asyncio.subprocess.Process | None = None
     peak_mb: float = 0.0
+    # Its media processes (bot.transcription.pool) together, at the most seen at once.
+    helpers_peak_mb: float = 0.0
     killed_at: list[float] = field(default_factory=list)  # time.monotonic() of each kill -9
     restarts: list[float] = field(default_factory=list)  # seconds from exit to healthy again
     restarting: bool = False
@@ -45,17 +47,32 @@ class Member:
     def sample(self) -> None:
         if self.process is not None and self.process.returncode is None:
             self.peak_mb = max(self.peak_mb, _peak_mb(self.process.pid))
+            helpers = sum(_status_mb(child, "VmRSS:") for child in _children(self.process.pid))
+            self.helpers_peak_mb = max(self.helpers_peak_mb, helpers)
 
 
 def _peak_mb(pid: int) -> float:
+    return _status_mb(pid, "VmHWM:")
+
+
+def _status_mb(pid: int, field: str) -> float:
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux: /proc/<pid>/task/*/children)."""
+    found: list[int] = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in children.read_text().split()]
+    return found
 
 
 class Fleet:

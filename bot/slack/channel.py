@@ -143,7 +143,7 @@ class SlackReviewChannel:
         notes or WebM, so those go up as an M4A (or MP4) copy made for the upload only."""
         with tempfile.TemporaryDirectory(prefix="hirebot-upload-") as folder:
             try:
-                # In the media threads, bounded in size, length and time (see playable_copy).
+                # In the media processes, bounded in size, length and time (see playable_copy).
                 upload = await run_media(playable_copy, media, Path(folder)) or media
             except MediaError:
                 upload = media  # still worth sharing: reviewers can download it
