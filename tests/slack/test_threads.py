@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -98,19 +99,10 @@ async def test_answer_posted_before_a_crash_is_found_not_posted_again(tmp_path: 
 
         # As if the bot died after Slack took the post but before it recorded the ts:
         # the ts is unknown, the post was being attempted, and its outbox row is due again.
-        def forget_the_post(session: object, _now: object) -> None:
-            from sqlmodel import Session
-
-            assert isinstance(session, Session)
-            message = session.exec(select(ThreadMessage)).one()
+        def forget_the_post(message: ThreadMessage) -> None:
             message.message_id = None
-            row = session.exec(
-                select(OutboxMessage).where(OutboxMessage.kind == Kind.THREAD_POST)
-            ).one()
-            row.status = OutboxStatus.PENDING
 
-        w.bot.uow.run_sync(forget_the_post)
-        w.bot.delivery.wake()
+        _due_again(w, Kind.THREAD_POST, forget_the_post)
         await w.wait_idle()
         answers = [m for m in w.slack.thread(REVIEW_CHANNEL, parent.ts) if "Q1." in m.text]
         assert len(answers) == 1
@@ -139,18 +131,12 @@ async def test_recording_uploaded_before_a_crash_is_found_not_uploaded_again(
         def upload_due_again(*, forget_file: bool) -> None:
             # As if the bot died after Slack took the upload: before it recorded the file id
             # (forget_file), or after that but before it marked the outbox row sent.
-            def change(session: Session, _now: object) -> None:
-                message = session.exec(select(ThreadMessage)).one()
+            def change(message: ThreadMessage) -> None:
                 assert message.uploading_since is not None  # set before the upload began
                 if forget_file:
                     message.file_id = None
-                row = session.exec(
-                    select(OutboxMessage).where(OutboxMessage.kind == Kind.THREAD_UPLOAD)
-                ).one()
-                row.status = OutboxStatus.PENDING
 
-            w.bot.uow.run_sync(change)
-            w.bot.delivery.wake()
+            _due_again(w, Kind.THREAD_UPLOAD, change)
 
         for forget_file in (True, False):
             looks = len([c for c in w.slack.calls if c.method == "conversations.replies"])
@@ -162,6 +148,19 @@ async def test_recording_uploaded_before_a_crash_is_found_not_uploaded_again(
             looked = len([c for c in w.slack.calls if c.method == "conversations.replies"])
             assert looked == looks + forget_file  # a recorded file needs no look
         assert len([c for c in w.slack.calls if c.method == "files.getUploadURLExternal"]) == 2
+
+
+def _due_again(w: World, kind: Kind, change: Callable[[ThreadMessage], None]) -> None:
+    """``change`` the thread's one reply as a crash would have left it, and make the outbox
+    row of ``kind`` that wrote it due again."""
+
+    def crashed(session: Session, _now: object) -> None:
+        change(session.exec(select(ThreadMessage)).one())
+        row = session.exec(select(OutboxMessage).where(OutboxMessage.kind == kind)).one()
+        row.status = OutboxStatus.PENDING
+
+    w.bot.uow.run_sync(crashed)
+    w.bot.delivery.wake()
 
 
 async def test_slack_429_storm_while_answers_post_delays_but_loses_and_repeats_nothing(
