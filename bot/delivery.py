@@ -174,8 +174,9 @@ class Delivery:
     async def _keep_leases(self) -> None:
         """Renew the lease of every row still being sent (a long upload outlives a lease)."""
         lease = timedelta(seconds=DeliveryLimit.LEASE_SECONDS)
+        pause = DeliveryLimit.LEASE_SECONDS / 5
         while True:
-            await asyncio.sleep(DeliveryLimit.LEASE_SECONDS / 3)
+            await asyncio.sleep(pause)
             rows = set(self._sending)
 
             def renew(session: Session, now: datetime, rows: set[int] = rows) -> None:
@@ -183,8 +184,12 @@ class Delivery:
 
             try:
                 await self._uow.run(renew)
+                pause = DeliveryLimit.LEASE_SECONDS / 5
             except Exception as err:
+                # Soon again, not a period later: two misses and a slow send's row could be
+                # taken (and sent again) by another process.
                 log.error("could not renew outbox leases, retrying: %s", described(err))
+                pause = DeliveryLimit.FIRST_BACKOFF_SECONDS
 
     async def _start_due(
         self,

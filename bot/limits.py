@@ -78,7 +78,7 @@ class DeliveryLimit(IntEnum):
     MAX_BACKOFF_SECONDS = 300
     REPORT_AFTER_ATTEMPTS = 10
     MAX_ATTEMPTS = 20
-    # A row being sent is held this long, renewed every third of it while the send lasts
+    # A row being sent is held this long, renewed every fifth of it while the send lasts
     # (a long upload): a process killed mid-send holds its rows, and the candidates waiting
     # behind them, this long at most. 60 s made a killed process's candidates wait a minute.
     LEASE_SECONDS = 15
