@@ -438,19 +438,18 @@ class Delivery:
         title = message.media_title or ""
         owner = message.thread_message_id
         if owner is not None:
-            existing = await self._uow.run(lambda s, _now: s.get(ThreadMessage, owner))
-            if existing is None:
+            now = self._now()
+            upload = await self._uow.run(lambda s, _now: threads.record_uploading(s, owner, now))
+            if upload is None:
                 raise DeliveryRefused("the answer was erased before its recording was uploaded")
-            if existing.file_id is not None:
+            if upload.file_id is not None:
                 return  # uploaded and recorded by an earlier attempt
-            if existing.uploading_since is not None and title:
+            if upload.tried_before and title:
                 # An earlier attempt may have uploaded and died before recording it: look first.
                 found = await self._reviews.find_file_in_thread(channel, ts, title)
                 if found is not None:
                     await self._record_file(owner, found)
                     return
-            now = self._now()
-            await self._uow.run(lambda s, _now: threads.record_uploading(s, owner, now))
         # A local file for the upload: the store's own, or a private copy of the bucket's.
         try:
             async with local_copy(self._media, message.media_path) as media:

@@ -8,6 +8,7 @@ named by a key unique within the interview, so asking twice never posts twice.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlmodel import Session, select
 
@@ -101,13 +102,22 @@ def record_posted(session: Session, thread_message_id: int, message_id: str) -> 
     return message is not None
 
 
-def record_uploading(session: Session, thread_message_id: int, now: datetime) -> bool:
+class Upload(NamedTuple):
+    """Where a reply's recording stood when delivery came to upload it."""
+
+    file_id: str | None  # uploaded and recorded by an earlier attempt
+    tried_before: bool  # an earlier attempt began and may have uploaded it unrecorded
+
+
+def record_uploading(session: Session, thread_message_id: int, now: datetime) -> Upload | None:
     """Delivery is about to upload the reply's recording: remember it tried, so a crash leads
-    to a look in the thread, not a second copy. False when the reply was erased."""
+    to a look in the thread, not a second copy. None when the reply was erased."""
     message = session.get(ThreadMessage, thread_message_id)
-    if message is not None:
-        message.uploading_since = message.uploading_since or now
-    return message is not None
+    if message is None:
+        return None
+    upload = Upload(message.file_id, message.uploading_since is not None)
+    message.uploading_since = message.uploading_since or now
+    return upload
 
 
 def record_file(session: Session, thread_message_id: int, file_id: str) -> bool:
