@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -48,6 +48,7 @@ from bot.bench.load_report import (
     TARGET_ACK_P99_MS,
     TARGET_THROUGHPUT_SHARE,
     Figures,
+    QueuedRow,
     measure,
     percentile,
     summary,
@@ -140,7 +141,7 @@ async def run(options: Options) -> Result:
                     runs, votes, faults = await _interviews(w, fleet, options, shape.s3, rng)
                     wall = time.monotonic() - started
                     kills = [at for bot in fleet.of("run") for at in bot.killed_at]
-                    figures = measure(w.telegram, w.slack, runs, _queued(w), kills)
+                    figures = measure(w.telegram, w.slack, runs, _queued(w), kills, started)
         peaks = {m.role: m.peak_mb for m in fleet.members}
         peaks |= {
             f"{m.role} media processes": m.helpers_peak_mb
@@ -190,17 +191,22 @@ class _Shape:
         )
 
 
-def _queued(w: World) -> Counter[tuple[int, str]]:
-    """How many outbox rows the bot wrote for each (candidate chat, text): a chat message
-    seen more often than this was one row sent again, not queued twice by a flow."""
+def _queued(w: World) -> dict[tuple[int, str], list[QueuedRow]]:
+    """The outbox rows the bot wrote for each (candidate chat, text): a chat message seen
+    more often than this was one row sent again, not queued twice by a flow."""
     settings = w.settings()
     with opened(settings.db_url, settings.media_dir) as uow:
-        payloads = uow.run_sync(
+        rows = uow.run_sync(
             lambda s, _now: s.exec(
-                select(OutboxMessage.payload).where(OutboxMessage.kind == Kind.CANDIDATE_TEXT)
+                select(OutboxMessage.id, OutboxMessage.attempts, OutboxMessage.payload).where(
+                    OutboxMessage.kind == Kind.CANDIDATE_TEXT
+                )
             ).all()
         )
-    return Counter((int(p["chat_id"]), str(p["text"])) for p in payloads)
+    found: dict[tuple[int, str], list[QueuedRow]] = defaultdict(list)
+    for row_id, attempts, payload in rows:
+        found[int(payload["chat_id"]), str(payload["text"])].append(QueuedRow(row_id, attempts))
+    return found
 
 
 def _own_peak_mb() -> float:

@@ -61,6 +61,17 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[index]
 
 
+@dataclass(frozen=True)
+class QueuedRow:
+    """An outbox row of a candidate's chat message, as the bench reads it after the run."""
+
+    id: int | None
+    # Outcomes recorded (sent, or deferred for a retry): one with two copies sent, the
+    # first sender's outcome was never recorded (its lease ran out); two, a send that
+    # failed as far as the bot could tell (a timeout) had reached Telegram after all.
+    attempts: int
+
+
 @dataclass
 class Check:
     """The invariants: each count should be zero."""
@@ -112,11 +123,13 @@ def measure(
     telegram: TelegramSandbox,
     slack: SlackSandbox,
     runs: list[CandidateRun],
-    queued: Mapping[tuple[int, str], int] | None = None,
+    queued: Mapping[tuple[int, str], Sequence[QueuedRow]] | None = None,
     kills: Sequence[float] = (),
+    started: float = 0.0,
 ) -> Figures:
-    """``queued``: how many outbox rows the bot wrote for each (chat, text); ``kills``: when
-    (time.monotonic()) a bot process got kill -9 (``--faults``)."""
+    """``queued``: the outbox rows the bot wrote for each (chat, text); ``kills``: when
+    (time.monotonic()) a bot process got kill -9 (``--faults``); ``started``: when the
+    candidates started (times in problems are counted from it, like the faults')."""
     check = Check()
     by_kind = _acks(telegram, runs)
     acks = sorted(seconds for kind in by_kind.values() for seconds in kind)
@@ -129,7 +142,7 @@ def measure(
         if not run.finished:
             check.stuck += 1
             check.problems.append(f"candidate {run.index}: {run.problem}")
-        _check_chat(telegram, run, check, queued or {}, kills)
+        _check_chat(telegram, run, check, queued or {}, kills, started)
         card = cards.get(run.index)
         if card is None:
             check.lost += len(run.submits)
@@ -288,8 +301,9 @@ def _check_chat(
     telegram: TelegramSandbox,
     run: CandidateRun,
     check: Check,
-    queued: Mapping[tuple[int, str], int],
+    queued: Mapping[tuple[int, str], Sequence[QueuedRow]],
     kills: Sequence[float],
+    started: float,
 ) -> None:
     """Every step once and in order; a message sent again after a kill counted apart."""
     sent = [m for m in telegram.messages_to(run.user_id) if m.kind == "text"]
@@ -299,14 +313,20 @@ def _check_chat(
     for message in sent:
         if TRY_AGAIN not in (message.text or ""):
             copies[message.raw_text or message.text or ""].append(message.at)
-    repeated = 0
     for raw, times in copies.items():
-        after_kill, twice = extra_copies(times, queued.get((run.user_id, raw), 1), kills)
+        rows = queued.get((run.user_id, raw), ())
+        after_kill, twice = extra_copies(times, len(rows), kills)
         check.resent_after_kill += after_kill
-        repeated += twice
-    if repeated:
-        check.duplicated += repeated
-        check.problems.append(f"candidate {run.index}: {repeated} chat message(s) sent twice")
+        if twice:
+            check.duplicated += twice
+            # Enough to tell the causes apart: two rows (a flow queued it twice) or one row
+            # claimed again (delivery), and when, to match against the faults and the logs.
+            at = ", ".join(f"{t - started:.1f}" for t in sorted(times))
+            made = ", ".join(f"#{r.id} ({r.attempts} outcomes recorded)" for r in rows)
+            check.problems.append(
+                f"candidate {run.index}: chat message {raw[:32]!r} sent {len(times)} times "
+                f"(at {at} s), outbox rows: {made or 'none found'}"
+            )
     if not run.finished:
         return
     where = [next((i for i, t in enumerate(texts) if step in t), -1) for step in _STEPS]
