@@ -101,9 +101,13 @@ class Result:
     raw: dict[str, Any] | None
     wall: float
     load: tuple[float, float]  # the machine's load average before and after
+    # CPU seconds each part used from the first invite to the last post ("bot-1 whisper",
+    # "postgres", "bench"...): where the cores went, next to the figures they explain.
+    cpu: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         found = summary(self.figures, self.votes)
+        found["cpu_seconds"] = self.cpu
         if self.raw is not None:
             found["raw_throughput"] = self.raw["audio_seconds"] / self.raw["wall_seconds"]
         found["asked_again"] = sum(run.asked_again for run in self.runs)
@@ -138,8 +142,11 @@ async def run(options: Options) -> Result:
                 )
                 async with fleet:
                     started = time.monotonic()
+                    before = _cpu_seconds(fleet)
                     runs, votes, faults = await _interviews(w, fleet, options, shape.s3, rng)
                     wall = time.monotonic() - started
+                    after = _cpu_seconds(fleet)
+                    cpu = {part: after[part] - before.get(part, 0.0) for part in after}
                     kills = [at for bot in fleet.of("run") for at in bot.killed_at]
                     figures = measure(w.telegram, w.slack, runs, _queued(w), kills, started)
         peaks = {m.role: m.peak_mb for m in fleet.members}
@@ -157,7 +164,7 @@ async def run(options: Options) -> Result:
     return Result(
         options, runs, figures, votes, faults, peaks,
         {m.role: m.restarts for m in fleet.members if m.restarts},
-        streams, raw, wall, (load_before, os.getloadavg()[0]),
+        streams, raw, wall, (load_before, os.getloadavg()[0]), cpu,
     )  # fmt: skip
 
 
@@ -207,6 +214,12 @@ def _queued(w: World) -> dict[tuple[int, str], list[QueuedRow]]:
     for row_id, attempts, payload in rows:
         found[int(payload["chat_id"]), str(payload["text"])].append(QueuedRow(row_id, attempts))
     return found
+
+
+def _cpu_seconds(fleet: Fleet) -> dict[str, float]:
+    fleet.sample()
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return {**fleet.cpu_seconds(), "bench (emulators, people)": own.ru_utime + own.ru_stime}
 
 
 def _own_peak_mb() -> float:
@@ -354,6 +367,29 @@ def lines(result: Result) -> list[str]:
             f"{TARGET_THROUGHPUT_SHARE:.0%})"
         )
     out.append(throughput)
+    quiet = f.quiet_throughput
+    if quiet is not None:
+        speed, answers, window = quiet
+        line = (
+            f"    once the candidates were done: {speed:5.2f} audio s per wall s ({answers} "
+            f"answers over {window:.0f} s)"
+        )
+        if result.raw is not None and s["raw_throughput"]:
+            line += f": {speed / s['raw_throughput']:.0%} of raw"
+        out.append(line)
+    if result.cpu:
+        cores = os.cpu_count() or 1
+        available = cores * result.wall
+        parts = sorted(result.cpu.items(), key=lambda part: -part[1])
+        out.append(
+            f"  CPU from the first invite to the last post ({cores} cores × {result.wall:.0f} s"
+            f" = {available:.0f} core-s): "
+            + ", ".join(
+                f"{name} {seconds:.0f} s ({seconds / available:.0%})"
+                for name, seconds in parts
+                if seconds >= 0.5
+            )
+        )
     out.append(
         "  peak RSS: " + ", ".join(f"{role} {mb:.0f} MB" for role, mb in result.peaks.items())
     )

@@ -24,8 +24,15 @@ from aiohttp import ClientError, ClientSession, ClientTimeout
 
 from bot.sandbox.processes import start_bot_process
 from bot.sandbox.world import World, free_port
+from bot.transcription.jobs import WHISPER_THREADS
 
 WATCH_SECONDS = 0.5
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+# What a process's CPU time is spent on: the transcription threads (bot.transcription.jobs
+# names them for the OS, and the threads CTranslate2 starts from them inherit the name); the
+# main thread, which runs the event loop; its other threads (database transactions, storing
+# media); its media processes (bot.transcription.pool).
+WHISPER, LOOP, REST, MEDIA = "whisper", "event loop", "other threads", "media processes"
 
 
 @dataclass
@@ -43,12 +50,55 @@ class Member:
     killed_at: list[float] = field(default_factory=list)  # time.monotonic() of each kill -9
     restarts: list[float] = field(default_factory=list)  # seconds from exit to healthy again
     restarting: bool = False
+    # CPU seconds of every thread and media process it ever had, restarts included, as last
+    # read: (pid, tid, start time) → (WHISPER/MEDIA/REST, seconds).
+    cpu_seen: dict[tuple[int, int, int], tuple[str, float]] = field(default_factory=dict)
 
     def sample(self) -> None:
         if self.process is not None and self.process.returncode is None:
-            self.peak_mb = max(self.peak_mb, _peak_mb(self.process.pid))
-            helpers = sum(_status_mb(child, "VmRSS:") for child in _children(self.process.pid))
+            pid = self.process.pid
+            self.peak_mb = max(self.peak_mb, _peak_mb(pid))
+            children = _children(pid)
+            helpers = sum(_status_mb(child, "VmRSS:") for child in children)
             self.helpers_peak_mb = max(self.helpers_peak_mb, helpers)
+            for tid, name, started, seconds in read_cpu(f"/proc/{pid}/task/*/stat"):
+                part = (
+                    WHISPER if name.startswith(WHISPER_THREADS) else (LOOP if tid == pid else REST)
+                )
+                self.cpu_seen[pid, tid, started] = (part, seconds)
+            for child in children:
+                for _, _, started, seconds in read_cpu(f"/proc/{child}/stat"):
+                    self.cpu_seen[child, 0, started] = (MEDIA, seconds)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds so far by part: compare two readings for a window."""
+        parts: dict[str, float] = {}
+        for part, seconds in self.cpu_seen.values():
+            parts[part] = parts.get(part, 0.0) + seconds
+        return parts
+
+
+def read_cpu(pattern: str) -> list[tuple[int, str, int, float]]:
+    """(tid, name, start time in ticks, user + system seconds) of each /proc stat file
+    matching ``pattern`` (proc(5): the name is in parentheses and may hold spaces)."""
+    found = []
+    for path in Path("/").glob(pattern.lstrip("/")):
+        try:
+            stat = path.read_text()
+        except OSError:  # the thread ended meanwhile
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        # Fields 14, 15 and 22 of proc(5) (utime, stime, starttime); these start at field 3.
+        found.append(
+            (
+                int(stat.split()[0]),
+                name,
+                int(fields[19]),
+                (int(fields[11]) + int(fields[12])) / TICKS,
+            )
+        )
+    return found
 
 
 def _peak_mb(pid: int) -> float:
@@ -101,6 +151,26 @@ class Fleet:
         self._stopping = False
         self._watcher: asyncio.Task[None] | None = None
         self._restarts: set[asyncio.Task[None]] = set()
+        # This machine's PostgreSQL processes, read like the members' threads (a server
+        # elsewhere reads nothing): (pid, start time) → CPU seconds.
+        self._postgres: dict[tuple[int, int], float] = {}
+
+    def sample(self) -> None:
+        for member in self.members:
+            member.sample()
+        for pid, name, started, seconds in read_cpu("/proc/[0-9]*/stat"):
+            if name == "postgres":
+                self._postgres[pid, started] = seconds
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds so far: "<role> <part>" for each member, "postgres"."""
+        found = {
+            f"{member.role} {part}": seconds
+            for member in self.members
+            for part, seconds in member.cpu_seconds().items()
+        }
+        found["postgres"] = sum(self._postgres.values())
+        return found
 
     def of(self, kind: str) -> list[Member]:
         return [m for m in self.members if m.command[0] == kind]
@@ -153,8 +223,8 @@ class Fleet:
 
     async def _watch(self) -> None:
         while not self._stopping:
+            self.sample()
             for member in self.members:
-                member.sample()
                 process = member.process
                 exited = process is not None and process.returncode is not None
                 if exited and not member.restarting:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from bot.errors import MediaError, described
 from bot.flows import review
 from bot.flows.ports import Transcriber, Transcript
 from bot.limits import TranscriptionLimit
-from bot.transcription.pool import lower_priority
+from bot.transcription.pool import lower_priority, name_os_thread
 from bot.unit_of_work import UnitOfWork
 from storage import transcripts
 from storage.media import MediaUnavailable, local_copy
@@ -59,9 +58,18 @@ def transcription_pool(workers: int | None = None) -> ThreadPoolExecutor:
     loads in this executor)."""
     return ThreadPoolExecutor(
         max_workers=workers or pool_size(),
-        thread_name_prefix="whisper",
-        initializer=functools.partial(lower_priority, TranscriptionLimit.NICENESS),
+        thread_name_prefix=WHISPER_THREADS,
+        initializer=_start_whisper_thread,
     )
+
+
+# The OS name of the transcription threads and of the ones CTranslate2 starts from them.
+WHISPER_THREADS = "whisper"
+
+
+def _start_whisper_thread() -> None:
+    lower_priority(TranscriptionLimit.NICENESS)
+    name_os_thread(WHISPER_THREADS)
 
 
 def _detect(session: Session, answer_id: int) -> str | None:
