@@ -210,11 +210,10 @@ class Delivery:
         if all(room <= 0 for room in rooms.values()):
             return 0
         lane = outgoing.candidate_lane()
-        now = self._now()
         lease = timedelta(seconds=DeliveryLimit.LEASE_SECONDS)
         sending = set(self._sending)
 
-        def claim(session: Session, _now: datetime) -> list[tuple[bool, OutboxMessage]]:
+        def claim(session: Session, now: datetime) -> list[tuple[bool, OutboxMessage]]:
             claimed: list[tuple[bool, OutboxMessage]] = []
             for to_candidates, room in rooms.items():
                 if room <= 0:

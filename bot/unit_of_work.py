@@ -73,10 +73,15 @@ class UnitOfWork:
         return await self.run(first_time)
 
     async def run(self, work: Work[T]) -> T:
-        """Run ``work`` in one transaction in a database thread: never blocks the loop."""
-        now = self.now()
+        """Run ``work`` in one transaction in a database thread: never blocks the loop.
+
+        ``work`` gets the time its transaction starts, not the time it was handed over: under
+        load a transaction can wait seconds for a database thread, and a lease reckoned from
+        the earlier time would run out that much sooner, letting another process take a
+        message this one is still sending (and send it again).
+        """
         loop = asyncio.get_running_loop()
-        result, wake = await loop.run_in_executor(self.db.threads, self._commit, work, now)
+        result, wake = await loop.run_in_executor(self.db.threads, self._commit_now, work)
         if wake:
             self.committed()
         return result
@@ -87,6 +92,9 @@ class UnitOfWork:
         if wake:
             self.committed()
         return result
+
+    def _commit_now(self, work: Work[T]) -> tuple[T, bool]:
+        return self._commit(work, self.now())
 
     def _commit(self, work: Work[T], now: datetime) -> tuple[T, bool]:
         """The transaction, then what may only happen once it has committed."""
