@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -45,6 +48,29 @@ async def test_an_inbound_key_is_handled_once_and_work_sees_the_units_time(
     assert await uow.once("slack", "event:1", work) == (True, "done")
     assert await uow.once("slack", "event:1", work) == (False, None)
     assert seen == [NOW]
+
+
+async def test_work_sees_the_time_its_transaction_starts_not_when_it_was_queued(
+    tmp_path: Path,
+) -> None:
+    """Under load work waits for a database thread; a lease reckoned from when it was queued
+    would already be partly over when it is written (and another process could take the
+    row while this one still sends it)."""
+    url = f"sqlite:///{tmp_path / 'hirebot.db'}"
+    migrate.upgrade(url)
+    clock = [NOW]
+    with opened(url, tmp_path / "media") as unit:
+        unit.db.threads = ThreadPoolExecutor(max_workers=1)  # one thread: the second waits
+        unit.now = lambda: clock[0]
+        busy, seen = threading.Event(), []
+        holding = asyncio.create_task(unit.run(lambda _s, _now: busy.wait(10)))
+        await asyncio.sleep(0.05)
+        waiting = asyncio.create_task(unit.run(lambda _s, now: seen.append(now)))
+        await asyncio.sleep(0.05)  # handed over, still queued behind the first
+        clock[0] = NOW + timedelta(seconds=12)
+        busy.set()
+        await asyncio.gather(holding, waiting)
+    assert seen == [NOW + timedelta(seconds=12)]
 
 
 async def test_work_that_is_not_done_leaves_the_key_for_the_step_that_finishes_it(
