@@ -175,7 +175,8 @@ class Settings(BaseSettings):
 
     whisper_backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     whisper_model: str = "tiny.en"
-    # How many answers are transcribed at once; unset: one per four cores (at least one).
+    # How many answers are transcribed at once; unset: one per core, at most four (one with
+    # openai-whisper). Each is a model replica's memory.
     whisper_workers: int | None = Field(default=None, ge=1)
     # PostgreSQL only (issue 13): true, the bot process transcribes nothing and leaves every
     # answer to `hirebot worker` processes; false, it also runs a worker of its own.

@@ -119,7 +119,9 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self._now = now
-        self._whisper_workers = settings.whisper_workers or pool_size()
+        self._whisper_workers = settings.whisper_workers or pool_size(
+            backend=settings.whisper_backend
+        )
         self._load_model = load_model or (
             lambda: load_transcriber(
                 settings.whisper_backend, settings.whisper_model, workers=self._whisper_workers

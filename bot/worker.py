@@ -57,8 +57,10 @@ class WorkerProcess:
         settings.check_for_workers()
         self.settings = settings
         self.queues = queues or [QUEUE]
-        # From the machine by default: one transcription per four cores (each uses four).
-        self.concurrency = concurrency or settings.whisper_workers or pool_size()
+        # From the machine by default: one transcription per core, at most four (pool_size).
+        self.concurrency = (
+            concurrency or settings.whisper_workers or pool_size(backend=settings.whisper_backend)
+        )
         self._health_port = settings.http_port if health_port is None else health_port
         self._load_model = load_model or (
             lambda: load_transcriber(

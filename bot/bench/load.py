@@ -57,6 +57,7 @@ from bot.flows.outgoing import Kind
 from bot.sandbox.balancer import Balancer
 from bot.sandbox.s3_server import Outage, moto_server, new_bucket, outage, settings_of
 from bot.sandbox.world import REVIEW_CHANNEL, World, eventually, free_port
+from bot.transcription.jobs import pool_size
 from bot.unit_of_work import opened
 from storage.models import OutboxMessage
 
@@ -156,10 +157,13 @@ async def run(options: Options) -> Result:
             if m.helpers_peak_mb
         }
         peaks["bench (emulators, people)"] = _own_peak_mb()
-        streams = max(1, (os.cpu_count() or 1) // 4) * (shape.workers or shape.bots)
+        # As the processes transcribe: pool_size() answers at once in each, their threads
+        # sharing the cores (bot.transcription.faster.cpu_threads).
+        each = pool_size()
+        streams = each * (shape.workers or shape.bots)
         raw = None
         if options.raw_baseline:
-            raw = await asyncio.to_thread(_raw_baseline, runs, streams)
+            raw = await asyncio.to_thread(_raw_baseline, runs, streams, each)
             peaks["raw faster-whisper"] = raw["peak_mb"]
     return Result(
         options, runs, figures, votes, faults, peaks,
@@ -314,11 +318,11 @@ PROGRESS_SECONDS = 15.0
 RAW_ANSWERS = 24
 
 
-def _raw_baseline(runs: list[CandidateRun], streams: int) -> dict[str, Any]:
+def _raw_baseline(runs: list[CandidateRun], streams: int, per_process: int) -> dict[str, Any]:
     files = [str(r.path) for run in runs for r in run.recordings.values()][:RAW_ANSWERS]
     if not files:
         files = [str(ANSWERS[1].path), str(ANSWERS[2].path), str(VIDEO_NOTE.path)]
-    spec = {"model": "tiny.en", "streams": streams, "files": files}
+    spec = {"model": "tiny.en", "streams": streams, "per_process": per_process, "files": files}
     result: dict[str, Any] = run_json(
         "bot.bench.raw_whisper_run", json.dumps(spec), what="raw faster-whisper"
     )

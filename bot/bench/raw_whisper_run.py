@@ -1,7 +1,7 @@
 """Raw faster-whisper on the load bench's answers: the yardstick for the bot's throughput.
 
 ``python -m bot.bench.raw_whisper_run '<json spec>'``: loads the model as faster-whisper's
-README shows (int8 on CPU, the bot's threads per model) and transcribes ``files`` with
+README shows (int8 on CPU, the bot's threads per answer) and transcribes ``files`` with
 ``streams`` at once, as many as the topology transcribes at once, with the bot's settings
 (beam, language pinned, ``condition_on_previous_text``). Prints one JSON line: audio seconds,
 wall seconds, peak RSS. Run in a fresh process, after the bot processes stopped, so it has
@@ -29,7 +29,8 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
         str(resolve_model(spec["model"])),
         device="cpu",
         compute_type="int8",
-        cpu_threads=cpu_threads(),
+        # Each stream's threads as in a bot or worker process running ``per_process``.
+        cpu_threads=cpu_threads(int(spec.get("per_process", streams))),
         num_workers=streams,
     )
 

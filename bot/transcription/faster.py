@@ -28,9 +28,10 @@ BEAM_SIZE = 5
 CONDITION_ON_PREVIOUS_TEXT = False
 
 
-def cpu_threads() -> int:
-    """Threads one model may use: the machine's cores, at most MAX_CPU_THREADS."""
-    return min(MAX_CPU_THREADS, os.cpu_count() or 1)
+def cpu_threads(streams: int = 1, cores: int | None = None) -> int:
+    """Threads for each of ``streams`` answers transcribed at once: the machine's cores
+    shared between them (at least one each), at most MAX_CPU_THREADS."""
+    return max(1, min(MAX_CPU_THREADS, (cores or os.cpu_count() or 1) // max(1, streams)))
 
 
 class FasterWhisperTranscriber:
@@ -70,7 +71,7 @@ class FasterWhisperTranscriber:
                 str(resolved),
                 device=device,
                 compute_type=self.compute_type,
-                cpu_threads=threads or cpu_threads(),
+                cpu_threads=threads or cpu_threads(workers),
                 num_workers=workers,
             )
         except (RuntimeError, ValueError, OSError) as err:

@@ -34,22 +34,30 @@ from storage.models import Answer
 
 log = logging.getLogger(__name__)
 
-# Cores one transcription keeps busy (faster.MAX_CPU_THREADS, repeated here so that sizing
-# the pool does not import faster-whisper).
-_THREADS_PER_TRANSCRIPTION = 4
+# Answers transcribed at once on a machine with many cores: each more is a model replica's
+# memory (about 100 MB for tiny.en, more for larger models).
+MAX_STREAMS = 4
 
 # Which language to pin for an answer (None: let the model detect it). The opening decides:
 # a single-language opening pins its language, a multilingual one detects.
 LanguageOf = Callable[[Session, int], str | None]
 
 
-def pool_size(cpus: int | None = None) -> int:
-    """How many answers to transcribe at once: one per four cores, at least one.
+def pool_size(cpus: int | None = None, backend: str = "faster-whisper") -> int:
+    """How many answers to transcribe at once: one per core, at most MAX_STREAMS.
 
-    Each transcription already uses up to four threads; more at once on a small machine
-    would only make every answer slower and starve the event loop of CPU.
+    Several answers at once, each on fewer threads, beat one answer on every core: much of a
+    transcription is serial (decoding the file, the beam search between CTranslate2 calls),
+    and tiny matrices split badly across threads. Measured with faster-whisper tiny.en on 2
+    cores: 1 answer × 2 threads 9.9 audio s per s, 2 × 1 thread 14.5 (``hirebot bench load``
+    reports the same comparison against its raw baseline). Whisper runs at the lowest CPU
+    priority, so the event loop and the database threads still win every contest for a
+    core. openai-whisper transcribes one answer at a time (its model is not safe to share
+    between threads; torch spreads one answer over the cores).
     """
-    return max(1, (cpus or os.cpu_count() or 1) // _THREADS_PER_TRANSCRIPTION)
+    if backend == "openai-whisper":
+        return 1
+    return max(1, min(MAX_STREAMS, cpus or os.cpu_count() or 1))
 
 
 def transcription_pool(workers: int | None = None) -> ThreadPoolExecutor:

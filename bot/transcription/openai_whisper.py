@@ -8,6 +8,7 @@ checkpoint is built offline from the same CTranslate2 weights faster-whisper loa
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ class OpenAIWhisperTranscriber:
         self._whisper: Any = whisper
         self.model_name = model
         self.beam_size = beam_size
+        self._one_at_a_time = threading.Lock()
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = device
@@ -91,11 +93,14 @@ class OpenAIWhisperTranscriber:
         )
 
     def transcribe(self, media: Path, language: str | None = None) -> Transcript:
-        """Same contract as FasterWhisperTranscriber.transcribe."""
+        """Same contract as FasterWhisperTranscriber.transcribe, one answer at a time: each
+        decoding hooks a key/value cache into the shared model's layers, so two at once
+        would read each other's keys (HIREBOT_WHISPER_WORKERS above 1 waits here)."""
         language = result.pick_language(
             language, english_only=self.english_only, known=self._languages, model=self.model_name
         )
-        return result.transcribe_chunks(media, language, self._hear)
+        with self._one_at_a_time:
+            return result.transcribe_chunks(media, language, self._hear)
 
     def _hear(
         self, samples: FloatArray, language: str | None

@@ -8,6 +8,7 @@ import pytest
 from bot.errors import ConfigError, MediaError
 from bot.flows.ports import Transcriber
 from bot.transcription import load_transcriber
+from bot.transcription.faster import cpu_threads
 from bot.transcription.result import HeardSegment, is_low_confidence
 from tests.helpers.media import ANSWER1_OGG, ANSWER1_SECONDS, ANSWER2_MP4
 
@@ -91,3 +92,11 @@ def _segment(
 )
 def test_low_confidence_rule(segments: list[HeardSegment], expected: bool) -> None:
     assert is_low_confidence(segments) is expected
+
+
+def test_answers_at_once_share_the_cores_between_them() -> None:
+    assert cpu_threads(1, cores=2) == 2
+    assert cpu_threads(2, cores=2) == 1  # the embedded default on this machine
+    assert cpu_threads(4, cores=2) == 1  # at least one each
+    assert cpu_threads(4, cores=16) == 4
+    assert cpu_threads(1, cores=64) == 4  # at most MAX_CPU_THREADS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,15 @@ def test_both_backends_agree_on_a_video_note(
     theirs = openai_transcriber.transcribe(ANSWER2_MP4).text
     assert "mentoring engineers" in theirs.lower()
     assert ours.lower().split() == theirs.lower().split()
+
+
+def test_two_answers_at_once_each_get_their_own_words(openai_transcriber: Transcriber) -> None:
+    """openai-whisper hooks each decoding's key/value cache into the shared model's layers:
+    two at once would read each other's keys (HIREBOT_WHISPER_WORKERS > 1 on that backend)."""
+    alone = [openai_transcriber.transcribe(f).text for f in (ANSWER1_OGG, ANSWER2_MP4)]
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(openai_transcriber.transcribe, [ANSWER1_OGG, ANSWER2_MP4]))
+    assert [t.text for t in together] == alone
 
 
 def test_openai_whisper_reports_silence(openai_transcriber: Transcriber, silent_wav: Path) -> None:
