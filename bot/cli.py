@@ -20,6 +20,9 @@ from bot.transcription import cli as transcribe_command
 if TYPE_CHECKING:
     from bot.config import Settings
 
+# Every hirebot process logs alike (the transcription process too: bot.transcription.apart).
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
@@ -34,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # The demo prints the conversation itself; only problems should interrupt it.
     level = logging.WARNING if args.command == "demo" else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level, format=LOG_FORMAT)
     if args.command == "demo":
         for chatty in ("faster_whisper", "apscheduler", "telegram", "slack_bolt"):
             logging.getLogger(chatty).setLevel(logging.WARNING)

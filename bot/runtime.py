@@ -52,6 +52,7 @@ from bot.telegram.channel import TelegramCandidateChannel
 from bot.telegram.dispatch import UpdateDispatcher, received
 from bot.telegram.polling import TelegramPoller
 from bot.transcription import load_transcriber
+from bot.transcription.apart import TranscriptionProcess
 from bot.transcription.jobs import TranscriptionWorker, pool_size, transcription_pool
 from bot.unit_of_work import UnitOfWork, utc_now
 from bot.web import share
@@ -122,6 +123,11 @@ class Runtime:
         self._whisper_workers = settings.whisper_workers or pool_size(
             backend=settings.whisper_backend
         )
+        # Whisper in a process of its own (SQLite; bot.transcription.apart), unless told
+        # otherwise or handed a model to use here (tests).
+        self._transcribes_apart = (
+            settings.whisper_apart and not settings.postgres and load_model is None
+        )
         self._load_model = load_model or (
             lambda: load_transcriber(
                 settings.whisper_backend, settings.whisper_model, workers=self._whisper_workers
@@ -181,13 +187,19 @@ class Runtime:
             webhooks=webhook_poster(self.uow, self.feeds.policy),
             ats=AtsDelivery(self.uow, s),
         )
-        self.transcription = TranscriptionWorker(
-            self.uow,
-            load=self._load_model,
-            executor=self._executor,
-            concurrency=self._whisper_workers,
-            language_of=review.transcript_language,
-        )
+        self.transcription: TranscriptionWorker | TranscriptionProcess
+        if self._transcribes_apart:
+            self.transcription = TranscriptionProcess(
+                s, workers=self._whisper_workers, committed=self.delivery.wake
+            )
+        else:
+            self.transcription = TranscriptionWorker(
+                self.uow,
+                load=self._load_model,
+                executor=self._executor,
+                concurrency=self._whisper_workers,
+                language_of=review.transcript_language,
+            )
         self._tasks = [
             asyncio.create_task(self.delivery.run_forever(), name="outbox"),
             *await self._start_transcription(),
@@ -364,6 +376,8 @@ class Runtime:
         if not self.settings.postgres:
             return [asyncio.create_task(self.transcription.run_forever(), name="transcription")]
         from bot.transcription.distributed import BotProcessJobs
+
+        assert isinstance(self.transcription, TranscriptionWorker)
 
         external = self.settings.external_workers
         self._jobs = BotProcessJobs(

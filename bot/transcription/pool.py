@@ -27,6 +27,7 @@ import functools
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -74,7 +75,16 @@ def name_os_thread(name: str) -> None:
         libc.prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
 
 
-_PR_SET_NAME = 15  # prctl(2)
+def die_with_parent() -> None:
+    """Linux: the kernel kills this process the moment the thread that started it ends (the
+    bot's main thread, even after ``kill -9``). Elsewhere a no-op; callers also watch
+    their parent, which catches it within a second."""
+    with contextlib.suppress(AttributeError, OSError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+_PR_SET_NAME, _PR_SET_PDEATHSIG = 15, 1  # prctl(2)
 
 
 def _start_worker(niceness: int, parent: int) -> None:
