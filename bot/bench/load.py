@@ -152,9 +152,7 @@ async def run(options: Options) -> Result:
                     figures = measure(w.telegram, w.slack, runs, _queued(w), kills, started)
         peaks = {m.role: m.peak_mb for m in fleet.members}
         peaks |= {
-            f"{m.role} media processes": m.helpers_peak_mb
-            for m in fleet.members
-            if m.helpers_peak_mb
+            f"{m.role} {kind}": mb for m in fleet.members for kind, mb in m.helpers_peak_mb.items()
         }
         peaks["bench (emulators, people)"] = _own_peak_mb()
         # As the processes transcribe: pool_size() answers at once in each, their threads

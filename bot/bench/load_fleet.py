@@ -24,6 +24,7 @@ from aiohttp import ClientError, ClientSession, ClientTimeout
 
 from bot.sandbox.processes import start_bot_process
 from bot.sandbox.world import World, free_port
+from bot.transcription.apart import PROCESS_NAME as APART_NAME
 from bot.transcription.jobs import WHISPER_THREADS
 
 WATCH_SECONDS = 0.5
@@ -31,8 +32,10 @@ TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 # What a process's CPU time is spent on: the transcription threads (bot.transcription.jobs
 # names them for the OS, and the threads CTranslate2 starts from them inherit the name); the
 # main thread, which runs the event loop; its other threads (database transactions, storing
-# media); its media processes (bot.transcription.pool).
+# media); its media processes (bot.transcription.pool); its transcription process, all of it
+# (bot.transcription.apart, named for the OS like the threads).
 WHISPER, LOOP, REST, MEDIA = "whisper", "event loop", "other threads", "media processes"
+APART = "transcription process"
 
 
 @dataclass
@@ -45,8 +48,8 @@ class Member:
     log: Path
     process: asyncio.subprocess.Process | None = None
     peak_mb: float = 0.0
-    # Its media processes (bot.transcription.pool) together, at the most seen at once.
-    helpers_peak_mb: float = 0.0
+    # Its child processes by kind (MEDIA, APART), each kind together at the most seen at once.
+    helpers_peak_mb: dict[str, float] = field(default_factory=dict)
     killed_at: list[float] = field(default_factory=list)  # time.monotonic() of each kill -9
     restarts: list[float] = field(default_factory=list)  # seconds from exit to healthy again
     restarting: bool = False
@@ -58,17 +61,19 @@ class Member:
         if self.process is not None and self.process.returncode is None:
             pid = self.process.pid
             self.peak_mb = max(self.peak_mb, _peak_mb(pid))
-            children = _children(pid)
-            helpers = sum(_status_mb(child, "VmRSS:") for child in children)
-            self.helpers_peak_mb = max(self.helpers_peak_mb, helpers)
             for tid, name, started, seconds in read_cpu(f"/proc/{pid}/task/*/stat"):
                 part = (
                     WHISPER if name.startswith(WHISPER_THREADS) else (LOOP if tid == pid else REST)
                 )
                 self.cpu_seen[pid, tid, started] = (part, seconds)
-            for child in children:
-                for _, _, started, seconds in read_cpu(f"/proc/{child}/stat"):
-                    self.cpu_seen[child, 0, started] = (MEDIA, seconds)
+            helpers: dict[str, float] = {}
+            for child in _children(pid):
+                for _, name, started, seconds in read_cpu(f"/proc/{child}/stat"):
+                    kind = APART if name == APART_NAME else MEDIA
+                    self.cpu_seen[child, 0, started] = (kind, seconds)
+                    helpers[kind] = helpers.get(kind, 0.0) + _status_mb(child, "VmRSS:")
+            for kind, mb in helpers.items():
+                self.helpers_peak_mb[kind] = max(self.helpers_peak_mb.get(kind, 0.0), mb)
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU seconds so far by part: compare two readings for a window."""

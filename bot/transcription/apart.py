@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 # The child's own threads (claims, leases, results) at this niceness; Whisper's at
 # TranscriptionLimit.NICENESS. The bot's event loop and database thread stay ahead of both.
 CHILD_NICENESS = 10
+PROCESS_NAME = "transcription"  # as the OS shows it (top, ps, /proc/<pid>/comm)
 STOP_SECONDS = 10  # a graceful stop hands the answers in hand back; then it is killed
 PARENT_CHECK_SECONDS = 1.0
 
@@ -188,7 +189,7 @@ def child_main(
         os._exit(0)
     logging.basicConfig(level=log_level, format=LOG_FORMAT)
     lower_priority(CHILD_NICENESS)
-    name_os_thread("transcription")
+    name_os_thread(PROCESS_NAME)
     threading.Thread(target=_exit_without, args=(parent,), name="parent-watch", daemon=True).start()
     asyncio.run(_serve(settings, workers, wake.fileno(), done.fileno()))
 

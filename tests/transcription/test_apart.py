@@ -12,6 +12,7 @@ import pytest
 
 from bot.sandbox.processes import start_bot_process
 from bot.sandbox.world import REVIEW_CHANNEL, SAMPLES, World, answer_question, eventually
+from bot.transcription.apart import PROCESS_NAME
 from tests.helpers.stories import invite, start_answering
 
 # Boots the bot as its own process, with Whisper in a child of its own.
@@ -24,7 +25,7 @@ def _transcription_child(bot: int) -> int | None:
         with contextlib.suppress(OSError):
             for child in children.read_text().split():
                 with contextlib.suppress(OSError):
-                    if Path(f"/proc/{child}/comm").read_text().strip() == "transcription":
+                    if Path(f"/proc/{child}/comm").read_text().strip() == PROCESS_NAME:
                         return int(child)
     return None
 
