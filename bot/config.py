@@ -178,8 +178,8 @@ class Settings(BaseSettings):
     # How many answers are transcribed at once; unset: one per core, at most four (one with
     # openai-whisper). Each is a model replica's memory.
     whisper_workers: int | None = Field(default=None, ge=1)
-    # SQLite (the embedded default): true, Whisper runs in a process of its own next to the
-    # bot (bot/transcription/apart.py), so its Python never holds up the candidates; false,
+    # true: when the bot process transcribes, Whisper runs in processes of its own next to
+    # it (bot/transcription/apart.py), so its Python never holds up the candidates; false,
     # in the bot's own threads (one process, a little less memory).
     whisper_apart: bool = True
     # PostgreSQL only (issue 13): true, the bot process transcribes nothing and leaves every

@@ -51,8 +51,8 @@ from bot.telegram.adapter import build_application
 from bot.telegram.channel import TelegramCandidateChannel
 from bot.telegram.dispatch import UpdateDispatcher, received
 from bot.telegram.polling import TelegramPoller
-from bot.transcription import load_transcriber
-from bot.transcription.apart import TranscriptionProcess
+from bot.transcription import apart, load_transcriber
+from bot.transcription.apart import ApartTranscriber
 from bot.transcription.jobs import TranscriptionWorker, pool_size, transcription_pool
 from bot.unit_of_work import UnitOfWork, utc_now
 from bot.web import share
@@ -123,15 +123,14 @@ class Runtime:
         self._whisper_workers = settings.whisper_workers or pool_size(
             backend=settings.whisper_backend
         )
-        # Whisper in a process of its own (SQLite; bot.transcription.apart), unless told
-        # otherwise or handed a model to use here (tests).
-        self._transcribes_apart = (
-            settings.whisper_apart and not settings.postgres and load_model is None
-        )
+        # Whisper in processes of its own (bot.transcription.apart), unless told otherwise
+        # or handed a model to use here (tests).
+        backend, model = settings.whisper_backend, settings.whisper_model
+        separate = settings.whisper_apart and load_model is None
         self._load_model = load_model or (
-            lambda: load_transcriber(
-                settings.whisper_backend, settings.whisper_model, workers=self._whisper_workers
-            )
+            (lambda: ApartTranscriber(backend, model, workers=self._whisper_workers))
+            if separate
+            else (lambda: load_transcriber(backend, model, workers=self._whisper_workers))
         )
         self._poll_timeout = poll_timeout
         self._tasks: list[asyncio.Task[None]] = []
@@ -187,19 +186,13 @@ class Runtime:
             webhooks=webhook_poster(self.uow, self.feeds.policy),
             ats=AtsDelivery(self.uow, s),
         )
-        self.transcription: TranscriptionWorker | TranscriptionProcess
-        if self._transcribes_apart:
-            self.transcription = TranscriptionProcess(
-                s, workers=self._whisper_workers, committed=self.delivery.wake
-            )
-        else:
-            self.transcription = TranscriptionWorker(
-                self.uow,
-                load=self._load_model,
-                executor=self._executor,
-                concurrency=self._whisper_workers,
-                language_of=review.transcript_language,
-            )
+        self.transcription = TranscriptionWorker(
+            self.uow,
+            load=self._load_model,
+            executor=self._executor,
+            concurrency=self._whisper_workers,
+            language_of=review.transcript_language,
+        )
         self._tasks = [
             asyncio.create_task(self.delivery.run_forever(), name="outbox"),
             *await self._start_transcription(),
@@ -297,6 +290,8 @@ class Runtime:
         if self._jobs is not None:
             await self._jobs.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
+        if isinstance(self.transcription.transcriber, ApartTranscriber):
+            self.transcription.transcriber.close()
         self.db.dispose()
 
     async def __aenter__(self) -> Runtime:
@@ -377,8 +372,6 @@ class Runtime:
             return [asyncio.create_task(self.transcription.run_forever(), name="transcription")]
         from bot.transcription.distributed import BotProcessJobs
 
-        assert isinstance(self.transcription, TranscriptionWorker)
-
         external = self.settings.external_workers
         self._jobs = BotProcessJobs(
             self.settings.db_url, self.uow, self.transcription, external=external
@@ -451,6 +444,10 @@ class Runtime:
         }
         if self._jobs is not None:  # PostgreSQL: who transcribes (0: answers wait)
             body["transcription_workers"] = await self._jobs.live_workers()
+        processes = apart.state(self.transcription.transcriber)
+        if processes is not None:
+            # Not part of "ok": lost processes are replaced at once, and answers wait meanwhile.
+            body["transcription_processes"] = processes
         return web.json_response(body, status=200 if body["ok"] else 503)
 
     async def _telegram_health(self) -> tuple[bool, str]:

@@ -110,6 +110,11 @@ class TranscriptionWorker:
     def concurrency(self) -> int:
         return self._concurrency
 
+    @property
+    def transcriber(self) -> Transcriber | None:
+        """The loaded model (None until it is)."""
+        return self._transcriber
+
     def wake(self) -> None:
         self._wake.set()
 

@@ -89,6 +89,18 @@ _PR_SET_NAME, _PR_SET_PDEATHSIG = 15, 1  # prctl(2)
 
 def _start_worker(niceness: int, parent: int) -> None:
     lower_priority(niceness)
+    watch_parent(parent)
+
+
+def pool_workers(pool: Executor) -> list[int]:
+    """The process ids of a process pool's live workers (none for a thread pool)."""
+    # concurrent.futures keeps them in a private mapping; there is no public view.
+    processes = getattr(pool, "_processes", None) or {}
+    return [p.pid for p in list(processes.values()) if p.is_alive() and p.pid is not None]
+
+
+def watch_parent(parent: int) -> None:
+    """In a helper process: exit once ``parent`` (the bot) is gone (see _exit_with)."""
     threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
 
 

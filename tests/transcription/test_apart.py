@@ -1,5 +1,5 @@
-"""`hirebot run` on SQLite transcribes in a process of its own: started by the bot, started
-again when it dies, and gone the moment the bot is (even after kill -9)."""
+"""`hirebot run` transcribes in processes of its own: one per answer at once, replaced when
+one dies, gone the moment the bot is (even after kill -9); the bot's threads only wait."""
 
 from __future__ import annotations
 
@@ -9,25 +9,33 @@ import signal
 from pathlib import Path
 
 import pytest
+from aiohttp import ClientSession
 
 from bot.sandbox.processes import start_bot_process
-from bot.sandbox.world import REVIEW_CHANNEL, SAMPLES, World, answer_question, eventually
-from bot.transcription.apart import PROCESS_NAME
+from bot.sandbox.world import (
+    REVIEW_CHANNEL,
+    SAMPLES,
+    World,
+    answer_question,
+    eventually,
+    free_port,
+)
+from bot.transcription.apart import PROCESS_NAME, ApartTranscriber, TranscriptionStopped
+from bot.transcription.pool import pool_workers
+from tests.helpers.media import ANSWER1_OGG, ANSWER2_MP4
 from tests.helpers.stories import invite, start_answering
 
-# Boots the bot as its own process, with Whisper in a child of its own.
-pytestmark = pytest.mark.slow
 
-
-def _transcription_child(bot: int) -> int | None:
-    """The bot's child process that names itself "transcription" (bot.transcription.apart)."""
+def _transcription_children(bot: int) -> set[int]:
+    """The bot's child processes that name themselves for transcription."""
+    found: set[int] = set()
     for children in Path(f"/proc/{bot}/task").glob("*/children"):
         with contextlib.suppress(OSError):
             for child in children.read_text().split():
                 with contextlib.suppress(OSError):
                     if Path(f"/proc/{child}/comm").read_text().strip() == PROCESS_NAME:
-                        return int(child)
-    return None
+                        found.add(int(child))
+    return found
 
 
 def _alive(pid: int) -> bool:
@@ -41,50 +49,54 @@ def _alive(pid: int) -> bool:
     return False
 
 
-async def test_whisper_runs_apart_is_restarted_when_it_dies_and_dies_with_the_bot(
-    tmp_path: Path,
-) -> None:
+@pytest.mark.slow
+def test_a_dead_process_fails_the_answer_in_hand_and_new_ones_take_the_next() -> None:
+    transcriber = ApartTranscriber("faster-whisper", "tiny.en", workers=2)
+    try:
+        assert "payment" in transcriber.transcribe(ANSWER1_OGG, "en").text.lower()
+        victims = pool_workers(transcriber._pool)
+        assert len(victims) == 2
+        for victim in victims:
+            os.kill(victim, signal.SIGKILL)  # a decoder crash, the OOM killer
+        with pytest.raises(TranscriptionStopped):
+            transcriber.transcribe(ANSWER2_MP4, "en")
+        assert transcriber.restarts == 1
+        assert "mentoring" in transcriber.transcribe(ANSWER2_MP4, "en").text.lower()
+        assert not set(pool_workers(transcriber._pool)) & set(victims)
+    finally:
+        transcriber.close()
+
+
+@pytest.mark.slow  # boots the bot as its own process
+async def test_the_bot_transcribes_apart_and_its_processes_die_with_it(tmp_path: Path) -> None:
     async with World(data_dir=tmp_path / "data", autostart=False) as w:
-        bot = await start_bot_process(w, tmp_path / "bot.log")
+        port = free_port()
+        bot = await start_bot_process(w, tmp_path / "bot.log", http_port=port)
         try:
-            await eventually(lambda: _transcription_child(bot.pid) is not None, what="the child")
-            first = _transcription_child(bot.pid)
-            assert first is not None
+            helpers = await eventually(
+                lambda: _transcription_children(bot.pid), what="the transcription processes"
+            )
             jane = w.telegram.candidate(700_011, "Jane", "Doe")
             await start_answering(w, jane, await invite(w))
             await answer_question(
                 jane, 1, 2, lambda: jane.send_voice(SAMPLES / "answer1.ogg", duration=7)
             )
             parent = w.slack.messages(REVIEW_CHANNEL)[0]
-
-            def thread() -> str:
-                return " ".join(m.text.lower() for m in w.slack.thread(REVIEW_CHANNEL, parent.ts))
-
             await eventually(
-                lambda: "payment" in thread(),
+                lambda: (
+                    "payment"
+                    in " ".join(m.text.lower() for m in w.slack.thread(REVIEW_CHANNEL, parent.ts))
+                ),
                 seconds=60,
-                what="the first transcript, from the child",
+                what="the transcript",
             )
-
-            os.kill(first, signal.SIGKILL)  # a decoder crash, the OOM killer
-            await eventually(
-                lambda: _transcription_child(bot.pid) not in (None, first),
-                seconds=30,
-                what="a new transcription process",
-            )
-            await answer_question(
-                jane, 2, 2, lambda: jane.send_video_note(SAMPLES / "answer2.mp4", duration=6)
-            )
-            await eventually(
-                lambda: "mentoring" in thread(),
-                seconds=60,
-                what="the second transcript, from the new child",
-            )
-            second = _transcription_child(bot.pid)
-            assert second is not None
+            async with ClientSession() as http, http.get(f"http://127.0.0.1:{port}/health") as got:
+                health = await got.json()
+            assert health["transcription_processes"] == {"processes": 2, "restarts": 0}
         finally:
             bot.send_signal(signal.SIGKILL)
             await bot.wait()
-        # The kernel takes the child with the bot: no Whisper left holding answers.
-        await eventually(lambda: not _alive(second), seconds=5, what="the child gone")
-        assert "transcription process exited" in (tmp_path / "bot.log").read_text()
+        # The kernel takes them with the bot: no Whisper left running for nobody.
+        await eventually(
+            lambda: not any(_alive(pid) for pid in helpers), seconds=5, what="them gone"
+        )
