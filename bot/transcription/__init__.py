@@ -23,6 +23,12 @@ BACKENDS = ("faster-whisper", "openai-whisper")
 # went from 29-35 s CPU to 18-20 s for the same work). Set before either library is imported;
 # an operator's own OMP_WAIT_POLICY wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# numpy's OpenBLAS starts a thread per core when numpy is imported, and after each use they
+# spin for work too: in a transcription process each took about 9 % of a core, at normal
+# priority, ahead of the bot's own threads (Whisper's are at the lowest). numpy only computes
+# the small mel features; the model is CTranslate2's. bot.cli imports this package first, so
+# this is set before numpy loads, in every hirebot process and the processes they start.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 _cache: dict[tuple[str, str, int], Transcriber] = {}
 # Held while loading, so two threads asking at once load the model once, not twice.

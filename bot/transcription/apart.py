@@ -115,10 +115,11 @@ def _start(backend: str, model: str, workers: int, parent: int, log_level: int) 
     )
 
     global _model_spec
-    die_with_parent()
-    watch_parent(parent)  # the fallback where the kernel cannot do it
+    # First, so that every thread started after it (the watch, CTranslate2's) inherits both.
     lower_priority(TranscriptionLimit.NICENESS)
     name_os_thread(PROCESS_NAME)
+    die_with_parent()
+    watch_parent(parent)  # the fallback where the kernel cannot do it
     logging.basicConfig(level=log_level, format=LOG_FORMAT)
     _model_spec = (backend, model, workers)
 
