@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.flows.ports import Transcriber, Transcript
-from bot.limits import TranscriptionLimit
 from bot.transcription.pool import pool_workers
 
 log = logging.getLogger(__name__)
@@ -109,14 +108,14 @@ def _start(backend: str, model: str, workers: int, parent: int, log_level: int) 
     from bot.cli import LOG_FORMAT
     from bot.transcription.pool import (
         die_with_parent,
-        lower_priority,
+        idle_priority,
         name_os_thread,
         watch_parent,
     )
 
     global _model_spec
     # First, so that every thread started after it (the watch, CTranslate2's) inherits both.
-    lower_priority(TranscriptionLimit.NICENESS)
+    idle_priority()
     name_os_thread(PROCESS_NAME)
     die_with_parent()
     watch_parent(parent)  # the fallback where the kernel cannot do it

@@ -26,7 +26,7 @@ from bot.errors import MediaError, described
 from bot.flows import review
 from bot.flows.ports import Transcriber, Transcript
 from bot.limits import TranscriptionLimit
-from bot.transcription.pool import lower_priority, name_os_thread
+from bot.transcription.pool import idle_priority, name_os_thread
 from bot.unit_of_work import UnitOfWork
 from storage import transcripts
 from storage.media import MediaUnavailable, local_copy
@@ -76,7 +76,7 @@ WHISPER_THREADS = "whisper"
 
 
 def _start_whisper_thread() -> None:
-    lower_priority(TranscriptionLimit.NICENESS)
+    idle_priority()
     name_os_thread(WHISPER_THREADS)
 
 

@@ -65,6 +65,15 @@ def lower_priority(niceness: int = MediaLimit.NICENESS) -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
+def idle_priority() -> None:
+    """Run the calling thread (and threads it starts later) only when no other thread wants
+    the CPU: Linux's SCHED_IDLE, below even nice 19, which still took its share of the cores
+    while candidates waited. For Whisper, whose backlog can always wait a moment."""
+    lower_priority(19)
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
 def name_os_thread(name: str) -> None:
     """Give the calling thread ``name`` where the OS shows it (Linux: ``top -H``, ``ps -L``,
     /proc/<pid>/task/<tid>/comm, at most 15 bytes); threads it starts later inherit it.
