@@ -4,6 +4,7 @@ across a crash, and a failure never keeps an answer out of the review thread."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,7 @@ from bot.flows.outgoing import Kind
 from bot.flows.ports import Transcriber, Transcript
 from bot.limits import TranscriptionLimit
 from bot.sandbox.world import eventually
-from bot.transcription.jobs import TranscriptionWorker, pool_size
+from bot.transcription.jobs import TranscriptionWorker, pool_size, transcription_pool
 from bot.unit_of_work import UnitOfWork
 from storage import transcripts
 from storage.media import MediaFolder, MediaStore
@@ -390,3 +391,18 @@ async def test_a_worker_reads_the_answer_from_the_bucket_and_retries_while_it_is
     assert data == ANSWER1_OGG.read_bytes() and mode == 0o600
     assert not copy.exists() and not copy.parent.exists(), "the local copy is cleaned up"
     assert len(_thread_posts(uow)) == 1
+
+
+def test_whisper_threads_only_get_a_core_nothing_else_wants() -> None:
+    pool = transcription_pool(1)
+    try:
+        policy, niceness = pool.submit(
+            lambda: (
+                os.sched_getscheduler(0),
+                os.getpriority(os.PRIO_PROCESS, threading.get_native_id()),
+            )
+        ).result()
+    finally:
+        pool.shutdown()
+    assert policy == os.SCHED_IDLE
+    assert niceness == TranscriptionLimit.NICENESS
