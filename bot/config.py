@@ -175,13 +175,14 @@ class Settings(BaseSettings):
 
     whisper_backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     whisper_model: str = "tiny.en"
-    # How many answers are transcribed at once; unset: one per core, at most four (one with
-    # openai-whisper). Each is a model replica's memory.
+    # How many answers are transcribed at once; unset: one per two cores, at most four (one
+    # with openai-whisper). Each is a model replica's memory.
     whisper_workers: int | None = Field(default=None, ge=1)
     # true: when the bot process transcribes, Whisper runs in processes of its own next to
-    # it (bot/transcription/apart.py), so its Python never holds up the candidates; false,
-    # in the bot's own threads (one process, a little less memory).
-    whisper_apart: bool = True
+    # it (bot/transcription/apart.py): a crash in Whisper or its decoder takes down one of
+    # them, not the bot. Off by default: on the 2-core reference machine it bought no
+    # latency for the candidates (`hirebot bench load`, README) and costs a process's memory.
+    whisper_apart: bool = False
     # PostgreSQL only (issue 13): true, the bot process transcribes nothing and leaves every
     # answer to `hirebot worker` processes; false, it also runs a worker of its own.
     external_workers: bool = False

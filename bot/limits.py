@@ -100,11 +100,12 @@ class TranscriptionLimit(IntEnum):
     # killer, a segfault in a decoder) uses its attempts too; after the last one the answer
     # is posted as "transcript unavailable" and never tried again.
     MAX_ATTEMPTS = 3
-    # Whisper's threads (and CTranslate2's, started from them) run at the lowest priority,
-    # and at SCHED_IDLE where Linux has it (bot.transcription.pool.idle_priority): the CPU
-    # they leave is all they need, since an answer's transcript may take minutes, while a
-    # candidate waits for "Got it" and Slack for an ack within milliseconds. On a machine
-    # that does nothing else (a worker of its own) this changes nothing.
+    # Whisper's threads (and CTranslate2's, started from them) run at the lowest priority:
+    # the CPU they leave is all they need, since an answer's transcript may take minutes,
+    # while a candidate waits for "Got it" and Slack for an ack within milliseconds. On a
+    # machine that does nothing else (a worker of its own) this changes nothing. Not
+    # SCHED_IDLE: it measured no better under `hirebot bench load`, and on a machine kept
+    # busy by other work it would never transcribe at all.
     NICENESS = 19
     # Short, and renewed every HEARTBEAT_SECONDS while the work runs: a live worker keeps its
     # job however long the answer, and after a crash another process takes it over within

@@ -150,14 +150,7 @@ class World:
             uow.run_sync(lambda s, now: intros.apply(s, openings.save(s, spec, now)[0], clips, now))
 
     async def start_bot(self) -> Runtime:
-        settings = self.settings()
-        if "whisper_apart" not in self.extra_settings:
-            # A bot in this process, on the world's clock (which a test may move), transcribes
-            # in its own threads, with the model this process loaded once for every test.
-            # Bots run as processes (start_bot_process), and tests that ask, transcribe in a
-            # process of their own, as `hirebot run` does by default.
-            settings = settings.model_copy(update={"whisper_apart": False})
-        self.runtime = Runtime(settings, now=self.clock, poll_timeout=1)
+        self.runtime = Runtime(self.settings(), now=self.clock, poll_timeout=1)
         await self.runtime.start()
         if self.slack_mode == "http":
             self.slack.http_target = f"http://127.0.0.1:{self.runtime.http_port}/slack/events"

@@ -1,19 +1,20 @@
-"""Whisper in processes of its own, next to the bot: ``HIREBOT_WHISPER_APART`` (default).
+"""Whisper in processes of its own, next to the bot: ``HIREBOT_WHISPER_APART=true``.
 
-Why not threads of the bot process: CTranslate2 releases Python's interpreter lock while it
-computes, but Whisper's own Python (decoding the recording, the beam search between
-CTranslate2's calls) holds it, and the event loop and the database thread need it.
-``hirebot bench load`` showed it: with two answers transcribed at once in the bot's threads,
-the candidates' ack p99 grew by half and answers reached Slack seconds later.
+What it buys is isolation: a crash in Whisper or in the decoder it runs on a candidate's
+file (a segfault, the OOM killer) takes down one of these processes, not the bot with every
+conversation in it. It was written to free the bot's interpreter lock as well, but
+``hirebot bench load`` (200 candidates, 2 cores) measured no gain for the candidates: most of
+Whisper's time is CTranslate2's, which releases the lock, and what slowed the bot was the
+cores Whisper took, not the lock. So it is off by default, and costs a process's memory
+(about 260 MB for tiny.en) when on.
 
 Only the transcribing moves: the bot's TranscriptionWorker still claims each answer, renews
 its lease and records the result in the bot's own database thread, and hands the file to one
 of these processes (one per answer at once, each with its model). A first design ran the
 whole worker in a child process on the same SQLite file; the two processes then took turns
-for SQLite's write lock, and the bot's transactions slept in SQLite's busy handler (ack p99
-2.8 s against 0.7 s with threads). Here the child processes never open the database: a
-process killed mid-answer (a decoder crash, the OOM killer, ``kill -9`` of the bot) can
-record nothing, and the answer's lease and attempts work as before.
+for SQLite's write lock, and the bot's transactions slept in SQLite's busy handler. Here the
+processes never open the database: one killed mid-answer can record nothing, and the
+answer's lease and attempts work as with threads.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.flows.ports import Transcriber, Transcript
+from bot.limits import TranscriptionLimit
 from bot.transcription.pool import pool_workers
 
 log = logging.getLogger(__name__)
@@ -108,14 +110,14 @@ def _start(backend: str, model: str, workers: int, parent: int, log_level: int) 
     from bot.cli import LOG_FORMAT
     from bot.transcription.pool import (
         die_with_parent,
-        idle_priority,
+        lower_priority,
         name_os_thread,
         watch_parent,
     )
 
     global _model_spec
     # First, so that every thread started after it (the watch, CTranslate2's) inherits both.
-    idle_priority()
+    lower_priority(TranscriptionLimit.NICENESS)
     name_os_thread(PROCESS_NAME)
     die_with_parent()
     watch_parent(parent)  # the fallback where the kernel cannot do it

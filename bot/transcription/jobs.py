@@ -26,7 +26,7 @@ from bot.errors import MediaError, described
 from bot.flows import review
 from bot.flows.ports import Transcriber, Transcript
 from bot.limits import TranscriptionLimit
-from bot.transcription.pool import idle_priority, name_os_thread
+from bot.transcription.pool import lower_priority, name_os_thread
 from bot.unit_of_work import UnitOfWork
 from storage import transcripts
 from storage.media import MediaUnavailable, local_copy
@@ -44,20 +44,21 @@ LanguageOf = Callable[[Session, int], str | None]
 
 
 def pool_size(cpus: int | None = None, backend: str = "faster-whisper") -> int:
-    """How many answers to transcribe at once: one per core, at most MAX_STREAMS.
+    """How many answers to transcribe at once: one per two cores, at most MAX_STREAMS.
 
-    Several answers at once, each on fewer threads, beat one answer on every core: much of a
-    transcription is serial (decoding the file, the beam search between CTranslate2 calls),
-    and tiny matrices split badly across threads. Measured with faster-whisper tiny.en on 2
-    cores: 1 answer × 2 threads 9.9 audio s per s, 2 × 1 thread 14.5 (``hirebot bench load``
-    reports the same comparison against its raw baseline). Whisper runs at the lowest CPU
-    priority, so the event loop and the database threads still win every contest for a
-    core. openai-whisper transcribes one answer at a time (its model is not safe to share
-    between threads; torch spreads one answer over the cores).
+    More answers at once, each on fewer threads, transcribe more in all (much of an answer
+    is serial: decoding the file, the beam search between CTranslate2 calls). On 2 cores,
+    faster-whisper tiny.en did 14.5 audio s per s as two answers on one thread each, 9.9 as
+    one answer on two threads. But under ``hirebot bench load`` (200 candidates) two at once
+    cost the candidates: ack p99 1.1 to 3.1 s against 0.7 to 0.8 s, answers in Slack 2.7 to
+    6.7 s after Submit against 0.5 to 1.1 s, whether Whisper ran in the bot's threads or in
+    processes of its own, at nice 19 or SCHED_IDLE. So each answer gets two cores, and a
+    bigger machine runs more at once. openai-whisper transcribes one answer at a time (its
+    model is not safe to share between threads; torch spreads one answer over the cores).
     """
     if backend == "openai-whisper":
         return 1
-    return max(1, min(MAX_STREAMS, cpus or os.cpu_count() or 1))
+    return max(1, min(MAX_STREAMS, (cpus or os.cpu_count() or 1) // 2))
 
 
 def transcription_pool(workers: int | None = None) -> ThreadPoolExecutor:
@@ -76,7 +77,7 @@ WHISPER_THREADS = "whisper"
 
 
 def _start_whisper_thread() -> None:
-    idle_priority()
+    lower_priority(TranscriptionLimit.NICENESS)
     name_os_thread(WHISPER_THREADS)
 
 

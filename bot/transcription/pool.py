@@ -36,7 +36,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
 
 from bot.errors import MediaError
-from bot.limits import MediaLimit, TranscriptionLimit
+from bot.limits import MediaLimit
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -63,15 +63,6 @@ def lower_priority(niceness: int = MediaLimit.NICENESS) -> None:
     """
     with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-
-
-def idle_priority() -> None:
-    """Run the calling thread (and threads it starts later) only when no other thread wants
-    the CPU: Linux's SCHED_IDLE, below even nice 19, which still took its share of the cores
-    while candidates waited. For Whisper, whose backlog can always wait a moment."""
-    lower_priority(TranscriptionLimit.NICENESS)
-    with contextlib.suppress(AttributeError, OSError):
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 def name_os_thread(name: str) -> None:

@@ -1,5 +1,5 @@
-"""`hirebot run` transcribes in processes of its own: one per answer at once, replaced when
-one dies, gone the moment the bot is (even after kill -9); the bot's threads only wait."""
+"""`HIREBOT_WHISPER_APART=true`: the bot transcribes in processes of its own, one per answer
+at once, replaced when one dies, gone the moment the bot is (even after kill -9)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from bot.sandbox.world import (
     free_port,
 )
 from bot.transcription.apart import PROCESS_NAME, ApartTranscriber, TranscriptionStopped
+from bot.transcription.jobs import pool_size
 from bot.transcription.pool import pool_workers
 from tests.helpers.media import ANSWER1_OGG, ANSWER2_MP4
 from tests.helpers.stories import invite, start_answering
@@ -71,7 +72,9 @@ def test_a_dead_process_fails_the_answer_in_hand_and_new_ones_take_the_next() ->
 async def test_the_bot_transcribes_apart_and_its_processes_die_with_it(tmp_path: Path) -> None:
     async with World(data_dir=tmp_path / "data", autostart=False) as w:
         port = free_port()
-        bot = await start_bot_process(w, tmp_path / "bot.log", http_port=port)
+        bot = await start_bot_process(
+            w, tmp_path / "bot.log", {"HIREBOT_WHISPER_APART": "true"}, http_port=port
+        )
         try:
             helpers = await eventually(
                 lambda: _transcription_children(bot.pid), what="the transcription processes"
@@ -92,7 +95,7 @@ async def test_the_bot_transcribes_apart_and_its_processes_die_with_it(tmp_path:
             )
             async with ClientSession() as http, http.get(f"http://127.0.0.1:{port}/health") as got:
                 health = await got.json()
-            assert health["transcription_processes"] == {"processes": 2, "restarts": 0}
+            assert health["transcription_processes"] == {"processes": pool_size(), "restarts": 0}
         finally:
             bot.send_signal(signal.SIGKILL)
             await bot.wait()
