@@ -62,10 +62,7 @@ from bot.unit_of_work import opened
 from storage.models import OutboxMessage
 
 TOPOLOGIES = {
-    "sqlite": (
-        "1 bot process, SQLite, media on its disk, Telegram polling, Whisper in the bot's "
-        "transcription process"
-    ),
+    "sqlite": "1 bot process, SQLite, media on its disk, Telegram polling, Whisper in its threads",
     "postgres": (
         "2 bot processes behind a load balancer (Telegram webhook) + 2 `hirebot worker`, "
         "PostgreSQL, media in S3 (moto server)"

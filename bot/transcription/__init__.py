@@ -23,12 +23,10 @@ BACKENDS = ("faster-whisper", "openai-whisper")
 # went from 29-35 s CPU to 18-20 s for the same work). Set before either library is imported;
 # an operator's own OMP_WAIT_POLICY wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-# numpy's OpenBLAS starts a thread per core when numpy is imported, and after each use they
-# spin for work too: in a transcription process each took about 9 % of a core, at normal
-# priority, ahead of the bot's own threads (Whisper's are at the lowest). numpy only computes
-# the small mel features; the model is CTranslate2's. bot.cli imports this package first, so
-# this is set before numpy loads, in every hirebot process and the processes they start.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# Not OPENBLAS_NUM_THREADS=1, though numpy's OpenBLAS threads spin at normal priority after
+# each use (about 9 % of a core each in a transcribing process): under `hirebot bench load`
+# (200 candidates, 2 cores) one BLAS thread made the candidates wait longer, ack p50/p99
+# 352/1833 ms against 148/843 ms, answers in Slack 3.2 s after Submit against 0.7 s.
 
 _cache: dict[tuple[str, str, int], Transcriber] = {}
 # Held while loading, so two threads asking at once load the model once, not twice.
