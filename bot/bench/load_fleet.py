@@ -32,8 +32,8 @@ TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 # What a process's CPU time is spent on: the transcription threads (bot.transcription.jobs
 # names them for the OS, and the threads CTranslate2 starts from them inherit the name); the
 # main thread, which runs the event loop; its other threads (database transactions, storing
-# media, numpy's BLAS threads); its media processes (bot.transcription.pool); its transcription process, all of it
-# (bot.transcription.apart, named for the OS like the threads).
+# media, numpy's BLAS threads); its media processes (bot.transcription.pool); its
+# transcription processes, all of them (bot.transcription.apart, named like the threads).
 WHISPER, LOOP, REST, MEDIA = "whisper", "event loop", "other threads", "media processes"
 APART = "transcription process"
 
