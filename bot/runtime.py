@@ -123,8 +123,8 @@ class Runtime:
         self._whisper_workers = settings.whisper_workers or pool_size(
             backend=settings.whisper_backend
         )
-        # Whisper in processes of its own (bot.transcription.apart), unless told otherwise
-        # or handed a model to use here (tests).
+        # HIREBOT_WHISPER_APART: Whisper in processes of its own (bot.transcription.apart);
+        # a model handed in (tests) is used here as it is.
         backend, model = settings.whisper_backend, settings.whisper_model
         separate = settings.whisper_apart and load_model is None
         self._load_model = load_model or (

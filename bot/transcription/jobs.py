@@ -7,6 +7,8 @@ attempt the answer is posted without a transcript rather than held back.
 Threads, not processes: CTranslate2 and PyTorch release the GIL while they compute, so the
 event loop keeps answering candidates during a transcription (``hirebot bench transcription``
 measures its lag), and one model in memory serves every thread instead of one per process.
+``HIREBOT_WHISPER_APART`` hands the files to processes instead (bot.transcription.apart),
+for isolation; claims, leases and results stay here either way.
 """
 
 from __future__ import annotations

@@ -76,9 +76,9 @@ def name_os_thread(name: str) -> None:
 
 
 def die_with_parent() -> None:
-    """Linux: the kernel kills this process the moment the thread that started it ends (the
-    bot's main thread, even after ``kill -9``). Elsewhere a no-op; callers also watch
-    their parent, which catches it within a second."""
+    """Linux: the kernel kills this process the moment the thread that started it ends, as
+    it does when the bot is killed (even with ``kill -9``). Elsewhere a no-op; callers also
+    watch their parent, which catches it within a second."""
     with contextlib.suppress(AttributeError, OSError):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
