@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
 import os
 import signal
 import threading
@@ -50,7 +51,8 @@ class ApartTranscriber:
         self._lock = threading.Lock()
         self._pool = self._new_pool()
         self.restarts = 0  # processes lost and replaced (/health)
-        # Load the models now, one per process, so the first answer does not wait for it
+        # Load the models now (as many loads as processes; an idle pool spreads them, and a
+        # process that got none loads on its first answer), so answers do not wait for it
         # and a model that cannot load stops the start as loading in the bot would.
         for ready in [self._pool.submit(_load_here) for _ in range(workers)]:
             ready.result()
@@ -89,8 +91,6 @@ class ApartTranscriber:
         broken.shutdown(wait=False, cancel_futures=True)
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        import multiprocessing
-
         backend, model, workers = self._spec
         return ProcessPoolExecutor(
             max_workers=workers,
