@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from storage import answer_media, inbound
@@ -28,6 +31,12 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 Work = Callable[[Session, datetime], T]
+
+
+# SQLSTATEs of a transaction the database aborted to let others finish: deadlock_detected,
+# serialization_failure. Safe to run again from the start.
+_RETRYABLE = frozenset({"40P01", "40001"})
+RETRIED_ABORTS = 3
 
 
 def utc_now() -> datetime:
@@ -97,12 +106,28 @@ class UnitOfWork:
         return self._commit(work, self.now())
 
     def _commit(self, work: Work[T], now: datetime) -> tuple[T, bool]:
-        """The transaction, then what may only happen once it has committed."""
-        with transaction(self.db.engine) as session:
-            result = work(session, now)
-            discarded = answer_media.take_discarded(session)
-            scrub = take_scrub(session)
-            wake = take_wake(session)
+        """The transaction, then what may only happen once it has committed.
+
+        A transaction PostgreSQL aborts to break a deadlock (or a serialization failure) is
+        run again from the start: nothing of it was committed, and the database chose it only
+        to let another finish. Six candidates pressing overlapping slots at once deadlocked
+        in the booking seats' exclusion constraint; run again, the losers read "taken".
+        """
+        for attempt in range(1, RETRIED_ABORTS + 2):
+            try:
+                with transaction(self.db.engine) as session:
+                    result = work(session, now)
+                    discarded = answer_media.take_discarded(session)
+                    scrub = take_scrub(session)
+                    wake = take_wake(session)
+                break
+            except OperationalError as err:
+                code = getattr(err.orig, "sqlstate", None)
+                if code not in _RETRYABLE or attempt > RETRIED_ABORTS:
+                    raise
+                log.warning("transaction aborted by the database (%s), running it again", code)
+                # Apart, so the two that met do not meet again at once.
+                time.sleep(random.uniform(0.005, 0.05) * attempt)
         for relpath in discarded:
             try:
                 self.media.delete(relpath)

@@ -102,11 +102,13 @@ async def test_killed_bot_posts_stored_answer_exactly_once_after_restart(
         assert "payment" not in written.lower()  # nor what the candidate said
 
 
-async def test_transcript_of_an_answer_whose_transcription_was_killed_is_posted_within_60s(
+async def test_transcript_of_an_answer_whose_transcription_was_killed_is_posted_within_2_min(
     tmp_path: Path, database_url: str
 ) -> None:
     """kill -9 mid-transcription: the claim's short lease runs out, and the restarted bot
-    posts the transcript within a minute (not the ten a long lease would hold it for)."""
+    posts the transcript within two minutes (not the ten a long lease would hold it for).
+    The lease takes 30 s; the rest is the transcription, which runs at nice 19 behind the
+    other test workers (in CI it once took over 30 s for the 20 s answer)."""
     log = tmp_path / "bot.log"
     # Long enough to be caught mid-transcription, short enough to redo in seconds.
     answer = speech_voice_note(tmp_path / "answer.ogg", 20)
@@ -139,8 +141,8 @@ async def test_transcript_of_an_answer_whose_transcription_was_killed_is_posted_
         try:
             await eventually(
                 lambda: "payment" in w.slack.thread(REVIEW_CHANNEL, parent.ts)[0].text.lower(),
-                seconds=60,
-                what="the transcript in the answer's post within 60 s of the restart",
+                seconds=120,
+                what="the transcript in the answer's post within 2 minutes of the restart",
             )
             with Session(engine) as session:
                 row = session.exec(select(Answer)).one()

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from bot.sandbox.world import free_port
@@ -142,3 +144,52 @@ async def test_a_delete_the_media_store_refuses_is_left_to_the_sweep(
     assert "media delete deferred to the orphan sweep: media bucket answers at 127.0.0.1" in (
         caplog.text
     )
+
+
+class _Aborted(Exception):
+    """What psycopg raises when PostgreSQL breaks a deadlock (it carries the SQLSTATE)."""
+
+    sqlstate = "40P01"
+
+
+async def test_a_transaction_the_database_aborts_for_a_deadlock_is_run_again(
+    uow: UnitOfWork,
+) -> None:
+    aborts = [_Aborted()]
+
+    def deadlock_once(*_args: object) -> None:
+        if aborts:
+            raise OperationalError("INSERT …", None, aborts.pop())
+
+    runs: list[int] = []
+
+    def work(session: Session, now: datetime) -> None:
+        runs.append(1)
+        _enqueue(session, now)
+
+    event.listen(uow.db.engine, "before_cursor_execute", deadlock_once)
+    try:
+        await uow.run(work)
+    finally:
+        event.remove(uow.db.engine, "before_cursor_execute", deadlock_once)
+    assert len(runs) == 2
+    assert len(uow.run_sync(lambda s, _now: s.exec(select(OutboxMessage)).all())) == 1
+
+
+async def test_any_other_database_error_is_not_run_again(uow: UnitOfWork) -> None:
+    def broken(*_args: object) -> None:
+        raise OperationalError("INSERT …", None, Exception("disk I/O error"))
+
+    runs: list[int] = []
+
+    def work(session: Session, now: datetime) -> None:
+        runs.append(1)
+        _enqueue(session, now)
+
+    event.listen(uow.db.engine, "before_cursor_execute", broken)
+    try:
+        with pytest.raises(OperationalError):
+            await uow.run(work)
+    finally:
+        event.remove(uow.db.engine, "before_cursor_execute", broken)
+    assert runs == [1]
