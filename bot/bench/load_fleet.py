@@ -53,8 +53,8 @@ class Member:
     killed_at: list[float] = field(default_factory=list)  # time.monotonic() of each kill -9
     restarts: list[float] = field(default_factory=list)  # seconds from exit to healthy again
     restarting: bool = False
-    # CPU seconds of every thread and media process it ever had, restarts included, as last
-    # read: (pid, tid, start time) → (WHISPER/MEDIA/REST, seconds).
+    # CPU seconds of every thread and child process it ever had, restarts included, as last
+    # read: (pid, tid, start time) → (WHISPER, LOOP, REST, MEDIA or APART, seconds).
     cpu_seen: dict[tuple[int, int, int], tuple[str, float]] = field(default_factory=dict)
 
     def sample(self) -> None:
