@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -146,6 +146,16 @@ async def test_a_delete_the_media_store_refuses_is_left_to_the_sweep(
     )
 
 
+def _counted(runs: list[int]) -> Callable[[Session, datetime], None]:
+    """Work that queues one outbox row and notes each time it runs."""
+
+    def work(session: Session, now: datetime) -> None:
+        runs.append(1)
+        _enqueue(session, now)
+
+    return work
+
+
 class _Aborted(Exception):
     """What psycopg raises when PostgreSQL breaks a deadlock (it carries the SQLSTATE)."""
 
@@ -162,10 +172,7 @@ async def test_a_transaction_the_database_aborts_for_a_deadlock_is_run_again(
             raise OperationalError("INSERT …", None, aborts.pop())
 
     runs: list[int] = []
-
-    def work(session: Session, now: datetime) -> None:
-        runs.append(1)
-        _enqueue(session, now)
+    work = _counted(runs)
 
     event.listen(uow.db.engine, "before_cursor_execute", deadlock_once)
     try:
@@ -181,10 +188,7 @@ async def test_any_other_database_error_is_not_run_again(uow: UnitOfWork) -> Non
         raise OperationalError("INSERT …", None, Exception("disk I/O error"))
 
     runs: list[int] = []
-
-    def work(session: Session, now: datetime) -> None:
-        runs.append(1)
-        _enqueue(session, now)
+    work = _counted(runs)
 
     event.listen(uow.db.engine, "before_cursor_execute", broken)
     try:
