@@ -174,7 +174,8 @@ class Delivery:
     async def _keep_leases(self) -> None:
         """Renew the lease of every row still being sent (a long upload outlives a lease)."""
         lease = timedelta(seconds=DeliveryLimit.LEASE_SECONDS)
-        pause = DeliveryLimit.LEASE_SECONDS / 5
+        period = DeliveryLimit.LEASE_SECONDS / 5
+        pause = period
         while True:
             await asyncio.sleep(pause)
             rows = set(self._sending)
@@ -184,7 +185,7 @@ class Delivery:
 
             try:
                 await self._uow.run(renew)
-                pause = DeliveryLimit.LEASE_SECONDS / 5
+                pause = period
             except Exception as err:
                 # Soon again, not a period later: two misses and a slow send's row could be
                 # taken (and sent again) by another process.

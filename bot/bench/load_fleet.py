@@ -67,7 +67,7 @@ class Member:
                 )
                 self.cpu_seen[pid, tid, started] = (part, seconds)
             helpers: dict[str, float] = {}
-            for child in _children(pid):
+            for child in children_of(pid):
                 for _, name, started, seconds in read_cpu(f"/proc/{child}/stat"):
                     kind = APART if name == APART_NAME else MEDIA
                     self.cpu_seen[child, 0, started] = (kind, seconds)
@@ -121,7 +121,7 @@ def _status_mb(pid: int, field: str) -> float:
     return 0.0
 
 
-def _children(pid: int) -> list[int]:
+def children_of(pid: int) -> list[int]:
     """The processes ``pid`` started (Linux: /proc/<pid>/task/*/children)."""
     found: list[int] = []
     for children in Path(f"/proc/{pid}/task").glob("*/children"):

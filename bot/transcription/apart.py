@@ -32,7 +32,13 @@ from typing import Any
 
 from bot.flows.ports import Transcriber, Transcript
 from bot.limits import TranscriptionLimit
-from bot.transcription.pool import pool_workers
+from bot.transcription.pool import (
+    die_with_parent,
+    lower_priority,
+    name_os_thread,
+    pool_workers,
+    watch_parent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +114,6 @@ _model_spec: tuple[str, str, int] | None = None
 def _start(backend: str, model: str, workers: int, parent: int, log_level: int) -> None:
     """In each new process: its priority and name, a watch on the bot, logging."""
     from bot.cli import LOG_FORMAT
-    from bot.transcription.pool import (
-        die_with_parent,
-        lower_priority,
-        name_os_thread,
-        watch_parent,
-    )
 
     global _model_spec
     # First, so that every thread started after it (the watch, CTranslate2's) inherits both.

@@ -70,21 +70,23 @@ def name_os_thread(name: str) -> None:
     /proc/<pid>/task/<tid>/comm, at most 15 bytes); threads it starts later inherit it.
     Python before 3.14 names its threads for itself only, so without this every thread of
     the bot reads "python" (``hirebot bench load`` tells CPU time apart by these names)."""
-    with contextlib.suppress(AttributeError, OSError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+    _prctl(_PR_SET_NAME, name.encode()[:15])
 
 
 def die_with_parent() -> None:
     """Linux: the kernel kills this process the moment the thread that started it ends, as
     it does when the bot is killed (even with ``kill -9``). Elsewhere a no-op; callers also
     watch their parent, which catches it within a second."""
-    with contextlib.suppress(AttributeError, OSError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 _PR_SET_NAME, _PR_SET_PDEATHSIG = 15, 1  # prctl(2)
+
+
+def _prctl(option: int, argument: object) -> None:
+    """Linux's prctl(2) for the calling thread; a no-op where there is none."""
+    with contextlib.suppress(AttributeError, OSError):
+        ctypes.CDLL(None, use_errno=True).prctl(option, argument, 0, 0, 0)
 
 
 def _start_worker(niceness: int, parent: int) -> None:

@@ -3,7 +3,6 @@ at once, replaced when one dies, gone the moment the bot is (even after kill -9)
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 from aiohttp import ClientSession
 
+from bot.bench.load_fleet import children_of, read_cpu
 from bot.sandbox.processes import start_bot_process
 from bot.sandbox.world import (
     REVIEW_CHANNEL,
@@ -24,30 +24,18 @@ from bot.transcription.apart import PROCESS_NAME, ApartTranscriber, Transcriptio
 from bot.transcription.jobs import pool_size
 from bot.transcription.pool import pool_workers
 from tests.helpers.media import ANSWER1_OGG, ANSWER2_MP4
+from tests.helpers.processes import alive
 from tests.helpers.stories import invite, start_answering
 
 
 def _transcription_children(bot: int) -> set[int]:
     """The bot's child processes that name themselves for transcription."""
-    found: set[int] = set()
-    for children in Path(f"/proc/{bot}/task").glob("*/children"):
-        with contextlib.suppress(OSError):
-            for child in children.read_text().split():
-                with contextlib.suppress(OSError):
-                    if Path(f"/proc/{child}/comm").read_text().strip() == PROCESS_NAME:
-                        found.add(int(child))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie (killed, not yet reaped by a parent that is gone too) is not alive either.
-    with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
-    return False
+    return {
+        child
+        for child in children_of(bot)
+        for _, name, _, _ in read_cpu(f"/proc/{child}/stat")
+        if name == PROCESS_NAME
+    }
 
 
 @pytest.mark.slow
@@ -101,5 +89,5 @@ async def test_the_bot_transcribes_apart_and_its_processes_die_with_it(tmp_path:
             await bot.wait()
         # The kernel takes them with the bot: no Whisper left running for nobody.
         await eventually(
-            lambda: not any(_alive(pid) for pid in helpers), seconds=5, what="them gone"
+            lambda: not any(alive(pid) for pid in helpers), seconds=5, what="them gone"
         )

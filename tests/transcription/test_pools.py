@@ -15,6 +15,7 @@ import pytest
 from bot.errors import MediaError
 from bot.limits import MediaLimit
 from bot.transcription.pool import run_intake, run_media, run_storing
+from tests.helpers.processes import alive
 
 
 def _where() -> tuple[int, int]:
@@ -71,18 +72,10 @@ def test_media_processes_do_not_outlive_a_bot_killed_with_minus_9() -> None:
     bot = subprocess.Popen([sys.executable, "-c", _BOT], stdout=subprocess.PIPE, text=True)
     assert bot.stdout is not None
     helpers = [int(pid) for pid in bot.stdout.readline().split()]
-    assert len(helpers) == 2 and all(_alive(pid) for pid in helpers)
+    assert len(helpers) == 2 and all(alive(pid) for pid in helpers)
     bot.kill()
     bot.wait()
     deadline = time.monotonic() + 5 * MediaLimit.ORPHAN_CHECK_SECONDS + 5
-    while any(_alive(pid) for pid in helpers) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in helpers) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not any(_alive(pid) for pid in helpers)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(") ")[1][0] != "Z"  # a zombie has exited
-    except FileNotFoundError:
-        return False
+    assert not any(alive(pid) for pid in helpers)
