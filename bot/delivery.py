@@ -81,6 +81,8 @@ class Delivery:
         self._wake = asyncio.Event()
         self._stopping = False
         self._sending: set[int] = set()  # outbox rows this process is delivering now
+        # The deliveries under way, by lane (True: to candidates).
+        self._in_flight: dict[bool, set[asyncio.Task[None]]] = {True: set(), False: set()}
         # Sent rows are marked so together (one transaction per message kept the database
         # busy under load), and each mark claims the next row of its conversation if it is
         # due: a candidate's "Got it" no longer waits for a claim of its own after the
@@ -131,26 +133,25 @@ class Delivery:
         key wait for it), never the other candidates' messages; slow uploads to Slack never
         take the slots of candidates' messages (each lane has its own).
         """
-        in_flight: dict[bool, set[asyncio.Task[None]]] = {True: set(), False: set()}
-
-        def finished(task: asyncio.Task[None]) -> None:
-            for tasks in in_flight.values():
-                tasks.discard(task)
-            self._wake.set()  # the next message of that conversation may be due now
-
+        in_flight = self._in_flight
         heartbeat = asyncio.create_task(self._keep_leases(), name="outbox-leases")
-
-        while not self._stopping:
-            self._wake.clear()
-            started = 0
-            try:
-                started = await self._start_due(in_flight, finished)
-            except Exception as err:
-                log.error("outbox delivery pass failed, retrying: %s", described(err))
-            if started:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=await self._idle(poll_seconds))
+        # From now on transactions that enqueue hand their rows straight to this worker.
+        self._uow.sender = self
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                started = 0
+                try:
+                    started = await self._start_due()
+                except Exception as err:
+                    log.error("outbox delivery pass failed, retrying: %s", described(err))
+                if started:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    timeout = await self._idle(poll_seconds)
+                    await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+        finally:
+            self._uow.sender = None
         remaining = in_flight[True] | in_flight[False]
         if remaining:
             await asyncio.wait(remaining)
@@ -192,22 +193,69 @@ class Delivery:
                 log.error("could not renew outbox leases, retrying: %s", described(err))
                 pause = DeliveryLimit.FIRST_BACKOFF_SECONDS
 
-    async def _start_due(
-        self,
-        in_flight: dict[bool, set[asyncio.Task[None]]],
-        finished: Callable[[asyncio.Task[None]], None],
-    ) -> int:
-        """Claim and start what is due in both lanes (``in_flight[True]``: candidates').
+    def claim_fresh(
+        self, session: Session, now: datetime, enqueued: list[OutboxMessage]
+    ) -> list[OutboxMessage]:
+        """In the transaction that enqueued ``enqueued`` (``bot.unit_of_work.Sender``): claim
+        the first row of each of their conversations that is due and nobody holds, while its
+        lane has room; ``start_claimed`` sends them once that transaction has committed.
+
+        Under ``hirebot bench load`` a candidate's reply waited for the delivery worker's
+        own claim, a transaction of its own queued behind everyone else's: p50 12 to 34 ms,
+        p99 165 to 465 ms. A row left (its conversation has an earlier one on the way, the
+        lane is full) wakes the worker as before.
+        """
+        if self._stopping or not enqueued:
+            return []
+        rooms = self._rooms()  # read off the loop's thread: a bound, not a count
+        lane = outgoing.candidate_lane()
+        lease = timedelta(seconds=DeliveryLimit.LEASE_SECONDS)
+        claimed: list[OutboxMessage] = []
+        for key in dict.fromkeys(row.ordering_key for row in enqueued):
+            to_candidates = key.startswith(lane)
+            if rooms[to_candidates] <= 0:
+                continue
+            # Not a row this process is still sending past its lease (a slow upload).
+            row = outbox.claim_next(session, key, now=now, lease=lease, exclude=self._sending)
+            if row is not None:
+                claimed.append(row)
+                rooms[to_candidates] -= 1
+        return claimed
+
+    def start_claimed(self, rows: list[OutboxMessage]) -> None:
+        """Send rows claimed by ``claim_fresh`` (on the event loop, after their commit)."""
+        lane = outgoing.candidate_lane()
+        for row in rows:
+            self._start(row.ordering_key.startswith(lane), row)
+
+    def _rooms(self) -> dict[bool, int]:
+        """How many more messages each lane may have in flight (True: to candidates)."""
+        return {
+            to_candidates: (DeliveryLimit.CANDIDATE_BATCH if to_candidates else DeliveryLimit.BATCH)
+            - len(tasks)
+            for to_candidates, tasks in self._in_flight.items()
+        }
+
+    def _start(self, to_candidates: bool, row: OutboxMessage) -> None:
+        assert row.id is not None
+        self._sending.add(row.id)  # now, not when the task first runs: the next pass
+        task = asyncio.create_task(self._deliver_one(row), name=f"outbox-{row.id}")
+        self._in_flight[to_candidates].add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        for tasks in self._in_flight.values():
+            tasks.discard(task)
+        self._wake.set()  # the next message of that conversation may be due now
+
+    async def _start_due(self) -> int:
+        """Claim and start what is due in both lanes.
 
         One transaction claims for both lanes and reads the claimed rows: under load each
         transaction waits its turn for the database, and a candidate's "Got it" used to wait
         for three of them (a claim per lane, then reading its row) before it was sent.
         """
-        rooms = {
-            to_candidates: (DeliveryLimit.CANDIDATE_BATCH if to_candidates else DeliveryLimit.BATCH)
-            - len(tasks)
-            for to_candidates, tasks in in_flight.items()
-        }
+        rooms = self._rooms()
         if all(room <= 0 for room in rooms.values()):
             return 0
         lane = outgoing.candidate_lane()
@@ -237,11 +285,7 @@ class Delivery:
 
         claimed = await self._uow.run(claim)
         for to_candidates, row in claimed:
-            assert row.id is not None
-            self._sending.add(row.id)  # now, not when the task first runs: the next pass
-            task = asyncio.create_task(self._deliver_one(row), name=f"outbox-{row.id}")
-            in_flight[to_candidates].add(task)
-            task.add_done_callback(finished)
+            self._start(to_candidates, row)
         return len(claimed)
 
     async def _deliver_one(self, row: OutboxMessage | None) -> None:

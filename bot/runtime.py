@@ -217,10 +217,7 @@ class Runtime:
             self._webhook_registered = True
         else:
             self._poller = TelegramPoller(
-                self.telegram.bot,
-                self.uow,
-                stored=self.updates.wake,
-                timeout=self._poll_timeout,
+                self.telegram.bot, store=self.updates.take, timeout=self._poll_timeout
             )
             self._polling_task = asyncio.create_task(
                 self._poller.run_forever(), name="telegram-polling"
@@ -417,8 +414,7 @@ class Runtime:
             arrived = received(await request.json())
         except (ValueError, TypeError, KeyError, AttributeError):
             return web.Response(status=400)
-        await self.uow.run(lambda s, now: inbox.store(s, [arrived], now))
-        self.updates.wake()
+        await self.updates.take([arrived])
         return web.Response(status=200)
 
     async def _slack_events(self, request: web.Request) -> web.Response:

@@ -5,6 +5,12 @@ that no inbound key names (a tick, a worker's step, a read); ``run_sync`` is ``r
 calling thread (the CLI, a shutdown path, tests). After a commit, and only then, the unit of
 work deletes the media files the transaction stopped using, scrubs SQLite's log after an
 erasure, and wakes the background workers when the transaction left them work.
+
+Outbox rows a transaction enqueues are offered to the process's sender (``Sender``) before it
+commits: the rows it can send at once are claimed in that same transaction and handed to it
+after the commit. A candidate's "Got it" then leaves as soon as their answer is recorded,
+instead of after the delivery worker's own claim, a transaction that waited its turn behind
+everyone else's under load.
 """
 
 from __future__ import annotations
@@ -18,14 +24,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from storage import answer_media, inbound
+from storage import answer_media, inbound, outbox
 from storage.db import Database, make_engine, scrub_deleted, take_scrub, take_wake, transaction
 from storage.media import MediaFolder, MediaStore, MediaUnavailable
+from storage.models import OutboxMessage
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -37,6 +44,20 @@ Work = Callable[[Session, datetime], T]
 # serialization_failure. Safe to run again from the start.
 _RETRYABLE = frozenset({"40P01", "40001"})
 RETRIED_ABORTS = 3
+
+
+class Sender(Protocol):
+    """What sends outbox rows in this process (``bot.delivery.Delivery``)."""
+
+    def claim_fresh(
+        self, session: Session, now: datetime, enqueued: list[OutboxMessage]
+    ) -> list[OutboxMessage]:
+        """In the transaction that enqueued ``enqueued``: claim those to send at once."""
+        ...
+
+    def start_claimed(self, rows: list[OutboxMessage]) -> None:
+        """After that transaction committed: send the rows ``claim_fresh`` claimed."""
+        ...
 
 
 def utc_now() -> datetime:
@@ -56,6 +77,8 @@ class UnitOfWork:
     now: Callable[[], datetime] = utc_now
     # Wakes the outbox and transcription workers after a commit that left them work.
     committed: Callable[[], None] = _nothing
+    # Sends what a transaction enqueued without a claim of its own (set once it runs).
+    sender: Sender | None = None
 
     async def once(
         self,
@@ -90,22 +113,34 @@ class UnitOfWork:
         message this one is still sending (and send it again).
         """
         loop = asyncio.get_running_loop()
-        result, wake = await loop.run_in_executor(self.db.threads, self._commit_now, work)
+        sender = self.sender
+        result, wake, claimed = await loop.run_in_executor(
+            self.db.threads, self._commit_now, work, sender
+        )
+        if claimed and sender is not None:
+            sender.start_claimed(claimed)
         if wake:
             self.committed()
         return result
 
     def run_sync(self, work: Work[T]) -> T:
-        """``run`` in the calling thread (from the event loop's thread it blocks the loop)."""
-        result, wake = self._commit(work, self.now())
+        """``run`` in the calling thread (from the event loop's thread it blocks the loop).
+
+        Its outbox rows are left to the delivery worker: the caller may not be on the loop
+        that would send them."""
+        result, wake, _ = self._commit(work, self.now(), None)
         if wake:
             self.committed()
         return result
 
-    def _commit_now(self, work: Work[T]) -> tuple[T, bool]:
-        return self._commit(work, self.now())
+    def _commit_now(
+        self, work: Work[T], sender: Sender | None
+    ) -> tuple[T, bool, list[OutboxMessage]]:
+        return self._commit(work, self.now(), sender)
 
-    def _commit(self, work: Work[T], now: datetime) -> tuple[T, bool]:
+    def _commit(
+        self, work: Work[T], now: datetime, sender: Sender | None
+    ) -> tuple[T, bool, list[OutboxMessage]]:
         """The transaction, then what may only happen once it has committed.
 
         A transaction PostgreSQL aborts to break a deadlock (or a serialization failure) is
@@ -117,9 +152,13 @@ class UnitOfWork:
             try:
                 with transaction(self.db.engine) as session:
                     result = work(session, now)
+                    enqueued = outbox.take_enqueued(session)
+                    claimed = sender.claim_fresh(session, now, enqueued) if sender else []
                     discarded = answer_media.take_discarded(session)
                     scrub = take_scrub(session)
-                    wake = take_wake(session)
+                    # The delivery worker is woken for the rows not claimed here.
+                    left = {row.id for row in enqueued} - {row.id for row in claimed}
+                    wake = take_wake(session) or bool(left)
                 break
             except OperationalError as err:
                 code = getattr(err.orig, "sqlstate", None)
@@ -137,7 +176,7 @@ class UnitOfWork:
                 log.warning("media delete deferred to the orphan sweep: %s", err)
         if scrub:
             scrub_deleted(self.db.engine)
-        return result, wake
+        return result, wake, claimed
 
 
 @contextmanager

@@ -19,6 +19,8 @@ from sqlmodel import Session, col, select
 from storage.db import request_wake
 from storage.models import OutboxMessage, OutboxStatus
 
+_ENQUEUED = "hirebot.outbox_enqueued"
+
 
 def enqueue(
     session: Session, *, ordering_key: str, kind: str, payload: dict[str, Any], now: datetime
@@ -32,8 +34,17 @@ def enqueue(
         created_at=now,
     )
     session.add(row)
-    request_wake(session)
+    # Not a wake-up of the delivery worker yet: the unit of work first offers the row to
+    # this process's sender in this very transaction (take_enqueued), and wakes the worker
+    # only for what that left.
+    session.info.setdefault(_ENQUEUED, []).append(row)
     return row
+
+
+def take_enqueued(session: Session) -> list[OutboxMessage]:
+    """The rows this transaction enqueued (each once: the list is emptied)."""
+    rows: list[OutboxMessage] = session.info.pop(_ENQUEUED, [])
+    return rows
 
 
 def drop_pending(session: Session, *, ordering_key: str, kind: str) -> int:
@@ -115,10 +126,16 @@ def claim_due(
 
 
 def claim_next(
-    session: Session, ordering_key: str, *, now: datetime, lease: timedelta
+    session: Session,
+    ordering_key: str,
+    *,
+    now: datetime,
+    lease: timedelta,
+    exclude: Collection[int] = (),
 ) -> OutboxMessage | None:
     """Claim the oldest pending row of ``ordering_key`` if it is due and nobody holds it (the
-    message after one just sent, in the same transaction as that one's mark)."""
+    message after one just sent, in the same transaction as that one's mark; or one just
+    enqueued). ``exclude``: rows the caller is sending now, whatever their lease says."""
     row = session.exec(
         select(OutboxMessage)
         .where(col(OutboxMessage.ordering_key) == ordering_key)
@@ -126,7 +143,7 @@ def claim_next(
         .order_by(col(OutboxMessage.id))
         .limit(1)
     ).first()
-    if row is None or row.next_attempt_at > now:
+    if row is None or row.next_attempt_at > now or row.id in exclude:
         return None
     if row.locked_until is not None and row.locked_until >= now:
         return None

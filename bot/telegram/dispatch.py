@@ -14,6 +14,7 @@ import contextlib
 import functools
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -97,15 +98,44 @@ class UpdateDispatcher:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
 
-    async def _claim_and_start(self) -> None:
-        free = InboxLimit.CONCURRENT_CHATS - len(self._running)
-        if free <= 0:
-            return
+    async def take(self, batch: list[Received]) -> None:
+        """Store ``batch`` in the inbox (Telegram may forget it once this returns) and, in
+        the same transaction, claim what this process can start handling now.
+
+        Under ``hirebot bench load`` every update waited for a claim of its own after it was
+        stored, a transaction queued behind everyone else's: p50 33 ms, p99 160 ms of each
+        candidate's wait. An update left unclaimed here (its chat is busy, every slot is
+        taken) is claimed when a handler finishes, as before; one stored by another process,
+        at the next idle check.
+        """
+        claim = self._claim()
+
+        def store_and_claim(session: Session, now: datetime) -> list[Claimed]:
+            inbox.store(session, batch, now)
+            return claim(session, now)
+
+        self._start(await self._uow.run(store_and_claim))
+
+    def _claim(self) -> Callable[[Session, datetime], list[Claimed]]:
+        """A claim of due updates for as many chats as this process has room for, to run in
+        a transaction (the room is reckoned now, on the event loop)."""
+        free = 0 if self._stopping else InboxLimit.CONCURRENT_CHATS - len(self._running)
         busy = set(self._running)
         lease = timedelta(seconds=InboxLimit.LEASE_SECONDS)
-        claimed = await self._uow.run(
-            lambda s, now: inbox.claim(s, now=now, lease=lease, limit=free, busy=busy)
-        )
+
+        def claim(session: Session, now: datetime) -> list[Claimed]:
+            if free <= 0:
+                return []
+            return inbox.claim(session, now=now, lease=lease, limit=free, busy=busy)
+
+        return claim
+
+    async def _claim_and_start(self) -> None:
+        if InboxLimit.CONCURRENT_CHATS - len(self._running) <= 0:
+            return
+        self._start(await self._uow.run(self._claim()))
+
+    def _start(self, claimed: list[Claimed]) -> None:
         for row in claimed:
             task = asyncio.create_task(self._handle(row), name=f"telegram-update-{row.update_id}")
             self._running[row.chat_key] = task

@@ -21,8 +21,7 @@ from telegram.error import RetryAfter, TelegramError
 from bot import backoff
 from bot.limits import InboxLimit
 from bot.telegram.dispatch import received
-from bot.unit_of_work import UnitOfWork
-from storage import inbox
+from storage.inbox import Received
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,14 +31,13 @@ class TelegramPoller:
     def __init__(
         self,
         bot: Bot,
-        uow: UnitOfWork,
         *,
-        stored: Callable[[], None],
+        store: Callable[[list[Received]], Awaitable[None]],
         timeout: int,
     ) -> None:
         self._bot = bot
-        self._uow = uow
-        self._stored = stored
+        # Commits a batch to the inbox (bot.telegram.dispatch.UpdateDispatcher.take).
+        self._store_batch = store
         self._timeout = timeout
         self._failures = 0  # in a row: the pause doubles with each
         # True while Telegram answers: /health reports it.
@@ -90,12 +88,11 @@ class TelegramPoller:
         batch = [received(p) for p in payloads]
         while True:
             try:
-                await self._uow.run(lambda s, now: inbox.store(s, batch, now))
+                await self._store_batch(batch)
             except Exception as err:
                 log.error("storing Telegram updates failed (%s); retrying", type(err).__name__)
                 await self._pause()
                 continue
-            self._stored()
             return
 
     async def _pause(self) -> None:
