@@ -164,7 +164,7 @@ class Delivery:
         """
         now = self._now()
         try:
-            due = await self._uow.run(lambda s, _now: outbox.next_due(s, after=now))
+            due = await self._uow.run_background(lambda s, _now: outbox.next_due(s, after=now))
         except Exception as err:
             log.error("could not read the next retry time: %s", described(err))
             return poll_seconds
@@ -185,7 +185,7 @@ class Delivery:
                 outbox.extend_lease(session, rows, until=now + lease)
 
             try:
-                await self._uow.run(renew)
+                await self._uow.run_background(renew)
                 pause = period
             except Exception as err:
                 # Soon again, not a period later: two misses and a slow send's row could be
@@ -283,7 +283,7 @@ class Delivery:
                 claimed += [(to_candidates, row) for row in outbox.rows(session, ids)]
             return claimed
 
-        claimed = await self._uow.run(claim)
+        claimed = await self._uow.run_background(claim)
         for to_candidates, row in claimed:
             self._start(to_candidates, row)
         return len(claimed)
@@ -355,7 +355,7 @@ class Delivery:
         if waited_for is not None:
             # The channel works again (the bot's invitation was missed, or it was
             # unarchived): the other messages waiting for it need not wait for their retry.
-            await self._uow.run(
+            await self._uow.run_background(
                 lambda s, _now: undelivered.channel_available(s, channel=waited_for, now=now)
             )
             self._wake.set()
@@ -433,7 +433,7 @@ class Delivery:
     ) -> None:
         """Record what becomes of a failed row (one ``bot.flows.undelivered`` call, True when
         it told the recruiters) and log it; deliver what it queued for them at once."""
-        told = await self._uow.run(record)
+        told = await self._uow.run_background(record)
         log.log(level, "outbox %s (%s) %s", row_id, kind, outcome)
         if told:
             self._wake.set()
@@ -461,10 +461,12 @@ class Delivery:
 
     async def _post_card(self, message: outgoing.CardPost) -> None:
         post_id = message.review_post_id
-        post = await self._uow.run(lambda s, _now: s.get_one(ReviewPost, post_id))
+        post = await self._uow.run_background(lambda s, _now: s.get_one(ReviewPost, post_id))
         if post.message_id is None:
             message_id = await self._reviews.post_card(post.channel, message.card)
-            await self._uow.run(lambda s, _now: review.record_posted(s, post_id, message_id))
+            await self._uow.run_background(
+                lambda s, _now: review.record_posted(s, post_id, message_id)
+            )
 
     async def _update_card(self, message: outgoing.CardUpdate) -> None:
         channel, ts = await self._card(message.review_post_id)
@@ -483,7 +485,9 @@ class Delivery:
         owner = message.thread_message_id
         if owner is not None:
             now = self._now()
-            upload = await self._uow.run(lambda s, _now: threads.record_uploading(s, owner, now))
+            upload = await self._uow.run_background(
+                lambda s, _now: threads.record_uploading(s, owner, now)
+            )
             if upload is None:
                 raise DeliveryRefused("the answer was erased before its recording was uploaded")
             if upload.file_id is not None:
@@ -505,7 +509,9 @@ class Delivery:
             await self._record_file(owner, file_id)
 
     async def _record_file(self, owner: int, file_id: str) -> None:
-        if not await self._uow.run(lambda s, _now: threads.record_file(s, owner, file_id)):
+        if not await self._uow.run_background(
+            lambda s, _now: threads.record_file(s, owner, file_id)
+        ):
             # The candidate's data was erased while this upload was in flight.
             await self._reviews.delete_file(file_id)
 
@@ -530,7 +536,9 @@ class Delivery:
 
     async def _thread_link(self, interview_id: int) -> str | None:
         """The address of the interview's review thread; None when it has none any more."""
-        post = await self._uow.run(lambda s, _now: threads.parent_if_any(s, interview_id))
+        post = await self._uow.run_background(
+            lambda s, _now: threads.parent_if_any(s, interview_id)
+        )
         if post is None:
             return None  # erased meanwhile
         if post.message_id is None:
@@ -560,7 +568,7 @@ class Delivery:
             if message.interview_id is not None:
                 about, reason, whom = message.interview_id, str(err), message.to_whom
                 said = err.said if isinstance(err, RecipientRefused) else None
-                await self._uow.run(
+                await self._uow.run_background(
                     lambda s, now: undelivered.email_refused(
                         s,
                         interview_id=about,
@@ -590,7 +598,7 @@ class Delivery:
 
     async def _relay_to_candidate(self, message: outgoing.CandidateRelay) -> None:
         relay_id = message.relay_id
-        found = await self._uow.run(lambda s, _now: relay.to_send(s, relay_id))
+        found = await self._uow.run_background(lambda s, _now: relay.to_send(s, relay_id))
         if found is None:
             return  # erased, or sent by an earlier attempt
         chat_id, sending = found
@@ -605,9 +613,9 @@ class Delivery:
             raise DeliveryDeferred(str(err)) from None
         except DeliveryRefused as err:
             reason = str(err)
-            await self._uow.run(lambda s, now: relay.refused(s, relay_id, reason, now))
+            await self._uow.run_background(lambda s, now: relay.refused(s, relay_id, reason, now))
             raise
-        await self._uow.run(lambda s, now: relay.delivered(s, relay_id, now))
+        await self._uow.run_background(lambda s, now: relay.delivered(s, relay_id, now))
 
     async def _sync_with_ats(self, message: outgoing.AtsSync) -> None:
         if self._ats is None:
@@ -629,7 +637,9 @@ class Delivery:
         if not about:
             return
         now = self._now()
-        kept = await self._uow.run(lambda s, _now: erasure.record_copy(s, about, posted, now))
+        kept = await self._uow.run_background(
+            lambda s, _now: erasure.record_copy(s, about, posted, now)
+        )
         if not kept:  # one of them was erased while this was on its way
             await self._delete_copy(posted)
 
@@ -646,7 +656,7 @@ class Delivery:
             await self._reviews.post_in_thread(channel, ts, note)
             return
         message_id = message.thread_message_id
-        existing = await self._uow.run(lambda s, _now: s.get(ThreadMessage, message_id))
+        existing = await self._uow.run_background(lambda s, _now: s.get(ThreadMessage, message_id))
         if existing is None:
             raise DeliveryRefused("the thread message was erased before it was posted")
         if existing.message_id is not None:
@@ -655,12 +665,16 @@ class Delivery:
             # An earlier attempt may have posted and died before recording it: look first.
             found = await self._reviews.find_in_thread(channel, ts, note.key)
             if found is not None:
-                await self._uow.run(lambda s, _now: threads.record_posted(s, message_id, found))
+                await self._uow.run_background(
+                    lambda s, _now: threads.record_posted(s, message_id, found)
+                )
                 return
         now = self._now()
-        await self._uow.run(lambda s, _now: threads.record_posting(s, message_id, now))
+        await self._uow.run_background(lambda s, _now: threads.record_posting(s, message_id, now))
         reply = await self._reviews.post_in_thread(channel, ts, note)
-        if not await self._uow.run(lambda s, _now: threads.record_posted(s, message_id, reply)):
+        if not await self._uow.run_background(
+            lambda s, _now: threads.record_posted(s, message_id, reply)
+        ):
             # The candidate's data was erased while this post was in flight: redact it too.
             await self._reviews.edit_in_thread(
                 channel, reply, ThreadNote(text=review.ERASED_ANSWER)
@@ -673,11 +687,11 @@ class Delivery:
                 raise DeliveryRefused("the thread message was erased before it was posted")
             return threads.parent(session, message.interview_id).channel, message.message_id
 
-        return await self._uow.run(load)
+        return await self._uow.run_background(load)
 
     async def _card(self, review_post_id: int) -> tuple[str, str]:
         """The channel and ``ts`` of the candidate's card, the parent of every reply."""
-        post = await self._uow.run(lambda s, _now: s.get_one(ReviewPost, review_post_id))
+        post = await self._uow.run_background(lambda s, _now: s.get_one(ReviewPost, review_post_id))
         if post.message_id is None:
             # The card post comes first in this conversation and is done, so it failed for
             # good (reported then): a reply with no parent can never be posted.

@@ -307,17 +307,17 @@ class Runtime:
 
     async def _tick(self) -> None:
         try:
-            await self.uow.run(reminders.tick)
-            await self.uow.run(call_reminders.tick)
-            await self.uow.run(call_outcomes.ask)
-            await self.uow.run(outbox.prune_delivered)
-            await self.uow.run(webhook_events.prune_log)
-            await self.uow.run(relay.forget_unsent)
-            referenced = await self.uow.run(lambda s, _now: answer_media.media_in_use(s))
+            await self.uow.run_background(reminders.tick)
+            await self.uow.run_background(call_reminders.tick)
+            await self.uow.run_background(call_outcomes.ask)
+            await self.uow.run_background(outbox.prune_delivered)
+            await self.uow.run_background(webhook_events.prune_log)
+            await self.uow.run_background(relay.forget_unsent)
+            referenced = await self.uow.run_background(lambda s, _now: answer_media.media_in_use(s))
             keep = timedelta(days=InboxLimit.KEEP_DAYS)
-            await self.uow.run(lambda s, now: inbox.prune(s, now - keep))
+            await self.uow.run_background(lambda s, now: inbox.prune(s, now - keep))
             keys = timedelta(days=InboundLimit.KEEP_DAYS)
-            await self.uow.run(lambda s, now: inbound.prune(s, now - keys))
+            await self.uow.run_background(lambda s, now: inbound.prune(s, now - keys))
             older_than = self._now() - timedelta(minutes=ReminderLimit.ORPHAN_MEDIA_MINUTES)
             await asyncio.to_thread(self.media.sweep, referenced, older_than)
             await self.erase_expired()
@@ -330,12 +330,12 @@ class Runtime:
         """Retention: a few candidates past their opening's retention erased, each in its own
         transaction (one query finds them; most ticks it finds none)."""
         ceiling = self.settings.retention_max_days
-        found = await self.uow.run(lambda s, now: retention.due(s, now, ceiling))
+        found = await self.uow.run_background(lambda s, now: retention.due(s, now, ceiling))
         erased = 0
         for each in found:
             if erased >= retention.ERASE_PER_TICK:
                 break
-            done = await self.uow.run(retention.eraser(each.interview_id, ceiling))
+            done = await self.uow.run_background(retention.eraser(each.interview_id, ceiling))
             if done is not None:
                 erased += 1
                 log.info("retention erased interview %s", each.interview_id)

@@ -20,6 +20,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +39,9 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 Work = Callable[[Session, datetime], T]
+# What a transaction gave: the work's result, whether to wake the workers, the outbox rows
+# claimed for this process's sender.
+_Committed = tuple[T, bool, list[OutboxMessage]]
 
 
 # SQLSTATEs of a transaction the database aborted to let others finish: deadlock_detected,
@@ -112,11 +116,17 @@ class UnitOfWork:
         the earlier time would run out that much sooner, letting another process take a
         message this one is still sending (and send it again).
         """
-        loop = asyncio.get_running_loop()
+        return await self._run(work, self.db.threads.submit)
+
+    async def run_background(self, work: Work[T]) -> T:
+        """``run`` for work nobody waits on by the millisecond (bookkeeping after a send, a
+        transcription step, a tick): it waits while people's work is queued, up to a bound
+        (``storage.db.DatabaseThreads``)."""
+        return await self._run(work, self.db.threads.submit_background)
+
+    async def _run(self, work: Work[T], submit: Callable[..., Future[_Committed[T]]]) -> T:
         sender = self.sender
-        result, wake, claimed = await loop.run_in_executor(
-            self.db.threads, self._commit_now, work, sender
-        )
+        result, wake, claimed = await asyncio.wrap_future(submit(self._commit_now, work, sender))
         if claimed and sender is not None:
             sender.start_claimed(claimed)
         if wake:
@@ -133,14 +143,10 @@ class UnitOfWork:
             self.committed()
         return result
 
-    def _commit_now(
-        self, work: Work[T], sender: Sender | None
-    ) -> tuple[T, bool, list[OutboxMessage]]:
+    def _commit_now(self, work: Work[T], sender: Sender | None) -> _Committed[T]:
         return self._commit(work, self.now(), sender)
 
-    def _commit(
-        self, work: Work[T], now: datetime, sender: Sender | None
-    ) -> tuple[T, bool, list[OutboxMessage]]:
+    def _commit(self, work: Work[T], now: datetime, sender: Sender | None) -> _Committed[T]:
         """The transaction, then what may only happen once it has committed.
 
         A transaction PostgreSQL aborts to break a deadlock (or a serialization failure) is

@@ -157,7 +157,7 @@ class TranscriptionWorker:
                 return None
             return session.get_one(Answer, answer_id), self._language_of(session, answer_id)
 
-        claimed = await self._uow.run(claim)
+        claimed = await self._uow.run_background(claim)
         if claimed is None:
             return False
         await self._work(*claimed)
@@ -175,7 +175,7 @@ class TranscriptionWorker:
                 return None
             return session.get_one(Answer, answer_id), self._language_of(session, answer_id)
 
-        claimed = await self._uow.run(claim)
+        claimed = await self._uow.run_background(claim)
         if claimed is None:
             return False
         await self._work(*claimed)
@@ -229,7 +229,7 @@ class TranscriptionWorker:
             log.warning("answer %s waits for the media store: %s", answer_id, described(err))
             at = self._now() + timedelta(seconds=TranscriptionLimit.MEDIA_WAIT_SECONDS)
             error = f"MediaUnavailable: {err}"  # names the store and its error code only
-            await self._uow.run(
+            await self._uow.run_background(
                 lambda s, _now: transcripts.wait_for_media(
                     s, answer_id, attempt, at=at, error=error
                 )
@@ -251,7 +251,7 @@ class TranscriptionWorker:
                     most=TranscriptionLimit.MAX_BACKOFF_SECONDS,
                 )
                 error = repr(err)
-                await self._uow.run(
+                await self._uow.run_background(
                     lambda s, _now: transcripts.retry_later(
                         s, answer_id, attempt, at=at, error=error
                     )
@@ -271,7 +271,7 @@ class TranscriptionWorker:
         while asyncio.get_running_loop().time() < stop_at:
             await asyncio.sleep(self._heartbeat_seconds)
             try:
-                held = await self._uow.run(
+                held = await self._uow.run_background(
                     lambda s, now: transcripts.extend_lease(
                         s, answer_id, attempt, until=now + lease
                     )
@@ -299,7 +299,7 @@ class TranscriptionWorker:
                 _record_details(session, answer_id, result)
             review.answer_transcribed(session, answer_id, result, error, now)
 
-        await self._uow.run(finish)  # wakes the outbox worker: the transcript is posted
+        await self._uow.run_background(finish)  # wakes the outbox worker: the transcript is posted
 
 
 def _record_details(session: Session, answer_id: int, transcript: Transcript) -> None:

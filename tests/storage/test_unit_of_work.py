@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from sqlmodel import Session, select
 from bot.sandbox.world import free_port
 from bot.unit_of_work import UnitOfWork, opened
 from storage import answer_media, migrate, outbox
+from storage.db import DatabaseThreads
 from storage.media import MediaFolder
 from storage.media_s3 import Bucket, MediaBucket
 from storage.models import OutboxMessage, ProcessedEvent
@@ -62,7 +62,7 @@ async def test_work_sees_the_time_its_transaction_starts_not_when_it_was_queued(
     migrate.upgrade(url)
     clock = [NOW]
     with opened(url, tmp_path / "media") as unit:
-        unit.db.threads = ThreadPoolExecutor(max_workers=1)  # one thread: the second waits
+        unit.db.threads = DatabaseThreads(1)  # one thread: the second waits
         unit.now = lambda: clock[0]
         busy, seen = threading.Event(), []
         holding = asyncio.create_task(unit.run(lambda _s, _now: busy.wait(10)))
@@ -197,3 +197,93 @@ async def test_any_other_database_error_is_not_run_again(uow: UnitOfWork) -> Non
     finally:
         event.remove(uow.db.engine, "before_cursor_execute", broken)
     assert runs == [1]
+
+
+class _Sender:
+    """This process's sender as the unit of work sees it (bot.delivery.Delivery's part)."""
+
+    def __init__(self) -> None:
+        self.started: list[int] = []
+
+    def claim_fresh(
+        self, session: Session, now: datetime, enqueued: list[OutboxMessage]
+    ) -> list[OutboxMessage]:
+        keys = dict.fromkeys(row.ordering_key for row in enqueued)
+        claimed = [
+            outbox.claim_next(session, k, now=now, lease=timedelta(seconds=30)) for k in keys
+        ]
+        return [row for row in claimed if row is not None]
+
+    def start_claimed(self, rows: list[OutboxMessage]) -> None:
+        self.started += [row.id for row in rows if row.id is not None]
+
+
+async def test_rows_a_transaction_enqueues_are_claimed_in_it_for_this_processs_sender(
+    uow: UnitOfWork,
+) -> None:
+    """The reply leaves without waiting for the delivery worker's own claim; a row the
+    sender could not take (its conversation has one on the way) wakes the worker."""
+    woken: list[str] = []
+    uow.committed = lambda: woken.append("woken")
+    uow.sender = sender = _Sender()
+
+    await uow.run(_enqueue)
+    rows = uow.run_sync(lambda s, _now: s.exec(select(OutboxMessage)).all())
+    assert sender.started == [rows[0].id]
+    assert rows[0].locked_until is not None, "leased to this process, as a claim leases it"
+    assert woken == [], "nothing left for the worker"
+
+    await uow.run(_enqueue)  # the same conversation: waits for the first to be sent
+    assert len(sender.started) == 1
+    assert woken == ["woken"]
+
+    uow.run_sync(_enqueue)  # not on the loop: left to the worker
+    assert len(sender.started) == 1
+    assert woken == ["woken", "woken"]
+
+
+def test_peoples_work_runs_before_background_work_queued_earlier(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("storage.db.BACKGROUND_WAIT_SECONDS", 60.0)
+    threads, busy = DatabaseThreads(1), threading.Event()
+    ran: list[str] = []
+    holding = threads.submit(busy.wait, 10)
+    background = threads.submit_background(ran.append, "bookkeeping")
+    urgent = threads.submit(ran.append, "a candidate's reply")
+    busy.set()
+    for future in (holding, background, urgent):
+        future.result(10)
+    threads.shutdown()
+    assert ran == ["a candidate's reply", "bookkeeping"]
+
+
+def test_background_work_that_has_waited_long_enough_goes_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Delayed, never starved: a lease renewal behind a stream of replies still runs."""
+    monkeypatch.setattr("storage.db.BACKGROUND_WAIT_SECONDS", 0.0)
+    threads, busy = DatabaseThreads(1), threading.Event()
+    ran: list[str] = []
+    holding = threads.submit(busy.wait, 10)
+    background = threads.submit_background(ran.append, "lease renewal")
+    urgent = threads.submit(ran.append, "a candidate's reply")
+    busy.set()
+    for future in (holding, background, urgent):
+        future.result(10)
+    threads.shutdown()
+    assert ran == ["lease renewal", "a candidate's reply"]
+
+
+def test_database_threads_refuse_work_after_shutdown_and_finish_what_was_queued() -> None:
+    threads, busy = DatabaseThreads(1), threading.Event()
+    ran: list[str] = []
+    holding = threads.submit(busy.wait, 10)
+    queued = threads.submit_background(ran.append, "queued")
+    threads.shutdown(wait=False)
+    with pytest.raises(RuntimeError):
+        threads.submit(ran.append, "late")
+    busy.set()
+    holding.result(10)
+    queued.result(10)
+    assert ran == ["queued"]
