@@ -144,7 +144,9 @@ async def run(options: Options) -> Result:
                 async with fleet:
                     started = time.monotonic()
                     before = _cpu_seconds(fleet)
-                    runs, votes, faults = await _interviews(w, fleet, options, shape.s3, rng)
+                    runs, votes, faults = await _interviews(
+                        w, fleet, options, shape.s3, rng, started
+                    )
                     wall = time.monotonic() - started
                     after = _cpu_seconds(fleet)
                     cpu = {part: after[part] - before.get(part, 0.0) for part in after}
@@ -229,7 +231,12 @@ def _own_peak_mb() -> float:
 
 
 async def _interviews(
-    w: World, fleet: Fleet, options: Options, s3: Outage | None, rng: random.Random
+    w: World,
+    fleet: Fleet,
+    options: Options,
+    s3: Outage | None,
+    rng: random.Random,
+    started: float,
 ) -> tuple[list[CandidateRun], Votes, list[Fault]]:
     behaviour = options.behaviour
     runs = await invite_all(w, options.candidates, behaviour)
@@ -249,6 +256,7 @@ async def _interviews(
             s3=s3,
             postgres_restart=options.postgres_restart,
             rng=rng,
+            origin=started,
         )
         breaking = asyncio.create_task(faults.run(done))
     progress = asyncio.create_task(_progress(w, fleet, runs, done))

@@ -62,7 +62,10 @@ class Faults:
         s3: Outage | None,
         postgres_restart: str | None,
         rng: random.Random,
+        origin: float,
     ) -> None:
+        """``origin``: the run's start (``time.monotonic()``), from which faults are reported,
+        as the messages are (the faults themselves start counting when ``run`` starts)."""
         self.fleet = fleet
         self.slack = slack
         self.every = every
@@ -70,11 +73,10 @@ class Faults:
         self.postgres_restart = postgres_restart
         self.rng = rng
         self.found: list[Fault] = []
-        self._began = time.monotonic()
+        self._began = origin
         self._pending: set[asyncio.Task[None]] = set()
 
     async def run(self, done: asyncio.Event) -> list[Fault]:
-        self._began = time.monotonic()
         schedule = [(1.5, self._restart_postgres), (2.5, self._s3_down), (3.5, self._slack_down)]
         tasks = [
             asyncio.create_task(self._at(factor * self.every, fault, done))

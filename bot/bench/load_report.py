@@ -308,17 +308,25 @@ def _check_thread(
     return found
 
 
+# The emulator stamps a message when its handler runs, which under load is a little after
+# the sender wrote the request: a process killed just after writing has its message stamped
+# after its death. A faults run showed one (the copy stamped 153.5 s, the kill moments before;
+# the second copy exactly a lease later).
+STAMP_LAG_SECONDS = 0.5
+
+
 def extra_copies(times: Sequence[float], queued: int, kills: Sequence[float]) -> tuple[int, int]:
     """Of one chat message sent at ``times`` that the bot queued ``queued`` times (outbox
     rows), the copies after the first: (sent again by delivery with a kill -9 of a bot
-    process between the copy before and it: at-least-once, since the Bot API has no
-    idempotency key and no way to ask what was sent; copies nothing explains: queued twice
-    by a flow, or one row sent twice with no kill between, a delivery bug)."""
+    process between the copy before and it, or just before that copy's stamp: at-least-once,
+    since the Bot API has no idempotency key and no way to ask what was sent; copies nothing
+    explains: queued twice by a flow, or one row sent twice with no kill between, a
+    delivery bug)."""
     ordered = sorted(times)
     rows = min(len(ordered), max(queued, 1))
     after_kill, twice = 0, rows - 1
     for before, again in itertools.pairwise(ordered[rows - 1 :]):
-        if any(before <= k <= again for k in kills):
+        if any(before - STAMP_LAG_SECONDS <= k <= again for k in kills):
             after_kill += 1
         else:
             twice += 1
@@ -351,9 +359,11 @@ def _check_chat(
             # claimed again (delivery), and when, to match against the faults and the logs.
             at = ", ".join(f"{t - started:.1f}" for t in sorted(times))
             made = ", ".join(f"#{r.id} ({r.attempts} outcomes recorded)" for r in rows)
+            nearest = min(kills, key=lambda k: abs(k - min(times)), default=None)
+            kill = "" if nearest is None else f"; nearest bot kill at {nearest - started:.1f} s"
             check.problems.append(
                 f"candidate {run.index}: chat message {raw[:32]!r} sent {len(times)} times "
-                f"(at {at} s), outbox rows: {made or 'none found'}"
+                f"(at {at} s), outbox rows: {made or 'none found'}{kill}"
             )
     if not run.finished:
         return

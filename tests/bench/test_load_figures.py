@@ -46,6 +46,10 @@ def test_a_repeat_counts_as_a_crash_resend_only_for_one_row_with_a_kill_between(
     assert extra_copies([10.0, 14.0], queued=2, kills=[10.3]) == (0, 1)
     # Three copies of one row, one kill: only the copy after the kill is explained by it.
     assert extra_copies([30.0, 10.0, 11.0], queued=1, kills=[10.2]) == (1, 1)
+    # Written by a process killed moments before the emulator got round to stamping it.
+    assert extra_copies([10.0, 25.0], queued=1, kills=[9.8]) == (1, 0)
+    # A kill seconds before the first copy does not explain the second.
+    assert extra_copies([10.0, 25.0], queued=1, kills=[8.0]) == (0, 1)
 
 
 def test_the_quiet_throughput_counts_only_answers_transcribed_after_the_last_update() -> None:
