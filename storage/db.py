@@ -217,7 +217,10 @@ class DatabaseThreads(Executor):
             if self._stopping:
                 raise RuntimeError("cannot schedule new work after shutdown")
             queue.append(_Item(future, fn, args, kwargs, time.monotonic()))
-            if len(self._threads) < self._workers:  # started as work comes, like the stdlib's
+            # Started as work comes, like the stdlib's pool. Daemon threads: a process that
+            # exits without shutting them down is not held up by them; a transaction cut
+            # short that way was never acknowledged to anyone, and the database rolls it back.
+            if len(self._threads) < self._workers:
                 thread = threading.Thread(
                     target=self._serve, name=f"{self._name}_{len(self._threads)}", daemon=True
                 )
