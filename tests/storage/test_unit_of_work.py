@@ -242,37 +242,29 @@ async def test_rows_a_transaction_enqueues_are_claimed_in_it_for_this_processs_s
     assert woken == ["woken", "woken"]
 
 
-def test_peoples_work_runs_before_background_work_queued_earlier(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("longest_wait", "order"),
+    [
+        # People's work first, though the process's own was queued before it.
+        (60.0, ["a candidate's reply", "lease renewal"]),
+        # Delayed, never starved: background work that has waited its bound goes first.
+        (0.0, ["lease renewal", "a candidate's reply"]),
+    ],
+)
+def test_database_threads_run_peoples_work_first_and_background_work_within_a_bound(
+    monkeypatch: pytest.MonkeyPatch, longest_wait: float, order: list[str]
 ) -> None:
-    monkeypatch.setattr("storage.db.BACKGROUND_WAIT_SECONDS", 60.0)
+    monkeypatch.setattr("storage.db.BACKGROUND_WAIT_SECONDS", longest_wait)
     threads, busy = DatabaseThreads(1), threading.Event()
     ran: list[str] = []
-    holding = threads.submit(busy.wait, 10)
-    background = threads.submit_background(ran.append, "bookkeeping")
-    urgent = threads.submit(ran.append, "a candidate's reply")
-    busy.set()
-    for future in (holding, background, urgent):
-        future.result(10)
-    threads.shutdown()
-    assert ran == ["a candidate's reply", "bookkeeping"]
-
-
-def test_background_work_that_has_waited_long_enough_goes_first(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Delayed, never starved: a lease renewal behind a stream of replies still runs."""
-    monkeypatch.setattr("storage.db.BACKGROUND_WAIT_SECONDS", 0.0)
-    threads, busy = DatabaseThreads(1), threading.Event()
-    ran: list[str] = []
-    holding = threads.submit(busy.wait, 10)
+    holding = threads.submit(busy.wait, 10)  # both queue while the one thread is busy
     background = threads.submit_background(ran.append, "lease renewal")
     urgent = threads.submit(ran.append, "a candidate's reply")
     busy.set()
     for future in (holding, background, urgent):
         future.result(10)
     threads.shutdown()
-    assert ran == ["lease renewal", "a candidate's reply"]
+    assert ran == order
 
 
 def test_database_threads_refuse_work_after_shutdown_and_finish_what_was_queued() -> None:
