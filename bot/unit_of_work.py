@@ -16,6 +16,7 @@ everyone else's under load.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -126,12 +127,37 @@ class UnitOfWork:
 
     async def _run(self, work: Work[T], submit: Callable[..., Future[_Committed[T]]]) -> T:
         sender = self.sender
-        result, wake, claimed = await asyncio.wrap_future(submit(self._commit_now, work, sender))
+        pending = submit(self._commit_now, work, sender)
+        try:
+            result, wake, claimed = await asyncio.wrap_future(pending)
+        except asyncio.CancelledError:
+            # The caller gave up (a handler's time limit, a shutdown), but a transaction
+            # already running commits anyway: what it claimed is still sent, and the workers
+            # still woken, rather than left for a lease to run out.
+            loop = asyncio.get_running_loop()
+
+            def hand_over(done: Future[_Committed[T]]) -> None:
+                with contextlib.suppress(RuntimeError):  # the loop is closed: nothing to send on
+                    loop.call_soon_threadsafe(self._after_cancel, done, sender)
+
+            pending.add_done_callback(hand_over)
+            raise
+        self._after_commit(wake, claimed, sender)
+        return result
+
+    def _after_commit(
+        self, wake: bool, claimed: list[OutboxMessage], sender: Sender | None
+    ) -> None:
         if claimed and sender is not None:
             sender.start_claimed(claimed)
         if wake:
             self.committed()
-        return result
+
+    def _after_cancel(self, done: Future[_Committed[T]], sender: Sender | None) -> None:
+        if done.cancelled() or done.exception() is not None:
+            return  # never ran, or rolled back
+        _, wake, claimed = done.result()
+        self._after_commit(wake, claimed, sender)
 
     def run_sync(self, work: Work[T]) -> T:
         """``run`` in the calling thread (from the event loop's thread it blocks the loop).

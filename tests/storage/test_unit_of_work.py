@@ -279,3 +279,31 @@ def test_database_threads_refuse_work_after_shutdown_and_finish_what_was_queued(
     holding.result(10)
     queued.result(10)
     assert ran == ["queued"]
+
+
+async def test_rows_claimed_by_a_transaction_whose_caller_gave_up_are_still_sent(
+    uow: UnitOfWork,
+) -> None:
+    """A handler past its time limit is cancelled while its transaction runs; the
+    transaction commits anyway, and its reply must not wait for a lease to run out."""
+    woken: list[str] = []
+    uow.committed = lambda: woken.append("woken")
+    uow.sender = sender = _Sender()
+    busy = threading.Event()
+
+    def slow_enqueue(session: Session, now: datetime) -> None:
+        busy.wait(10)
+        _enqueue(session, now)
+
+    caller = asyncio.create_task(uow.run(slow_enqueue))
+    await asyncio.sleep(0.1)  # the transaction is running
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    busy.set()
+    for _ in range(100):
+        if sender.started:
+            break
+        await asyncio.sleep(0.05)
+    rows = uow.run_sync(lambda s, _now: s.exec(select(OutboxMessage)).all())
+    assert sender.started == [rows[0].id]
