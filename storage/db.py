@@ -159,8 +159,8 @@ DATABASE_THREADS = 8
 # SQLite takes one writer at a time, and a connection that finds the write lock taken does
 # not queue for it: it sleeps and tries again (1, 2, 5 … up to 100 ms between tries). With
 # eight threads contending under `hirebot bench load`, a candidate's next step waited for
-# seconds behind sleeping lock polls. One thread runs the process's transactions in the
-# order they were asked for, with no polling; the GIL ran their Python one at a time anyway.
+# seconds behind sleeping lock polls. One thread runs the process's transactions, with no
+# polling (people's first: DatabaseThreads); the GIL ran their Python one at a time anyway.
 SQLITE_THREADS = 1
 # The longest background work waits while people's work is queued ahead of it.
 BACKGROUND_WAIT_SECONDS = 0.25
