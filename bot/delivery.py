@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 
 # A sent row: its id, ordering key, kind, and when it was sent.
 _Sent = tuple[int, str, str, datetime]
+# How long a claim holds a row for this process (renewed while a long send goes on).
+_LEASE = timedelta(seconds=DeliveryLimit.LEASE_SECONDS)
 
 
 class Delivery:
@@ -174,7 +176,6 @@ class Delivery:
 
     async def _keep_leases(self) -> None:
         """Renew the lease of every row still being sent (a long upload outlives a lease)."""
-        lease = timedelta(seconds=DeliveryLimit.LEASE_SECONDS)
         period = DeliveryLimit.LEASE_SECONDS / 5
         pause = period
         while True:
@@ -182,7 +183,7 @@ class Delivery:
             rows = set(self._sending)
 
             def renew(session: Session, now: datetime, rows: set[int] = rows) -> None:
-                outbox.extend_lease(session, rows, until=now + lease)
+                outbox.extend_lease(session, rows, until=now + _LEASE)
 
             try:
                 await self._uow.run_background(renew)
@@ -209,14 +210,13 @@ class Delivery:
             return []
         rooms = self._rooms()  # read off the loop's thread: a bound, not a count
         lane = outgoing.candidate_lane()
-        lease = timedelta(seconds=DeliveryLimit.LEASE_SECONDS)
         claimed: list[OutboxMessage] = []
         for key in dict.fromkeys(row.ordering_key for row in enqueued):
             to_candidates = key.startswith(lane)
             if rooms[to_candidates] <= 0:
                 continue
             # Not a row this process is still sending past its lease (a slow upload).
-            row = outbox.claim_next(session, key, now=now, lease=lease, exclude=self._sending)
+            row = outbox.claim_next(session, key, now=now, lease=_LEASE, exclude=self._sending)
             if row is not None:
                 claimed.append(row)
                 rooms[to_candidates] -= 1
@@ -259,7 +259,6 @@ class Delivery:
         if all(room <= 0 for room in rooms.values()):
             return 0
         lane = outgoing.candidate_lane()
-        lease = timedelta(seconds=DeliveryLimit.LEASE_SECONDS)
         sending = set(self._sending)
 
         def claim(session: Session, now: datetime) -> list[tuple[bool, OutboxMessage]]:
@@ -274,7 +273,7 @@ class Delivery:
                 ids = outbox.claim_due(
                     session,
                     now=now,
-                    lease=lease,
+                    lease=_LEASE,
                     limit=room,
                     exclude=sending,
                     keys=keys,
@@ -441,14 +440,13 @@ class Delivery:
     def _mark_sent(
         self, session: Session, now: datetime, sent: list[_Sent]
     ) -> list[OutboxMessage | None]:
-        lease = timedelta(seconds=DeliveryLimit.LEASE_SECONDS)
         following: list[OutboxMessage | None] = []
         for row_id, key, kind, at in sent:
             outbox.mark_sent(session, row_id, at)
             if kind == Kind.EMAIL:  # delivered: the bodies (and their link) need not be kept
                 outbox.forget_fields(session, row_id, outgoing.EMAIL_BODIES)
             following.append(
-                None if self._stopping else outbox.claim_next(session, key, now=now, lease=lease)
+                None if self._stopping else outbox.claim_next(session, key, now=now, lease=_LEASE)
             )
         return following
 

@@ -164,9 +164,8 @@ class UnitOfWork:
 
         Its outbox rows are left to the delivery worker: the caller may not be on the loop
         that would send them."""
-        result, wake, _ = self._commit(work, self.now(), None)
-        if wake:
-            self.committed()
+        result, wake, claimed = self._commit(work, self.now(), None)
+        self._after_commit(wake, claimed, None)
         return result
 
     def _commit_now(self, work: Work[T], sender: Sender | None) -> _Committed[T]:

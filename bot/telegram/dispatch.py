@@ -119,7 +119,7 @@ class UpdateDispatcher:
     def _claim(self) -> Callable[[Session, datetime], list[Claimed]]:
         """A claim of due updates for as many chats as this process has room for, to run in
         a transaction (the room is reckoned now, on the event loop)."""
-        free = 0 if self._stopping else InboxLimit.CONCURRENT_CHATS - len(self._running)
+        free = self._room()
         busy = set(self._running)
         lease = timedelta(seconds=InboxLimit.LEASE_SECONDS)
 
@@ -130,8 +130,12 @@ class UpdateDispatcher:
 
         return claim
 
+    def _room(self) -> int:
+        """How many more chats this process may handle at once now."""
+        return 0 if self._stopping else InboxLimit.CONCURRENT_CHATS - len(self._running)
+
     async def _claim_and_start(self) -> None:
-        if InboxLimit.CONCURRENT_CHATS - len(self._running) <= 0:
+        if self._room() <= 0:
             return
         self._start(await self._uow.run(self._claim()))
 
