@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.flows.outgoing import Kind
 from bot.sandbox.processes import start_bot_process
@@ -139,11 +139,16 @@ async def test_transcript_of_an_answer_whose_transcription_was_killed_is_posted_
 
         bot = await start_bot_process(w, log)
         try:
-            await eventually(
-                lambda: "payment" in w.slack.thread(REVIEW_CHANNEL, parent.ts)[0].text.lower(),
-                seconds=120,
-                what="the transcript in the answer's post within 2 minutes of the restart",
-            )
+            try:
+                await eventually(
+                    lambda: "payment" in w.slack.thread(REVIEW_CHANNEL, parent.ts)[0].text.lower(),
+                    seconds=120,
+                    what="the transcript in the answer's post within 2 minutes of the restart",
+                )
+            except AssertionError as err:
+                # It failed twice in 2026-11 under extra local load, never in CI: say where
+                # the transcript was held up when it next does.
+                raise AssertionError(f"{err}; {_where_things_are(engine)}") from err
             with Session(engine) as session:
                 row = session.exec(select(Answer)).one()
                 assert row.transcript_status == "done"
@@ -157,3 +162,17 @@ async def test_transcript_of_an_answer_whose_transcription_was_killed_is_posted_
 def _pending_in(engine: Engine) -> int:
     with Session(engine) as session:
         return outbox.pending_count(session)
+
+
+def _where_things_are(engine: Engine) -> str:
+    """The answer's transcription and each outbox row's state, for a failure message."""
+    with Session(engine) as session:
+        answers = [
+            (a.transcript_status, a.transcript_attempts, a.transcript_locked_until)
+            for a in session.exec(select(Answer)).all()
+        ]
+        rows = [
+            (r.id, r.ordering_key, r.kind, r.status, r.attempts, r.locked_until, r.last_error)
+            for r in session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+        ]
+    return f"answers (status, attempts, lease): {answers}; outbox: {rows}"
