@@ -355,6 +355,9 @@ def lines(result: Result) -> list[str]:
             f"{kind} p50 {k['p50_ms']:.0f} ms p99 {k['p99_ms']:.0f} ms n={k['n']}"
             for kind, k in s["ack_by_kind"].items()
         ),
+        f"    a button press → the bot's next message in that chat: p50 "
+        f"{s['button_message_p50_ms']:.0f} ms p99 {s['button_message_p99_ms']:.0f} ms "
+        f"n={len(f.button_message_seconds)}",
         f"  answer submitted → posted in Slack     p50 {s['post_p50_s']:7.2f} s   "
         f"p99 {s['post_p99_s']:7.2f} s   n={len(f.post_seconds)}",
         f"  answer submitted → transcript in Slack p50 {s['transcript_p50_s']:7.2f} s   "

@@ -117,6 +117,9 @@ class Figures:
     # sent: after it the bot has nothing to do but transcribe (see quiet_throughput).
     transcribed: list[tuple[float, float]] = field(default_factory=list)
     last_update_at: float = 0.0
+    # A button press until the bot's next message in that chat. Its ack above is its
+    # spinner stopping, which comes first (the press is stored); this is what follows.
+    button_message_seconds: list[float] = field(default_factory=list)
 
     @property
     def throughput(self) -> float:
@@ -154,7 +157,7 @@ def measure(
     (time.monotonic()) a bot process got kill -9 (``--faults``); ``started``: when the
     candidates started (times in problems are counted from it, like the faults')."""
     check = Check()
-    by_kind = _acks(telegram, runs)
+    by_kind, button_messages = _acks(telegram, runs)
     acks = sorted(seconds for kind in by_kind.values() for seconds in kind)
     cards = _cards(slack, runs, check)
     posts: list[float] = []
@@ -187,7 +190,7 @@ def measure(
     sent = [telegram.sent_at[update_id] for run in runs for update_id in run.sent]
     return Figures(
         acks, by_kind, peak_rate(sent), posts, transcripts, audio, window, check,
-        transcribed, max(sent, default=0.0),
+        transcribed, max(sent, default=0.0), button_messages,
     )  # fmt: skip
 
 
@@ -205,10 +208,12 @@ def peak_rate(times: list[float]) -> float:
     return most / PEAK_WINDOW_SECONDS
 
 
-def _acks(telegram: TelegramSandbox, runs: list[CandidateRun]) -> dict[str, list[float]]:
+def _acks(
+    telegram: TelegramSandbox, runs: list[CandidateRun]
+) -> tuple[dict[str, list[float]], list[float]]:
     """Per first delivery of a candidate's update: seconds until the bot's first reply to it
     (a message or edit in their chat, or the answer to their button press), by the update's
-    kind (``update_kind``)."""
+    kind (``update_kind``); and for button presses, seconds until that message or edit."""
     replies: dict[int, list[float]] = defaultdict(list)
     answered: dict[str, float] = {}
     for call in telegram.calls:
@@ -222,6 +227,7 @@ def _acks(telegram: TelegramSandbox, runs: list[CandidateRun]) -> dict[str, list
     for times in replies.values():
         times.sort()
     seconds: dict[str, list[float]] = defaultdict(list)
+    button_messages: list[float] = []
     for run in runs:
         chat = replies.get(run.user_id, [])
         for update_id in run.sent:
@@ -232,11 +238,13 @@ def _acks(telegram: TelegramSandbox, runs: list[CandidateRun]) -> dict[str, list
                 candidates.append(chat[at])
             update = telegram.update(update_id)
             query = update.get("callback_query")
+            if query is not None and candidates:
+                button_messages.append(candidates[0] - sent)
             if query is not None and str(query["id"]) in answered:
                 candidates.append(answered[str(query["id"])])
             if candidates:
                 seconds[update_kind(update)].append(min(candidates) - sent)
-    return dict(seconds)
+    return dict(seconds), button_messages
 
 
 _RECORDINGS = ("voice", "video_note", "video", "audio", "document")
@@ -390,6 +398,8 @@ def summary(figures: Figures, votes: Votes) -> dict[str, Any]:
             }
             for kind, seconds in sorted(figures.ack_by_kind.items())
         },
+        "button_message_p50_ms": percentile(figures.button_message_seconds, 50) * 1000,
+        "button_message_p99_ms": percentile(figures.button_message_seconds, 99) * 1000,
         "post_p50_s": percentile(figures.post_seconds, 50),
         "post_p99_s": percentile(figures.post_seconds, 99),
         "transcript_p50_s": percentile(figures.transcript_seconds, 50),

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import PurePosixPath
 
 from sqlmodel import Session
-from telegram import Audio, Document, Message, Update, Video, VideoNote, Voice
+from telegram import Audio, CallbackQuery, Document, Message, Update, Video, VideoNote, Voice
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -82,6 +82,13 @@ def build_application(token: str, api_url: str, file_url: str, uow: UnitOfWork) 
     return app
 
 
+async def _stop_spinner(query: CallbackQuery) -> None:
+    """Answer a button press: a UI acknowledgement, not a message, so no outbox. On a retry
+    after a crash Telegram refuses it ("query is too old"): the press still counts."""
+    with contextlib.suppress(TelegramError):
+        await query.answer()
+
+
 def failed_updates(app: Application) -> dict[int, str]:  # type: ignore[type-arg]
     """Update id → the type of the error that stopped its handler (read by the dispatcher)."""
     found: dict[int, str] = app.bot_data.setdefault("hirebot.failed_updates", {})
@@ -122,13 +129,17 @@ class CandidateHandlers:
         assert query is not None
         person = _person(update)
         data = query.data or ""
-        await self._once(
-            update, lambda s, now: interview.press(s, person=person, data=data, now=now)
-        )
-        # Stops the button's spinner: a UI acknowledgement, not a message, so no outbox. On a
-        # retry after a crash Telegram refuses it ("query is too old"): the press still counts.
-        with contextlib.suppress(TelegramError):
-            await query.answer()
+        # The press is in the inbox already (stored before any handler runs), so it will be
+        # handled: its spinner stops now, beside the handler's transaction rather than after
+        # it. Under `hirebot bench load` that transaction waited its turn behind everyone
+        # else's, and the candidate watched the spinner meanwhile.
+        answering = asyncio.create_task(_stop_spinner(query))
+        try:
+            await self._once(
+                update, lambda s, now: interview.press(s, person=person, data=data, now=now)
+            )
+        finally:
+            await answering
 
     async def on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A recording: check it is welcome, download, measure, store, then record it."""

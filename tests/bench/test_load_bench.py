@@ -32,5 +32,10 @@ async def test_a_few_candidates_interview_at_once_and_every_answer_reaches_slack
     assert len(result.figures.post_seconds) == 8 == len(result.figures.transcript_seconds)
     # One ack per first delivery: the duplicates were answered by nothing.
     assert found["acks"] == sum(len(run.sent) for run in runs)
+    # Every press was followed by a message, and the spinner never stopped after it.
+    presses = sorted(result.figures.ack_by_kind["button"])
+    followed = sorted(result.figures.button_message_seconds)
+    assert len(followed) == len(presses)
+    assert all(spinner <= message for spinner, message in zip(presses, followed, strict=True))
     assert found["votes"] > 0 and result.peaks["bot-1"] > 0
     assert "8 answers: lost 0, duplicated 0" in report
