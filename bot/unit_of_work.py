@@ -26,21 +26,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from storage import answer_media, inbound, outbox
-from storage.db import (
-    Database,
-    Joinable,
-    make_engine,
-    scrub_deleted,
-    take_scrub,
-    take_wake,
-    transaction,
-)
+from storage.db import Database, make_engine, scrub_deleted, take_scrub, take_wake, transaction
 from storage.media import MediaFolder, MediaStore, MediaUnavailable
 from storage.models import OutboxMessage
 
@@ -135,7 +127,7 @@ class UnitOfWork:
 
     async def _run(self, work: Work[T], submit: Callable[..., Future[_Committed[T]]]) -> T:
         sender = self.sender
-        pending = submit(_Transaction(self, work, sender))
+        pending = submit(self._commit_now, work, sender)
         try:
             result, wake, claimed = await asyncio.wrap_future(pending)
         except asyncio.CancelledError:
@@ -176,6 +168,9 @@ class UnitOfWork:
         self._after_commit(wake, claimed, None)
         return result
 
+    def _commit_now(self, work: Work[T], sender: Sender | None) -> _Committed[T]:
+        return self._commit(work, self.now(), sender)
+
     def _commit(self, work: Work[T], now: datetime, sender: Sender | None) -> _Committed[T]:
         """The transaction, then what may only happen once it has committed.
 
@@ -187,7 +182,14 @@ class UnitOfWork:
         for attempt in range(1, RETRIED_ABORTS + 2):
             try:
                 with transaction(self.db.engine) as session:
-                    inside = self._inside(session, work, now, sender)
+                    result = work(session, now)
+                    enqueued = outbox.take_enqueued(session)
+                    claimed = sender.claim_fresh(session, now, enqueued) if sender else []
+                    discarded = answer_media.take_discarded(session)
+                    scrub = take_scrub(session)
+                    # The delivery worker is woken for the rows not claimed here.
+                    left = {row.id for row in enqueued} - {row.id for row in claimed}
+                    wake = take_wake(session) or bool(left)
                 break
             except OperationalError as err:
                 code = getattr(err.orig, "sqlstate", None)
@@ -196,66 +198,16 @@ class UnitOfWork:
                 log.warning("transaction aborted by the database (%s), running it again", code)
                 # Apart, so the two that met do not meet again at once.
                 time.sleep(random.uniform(0.005, 0.05) * attempt)
-        return self._after(inside)
-
-    def _inside(
-        self, session: Session, work: Work[T], now: datetime, sender: Sender | None
-    ) -> _Inside[T]:
-        """The work and what the unit of work adds to its transaction."""
-        result = work(session, now)
-        enqueued = outbox.take_enqueued(session)
-        claimed = sender.claim_fresh(session, now, enqueued) if sender else []
-        # The delivery worker is woken for the rows not claimed here.
-        left = {row.id for row in enqueued} - {row.id for row in claimed}
-        return _Inside(
-            result,
-            take_wake(session) or bool(left),
-            claimed,
-            answer_media.take_discarded(session),
-            take_scrub(session),
-        )
-
-    def _after(self, inside: _Inside[T]) -> _Committed[T]:
-        """What may only happen once the transaction has committed."""
-        for relpath in inside.discarded:
+        for relpath in discarded:
             try:
                 self.media.delete(relpath)
             except MediaUnavailable as err:
                 # Committed: no row refers to the file any more, so the orphan sweep deletes
                 # it once the store answers again. The work's result stands.
                 log.warning("media delete deferred to the orphan sweep: %s", err)
-        if inside.scrub:
+        if scrub:
             scrub_deleted(self.db.engine)
-        return inside.result, inside.wake, inside.claimed
-
-
-@dataclass
-class _Inside(Generic[T]):
-    """What a transaction left for after its commit."""
-
-    result: T
-    wake: bool
-    claimed: list[OutboxMessage]
-    discarded: list[str]  # media files no row refers to any more
-    scrub: bool
-
-
-class _Transaction(Joinable, Generic[T]):
-    """A unit of work's transaction as its database thread runs it: on its own, or (the
-    one SQLite thread) committed together with the others queued (``storage.db``)."""
-
-    def __init__(self, uow: UnitOfWork, work: Work[T], sender: Sender | None) -> None:
-        self._uow, self._work, self._sender = uow, work, sender
-
-    def __call__(self) -> _Committed[T]:
-        return self._uow._commit(self._work, self._uow.now(), self._sender)
-
-    def inside(self, session: Session) -> _Inside[T]:
-        # The time this transaction starts, as on its own (``UnitOfWork.run``).
-        return self._uow._inside(session, self._work, self._uow.now(), self._sender)
-
-    def after(self, inside: _Inside[T]) -> _Committed[T]:
-        return self._uow._after(inside)
+        return result, wake, claimed
 
 
 @contextmanager

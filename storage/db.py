@@ -6,17 +6,16 @@ import logging
 import os
 import threading
 import time
-from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 log = logging.getLogger(__name__)
@@ -152,73 +151,6 @@ def transaction(engine: Engine) -> Iterator[Session]:
             raise
 
 
-class GroupLost(Exception):
-    """The database rolled back a group's whole transaction (a full disk, an I/O error):
-    none of its transactions committed."""
-
-
-class _Group:
-    """The transaction a group shares: a session per member, each in a savepoint."""
-
-    def __init__(self, connection: Connection, raw: Any) -> None:
-        self._connection, self._raw = connection, raw
-
-    @contextmanager
-    def __call__(self) -> Iterator[Session]:
-        with Session(
-            bind=self._connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        ) as session:
-            try:
-                yield session
-                session.commit()  # releases its savepoint
-            except BaseException:
-                session.rollback()  # to its savepoint: the others' work stays
-                raise
-
-    def check(self) -> None:
-        """Raise ``GroupLost`` if SQLite rolled back the whole transaction (it does on a full
-        disk or an I/O error): what came after would run outside it, committed at once."""
-        if not self._raw.in_transaction:
-            raise GroupLost("the database rolled back the group's transaction")
-
-
-@contextmanager
-def _shared_transaction(engine: Engine) -> Iterator[_Group]:
-    """One SQLite transaction for a group, committed when the block ends without error."""
-    with engine.connect() as connection:
-        raw = connection.connection.driver_connection
-        assert raw is not None  # a connection just checked out of the pool
-        # pysqlite (before Python 3.12) begins a transaction by itself only before a write
-        # and ends it at the first RELEASE: savepoints do not nest under it. Told to keep
-        # out, it leaves the transaction to us; the pool's connection gets its default back.
-        raw.isolation_level = None
-        try:
-            with connection.begin():
-                # IMMEDIATE: the write lock now (waiting up to busy_timeout for another
-                # process's), never a snapshot that cannot become a write later.
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-                connection.info[_GROUP_OPEN] = True
-                group = _Group(connection, raw)
-                yield group
-                group.check()
-        finally:
-            connection.info.pop(_GROUP_OPEN, None)
-            raw.isolation_level = ""
-
-
-_GROUP_OPEN = "hirebot.group_transaction_open"
-
-
-def _inside_the_group_only(connection: Connection, *_args: Any) -> None:
-    """Refuse a group's statement once SQLite has rolled its transaction back: with
-    pysqlite kept out, the statement would run on its own and commit at once (a flush of
-    what the transaction that failed still held, say), outside the group it belongs to."""
-    if connection.info.get(_GROUP_OPEN):
-        raw = connection.connection.driver_connection
-        if raw is not None and not raw.in_transaction:
-            raise GroupLost("the database rolled back the group's transaction")
-
-
 # Threads that run transactions for the event loop. Their own pool, not asyncio's default
 # one that anything may fill: media conversion or a slow file write never keeps a Slack
 # ack waiting for a thread. A few more than PostgreSQL's pool (5 + 5 overflow) would only
@@ -232,29 +164,6 @@ DATABASE_THREADS = 8
 SQLITE_THREADS = 1
 # The longest background work waits while people's work is queued ahead of it.
 BACKGROUND_WAIT_SECONDS = 0.25
-# On SQLite the transactions queued for the one thread are committed together (a group
-# commit): at most this many, and none joins a group that has run this long already.
-GROUP_MOST = 16
-GROUP_SECONDS = 0.02
-
-
-class Joinable(ABC):
-    """A transaction that can be committed together with others (``DatabaseThreads``).
-
-    Called, it runs on its own: its own transaction, then ``after``. In a group, ``inside``
-    runs in a savepoint of the group's transaction, and ``after`` once that has committed.
-    """
-
-    @abstractmethod
-    def __call__(self) -> Any: ...
-
-    @abstractmethod
-    def inside(self, session: Session) -> Any:
-        """The work, in the transaction it is given (committed by the caller)."""
-
-    @abstractmethod
-    def after(self, inside: Any) -> Any:
-        """What follows the commit of ``inside``'s result; the item's result."""
 
 
 class DatabaseThreads(Executor):
@@ -268,21 +177,10 @@ class DatabaseThreads(Executor):
     nobody waits on by the millisecond. Here background work runs when no urgent work is
     queued, or once it has waited ``BACKGROUND_WAIT_SECONDS``, so it is delayed, never
     starved (a lease renewal comes well within its lease).
-
-    With ``together`` (SQLite's one thread), a ``Joinable`` transaction and those queued
-    behind it, in the same order, are committed as one (``_run_group``).
     """
 
-    def __init__(
-        self, workers: int, name: str = "database", *, together: Engine | None = None
-    ) -> None:
+    def __init__(self, workers: int, name: str = "database") -> None:
         self._workers, self._name = workers, name
-        # The engine whose transactions are committed in groups (SQLite's one thread).
-        self._together = together
-        if together is not None and not event.contains(
-            together, "before_cursor_execute", _inside_the_group_only
-        ):
-            event.listen(together, "before_cursor_execute", _inside_the_group_only)
         self._urgent: deque[_Item] = deque()
         self._background: deque[_Item] = deque()
         self._ready = threading.Condition()
@@ -337,16 +235,12 @@ class DatabaseThreads(Executor):
             if self._stopping:
                 return None
             self._ready.wait()
-        return self._queue_next().popleft()
-
-    def _queue_next(self) -> deque[_Item]:
-        """The queue whose first item runs next (called holding the lock, neither empty)."""
         if self._background and (
             not self._urgent
             or time.monotonic() - self._background[0].queued >= BACKGROUND_WAIT_SECONDS
         ):
-            return self._background
-        return self._urgent
+            return self._background.popleft()
+        return self._urgent.popleft()
 
     def _serve(self) -> None:
         while True:
@@ -356,10 +250,6 @@ class DatabaseThreads(Executor):
                 return
             if not item.future.set_running_or_notify_cancel():
                 continue
-            if self._together is not None and isinstance(item.fn, Joinable):
-                self._run_group(self._together, item)
-                del item
-                continue
             try:
                 result = item.fn(*item.args, **item.kwargs)
             except BaseException as err:
@@ -367,61 +257,6 @@ class DatabaseThreads(Executor):
             else:
                 item.future.set_result(result)
             del item  # not kept alive (with its result) while the thread waits
-
-    def _run_group(self, engine: Engine, first: _Item) -> None:
-        """Run ``first`` and the joinable transactions queued behind it in one transaction,
-        each in a savepoint of its own, and commit them together.
-
-        Under ``hirebot bench load`` the one SQLite thread spent 12 % of its time waiting for
-        the write-ahead log's fsync (8,554 in 70 s, p99 6.8 ms, the slowest 118 ms) while the
-        candidates' transactions queued behind it. A group pays one fsync for all of them,
-        and writes a page they all touch (the outbox's, the inbox's) once. A transaction
-        that fails rolls back its own savepoint only; the others commit. A result is handed
-        back only after the commit: nothing is acknowledged that could still be lost.
-        """
-        taken = [first]
-        done: list[tuple[_Item, Any, Exception | None]] = []
-        started = time.monotonic()
-        try:
-            with _shared_transaction(engine) as join:
-                item: _Item | None = first
-                while item is not None:
-                    joined = cast(Joinable, item.fn)
-                    try:
-                        with join() as session:
-                            done.append((item, joined.inside(session), None))
-                    except Exception as err:
-                        done.append((item, None, err))
-                    join.check()
-                    item = self._another(len(taken), started)
-                    if item is not None:
-                        taken.append(item)
-        except BaseException as err:  # nothing of the group committed
-            for item in taken:
-                item.future.set_exception(err)
-            return
-        for item, inside, error in done:
-            if error is not None:
-                item.future.set_exception(error)
-                continue
-            try:
-                item.future.set_result(cast(Joinable, item.fn).after(inside))
-            except BaseException as err:
-                item.future.set_exception(err)
-
-    def _another(self, count: int, started: float) -> _Item | None:
-        """The next queued transaction to join a group of ``count``, if one may."""
-        if count >= GROUP_MOST or time.monotonic() - started >= GROUP_SECONDS:
-            return None
-        with self._ready:
-            while self._urgent or self._background:
-                queue = self._queue_next()
-                if not isinstance(queue[0].fn, Joinable):
-                    return None  # it runs on its own, next
-                item = queue.popleft()
-                if item.future.set_running_or_notify_cancel():
-                    return item
-        return None
 
 
 @dataclass(slots=True)
@@ -443,10 +278,7 @@ class Database:
         self.engine = engine
         if threads is None:
             threads = SQLITE_THREADS if engine.dialect.name == "sqlite" else DATABASE_THREADS
-        # One SQLite thread commits what is queued for it in groups; PostgreSQL's threads
-        # each commit their own (the server does not serialise writers).
-        together = engine if engine.dialect.name == "sqlite" and threads == 1 else None
-        self.threads = DatabaseThreads(threads, together=together)
+        self.threads = DatabaseThreads(threads)
 
     def dispose(self) -> None:
         self.threads.shutdown(wait=False)

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from bot.sandbox.world import free_port
 from bot.unit_of_work import UnitOfWork, opened
 from storage import answer_media, migrate, outbox
-from storage.db import DATABASE_THREADS, Database, DatabaseThreads, GroupLost
+from storage.db import DatabaseThreads
 from storage.media import MediaFolder
 from storage.media_s3 import Bucket, MediaBucket
 from storage.models import OutboxMessage, ProcessedEvent
@@ -165,9 +165,6 @@ class _Aborted(Exception):
 async def test_a_transaction_the_database_aborts_for_a_deadlock_is_run_again(
     uow: UnitOfWork,
 ) -> None:
-    # PostgreSQL's way: several threads, each transaction committed on its own (SQLite's one
-    # thread commits in groups, and SQLite never aborts a transaction for a deadlock).
-    uow = replace(uow, db=Database(uow.db.engine, threads=DATABASE_THREADS))
     aborts = [_Aborted()]
 
     def deadlock_once(*_args: object) -> None:
@@ -187,8 +184,6 @@ async def test_a_transaction_the_database_aborts_for_a_deadlock_is_run_again(
 
 
 async def test_any_other_database_error_is_not_run_again(uow: UnitOfWork) -> None:
-    uow = replace(uow, db=Database(uow.db.engine, threads=DATABASE_THREADS))
-
     def broken(*_args: object) -> None:
         raise OperationalError("INSERT …", None, Exception("disk I/O error"))
 
@@ -312,87 +307,3 @@ async def test_rows_claimed_by_a_transaction_whose_caller_gave_up_are_still_sent
         await asyncio.sleep(0.05)
     rows = uow.run_sync(lambda s, _now: s.exec(select(OutboxMessage)).all())
     assert sender.started == [rows[0].id]
-
-
-def _enqueue_for(key: str, fail: bool = False) -> Callable[[Session, datetime], None]:
-    def work(session: Session, now: datetime) -> None:
-        outbox.enqueue(session, ordering_key=key, kind="notify.user", payload={}, now=now)
-        if fail:
-            raise ValueError("this one's work failed")
-
-    return work
-
-
-async def _queued_behind_a_busy_thread(
-    uow: UnitOfWork, works: list[Callable[[Session, datetime], None]]
-) -> list[BaseException | None]:
-    """Run ``works`` as if they came while SQLite's one thread was busy: queued together."""
-    busy = threading.Event()
-    holding = uow.db.threads.submit(busy.wait, 10)
-    callers = [asyncio.create_task(uow.run(work)) for work in works]
-    await asyncio.sleep(0.1)  # all queued
-    busy.set()
-    results = await asyncio.gather(*callers, return_exceptions=True)
-    assert holding.result(10)
-    return results
-
-
-def _keys(uow: UnitOfWork) -> list[str]:
-    rows = uow.run_sync(lambda s, _now: s.exec(select(OutboxMessage)).all())
-    return sorted(row.ordering_key for row in rows)
-
-
-async def test_transactions_queued_for_sqlites_thread_commit_together_and_a_failing_one_alone(
-    uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """One fsync for all that queued (the group commit), and each still all or nothing:
-    the one whose work failed leaves nothing, and its caller gets its error."""
-    monkeypatch.setattr("storage.db.GROUP_SECONDS", 60.0)  # a slow machine still groups them
-    commits: list[str] = []
-    event.listen(uow.db.engine, "commit", lambda _conn: commits.append("commit"))
-    results = await _queued_behind_a_busy_thread(
-        uow, [_enqueue_for("a"), _enqueue_for("b", fail=True), _enqueue_for("c")]
-    )
-    assert results[0] is None and results[2] is None
-    assert isinstance(results[1], ValueError)
-    assert commits == ["commit"]
-    assert _keys(uow) == ["a", "c"]
-
-
-async def test_a_group_is_acknowledged_only_once_its_commit_succeeded(uow: UnitOfWork) -> None:
-    """The commit itself fails (the disk): every caller gets the error, none is told its
-    work is done, and nothing of the group is stored."""
-
-    def broken(_conn: object) -> None:
-        raise OperationalError("COMMIT", None, Exception("disk I/O error"))
-
-    event.listen(uow.db.engine, "commit", broken)
-    try:
-        results = await _queued_behind_a_busy_thread(uow, [_enqueue_for("a"), _enqueue_for("b")])
-    finally:
-        event.remove(uow.db.engine, "commit", broken)
-    assert all(isinstance(result, OperationalError) for result in results), results
-    assert _keys(uow) == []
-    await uow.run(_enqueue_for("after"))  # the connection went back to the pool usable
-    assert _keys(uow) == ["after"]
-
-
-async def test_a_group_whose_transaction_sqlite_ended_commits_none_of_it(
-    uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """SQLite rolls back the whole transaction on a full disk or an I/O error, not only the
-    statement. What ran before is gone, and what came after would run outside any
-    transaction: the group ends there, its members are told nothing of theirs committed,
-    and the transactions still queued run in the next group."""
-    monkeypatch.setattr("storage.db.GROUP_SECONDS", 60.0)
-
-    def as_sqlite_does_on_a_full_disk(session: Session, now: datetime) -> None:
-        _enqueue_for("b")(session, now)
-        session.connection().exec_driver_sql("ROLLBACK")
-
-    results = await _queued_behind_a_busy_thread(
-        uow, [_enqueue_for("a"), as_sqlite_does_on_a_full_disk, _enqueue_for("c")]
-    )
-    assert isinstance(results[0], GroupLost) and isinstance(results[1], GroupLost), results
-    assert results[2] is None
-    assert _keys(uow) == ["c"]
