@@ -22,6 +22,7 @@ from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from storage.interviews import hold_the_writer
 from storage.models import InboxStatus, InboxUpdate
 
 #: How many waiting rows one claim looks at (the earliest of each chat is taken).
@@ -54,6 +55,11 @@ def store(session: Session, updates: Iterable[Received], now: datetime) -> int:
     batch = {u.update_id: u for u in updates}
     if not batch:
         return 0
+    # On SQLite, open the transaction with a write first: pysqlite begins one only before a
+    # write, so the savepoint below would begin it itself, and its RELEASE would commit the
+    # store on its own, apart from the claim that follows in the same unit of work (two
+    # commits, each an fsync, where one was meant).
+    hold_the_writer(session)
     known = set(
         session.exec(
             select(InboxUpdate.update_id).where(col(InboxUpdate.update_id).in_(list(batch)))

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from bot.unit_of_work import UnitOfWork
-from storage import inbox
+from storage import inbox, migrate
+from storage.db import make_engine, transaction
 from storage.inbox import Received
 from storage.models import InboxStatus, InboxUpdate
 
@@ -129,3 +133,27 @@ def test_settled_updates_are_forgotten_after_a_while_and_waiting_ones_never(
     assert uow.run_sync(lambda s, _now: inbox.prune(s, NOW + timedelta(days=8))) == 2
     rows = uow.run_sync(lambda s, _now: s.exec(select(InboxUpdate.update_id)).all())
     assert rows == [3]
+
+
+def test_storing_and_claiming_a_batch_is_one_transaction_on_sqlite(tmp_path: Path) -> None:
+    """What SQLite is told: one BEGIN before the store's savepoint, one COMMIT after the
+    claim. pysqlite begins a transaction only before a write, so a savepoint first would
+    begin it, and its RELEASE would commit the store alone."""
+    url = f"sqlite:///{tmp_path / 'hirebot.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    told: list[str] = []
+
+    @event.listens_for(engine, "connect")
+    def trace(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.set_trace_callback(lambda sql: told.append(sql.split()[0].upper()))
+
+    try:
+        with transaction(engine) as session:
+            told.clear()
+            inbox.store(session, [_update(1, "chat:7")], NOW)
+            inbox.claim(session, now=NOW, lease=LEASE, limit=5, busy=set())
+        assert told.count("COMMIT") == 1 and told[-1] == "COMMIT", told
+        assert told.index("BEGIN") < told.index("SAVEPOINT"), told
+    finally:
+        engine.dispose()
