@@ -30,6 +30,7 @@ import os
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -127,17 +128,21 @@ def _pool(name: str) -> Executor:
                     initializer=functools.partial(lower_priority, _NICENESS[name]),
                 )
             else:
-                # spawn: a worker is a fresh interpreter, not a fork of this process with its
-                # threads and sockets; it imports only what its jobs need. Its parent is this
-                # process, which it watches (_start_worker).
-                pool = ProcessPoolExecutor(
-                    max_workers=MediaLimit.WORKERS,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start_worker,
-                    initargs=(_NICENESS[name], os.getpid()),
-                )
+                pool = _processes(name, MediaLimit.WORKERS)
             _pools[name] = pool
         return pool
+
+
+def _processes(name: str, workers: int) -> ProcessPoolExecutor:
+    # spawn: a worker is a fresh interpreter, not a fork of this process with its threads
+    # and sockets; it imports only what its jobs need. Its parent is this process, which it
+    # watches (_start_worker).
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(_NICENESS[name], os.getpid()),
+    )
 
 
 def _forget(name: str, broken: Executor) -> None:
@@ -150,18 +155,42 @@ def _forget(name: str, broken: Executor) -> None:
 async def _decode(name: str, work: Callable[[], T]) -> T:
     """Run ``work`` (a module-level function with its arguments: it is pickled) in the
     processes of kind ``name``. A worker that dies (a decoder crash, the OOM killer) breaks
-    the pool and fails every job in it: each is tried once more in a new pool, so only the
-    file that kills a worker twice is refused, as unreadable."""
+    the pool and fails every job in it: each is tried once more in a process of its own, so
+    only the file that kills a worker twice is refused, as unreadable.
+
+    Alone, not in the next shared pool: retried side by side there, the hostile file broke
+    that pool too and took an innocent file's second try with it (a CI run, 2026-11-28)."""
     loop = asyncio.get_running_loop()
-    for attempt in range(2):
-        pool = _pool(name)
+    pool = _pool(name)
+    try:
+        return await loop.run_in_executor(pool, work)
+    except BrokenProcessPool:
+        _forget(name, pool)
+        log.warning("a %s worker process died; trying its files again, each alone", name)
+    # A process per file, but only MediaLimit.WORKERS of them at once: a crash among twenty
+    # queued conversions must not start twenty interpreters together.
+    async with _retry_slots(loop):
+        alone = _processes(name, 1)
         try:
-            return await loop.run_in_executor(pool, work)
+            return await loop.run_in_executor(alone, work)
         except BrokenProcessPool:
-            _forget(name, pool)
-            log.warning("a %s worker process died; %s", name, "retrying" if not attempt else
-                        "giving up on its file")  # fmt: skip
-    raise MediaError(_CRASHED)
+            log.warning("a %s worker process died again; giving up on its file", name)
+            raise MediaError(_CRASHED) from None
+        finally:
+            alone.shutdown(wait=False)
+
+
+_retries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _retry_slots(loop: asyncio.AbstractEventLoop) -> asyncio.Semaphore:
+    # One per event loop: an asyncio semaphore belongs to the loop it first waits on.
+    slots = _retries.get(loop)
+    if slots is None:
+        slots = _retries[loop] = asyncio.Semaphore(MediaLimit.WORKERS)
+    return slots
 
 
 async def run_media(work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
