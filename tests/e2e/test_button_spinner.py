@@ -18,9 +18,8 @@ def _answers(w: World, query_id: str) -> list[int]:
     """The status of each answerCallbackQuery Telegram got for ``query_id``."""
     return [
         call.status
-        for call in w.telegram.calls
-        if call.method.lower() == "answercallbackquery"
-        and str(call.params.get("callback_query_id")) == query_id
+        for call in w.telegram.calls_of("answerCallbackQuery")
+        if str(call.params.get("callback_query_id")) == query_id
     ]
 
 
